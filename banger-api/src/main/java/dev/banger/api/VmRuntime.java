@@ -1,0 +1,29 @@
+package dev.banger.api;
+
+/**
+ * The durable or deterministic part of a VM's runtime, stored in SQLite beside its spec. What is only
+ * momentarily true (VMM PID, tap device, loop devices, dm names) is deliberately absent: that lives in
+ * the daemon's handle cache and the VM's handles.json, rebuilt from the host after a restart.
+ *
+ * <p>Paths are derived by banger-core's {@code StatePaths} when the VM is created and stored so a later
+ * change of layout never orphans an existing VM.
+ */
+public record VmRuntime(
+        VmState state,
+        String guestIp,
+        String apiSockPath,
+        String vsockPath,
+        long vsockCid,
+        String logPath,
+        String metricsPath,
+        String dnsName,
+        String vmDir,
+        String systemOverlay,
+        String workDiskPath,
+        String lastError) {
+
+    public VmRuntime withState(VmState next, String error) {
+        return new VmRuntime(next, guestIp, apiSockPath, vsockPath, vsockCid, logPath, metricsPath, dnsName,
+                vmDir, systemOverlay, workDiskPath, error);
+    }
+}

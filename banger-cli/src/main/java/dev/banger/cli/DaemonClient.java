@@ -1,0 +1,167 @@
+package dev.banger.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JavaType;
+import dev.banger.api.BangerException;
+import dev.banger.api.ErrorCode;
+import dev.banger.api.Json;
+import dev.banger.api.RpcRequest;
+import dev.banger.api.RpcResponse;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The CLI's side of the RPC: one connection, one request line, one response line. Starts the daemon
+ * first when asked to and none answers.
+ */
+public final class DaemonClient {
+    /** A reply larger than this is not from a sane daemon. */
+    private static final int MAX_RESPONSE_CHARS = 64 * 1024 * 1024;
+    /** Every method so far answers in well under a second; long operations will stream progress. */
+    static final int REPLY_TIMEOUT_SECONDS = Integer.getInteger("banger.replyTimeoutSeconds", 60);
+
+    private final CliContext ctx;
+    private final boolean autoStart;
+    private final AtomicLong ids = new AtomicLong();
+
+    DaemonClient(CliContext ctx, boolean autoStart) {
+        this.ctx = ctx;
+        this.autoStart = autoStart;
+    }
+
+    public <T> T call(String method, Object params, Class<T> resultType) {
+        return call(method, params, Json.MAPPER.constructType(resultType));
+    }
+
+    public <T> T call(String method, Object params, JavaType resultType) {
+        SocketChannel channel = connect();
+        Thread watchdog = Thread.ofPlatform().daemon().start(() -> closeAfterTimeout(channel));
+        try (channel) {
+            OutputStream out = Channels.newOutputStream(channel);
+            out.write((Json.line(RpcRequest.call(ids.incrementAndGet(), method, params)) + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
+            String line = readBoundedLine(in);
+            if (line == null) {
+                throw new BangerException(ErrorCode.DAEMON_UNAVAILABLE, "bangerd closed the connection without answering "
+                        + method + "; its log (" + ctx.paths().logFile() + ") may say why");
+            }
+            RpcResponse response;
+            try {
+                response = Json.MAPPER.readValue(line, RpcResponse.class);
+            } catch (JsonProcessingException e) {
+                throw notBanger();
+            }
+            if (response.error() != null) {
+                throw response.error().toException();
+            }
+            return Json.MAPPER.treeToValue(response.result(), resultType);
+        } catch (JsonProcessingException e) {
+            throw new BangerException(ErrorCode.INTERNAL, "unexpected reply to " + method + ": " + e.getOriginalMessage()
+                    + " (are banger and bangerd the same version? 'banger version' shows both)");
+        } catch (IOException e) {
+            if (!watchdog.isAlive()) {
+                throw new BangerException(ErrorCode.DAEMON_UNAVAILABLE, "no answer to " + method + " within "
+                        + REPLY_TIMEOUT_SECONDS + " s from " + ctx.paths().socket()
+                        + ": the process holding it is not a responsive bangerd (its log: " + ctx.paths().logFile() + ")");
+            }
+            throw new BangerException(ErrorCode.DAEMON_UNAVAILABLE, "lost the connection to bangerd during " + method + ": " + e.getMessage());
+        } finally {
+            watchdog.interrupt();
+        }
+    }
+
+    /** A hung peer must not hang the CLI: closing the channel unblocks the read. */
+    private static void closeAfterTimeout(SocketChannel channel) {
+        try {
+            Thread.sleep(REPLY_TIMEOUT_SECONDS * 1000L);
+            channel.close();
+        } catch (InterruptedException answered) {
+            Thread.currentThread().interrupt();
+        } catch (IOException ignored) {
+            // closing is all we wanted
+        }
+    }
+
+    /** Whether a daemon answers on the socket right now (never starts one). */
+    public boolean reachable() {
+        try (SocketChannel ignored = open(ctx.paths().socket())) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private SocketChannel connect() {
+        Path socket = ctx.paths().socket();
+        try {
+            return open(socket);
+        } catch (AccessDeniedException e) {
+            throw permissionDenied(socket);
+        } catch (IOException firstFailure) {
+            if (firstFailure.getMessage() != null && firstFailure.getMessage().contains("Permission denied")) {
+                throw permissionDenied(socket);
+            }
+            if (!autoStart) {
+                throw new BangerException(ErrorCode.DAEMON_UNAVAILABLE, "bangerd is not running (nothing answers on " + socket
+                        + "); any 'banger vm' command starts it");
+            }
+            new DaemonStarter(ctx).start();
+            try {
+                return open(socket);
+            } catch (IOException e) {
+                throw new BangerException(ErrorCode.DAEMON_UNAVAILABLE, "bangerd started but " + socket + " refuses connections: " + e.getMessage());
+            }
+        }
+    }
+
+    static SocketChannel open(Path socket) throws IOException {
+        if (!Files.exists(socket)) {
+            throw new java.nio.file.NoSuchFileException(socket.toString());
+        }
+        SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            ch.connect(UnixDomainSocketAddress.of(socket));
+            return ch;
+        } catch (IOException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    private BangerException permissionDenied(Path socket) {
+        return new BangerException(ErrorCode.PERMISSION_DENIED, "permission denied on " + socket
+                + ": run banger as root, or add yourself to the 'banger' group (sudo usermod -aG banger $USER, then log in again)");
+    }
+
+    private BangerException notBanger() {
+        return new BangerException(ErrorCode.DAEMON_UNAVAILABLE, "the socket " + ctx.paths().socket()
+                + " is held by a process that does not speak banger's protocol; stop it or set BANGER_HOME to another directory");
+    }
+
+    private String readBoundedLine(BufferedReader in) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        int c;
+        while ((c = in.read()) >= 0) {
+            if (c == '\n') {
+                return sb.toString();
+            }
+            if (sb.length() >= MAX_RESPONSE_CHARS) {
+                throw notBanger();
+            }
+            sb.append((char) c);
+        }
+        return sb.isEmpty() ? null : sb.toString();
+    }
+}

@@ -1,0 +1,140 @@
+package dev.banger.core;
+
+import dev.banger.api.BangerException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The one place that names every file and socket banger uses. Nothing else builds a state path.
+ *
+ * <p>With {@code BANGER_HOME=H} everything lives under H, so isolated instances run side by side:
+ * <pre>
+ *   H/config.toml            optional configuration (TOML)
+ *   H/state.db               SQLite database (WAL: state.db-wal, state.db-shm)
+ *   H/bangerd.log            log of a daemon the CLI started
+ *   H/run/bangerd.sock       the RPC socket (mode 0660, group banger if it exists)
+ *   H/run/bangerd.lock       held by the running daemon; holds its PID
+ *   H/images/NAME/           guest images (kernel, initramfs, rootfs, manifest.json)
+ *   H/ssh/                   banger's SSH client key and known_hosts
+ *   H/vms/ID/                one directory per VM, see {@link #vmDir}
+ * </pre>
+ * Without BANGER_HOME the layout suits a root daemon: state in /var/lib/banger, the socket and lock in
+ * /run/banger, the log in /var/log/banger, configuration in /etc/banger/config.toml.
+ */
+public record StatePaths(Path stateDir, Path runDir, Path logFile, Path configFile) {
+    /** sun_path holds 108 bytes including the terminating NUL. */
+    public static final int MAX_SOCKET_PATH_BYTES = 107;
+    /** Firecracker's guest-initiated vsock listeners are VSockPath + "_PORT"; leave room for that. */
+    private static final String LONGEST_VSOCK_SUFFIX = "_65535";
+
+    public static final String HOME_ENV = "BANGER_HOME";
+
+    public static StatePaths forHome(Path home) {
+        Path h = home.toAbsolutePath().normalize();
+        return new StatePaths(h, h.resolve("run"), h.resolve("bangerd.log"), h.resolve("config.toml"));
+    }
+
+    public static StatePaths systemDefault() {
+        return new StatePaths(Path.of("/var/lib/banger"), Path.of("/run/banger"),
+                Path.of("/var/log/banger/bangerd.log"), Path.of("/etc/banger/config.toml"));
+    }
+
+    /** BANGER_HOME if set and non-empty, else the system layout. */
+    public static StatePaths fromEnvironment(Map<String, String> env) {
+        String home = env.get(HOME_ENV);
+        return home == null || home.isBlank() ? systemDefault() : forHome(Path.of(home));
+    }
+
+    public Path database() {
+        return stateDir.resolve("state.db");
+    }
+
+    public Path socket() {
+        return runDir.resolve("bangerd.sock");
+    }
+
+    /** Bound first and renamed onto {@link #socket()} once its mode and group are right. */
+    public Path socketStaging() {
+        return runDir.resolve("bangerd.sock.new");
+    }
+
+    public Path lockFile() {
+        return runDir.resolve("bangerd.lock");
+    }
+
+    public Path imagesDir() {
+        return stateDir.resolve("images");
+    }
+
+    public Path sshDir() {
+        return stateDir.resolve("ssh");
+    }
+
+    public Path vmsDir() {
+        return stateDir.resolve("vms");
+    }
+
+    /**
+     * One VM's directory. Inside it: {@code api.sock} (the VMM's control socket: Firecracker API or QEMU
+     * QMP), {@code vsock.sock}, {@code console.log}, {@code metrics.json}, {@code root.qcow2} (the
+     * copy-on-write system overlay), {@code work.img} (the work disk) and {@code handles.json} (transient
+     * handles, never in SQLite).
+     */
+    public Path vmDir(String vmId) {
+        if (!VmIds.looksLikeId(vmId)) {
+            throw new IllegalArgumentException("not a VM id: " + vmId);
+        }
+        return vmsDir().resolve(vmId);
+    }
+
+    public Path apiSocket(String vmId) {
+        return vmDir(vmId).resolve("api.sock");
+    }
+
+    public Path vsockSocket(String vmId) {
+        return vmDir(vmId).resolve("vsock.sock");
+    }
+
+    public Path consoleLog(String vmId) {
+        return vmDir(vmId).resolve("console.log");
+    }
+
+    public Path metrics(String vmId) {
+        return vmDir(vmId).resolve("metrics.json");
+    }
+
+    public Path systemOverlay(String vmId) {
+        return vmDir(vmId).resolve("root.qcow2");
+    }
+
+    public Path workDisk(String vmId) {
+        return vmDir(vmId).resolve("work.img");
+    }
+
+    public Path handlesFile(String vmId) {
+        return vmDir(vmId).resolve("handles.json");
+    }
+
+    /**
+     * Fails early, with the fix, when this layout would make any Unix socket path too long for the
+     * kernel: better at daemon start than at the first VM boot.
+     */
+    public void checkSocketPathLengths() {
+        String sampleId = "0".repeat(VmIds.LENGTH);
+        checkLength(socket(), "");
+        checkLength(socketStaging(), "");
+        checkLength(apiSocket(sampleId), "");
+        checkLength(vsockSocket(sampleId), LONGEST_VSOCK_SUFFIX);
+    }
+
+    private void checkLength(Path socketPath, String suffix) {
+        int bytes = (socketPath + suffix).getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > MAX_SOCKET_PATH_BYTES) {
+            throw BangerException.invalid("the state directory " + stateDir + " is too deep: socket path "
+                    + socketPath + suffix + " would be " + bytes + " bytes, and Unix sockets allow "
+                    + MAX_SOCKET_PATH_BYTES + ". Set " + HOME_ENV + " to a shorter path (by "
+                    + (bytes - MAX_SOCKET_PATH_BYTES) + " bytes or more).");
+        }
+    }
+}

@@ -1,0 +1,163 @@
+package dev.banger.daemon;
+
+import dev.banger.api.BangerVersion;
+import dev.banger.api.Methods;
+import dev.banger.api.Params;
+import dev.banger.core.BangerConfig;
+import dev.banger.core.StatePaths;
+import dev.banger.host.HostInfo;
+import dev.banger.store.Database;
+import java.io.IOException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * bangerd, wired: lock, configuration, database, VM service, RPC server. Built in {@link #start} and
+ * torn down in {@link #close}; no singletons, no static state.
+ */
+public final class Daemon implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(Daemon.class.getName());
+
+    private final StatePaths paths;
+    private final DaemonLock lock;
+    private final Database db;
+    private final VmService vms;
+    private final RpcServer server;
+    private final Instant startedAt;
+    private final Clock clock;
+    private final CountDownLatch shutdownRequested = new CountDownLatch(1);
+    private volatile boolean closed;
+
+    private Daemon(StatePaths paths, DaemonLock lock, Database db, VmService vms, ServerSocketChannel channel, Clock clock) {
+        this.paths = paths;
+        this.lock = lock;
+        this.db = db;
+        this.vms = vms;
+        this.clock = clock;
+        this.startedAt = clock.instant();
+        this.server = new RpcServer(channel, dispatcher());
+    }
+
+    /** Takes the lock, opens the state and binds the socket; {@link #run()} then serves. */
+    public static Daemon start(StatePaths paths) {
+        paths.checkSocketPathLengths();
+        createDirectories(paths);
+        DaemonLock lock = DaemonLock.acquire(paths.lockFile(), HostInfo.pid());
+        Database db = null;
+        try {
+            BangerConfig.Settings settings = ConfigFile.load(paths.configFile());
+            db = Database.open(paths.database());
+            Clock clock = Clock.systemUTC();
+            VmService vms = new VmService(db.vms(), paths, settings, HostInfo.totalMemoryMib(), clock, new SecureRandom());
+            ServerSocketChannel channel = SocketBinder.bind(paths.socket(), paths.socketStaging(), settings.socketGroup());
+            return new Daemon(paths, lock, db, vms, channel, clock);
+        } catch (RuntimeException e) {
+            if (db != null) {
+                db.close();
+            }
+            closeQuietly(lock);
+            throw e;
+        }
+    }
+
+    private RpcDispatcher dispatcher() {
+        return new RpcDispatcher()
+                .register(Methods.VM_CREATE, Params.VmCreate.class, vms::create)
+                .register(Methods.VM_LIST, Void.class, ignored -> new Params.VmList(vms.list()))
+                .register(Methods.VM_GET, Params.VmRef.class, p -> vms.get(p.vm()))
+                .register(Methods.VM_DELETE, Params.VmDelete.class, p -> vms.delete(p.vm(), p.force()))
+                .register(Methods.DAEMON_STATUS, Void.class, ignored -> status())
+                .register(Methods.DAEMON_SHUTDOWN, Void.class, ignored -> {
+                    LOG.info("shutdown requested over RPC");
+                    shutdownRequested.countDown();
+                    return new Params.ShutdownAccepted(true);
+                });
+    }
+
+    Params.DaemonStatus status() {
+        return new Params.DaemonStatus(BangerVersion.current(), HostInfo.pid(),
+                Duration.between(startedAt, clock.instant()).toSeconds(), paths.stateDir().toString(),
+                paths.socket().toString(), paths.database().toString(), db.schemaVersion(), vms.count(), server.openConnections());
+    }
+
+    /** Serves until daemon.shutdown or {@link #close()}. */
+    public void run() {
+        Thread acceptor = Thread.ofPlatform().name("rpc-accept").start(server::serve);
+        LOG.info("bangerd " + BangerVersion.current() + " ready on " + paths.socket() + " (pid " + HostInfo.pid() + ")");
+        try {
+            shutdownRequested.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        close();
+        try {
+            acceptor.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        server.close(5_000);
+        try {
+            Files.deleteIfExists(paths.socket());
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "cannot remove " + paths.socket(), e);
+        }
+        db.close();
+        closeQuietly(lock);
+        shutdownRequested.countDown();
+        LOG.info("bangerd stopped");
+    }
+
+    private static void createDirectories(StatePaths paths) {
+        try {
+            Files.createDirectories(paths.stateDir());
+            Files.createDirectories(paths.runDir());
+            Files.createDirectories(paths.vmsDir());
+            Files.setPosixFilePermissions(paths.vmsDir(), PosixFilePermissions.fromString("rwx------"));
+        } catch (IOException e) {
+            throw new dev.banger.api.BangerException(dev.banger.api.ErrorCode.INTERNAL,
+                    "cannot create the state directories under " + paths.stateDir() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            LOG.log(Level.FINE, "close", e);
+        }
+    }
+
+    /** Reads the optional configuration file. */
+    static final class ConfigFile {
+        private ConfigFile() {
+        }
+
+        static BangerConfig.Settings load(Path file) {
+            try {
+                return BangerConfig.parse(Files.readString(file), file.toString());
+            } catch (NoSuchFileException e) {
+                return BangerConfig.DEFAULTS;
+            } catch (IOException e) {
+                throw new dev.banger.api.BangerException(dev.banger.api.ErrorCode.INTERNAL, "cannot read " + file + ": " + e.getMessage(), e);
+            }
+        }
+    }
+}

@@ -1,0 +1,172 @@
+package dev.banger.daemon;
+
+import dev.banger.api.ErrorCode;
+import dev.banger.api.Json;
+import dev.banger.api.RpcError;
+import dev.banger.api.RpcResponse;
+import com.fasterxml.jackson.databind.node.NullNode;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Serves JSON-RPC 2.0 over the daemon's Unix socket: one JSON object per line, each connection on its own
+ * virtual thread, so a slow, idle or dead client only ever holds its own thread.
+ */
+final class RpcServer {
+    private static final Logger LOG = Logger.getLogger(RpcServer.class.getName());
+
+    static final int MAX_REQUEST_BYTES = 1024 * 1024;
+    /** Far above any real use; stops a runaway client from exhausting the daemon's file descriptors. */
+    static final int MAX_CONNECTIONS = 4096;
+
+    private final ServerSocketChannel server;
+    private final RpcDispatcher dispatcher;
+    private final Set<SocketChannel> open = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicLong connectionCounter = new AtomicLong();
+    private volatile boolean closing;
+
+    RpcServer(ServerSocketChannel server, RpcDispatcher dispatcher) {
+        this.server = server;
+        this.dispatcher = dispatcher;
+    }
+
+    int openConnections() {
+        return open.size();
+    }
+
+    /** Accepts until {@link #close()}; returns then. */
+    void serve() {
+        while (!closing) {
+            SocketChannel client;
+            try {
+                client = server.accept();
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "accept failed", e);
+                continue;
+            }
+            if (open.size() >= MAX_CONNECTIONS) {
+                refuse(client);
+                continue;
+            }
+            open.add(client);
+            Thread.ofVirtual().name("rpc-" + connectionCounter.incrementAndGet()).start(() -> handle(client));
+        }
+    }
+
+    private void refuse(SocketChannel client) {
+        try (client) {
+            write(client, RpcResponse.failure(NullNode.getInstance(), RpcError.of(ErrorCode.RESOURCE_EXHAUSTED,
+                    "bangerd has " + MAX_CONNECTIONS + " open connections; close idle clients and retry")));
+        } catch (IOException ignored) {
+            // the client is gone; nothing to tell it
+        }
+    }
+
+    private void handle(SocketChannel client) {
+        LineReader reader = new LineReader(client, MAX_REQUEST_BYTES);
+        try (client) {
+            while (!closing) {
+                byte[] line = reader.next();
+                if (line == null) {
+                    return;
+                }
+                if (isBlank(line)) {
+                    continue;
+                }
+                inFlight.incrementAndGet();
+                try {
+                    RpcResponse response = dispatch(line);
+                    if (response != null) {
+                        write(client, response);
+                    }
+                } finally {
+                    inFlight.decrementAndGet();
+                }
+            }
+        } catch (LineReader.LineTooLongException e) {
+            try {
+                write(client, RpcResponse.failure(NullNode.getInstance(), RpcError.of(ErrorCode.INVALID_REQUEST,
+                        "request larger than " + MAX_REQUEST_BYTES / 1024 / 1024 + " MiB; the connection is closed")));
+            } catch (IOException ignored) {
+                // the client went away first
+            }
+        } catch (IOException e) {
+            LOG.fine(() -> "connection ended: " + e);
+        } finally {
+            open.remove(client);
+        }
+    }
+
+    private RpcResponse dispatch(byte[] line) {
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(line)).toString();
+        } catch (CharacterCodingException e) {
+            return RpcResponse.failure(NullNode.getInstance(), RpcError.of(ErrorCode.PARSE_ERROR, "request is not valid UTF-8"));
+        }
+        return dispatcher.dispatch(text);
+    }
+
+    private static void write(SocketChannel client, RpcResponse response) throws IOException {
+        ByteBuffer out = ByteBuffer.wrap((Json.line(response) + "\n").getBytes(StandardCharsets.UTF_8));
+        synchronized (client) {
+            while (out.hasRemaining()) {
+                client.write(out);
+            }
+        }
+    }
+
+    private static boolean isBlank(byte[] line) {
+        for (byte b : line) {
+            if (b != ' ' && b != '\t' && b != '\r') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Stops accepting, lets requests being answered finish (up to the grace period), then drops idle clients. */
+    void close(long graceMillis) {
+        closing = true;
+        try {
+            server.close();
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "closing the server socket", e);
+        }
+        long deadline = System.nanoTime() + graceMillis * 1_000_000;
+        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        for (SocketChannel c : open) {
+            try {
+                c.close();
+            } catch (IOException ignored) {
+                // already gone
+            }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+package dev.banger.daemon;
+
+import dev.banger.api.BangerException;
+import dev.banger.api.ErrorCode;
+import dev.banger.api.Params;
+import dev.banger.api.VmRecord;
+import dev.banger.api.VmSpec;
+import dev.banger.api.VmState;
+import dev.banger.core.Allocation;
+import dev.banger.core.BangerConfig;
+import dev.banger.core.NewVm;
+import dev.banger.core.StatePaths;
+import dev.banger.core.VmIds;
+import dev.banger.core.VmLifecycle;
+import dev.banger.core.VmNames;
+import dev.banger.core.VmSpecRules;
+import dev.banger.store.VmStore;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.logging.Logger;
+import java.util.random.RandomGenerator;
+
+/**
+ * VM operations. Decisions come from banger-core; this class orders the side effects so that a failure
+ * at any step leaves either a whole VM or nothing. Operations on one VM are serialised by a per-VM lock;
+ * allocation of names, addresses and CIDs by one allocation lock.
+ */
+final class VmService {
+    private static final Logger LOG = Logger.getLogger(VmService.class.getName());
+
+    private final VmStore store;
+    private final StatePaths paths;
+    private final BangerConfig.Settings settings;
+    private final long hostMemoryMib;
+    private final Clock clock;
+    private final RandomGenerator random;
+    private final VmDirectories dirs;
+    private final ReentrantLock allocationLock = new ReentrantLock();
+    private final ConcurrentHashMap<String, ReentrantLock> vmLocks = new ConcurrentHashMap<>();
+
+    VmService(VmStore store, StatePaths paths, BangerConfig.Settings settings, long hostMemoryMib, Clock clock, RandomGenerator random) {
+        this.store = store;
+        this.paths = paths;
+        this.settings = settings;
+        this.hostMemoryMib = hostMemoryMib;
+        this.clock = clock;
+        this.random = random;
+        this.dirs = new VmDirectories(paths.vmsDir());
+    }
+
+    VmRecord create(Params.VmCreate request) {
+        if (request.name() != null) {
+            VmNames.validate(request.name());
+        }
+        // Validate everything before claiming anything, with a placeholder name when none was given.
+        VmSpecRules.resolve(request, request.name() != null ? request.name() : "placeholder", settings, hostMemoryMib);
+        VmRecord record;
+        allocationLock.lock();
+        try {
+            String name = request.name() != null ? request.name() : freshName();
+            if (store.findByName(name).isPresent()) {
+                throw nameTaken(name);
+            }
+            VmSpec spec = VmSpecRules.resolve(request, name, settings, hostMemoryMib);
+            String id = freshId();
+            String ip = Allocation.guestAddress(settings.subnet(), store.guestIps());
+            long cid = Allocation.vsockCid(store.vsockCids());
+            record = NewVm.record(id, spec, paths, ip, cid, clock.instant());
+            store.insert(record);
+        } finally {
+            allocationLock.unlock();
+        }
+        try {
+            dirs.create(Path.of(record.runtime().vmDir()));
+            return transition(record, VmState.STOPPED, null);
+        } catch (RuntimeException e) {
+            // Undo in reverse order: nothing half-made may stay behind.
+            dirs.remove(Path.of(record.runtime().vmDir()));
+            store.delete(record.id());
+            throw e;
+        }
+    }
+
+    List<VmRecord> list() {
+        return store.list();
+    }
+
+    int count() {
+        return store.count();
+    }
+
+    VmRecord get(String ref) {
+        if (ref == null || ref.isBlank()) {
+            throw BangerException.invalid("name the VM: give its name or id");
+        }
+        var byId = VmIds.looksLikeId(ref) ? store.findById(ref) : java.util.Optional.<VmRecord>empty();
+        return byId.or(() -> store.findByName(ref)).orElseThrow(() -> BangerException.notFound(
+                "no VM named '" + (ref.length() > 70 ? ref.substring(0, 67) + "..." : ref) + "' ('banger vm list' shows the VMs)"));
+    }
+
+    Params.Deleted delete(String ref, boolean force) {
+        VmRecord vm = get(ref);
+        ReentrantLock lock = vmLocks.computeIfAbsent(vm.id(), k -> new ReentrantLock());
+        lock.lock();
+        try {
+            vm = store.findById(vm.id()).orElseThrow(() -> BangerException.notFound("VM '" + ref + "' was deleted meanwhile"));
+            if (!force && !VmLifecycle.deletableWithoutForce(vm.state())) {
+                throw new BangerException(ErrorCode.FAILED_PRECONDITION, "VM '" + vm.name() + "' is " + vm.state().wireName()
+                        + ": stop it first ('banger vm stop " + vm.name() + "') or delete it with --force");
+            }
+            if (vm.state() != VmState.DELETING) {
+                vm = transition(vm, VmState.DELETING, null);
+            }
+            dirs.remove(Path.of(vm.runtime().vmDir()));
+            store.delete(vm.id());
+            LOG.info("deleted VM " + vm.name() + " (" + vm.id() + ")");
+            return new Params.Deleted(vm.id(), vm.name());
+        } finally {
+            lock.unlock();
+            vmLocks.remove(vm.id(), lock);
+        }
+    }
+
+    private VmRecord transition(VmRecord vm, VmState next, String error) {
+        VmLifecycle.check(vm.name(), vm.state(), next);
+        VmRecord updated = vm.withRuntime(vm.runtime().withState(next, error), clock.instant());
+        store.updateRuntime(vm.id(), updated.runtime(), updated.updatedAt());
+        return updated;
+    }
+
+    private String freshName() {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            String candidate = VmNames.generate(random);
+            if (store.findByName(candidate).isEmpty()) {
+                return candidate;
+            }
+        }
+        throw new BangerException(ErrorCode.RESOURCE_EXHAUSTED, "could not find a free generated name; give one with --name");
+    }
+
+    private String freshId() {
+        while (true) {
+            String id = VmIds.generate(random);
+            if (store.findById(id).isEmpty()) {
+                return id;
+            }
+        }
+    }
+
+    private static BangerException nameTaken(String name) {
+        return new BangerException(ErrorCode.NAME_TAKEN, "name taken: a VM named '" + name
+                + "' already exists; choose another name or delete that VM first");
+    }
+}

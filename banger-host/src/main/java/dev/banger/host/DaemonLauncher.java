@@ -1,0 +1,43 @@
+package dev.banger.host;
+
+import dev.banger.api.BangerException;
+import dev.banger.api.ErrorCode;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Starts bangerd detached from the caller: in its own session (setsid), stdin from /dev/null, stdout and
+ * stderr appended to the daemon log. Never a pipe: a daemon writing to a pipe whose reader (the CLI) has
+ * exited would die of SIGPIPE.
+ */
+public final class DaemonLauncher {
+    private DaemonLauncher() {
+    }
+
+    /**
+     * @param bangerd the bin/bangerd launcher
+     * @param env variables to set for the daemon (BANGER_HOME among them, when set)
+     * @return the daemon's process (setsid execs it in place, so this is bangerd itself)
+     */
+    public static Process launch(Path bangerd, Path logFile, Map<String, String> env) {
+        if (!Files.isExecutable(bangerd)) {
+            throw new BangerException(ErrorCode.DAEMON_UNAVAILABLE, "cannot start the daemon: " + bangerd
+                    + " is missing or not executable (run ./setup.sh in the banger checkout)");
+        }
+        try {
+            Files.createDirectories(logFile.getParent());
+            ProcessBuilder pb = new ProcessBuilder(List.of("setsid", bangerd.toString()))
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+                    .redirectErrorStream(true);
+            pb.environment().putAll(env);
+            return pb.start();
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.DAEMON_UNAVAILABLE, "cannot start the daemon " + bangerd + ": " + e.getMessage(), e);
+        }
+    }
+}

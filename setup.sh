@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Sets banger up on a Debian host, idempotently: installs the Debian packages it needs, builds it with
+# Maven, links the launchers and trains the CLI's AOT cache. Then: bin/banger vm list
+#   ./setup.sh              everything
+#   ./setup.sh --deps-only  only the Debian packages (test.sh uses this before its own build)
+set -euo pipefail
+cd "$(dirname "$0")"
+here=$(pwd)
+. scripts/env.sh
+
+# Packages: setsid (util-linux), pgrep (procps), ip (iproute2), socat (talk to the RPC socket by hand),
+# maven to build. Installed only when missing, so a second run touches nothing.
+packages=(util-linux procps iproute2 socat maven ca-certificates)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing Debian packages: ${missing[*]}; run setup.sh as root (or install them) and retry" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ ! -x "$JAVA_HOME/bin/java" ]; then
+  echo "setup: banger needs a Java 25 JDK; none at $JAVA_HOME. Install Temurin 25 there or set BANGER_JAVA_HOME." >&2
+  exit 1
+fi
+[ "${1:-}" = "--deps-only" ] && exit 0
+
+echo "setup: building with Maven (JAVA_HOME=$JAVA_HOME)"
+mvn -B -q -DskipTests package 2>&1 | grep -v -E 'sun\.misc\.Unsafe|^WARNING: .*(Unsafe|terminally deprecated|reporting this)' || true
+test -f banger-cli/target/banger.jar && test -f banger-daemon/target/bangerd.jar
+
+# Process names: the kernel names a process after the file it executes, so links named banger and
+# bangerd make the JVMs show up under those names (pgrep bangerd).
+mkdir -p build/bin
+ln -sfn "$JAVA_HOME/bin/java" build/bin/banger
+ln -sfn "$JAVA_HOME/bin/java" build/bin/bangerd
+
+# Train the CLI's AOT cache (JDK 25, JEP 483/514) on a real round trip: a throwaway daemon in a
+# temporary BANGER_HOME answers 'vm list'. Needs root (the daemon does); skipped otherwise.
+if [ "$(id -u)" -eq 0 ]; then
+  train=$(mktemp -d /tmp/banger-aot.XXXXXX)
+  cleanup() { BANGER_HOME="$train" bin/banger daemon stop >/dev/null 2>&1 || true; rm -rf "$train"; }
+  trap cleanup EXIT
+  rm -f build/banger.aot
+  BANGER_HOME="$train" bin/banger vm list >/dev/null   # starts the daemon (outside the recording)
+  BANGER_HOME="$train" "$JAVA_HOME/bin/java" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData \
+    -XX:AOTCacheOutput=build/banger.aot "-Dbanger.install=$here" -jar banger-cli/target/banger.jar vm list >/dev/null 2>build/aot.log \
+    || { echo "setup: AOT training failed (see build/aot.log); banger works, only starts slower" >&2; rm -f build/banger.aot; }
+fi
+echo "setup: done. Try: bin/banger vm create --name demo && bin/banger vm list"
