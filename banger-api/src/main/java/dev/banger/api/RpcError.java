@@ -1,12 +1,10 @@
 package dev.banger.api;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 
 /**
  * A JSON-RPC 2.0 error object. {@code data.kind} carries banger's symbolic {@link ErrorCode} name so
  * clients need not know the numbers.
  */
-@JsonInclude(JsonInclude.Include.NON_NULL)
 public record RpcError(int code, String message, Data data) {
     public record Data(String kind) {
     }

@@ -1,12 +1,10 @@
 package dev.banger.api;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * A JSON-RPC 2.0 request. {@code id} is null for a notification; {@code params} may be absent.
  */
-@JsonInclude(JsonInclude.Include.NON_NULL)
 public record RpcRequest(String jsonrpc, JsonNode id, String method, JsonNode params) {
     public static final String VERSION = "2.0";
 

@@ -1,12 +1,11 @@
 package dev.banger.api;
 
-import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
 
 /**
  * The durable lifecycle state of a VM: what banger intends and last committed, not an observation.
- * Which transitions are legal is decided in banger-core's {@code VmLifecycle}.
+ * Which transitions are legal is decided in banger-core's {@code VmLifecycle}. On the wire the names are
+ * lowercase ({@link #wireName()}), configured once in {@link Json}.
  */
 public enum VmState {
     /** The record is being made; a crash here leaves something reconcile removes. */
@@ -21,12 +20,10 @@ public enum VmState {
     /** A step failed; LastError says which and why. */
     ERROR;
 
-    @JsonValue
     public String wireName() {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    @JsonCreator
     public static VmState fromWire(String value) {
         for (VmState s : values()) {
             if (s.wireName().equals(value)) {

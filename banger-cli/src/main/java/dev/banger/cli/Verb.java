@@ -50,7 +50,9 @@ abstract class Verb {
     }
 
     static PositionalParamSpec parameter(String label, String arity, String description) {
-        return PositionalParamSpec.builder().paramLabel(label).arity(arity).type(String.class).description(description).build();
+        PositionalParamSpec.Builder b = PositionalParamSpec.builder().paramLabel(label).arity(arity).description(description);
+        boolean many = picocli.CommandLine.Range.valueOf(arity).max() > 1;
+        return (many ? b.type(java.util.List.class).auxiliaryTypes(String.class) : b.type(String.class)).build();
     }
 
     static OptionSpec jsonFlag(String what) {

@@ -37,7 +37,7 @@ final class VmDeleteCommand extends Verb {
 
     @Override
     int run(ParseResult args) {
-        List<String> vms = args.matchedPositional(0).getValue();
+        List<String> vms = args.matchedPositional(0).stringValues();
         boolean force = has(args, "--force");
         int status = ErrorCode.ExitStatus.SUCCESS;
         DaemonClient daemon = ctx.daemon();

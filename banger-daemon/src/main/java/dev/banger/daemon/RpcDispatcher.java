@@ -49,14 +49,14 @@ final class RpcDispatcher {
         return this;
     }
 
-    /** @return the response to send, or null for a notification (a request without an id) */
-    RpcResponse dispatch(String line) {
+    /** @return the response line to send, or null for a notification (a request without an id) */
+    String dispatch(String line) {
         JsonNode request;
         try {
             request = Json.MAPPER.readTree(line);
         } catch (JsonProcessingException e) {
-            return RpcResponse.failure(NullNode.getInstance(), RpcError.of(ErrorCode.PARSE_ERROR,
-                    "invalid JSON: " + e.getOriginalMessage() + " (send one JSON-RPC 2.0 object per line)"));
+            return Json.line(RpcResponse.failure(NullNode.getInstance(), RpcError.of(ErrorCode.PARSE_ERROR,
+                    "invalid JSON: " + e.getOriginalMessage() + " (send one JSON-RPC 2.0 object per line)")));
         }
         if (request == null || !request.isObject()) {
             return invalidRequest(NullNode.getInstance(), "a request must be a JSON object");
@@ -75,31 +75,31 @@ final class RpcDispatcher {
             return invalidRequest(replyId, "\"method\" must be a string such as \"vm.list\"");
         }
         Method<?> method = methods.get(methodNode.asText());
-        RpcResponse response;
+        String response;
         if (method == null) {
-            response = RpcResponse.failure(replyId, RpcError.of(ErrorCode.METHOD_NOT_FOUND,
-                    "unknown method '" + abbreviate(methodNode.asText()) + "'; known methods: " + String.join(", ", methods.keySet())));
+            response = Json.line(RpcResponse.failure(replyId, RpcError.of(ErrorCode.METHOD_NOT_FOUND,
+                    "unknown method '" + abbreviate(methodNode.asText()) + "'; known methods: " + String.join(", ", methods.keySet()))));
         } else {
             response = invoke(methodNode.asText(), method, request.get("params"), replyId);
         }
         return notification ? null : response;
     }
 
-    private static RpcResponse invoke(String name, Method<?> method, JsonNode params, JsonNode id) {
+    private static String invoke(String name, Method<?> method, JsonNode params, JsonNode id) {
+        RpcError error;
         try {
-            return RpcResponse.success(id, method.invoke(params));
+            return RpcResponse.successLine(id, method.invoke(params));
         } catch (BangerException e) {
-            return RpcResponse.failure(id, RpcError.of(e.code(), e.getMessage()));
+            error = RpcError.of(e.code(), e.getMessage());
         } catch (JsonMappingException e) {
-            return RpcResponse.failure(id, RpcError.of(ErrorCode.INVALID_PARAMS, "invalid params for " + name + ": "
-                    + describe(e)));
+            error = RpcError.of(ErrorCode.INVALID_PARAMS, "invalid params for " + name + ": " + describe(e));
         } catch (JsonProcessingException e) {
-            return RpcResponse.failure(id, RpcError.of(ErrorCode.INVALID_PARAMS, "invalid params for " + name + ": " + e.getOriginalMessage()));
+            error = RpcError.of(ErrorCode.INVALID_PARAMS, "invalid params for " + name + ": " + e.getOriginalMessage());
         } catch (RuntimeException e) {
             LOG.log(Level.SEVERE, "method " + name + " failed", e);
-            return RpcResponse.failure(id, RpcError.of(ErrorCode.INTERNAL, name + " failed: " + e
-                    + " (this is a bug in bangerd; its log has the details)"));
+            error = RpcError.of(ErrorCode.INTERNAL, name + " failed: " + e + " (this is a bug in bangerd; its log has the details)");
         }
+        return Json.line(RpcResponse.failure(id, error));
     }
 
     /** "field 'vcpus': expected an integer" rather than Jackson's multi-line internals. */
@@ -130,8 +130,8 @@ final class RpcDispatcher {
         return "a " + t.getSimpleName();
     }
 
-    private static RpcResponse invalidRequest(JsonNode id, String message) {
-        return RpcResponse.failure(id, RpcError.of(ErrorCode.INVALID_REQUEST, message));
+    private static String invalidRequest(JsonNode id, String message) {
+        return Json.line(RpcResponse.failure(id, RpcError.of(ErrorCode.INVALID_REQUEST, message)));
     }
 
     private static String abbreviate(String s) {

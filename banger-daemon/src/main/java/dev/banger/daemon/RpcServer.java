@@ -90,7 +90,7 @@ final class RpcServer {
                 }
                 inFlight.incrementAndGet();
                 try {
-                    RpcResponse response = dispatch(line);
+                    String response = dispatch(line);
                     if (response != null) {
                         write(client, response);
                     }
@@ -112,7 +112,7 @@ final class RpcServer {
         }
     }
 
-    private RpcResponse dispatch(byte[] line) {
+    private String dispatch(byte[] line) {
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder()
@@ -120,13 +120,17 @@ final class RpcServer {
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(line)).toString();
         } catch (CharacterCodingException e) {
-            return RpcResponse.failure(NullNode.getInstance(), RpcError.of(ErrorCode.PARSE_ERROR, "request is not valid UTF-8"));
+            return Json.line(RpcResponse.failure(NullNode.getInstance(), RpcError.of(ErrorCode.PARSE_ERROR, "request is not valid UTF-8")));
         }
         return dispatcher.dispatch(text);
     }
 
     private static void write(SocketChannel client, RpcResponse response) throws IOException {
-        ByteBuffer out = ByteBuffer.wrap((Json.line(response) + "\n").getBytes(StandardCharsets.UTF_8));
+        write(client, Json.line(response));
+    }
+
+    private static void write(SocketChannel client, String responseLine) throws IOException {
+        ByteBuffer out = ByteBuffer.wrap((responseLine + "\n").getBytes(StandardCharsets.UTF_8));
         synchronized (client) {
             while (out.hasRemaining()) {
                 client.write(out);

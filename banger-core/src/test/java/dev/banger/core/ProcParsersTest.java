@@ -1,0 +1,71 @@
+package dev.banger.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class ProcParsersTest {
+    private static final String MEMINFO = """
+            MemTotal:       16318480 kB
+            MemFree:         1183716 kB
+            MemAvailable:    9262280 kB
+            Buffers:          538792 kB
+            Cached:          7521312 kB
+            SwapTotal:       2097148 kB
+            """;
+
+    private static final String STATUS = """
+            Name:\tbangerd
+            Umask:\t0022
+            State:\tS (sleeping)
+            Tgid:\t4242
+            Pid:\t4242
+            PPid:\t1
+            TracerPid:\t0
+            Uid:\t1000\t0\t0\t0
+            Gid:\t1000\t1000\t1000\t1000
+            FDSize:\t64
+            """;
+
+    @Test
+    void memTotalInMib() {
+        assertThat(ProcParsers.memTotalMib(MEMINFO)).isEqualTo(15_936); // 16318480 / 1024, rounded down
+    }
+
+    @Test
+    void memTotalNeedNotBeFirst() {
+        assertThat(ProcParsers.memTotalMib("MemFree: 1 kB\nMemTotal: 2097152 kB\n")).isEqualTo(2048);
+    }
+
+    @Test
+    void memTotalRoundsDown() {
+        assertThat(ProcParsers.memTotalMib("MemTotal: 2047 kB")).isEqualTo(1);
+        assertThat(ProcParsers.memTotalMib("MemTotal: 1023 kB")).isZero();
+    }
+
+    @Test
+    void memTotalMissing() {
+        assertThatThrownBy(() -> ProcParsers.memTotalMib("MemFree: 1 kB\n")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no MemTotal");
+        assertThatThrownBy(() -> ProcParsers.memTotalMib("")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void effectiveUidIsTheSecondField() {
+        // A setuid process: real 1000, effective 0.
+        assertThat(ProcParsers.effectiveUid(STATUS)).isZero();
+        assertThat(ProcParsers.effectiveUid("Uid:\t0\t1000\t1000\t1000\n")).isEqualTo(1000);
+    }
+
+    @Test
+    void effectiveUidWithSpaces() {
+        assertThat(ProcParsers.effectiveUid("Name: x\nUid:   1001   1002   1003   1004\n")).isEqualTo(1002);
+    }
+
+    @Test
+    void effectiveUidMissing() {
+        assertThatThrownBy(() -> ProcParsers.effectiveUid("Name:\tx\nGid:\t0\t0\t0\t0\n"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no Uid");
+    }
+}

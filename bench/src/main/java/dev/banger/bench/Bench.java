@@ -1,0 +1,181 @@
+package dev.banger.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.banger.api.Json;
+import dev.banger.api.Methods;
+import dev.banger.api.Params;
+import dev.banger.api.RpcRequest;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * banger's benchmarks for the foundation, measured side by side in one run, printed as one table.
+ * Usage (see bench/run.sh): java -jar bench.jar REPO_DIR
+ *
+ * <ol>
+ *   <li>CLI round trip: {@code bin/banger vm list} against a running daemon, interleaved with a bare JVM
+ *       printing "hello" (default JVM options), medians of N runs each; the figure is their ratio.</li>
+ *   <li>{@code vm.list} with 1,000 records: a real bangerd, 1,000 VMs created over RPC, then the
+ *       round trip of vm.list from a warm client on the raw socket (median after warm-up).</li>
+ * </ol>
+ */
+public final class Bench {
+    private static final int CLI_RUNS = Integer.getInteger("bench.cliRuns", 20);
+    private static final int LIST_RECORDS = Integer.getInteger("bench.records", 1000);
+
+    private final Path repo;
+    private final List<String[]> rows = new ArrayList<>();
+
+    private Bench(Path repo) {
+        this.repo = repo;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path repo = Path.of(args.length > 0 ? args[0] : ".").toAbsolutePath().normalize();
+        Bench b = new Bench(repo);
+        b.cliRoundTrip();
+        b.listThousand();
+        b.print();
+    }
+
+    private void cliRoundTrip() throws Exception {
+        Path home = Files.createTempDirectory(Path.of("/tmp"), "bb");
+        try {
+            Map<String, String> env = Map.of("BANGER_HOME", home.toString());
+            for (int i = 0; i < 3; i++) {
+                run(env, repo.resolve("bin/banger").toString(), "vm", "create", "--name", "bench-" + i);
+            }
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            String benchJar = Path.of(Bench.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+            List<String> hello = List.of(java, "-cp", benchJar, Hello.class.getName());
+            List<String> list = List.of(repo.resolve("bin/banger").toString(), "vm", "list");
+            for (int i = 0; i < 3; i++) { // warm the page cache and the daemon
+                time(env, hello);
+                time(env, list);
+            }
+            List<Long> helloTimes = new ArrayList<>();
+            List<Long> listTimes = new ArrayList<>();
+            for (int i = 0; i < CLI_RUNS; i++) {
+                helloTimes.add(time(env, hello));
+                listTimes.add(time(env, list));
+            }
+            double h = median(helloTimes) / 1e6;
+            double l = median(listTimes) / 1e6;
+            rows.add(new String[] {"bare JVM hello (median of " + CLI_RUNS + ")", fmt(h) + " ms", ""});
+            rows.add(new String[] {"banger vm list, daemon up (median of " + CLI_RUNS + ")", fmt(l) + " ms", ""});
+            rows.add(new String[] {"ratio vm list / hello", String.format("%.2f", l / h), "target <= 3"});
+        } finally {
+            stopDaemon(home);
+        }
+    }
+
+    private void listThousand() throws Exception {
+        Path home = Files.createTempDirectory(Path.of("/tmp"), "bb");
+        try {
+            Map<String, String> env = Map.of("BANGER_HOME", home.toString());
+            // A /24 holds 253 guests; 1,000 records need a larger subnet.
+            Files.writeString(home.resolve("config.toml"), "[network]\nsubnet = \"172.30.0.0/20\"\n");
+            run(env, repo.resolve("bin/banger").toString(), "vm", "list"); // start the daemon
+            Path socket = home.resolve("run/bangerd.sock");
+            long t0 = System.nanoTime();
+            for (int i = 0; i < LIST_RECORDS; i++) {
+                JsonNode r = rpc(socket, Methods.VM_CREATE, new Params.VmCreate("vm-" + i, null, null, null, null, null));
+                if (r.has("error")) {
+                    throw new IllegalStateException("create failed: " + r);
+                }
+            }
+            double createSeconds = (System.nanoTime() - t0) / 1e9;
+            for (int i = 0; i < 20; i++) {
+                rpc(socket, Methods.VM_LIST, null);
+            }
+            List<Long> times = new ArrayList<>();
+            int count = 0;
+            for (int i = 0; i < 30; i++) {
+                long s = System.nanoTime();
+                JsonNode r = rpc(socket, Methods.VM_LIST, null);
+                times.add(System.nanoTime() - s);
+                count = r.path("result").path("vms").size();
+            }
+            if (count != LIST_RECORDS) {
+                throw new IllegalStateException("vm.list returned " + count + " records, expected " + LIST_RECORDS);
+            }
+            rows.add(new String[] {LIST_RECORDS + " x vm.create over RPC (sequential)", fmt(createSeconds * 1000 / LIST_RECORDS) + " ms each", ""});
+            rows.add(new String[] {"vm.list with " + LIST_RECORDS + " records, RPC round trip (median of 30)", fmt(median(times) / 1e6) + " ms",
+                    "target <= 50 ms"});
+            rows.add(new String[] {"vm.list with " + LIST_RECORDS + " records, worst of 30", fmt(Collections.max(times) / 1e6) + " ms", ""});
+        } finally {
+            stopDaemon(home);
+        }
+    }
+
+    private static JsonNode rpc(Path socket, String method, Object params) throws IOException {
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(socket));
+            var out = Channels.newOutputStream(ch);
+            out.write((Json.line(RpcRequest.call(1, method, params)) + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
+            return Json.MAPPER.readTree(in.readLine());
+        }
+    }
+
+    private void stopDaemon(Path home) throws Exception {
+        run(Map.of("BANGER_HOME", home.toString()), repo.resolve("bin/banger").toString(), "daemon", "stop");
+        try (var walk = Files.walk(home)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private long time(Map<String, String> env, List<String> command) throws Exception {
+        long s = System.nanoTime();
+        run(env, command.toArray(String[]::new));
+        return System.nanoTime() - s;
+    }
+
+    private void run(Map<String, String> env, String... command) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("timed out: " + String.join(" ", command));
+        }
+        if (p.exitValue() != 0) {
+            throw new IllegalStateException("exit " + p.exitValue() + ": " + String.join(" ", command));
+        }
+    }
+
+    private static double median(List<Long> values) {
+        List<Long> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2.0;
+    }
+
+    private static String fmt(double v) {
+        return String.format("%.1f", v);
+    }
+
+    private void print() {
+        System.out.println("| measurement | value | target |");
+        System.out.println("| --- | --- | --- |");
+        for (String[] r : rows) {
+            System.out.println("| " + r[0] + " | " + r[1] + " | " + r[2] + " |");
+        }
+    }
+
+}
