@@ -46,16 +46,24 @@ mkdir -p build/bin
 ln -sfn "$JAVA_HOME/bin/java" build/bin/banger
 ln -sfn "$JAVA_HOME/bin/java" build/bin/bangerd
 
-# Train the CLI's AOT cache (JDK 25, JEP 483/514) on a real round trip: a throwaway daemon in a
-# temporary BANGER_HOME answers 'vm list'. Needs root (the daemon does); skipped otherwise.
+# Train the AOT caches (JDK 25, JEP 483/514) on real work: a throwaway daemon in a temporary
+# BANGER_HOME records its start and a few requests (its cache is written when it stops); the CLI
+# records a 'vm list' against it. Needs root (the daemon does); skipped otherwise.
 if [ "$(id -u)" -eq 0 ]; then
   train=$(mktemp -d /tmp/banger-aot.XXXXXX)
   cleanup() { BANGER_HOME="$train" bin/banger daemon stop >/dev/null 2>&1 || true; rm -rf "$train"; }
   trap cleanup EXIT
-  rm -f build/banger.aot
-  # The daemon starts (and a VM record is made) outside the recording; the recorded run is a plain 'vm list'.
+  rm -f build/banger.aot build/bangerd.aot
+  BANGER_HOME="$train" BANGER_DAEMON_JAVA_OPTS="-XX:AOTCacheOutput=build/bangerd.aot" \
+    setsid bin/bangerd >build/aot-daemon.log 2>&1 </dev/null &
+  for _ in $(seq 200); do [ -S "$train/run/bangerd.sock" ] && break; sleep 0.05; done
   BANGER_HOME="$train" bin/banger vm create --name aot-training >/dev/null
   BANGER_HOME="$train" BANGER_CLI_JAVA_OPTS="-XX:AOTCacheOutput=build/banger.aot" bin/banger vm list >build/aot.log 2>&1 \
-    || { echo "setup: AOT training failed (see build/aot.log); banger works, only starts slower" >&2; rm -f build/banger.aot; }
+    || { echo "setup: CLI AOT training failed (see build/aot.log); banger works, only starts slower" >&2; rm -f build/banger.aot; }
+  BANGER_HOME="$train" bin/banger vm delete aot-training >/dev/null
+  # The JVM writes its cache as it exits, which can outlast 'daemon stop''s own wait: wait for the file.
+  BANGER_HOME="$train" bin/banger daemon stop >/dev/null || true
+  for _ in $(seq 600); do [ -f build/bangerd.aot ] && ! pgrep -f "AOTCacheOutput=build/bangerd.aot" >/dev/null && break; sleep 0.1; done
+  [ -f build/bangerd.aot ] || echo "setup: daemon AOT training failed (see build/aot-daemon.log); bangerd works, only starts slower" >&2
 fi
 echo "setup: done. Try: bin/banger vm create --name demo && bin/banger vm list"

@@ -93,7 +93,9 @@ public final class Daemon implements AutoCloseable {
     /** Serves until daemon.shutdown or {@link #close()}. */
     public void run() {
         Thread acceptor = Thread.ofPlatform().name("rpc-accept").start(server::serve);
-        LOG.info("bangerd " + BangerVersion.current() + " ready on " + paths.socket() + " (pid " + HostInfo.pid() + ")");
+        String startup = HostInfo.processStart()
+                .map(t -> ", " + Duration.between(t, clock.instant()).toMillis() + " ms after process start").orElse("");
+        LOG.info("bangerd " + BangerVersion.current() + " ready on " + paths.socket() + " (pid " + HostInfo.pid() + startup + ")");
         try {
             shutdownRequested.await();
         } catch (InterruptedException e) {

@@ -23,6 +23,11 @@ public final class HostInfo {
         return ProcessHandle.current().pid();
     }
 
+    /** When this process started, for start-up timing in logs. */
+    public static java.util.Optional<java.time.Instant> processStart() {
+        return ProcessHandle.current().info().startInstant();
+    }
+
     public static boolean processAlive(long pid) {
         return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
     }
