@@ -47,6 +47,8 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon) {
     private static final TomlMapper TOML = TomlMapper.builder()
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT) // vcpus = 2.7 is an error, not 2
+            .disable(com.fasterxml.jackson.databind.MapperFeature.ALLOW_COERCION_OF_SCALARS) // nat = "yes" too
             .build();
 
     /** Parses and validates {@code text}; {@code source} names the file in error messages. */
@@ -57,10 +59,31 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon) {
         } catch (UnrecognizedPropertyException e) {
             throw BangerException.invalid(source + ": unknown setting '" + e.getPropertyName() + "'"
                     + (e.getKnownPropertyIds() == null ? "" : " (known here: " + e.getKnownPropertyIds() + ")"));
+        } catch (com.fasterxml.jackson.databind.JsonMappingException e) {
+            String key = e.getPath().stream().map(r -> r.getFieldName() == null ? "[" + r.getIndex() + "]" : r.getFieldName())
+                    .map(k -> k.replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT))
+                    .reduce((a, b) -> a + "." + b).orElse("");
+            throw BangerException.invalid(source + ": " + (key.isEmpty() ? "" : "setting '" + key + "': ")
+                    + firstLine(e.getOriginalMessage()));
         } catch (JsonProcessingException e) {
-            throw BangerException.invalid(source + ": " + e.getOriginalMessage());
+            var where = e.getLocation();
+            throw BangerException.invalid(source + ": " + (where == null ? "" : "line " + where.getLineNr() + ", column "
+                    + where.getColumnNr() + ": ") + firstLine(e.getOriginalMessage()));
         }
         return raw == null ? DEFAULTS : raw.settings(source);
+    }
+
+    /** Runs a check and prefixes its error with the key, unless the message already names it. */
+    private static <T> T withKey(String key, java.util.function.Supplier<T> check) {
+        try {
+            return check.get();
+        } catch (BangerException e) {
+            throw e.getMessage().contains(key) ? e : BangerException.invalid(key + ": " + e.getMessage());
+        }
+    }
+
+    private static String firstLine(String s) {
+        return s == null ? "invalid TOML" : s.lines().findFirst().orElse(s);
     }
 
     private Settings settings(String source) {
@@ -89,13 +112,16 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon) {
                     image = ImageNames.validate(defaults.image());
                 }
                 if (defaults.vcpus() != null) {
-                    vcpus = VmSpecRules.checkVcpus(defaults.vcpus());
+                    vcpus = withKey("defaults.vcpus", () -> VmSpecRules.checkVcpus(defaults.vcpus()));
                 }
                 if (defaults.memory() != null) {
-                    memory = (int) Math.min(Integer.MAX_VALUE, Sizes.parseMib("defaults.memory", defaults.memory()));
+                    // The host's size is checked per VM; here only the floor, so a bad default fails at load.
+                    memory = withKey("defaults.memory", () -> VmSpecRules.checkMemory(
+                            Sizes.parseMib("defaults.memory", defaults.memory()), Long.MAX_VALUE));
                 }
                 if (defaults.workDisk() != null) {
-                    workDisk = VmSpecRules.checkWorkDisk(Sizes.parseMib("defaults.work_disk", defaults.workDisk()));
+                    workDisk = withKey("defaults.work_disk", () -> VmSpecRules.checkWorkDisk(
+                            Sizes.parseMib("defaults.work_disk", defaults.workDisk())));
                 }
             } catch (BangerException e) {
                 throw BangerException.invalid(source + ": " + e.getMessage());

@@ -25,12 +25,11 @@ public record Ipv4Subnet(int network, int prefix) {
         if (slash < 0) {
             throw BangerException.invalid("subnet '" + cidr + "' has no prefix length: give one like 172.29.0.0/24");
         }
-        int prefix;
-        try {
-            prefix = Integer.parseInt(cidr.substring(slash + 1));
-        } catch (NumberFormatException e) {
+        String prefixText = cidr.substring(slash + 1);
+        if (prefixText.isEmpty() || prefixText.length() > 2 || !asciiDigits(prefixText)) {
             throw BangerException.invalid("subnet '" + cidr + "' has an invalid prefix length");
         }
+        int prefix = Integer.parseInt(prefixText);
         return new Ipv4Subnet(parseAddress(cidr.substring(0, slash)), prefix);
     }
 
@@ -42,7 +41,7 @@ public record Ipv4Subnet(int network, int prefix) {
         }
         int value = 0;
         for (String p : parts) {
-            if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(Character::isDigit)) {
+            if (p.isEmpty() || p.length() > 3 || !asciiDigits(p)) {
                 throw BangerException.invalid("'" + text + "' is not an IPv4 address");
             }
             int octet = Integer.parseInt(p);
@@ -52,6 +51,11 @@ public record Ipv4Subnet(int network, int prefix) {
             value = (value << 8) | octet;
         }
         return value;
+    }
+
+    /** Only 0-9: Character.isDigit and Integer.parseInt also accept other scripts' digits. */
+    static boolean asciiDigits(String s) {
+        return s.chars().allMatch(c -> c >= '0' && c <= '9');
     }
 
     public static String format(int address) {

@@ -21,7 +21,7 @@ public final class Sizes {
         }
         String t = text.trim().toUpperCase(Locale.ROOT);
         int end = 0;
-        while (end < t.length() && Character.isDigit(t.charAt(end))) {
+        while (end < t.length() && t.charAt(end) >= '0' && t.charAt(end) <= '9') {
             end++;
         }
         if (end == 0) {
@@ -33,7 +33,7 @@ public final class Sizes {
             case "G", "GB", "GIB" -> 1024;
             case "T", "TB", "TIB" -> 1024 * 1024;
             default -> throw BangerException.invalid(what + " '" + text + "' has unknown unit '" + text.trim().substring(end)
-                    + "': use M, G or T (binary: 1G = 1024M)");
+                    + "': use M, G or T (binary: 1G = 1024M; whole numbers only: 1536M, not 1.5G)");
         };
         long number;
         try {

@@ -9,7 +9,6 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import org.assertj.core.api.AbstractThrowableAssert;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -114,7 +113,7 @@ class Ipv4SubnetTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {-1, 0, 8, 15, 30, 31, 32, 33})
+    @ValueSource(ints = {0, 8, 15, 30, 31, 32, 33})
     void prefixOutsideSixteenToTwentyNineIsRejected(int prefix) {
         assertRejected("10.0.0.0/" + prefix).hasMessageContaining("/" + prefix + " is not supported")
                 .hasMessageContaining("use /16 to /29");
@@ -165,19 +164,15 @@ class Ipv4SubnetTest {
                 .hasMessageContaining("use /16 to /29");
     }
 
-    @Disabled("bug: Ipv4Subnet.parseAddress (Ipv4Subnet.java:45) tests octets with Character::isDigit and parses them "
-            + "with Integer.parseInt, both of which accept any Unicode decimal digit, so the \"strict\" parser accepts "
-            + "Arabic-Indic or full-width digits")
     @Test
     void onlyAsciiDigitsAreAddressDigits() {
         assertRejected("\u0661\u0667\u0662.29.0.0/24").hasMessageContaining("is not an IPv4 address");
         assertRejected("\uFF11\uFF10.0.0.0/24").hasMessageContaining("is not an IPv4 address");
     }
 
-    @Disabled("bug: Ipv4Subnet.parse (Ipv4Subnet.java:30) reads the prefix with Integer.parseInt, which accepts a "
-            + "leading '+' (and non-ASCII digits), so '172.29.0.0/+24' is taken as /24")
     @Test
     void aSignedPrefixIsRejected() {
         assertRejected("172.29.0.0/+24").hasMessageContaining("invalid prefix length");
+        assertRejected("172.29.0.0/-1").hasMessageContaining("invalid prefix length");
     }
 }

@@ -124,4 +124,10 @@ class SizesTest {
     void overflowIsAlwaysRejected(@ForAll @LongRange(min = Sizes.MAX_MIB / 1024 + 1, max = Long.MAX_VALUE) long n) {
         assertRejected(n + "G").hasMessageContaining("too large");
     }
+
+    @Test
+    void onlyAsciiDigitsCount() {
+        assertRejected("\uFF14G");
+        assertRejected("\u0664G");
+    }
 }

@@ -37,8 +37,11 @@ public final class Database implements AutoCloseable {
             Connection c = DriverManager.getConnection("jdbc:sqlite:" + file, config.toProperties());
             try (Statement s = c.createStatement()) {
                 s.execute("PRAGMA trusted_schema = OFF");
+                Migrations.migrate(c, targetVersion);
+            } catch (SQLException | RuntimeException e) {
+                c.close(); // a refused database must not stay open
+                throw e;
             }
-            Migrations.migrate(c, targetVersion);
             return new Database(file, c);
         } catch (SQLException e) {
             throw new StoreException("cannot open the database " + file + ": " + e.getMessage()

@@ -17,7 +17,6 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -190,9 +189,6 @@ class DatabaseTest {
         }
     }
 
-    @Disabled("bug: Database.open (Database.java:37-46) does not close the connection when Migrations.migrate "
-            + "throws (a StoreException for a newer schema, or a failed migration), so each refused open leaks an "
-            + "SQLite connection and its file descriptors (state.db, -wal, -shm stay open)")
     @Test
     void aRefusedOpenLeavesNoFileOpen() throws Exception {
         Path file = dir.resolve("state.db");
