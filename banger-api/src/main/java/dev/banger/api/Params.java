@@ -16,8 +16,11 @@ public final class Params {
     public record VmRef(String vm) {
     }
 
-    /** {@code vm.delete}: {@code force} also deletes a running or broken VM. */
-    public record VmDelete(String vm, boolean force) {
+    /** {@code vm.delete}: {@code force} (optional, default false) also deletes a running or broken VM. */
+    public record VmDelete(String vm, Boolean force) {
+        public boolean forced() {
+            return Boolean.TRUE.equals(force);
+        }
     }
 
     public record VmList(List<VmRecord> vms) {
@@ -31,5 +34,44 @@ public final class Params {
     }
 
     public record ShutdownAccepted(boolean stopping) {
+    }
+
+    /**
+     * {@code image.build}: distro "debian" (default) or "void"; absent fields take the recipe's defaults.
+     * {@code mirror} overrides the mirror found in the host's apt sources.
+     */
+    public record ImageBuild(String distro, String name, String suite, Long sizeMib, List<String> packages, String mirror) {
+    }
+
+    /** {@code image.get}, {@code image.delete}, {@code image.verify}. */
+    public record ImageRef(String image) {
+    }
+
+    /** {@code image.import}: files on the daemon's host; {@code initrd} optional. */
+    public record ImageImport(String name, String kernel, String rootfs, String initrd) {
+    }
+
+    /** An image as listed: its manifest, the disk it really uses (sparse files count allocated blocks) and its users. */
+    public record ImageInfo(ImageManifest manifest, String dir, long diskUsageBytes, List<String> usedBy) {
+    }
+
+    public record ImageList(List<ImageInfo> images) {
+    }
+
+    public record ImageDeleted(String name) {
+    }
+
+    /** One check of {@code image.verify}. */
+    public record Check(String name, boolean ok, String detail) {
+    }
+
+    public record ImageVerification(String image, boolean ok, List<Check> checks) {
+    }
+
+    /**
+     * A progress notification ({@code "method": "progress"}) sent on the connection of a long call
+     * before its response.
+     */
+    public record Progress(String phase, int step, int steps, Integer percent, long elapsedMs, String message) {
     }
 }

@@ -37,18 +37,20 @@ final class DaemonStarter {
         }
         Path log = ctx.paths().logFile();
         long logOffset = size(log);
-        Process daemon = DaemonLauncher.launch(ctx.installDir().resolve("bin/bangerd"), log, Map.of());
+        DaemonLauncher.Launched daemon = DaemonLauncher.launch(ctx.installDir().resolve("bin/bangerd"), log, Map.of());
         long deadline = System.nanoTime() + READY_TIMEOUT_MILLIS * 1_000_000;
         while (System.nanoTime() < deadline) {
             if (accepts(socket)) {
                 return;
             }
-            if (!daemon.isAlive() && daemon.exitValue() != 0) {
+            java.util.OptionalInt exit = daemon.exitStatus();
+            // Status 0 can be setsid's own exit if it had to fork; only a failure means the daemon died.
+            if (exit.isPresent() && exit.getAsInt() != 0) {
                 // Another banger may have started a daemon at the same moment and won the lock: use it.
                 if (accepts(socket)) {
                     return;
                 }
-                throw new BangerException(ErrorCode.DAEMON_UNAVAILABLE, "bangerd exited with status " + daemon.exitValue()
+                throw new BangerException(ErrorCode.DAEMON_UNAVAILABLE, "bangerd exited with status " + exit.getAsInt()
                         + " before it was ready. Last lines of " + log + ":\n" + tail(log, logOffset));
             }
             sleep(20);

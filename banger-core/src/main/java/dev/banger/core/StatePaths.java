@@ -67,6 +67,31 @@ public record StatePaths(Path stateDir, Path runDir, Path logFile, Path configFi
         return stateDir.resolve("images");
     }
 
+    /** A published image: {@code vmlinuz}, {@code vmlinux}, {@code initrd.img}, {@code rootfs.ext4}, {@code manifest.json}, {@code build.log}. */
+    public Path imageDir(String name) {
+        return imagesDir().resolve(ImageNames.validate(name));
+    }
+
+    /**
+     * Where an image is built before it is published by renaming onto {@link #imageDir}. The leading dot
+     * keeps it out of listings; anything of this shape not being built right now is debris to remove.
+     */
+    public Path imageBuildDir(String name, String token) {
+        return imagesDir().resolve(IMAGE_BUILD_PREFIX + ImageNames.validate(name) + "-" + token);
+    }
+
+    public static final String IMAGE_BUILD_PREFIX = ".build-";
+
+    /** Downloaded .debs kept between builds (debootstrap --cache-dir), per suite. */
+    public Path packageCache(String suite) {
+        return stateDir.resolve("cache").resolve("debootstrap").resolve(suite);
+    }
+
+    /** Logs kept after their job ended (e.g. the log of a failed image build). */
+    public Path logsDir() {
+        return stateDir.resolve("logs");
+    }
+
     public Path sshDir() {
         return stateDir.resolve("ssh");
     }

@@ -75,7 +75,7 @@ public final class Daemon implements AutoCloseable {
                 .register(Methods.VM_CREATE, Params.VmCreate.class, vms::create)
                 .register(Methods.VM_LIST, Void.class, ignored -> new Params.VmList(vms.list()))
                 .register(Methods.VM_GET, Params.VmRef.class, p -> vms.get(p.vm()))
-                .register(Methods.VM_DELETE, Params.VmDelete.class, p -> vms.delete(p.vm(), p.force()))
+                .register(Methods.VM_DELETE, Params.VmDelete.class, p -> vms.delete(p.vm(), p.forced()))
                 .register(Methods.DAEMON_STATUS, Void.class, ignored -> status())
                 .register(Methods.DAEMON_SHUTDOWN, Void.class, ignored -> {
                     LOG.info("shutdown requested over RPC");

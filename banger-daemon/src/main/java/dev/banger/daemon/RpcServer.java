@@ -80,35 +80,40 @@ final class RpcServer {
     private void handle(SocketChannel client) {
         LineReader reader = new LineReader(client, MAX_REQUEST_BYTES);
         try (client) {
-            while (!closing) {
-                byte[] line = reader.next();
-                if (line == null) {
-                    return;
-                }
-                if (isBlank(line)) {
-                    continue;
-                }
-                inFlight.incrementAndGet();
-                try {
-                    String response = dispatch(line);
-                    if (response != null) {
-                        write(client, response);
-                    }
-                } finally {
-                    inFlight.decrementAndGet();
-                }
-            }
-        } catch (LineReader.LineTooLongException e) {
-            try {
-                write(client, RpcResponse.failure(NullNode.getInstance(), RpcError.of(ErrorCode.INVALID_REQUEST,
-                        "request larger than " + MAX_REQUEST_BYTES / 1024 / 1024 + " MiB; the connection is closed")));
-            } catch (IOException ignored) {
-                // the client went away first
-            }
+            serveRequests(client, reader);
         } catch (IOException e) {
             LOG.fine(() -> "connection ended: " + e);
         } finally {
             open.remove(client);
+        }
+    }
+
+    private void serveRequests(SocketChannel client, LineReader reader) throws IOException {
+        while (!closing) {
+            byte[] line;
+            try {
+                line = reader.next();
+            } catch (LineReader.LineTooLongException e) {
+                // Answer, then let the caller close: the rest of that line is not worth reading.
+                write(client, RpcResponse.failure(NullNode.getInstance(), RpcError.of(ErrorCode.INVALID_REQUEST,
+                        "request larger than " + MAX_REQUEST_BYTES / 1024 / 1024 + " MiB; the connection is closed")));
+                return;
+            }
+            if (line == null) {
+                return;
+            }
+            if (isBlank(line)) {
+                continue;
+            }
+            inFlight.incrementAndGet();
+            try {
+                String response = dispatch(line);
+                if (response != null) {
+                    write(client, response);
+                }
+            } finally {
+                inFlight.decrementAndGet();
+            }
         }
     }
 

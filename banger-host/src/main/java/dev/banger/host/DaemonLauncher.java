@@ -15,6 +15,20 @@ import java.util.Map;
  * exited would die of SIGPIPE.
  */
 public final class DaemonLauncher {
+    /** A started daemon, as far as its starter needs to know it (the process API stays in this module). */
+    public static final class Launched {
+        private final Process process;
+
+        Launched(Process process) {
+            this.process = process;
+        }
+
+        /** The exit status if the daemon has already exited. */
+        public java.util.OptionalInt exitStatus() {
+            return process.isAlive() ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(process.exitValue());
+        }
+    }
+
     private DaemonLauncher() {
     }
 
@@ -23,7 +37,7 @@ public final class DaemonLauncher {
      * @param env variables to set for the daemon (BANGER_HOME among them, when set)
      * @return the daemon's process (setsid execs it in place, so this is bangerd itself)
      */
-    public static Process launch(Path bangerd, Path logFile, Map<String, String> env) {
+    public static Launched launch(Path bangerd, Path logFile, Map<String, String> env) {
         if (!Files.isExecutable(bangerd)) {
             throw new BangerException(ErrorCode.DAEMON_UNAVAILABLE, "cannot start the daemon: " + bangerd
                     + " is missing or not executable (run ./setup.sh in the banger checkout)");
@@ -35,7 +49,7 @@ public final class DaemonLauncher {
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                     .redirectErrorStream(true);
             pb.environment().putAll(env);
-            return pb.start();
+            return new Launched(pb.start());
         } catch (IOException e) {
             throw new BangerException(ErrorCode.DAEMON_UNAVAILABLE, "cannot start the daemon " + bangerd + ": " + e.getMessage(), e);
         }

@@ -191,10 +191,13 @@ final class BangerHome implements AutoCloseable {
         return ok("daemon", "status", "--json").json().get("pid").asLong();
     }
 
-    /** bangerd processes serving this home: named bangerd, with BANGER_HOME=this home in their environment. */
+    /**
+     * bangerd processes serving this home: named bangerd (or running bangerd.jar, should the launcher's
+     * link be missing), with BANGER_HOME=this home in their environment.
+     */
     List<ProcessHandle> daemons() {
         return ProcessHandle.allProcesses()
-                .filter(p -> "bangerd".equals(comm(p.pid())))
+                .filter(p -> "bangerd".equals(comm(p.pid())) || cmdline(p.pid()).stream().anyMatch(a -> a.endsWith("/bangerd.jar")))
                 .filter(p -> environ(p.pid()).contains("BANGER_HOME=" + home))
                 .toList();
     }
@@ -209,8 +212,16 @@ final class BangerHome implements AutoCloseable {
     }
 
     private static List<String> environ(long pid) {
+        return nulSeparated(pid, "environ");
+    }
+
+    private static List<String> cmdline(long pid) {
+        return nulSeparated(pid, "cmdline");
+    }
+
+    private static List<String> nulSeparated(long pid, String file) {
         try {
-            byte[] raw = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "environ"));
+            byte[] raw = Files.readAllBytes(Path.of("/proc", Long.toString(pid), file));
             return List.of(new String(raw, StandardCharsets.UTF_8).split("\0"));
         } catch (IOException e) {
             return List.of();

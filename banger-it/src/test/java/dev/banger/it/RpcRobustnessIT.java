@@ -144,11 +144,18 @@ class RpcRobustnessIT {
     }
 
     @Test
-    void requestOver1MiBWithoutNewlineIsRefusedAndTheConnectionClosed() {
-        byte[] tooLong = new byte[MAX_REQUEST_BYTES + 1];
-        Arrays.fill(tooLong, (byte) 'x');
+    void requestOver1MiBWithoutNewlineMakesBangerdCloseTheConnection() {
         try (RpcConnection c = home.connect()) {
-            c.send(tooLong);
+            c.send(oneByteOverTheLimit());
+
+            assertThat(c.closedByPeerWithin(Duration.ofSeconds(10))).as("bangerd closes the connection").isTrue();
+        }
+    }
+
+    @Test
+    void requestOver1MiBWithoutNewlineGetsAnInvalidRequestReplyThenTheConnectionIsClosed() {
+        try (RpcConnection c = home.connect()) {
+            c.send(oneByteOverTheLimit());
             JsonNode reply = c.readResponse(REPLY);
 
             assertThat(reply).as("an error reply before the connection is closed").isNotNull();
@@ -156,6 +163,13 @@ class RpcRobustnessIT {
             assertThat(reply.at("/error/message").asText()).contains("larger than 1 MiB");
             assertThat(c.closedByPeerWithin(Duration.ofSeconds(10))).as("bangerd closes the connection").isTrue();
         }
+    }
+
+    /** 1 MiB + 1 bytes and no newline: exactly one byte more than bangerd buffers for a request line. */
+    private static byte[] oneByteOverTheLimit() {
+        byte[] tooLong = new byte[MAX_REQUEST_BYTES + 1];
+        Arrays.fill(tooLong, (byte) 'x');
+        return tooLong;
     }
 
     @Test

@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
@@ -83,7 +82,7 @@ class VmCliIT {
         assertThat(vmDir).isDirectory();
 
         try (RpcConnection rpc = home.connect()) {
-            JsonNode deleted = rpc.call("vm.delete", "{\"vm\":\"doomed-rpc\"}");
+            JsonNode deleted = rpc.call("vm.delete", "{\"vm\":\"doomed-rpc\",\"force\":false}");
             assertThat(deleted.has("error")).as("%s", deleted).isFalse();
             assertThat(deleted.at("/result/name").asText()).isEqualTo("doomed-rpc");
             assertThat(deleted.at("/result/id").asText()).isEqualTo(created.get("id").asText());
@@ -97,10 +96,17 @@ class VmCliIT {
     }
 
     @Test
-    @Disabled("bug: 'banger vm delete NAME' always fails with 'banger: internal error: java.lang.ClassCastException: "
-            + "class java.lang.String cannot be cast to class java.util.List' (exit 1): VmDeleteCommand declares the "
-            + "VM positional with type String.class and arity 1..*, so matchedPositional(0).getValue() is a String, "
-            + "not a List; 'vm delete a b' is rejected as 'Unmatched argument' (exit 2)")
+    void deleteThroughRpcWithoutForceDefaultsToNoForce() {
+        home.ok("vm", "create", "--name", "doomed-noforce");
+
+        try (RpcConnection rpc = home.connect()) {
+            JsonNode deleted = rpc.call("vm.delete", "{\"vm\":\"doomed-noforce\"}");
+            assertThat(deleted.has("error")).as("%s", deleted).isFalse();
+            assertThat(deleted.at("/result/name").asText()).isEqualTo("doomed-noforce");
+        }
+    }
+
+    @Test
     void deleteThroughTheCliRemovesTheVm() {
         JsonNode created = home.ok("vm", "create", "--name", "doomed", "--json").json();
         Path vmDir = Path.of(created.at("/runtime/vm_dir").asText());

@@ -9,7 +9,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
@@ -99,9 +98,6 @@ class VmInputValidationIT {
     }
 
     @Test
-    @Disabled("bug: 'banger vm delete ghost' exits 1 but says 'banger: internal error: java.lang.ClassCastException: "
-            + "class java.lang.String cannot be cast to class java.util.List' instead of \"no VM named 'ghost'\" "
-            + "(VmDeleteCommand's VM positional is declared with type String.class, arity 1..*)")
     void deleteOfAnUnknownVmExits1() {
         BangerHome.Result r = home.banger("vm", "delete", "ghost");
 

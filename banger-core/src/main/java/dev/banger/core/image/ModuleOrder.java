@@ -10,8 +10,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Orders kernel modules for loading with a plain {@code insmod} (busybox has no modprobe that reads
- * modules.dep): every module after the modules it depends on, as modules.dep states them.
+ * Orders kernel modules for loading with a plain {@code insmod} (the initramfs has no modprobe): every
+ * module after the modules it depends on. depmod writes each line of modules.dep as the module and then
+ * its whole dependency closure in reverse load order (the last one listed loads first; e.g.
+ * {@code net_failover.ko: failover.ko}), which is how modprobe reads it and how this class does.
  */
 public final class ModuleOrder {
     private ModuleOrder() {
@@ -71,8 +73,9 @@ public final class ModuleOrder {
         if (!inProgress.add(path)) {
             throw new BangerException(ErrorCode.FAILED_PRECONDITION, "modules.dep has a dependency cycle through " + path);
         }
-        for (String d : deps.getOrDefault(path, List.of())) {
-            visit(d, deps, done, inProgress);
+        List<String> ds = deps.getOrDefault(path, List.of());
+        for (int i = ds.size() - 1; i >= 0; i--) {
+            visit(ds.get(i), deps, done, inProgress);
         }
         inProgress.remove(path);
         done.add(path);

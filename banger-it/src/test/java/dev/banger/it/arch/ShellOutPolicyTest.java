@@ -8,7 +8,6 @@ import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import java.io.IOException;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -50,9 +49,6 @@ class ShellOutPolicyTest {
     }
 
     @Test
-    @Disabled("bug: dev.banger.cli.DaemonStarter depends on java.lang.Process (it keeps the Process that "
-            + "dev.banger.host.DaemonLauncher.launch returns and calls isAlive()/exitValue() on it); only "
-            + "dev.banger.host.. may touch the process API, so DaemonLauncher should return a host-owned handle")
     void onlyHostUsesTheProcessApi() {
         ShellOutRules.ONLY_HOST_USES_PROCESS_API.check(production);
     }
