@@ -8,9 +8,15 @@ cd "$(dirname "$0")"
 here=$(pwd)
 . scripts/env.sh
 
-# Packages: setsid (util-linux), pgrep (procps), ip (iproute2), socat (talk to the RPC socket by hand),
-# maven to build. Installed only when missing, so a second run touches nothing.
-packages=(util-linux procps iproute2 socat maven ca-certificates)
+# Packages, installed only when missing, so a second run touches nothing:
+#   daemon and CLI: setsid and setpriv (util-linux), pgrep (procps), ip (iproute2), socat (the RPC socket
+#     by hand), maven to build;
+#   image builds: debootstrap, busybox-static (the initramfs), cpio, kmod (depmod), lz4 (vmlinux),
+#     e2fsprogs (mkfs.ext4 -d, e2fsck, debugfs), dpkg (dpkg-deb);
+#   VMs: qemu-system-x86 and qemu-utils (qemu-img).
+packages=(util-linux procps iproute2 socat maven ca-certificates
+          debootstrap busybox-static cpio kmod lz4 e2fsprogs dpkg
+          qemu-system-x86 qemu-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

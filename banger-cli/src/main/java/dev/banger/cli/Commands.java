@@ -24,6 +24,9 @@ final class Commands {
         CommandLine cl = new CommandLine(root);
         cl.addSubcommand("vm", group("vm", "Create, inspect and delete VMs.",
                 List.of(new VmCreateCommand(ctx), new VmListCommand(ctx), new VmShowCommand(ctx), new VmDeleteCommand(ctx))));
+        cl.addSubcommand("image", group("image", "Build, import, list, verify and delete guest images.",
+                List.of(new ImageBuildCommand(ctx), new ImageListCommand(ctx), new ImageShowCommand(ctx), new ImageRmCommand(ctx),
+                        new ImageImportCommand(ctx), new ImageVerifyCommand(ctx))));
         cl.addSubcommand("daemon", group("daemon", "Inspect or stop bangerd.",
                 List.of(new DaemonStatusCommand(ctx), new DaemonStopCommand(ctx))));
         add(cl, new VersionCommand(ctx));

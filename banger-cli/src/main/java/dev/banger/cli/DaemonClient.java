@@ -45,14 +45,32 @@ public final class DaemonClient {
     }
 
     public <T> T call(String method, Object params, JavaType resultType) {
+        return call(method, params, resultType, null);
+    }
+
+    /** A long call: progress notifications go to {@code onProgress} until the response arrives. */
+    public <T> T call(String method, Object params, Class<T> resultType, java.util.function.Consumer<dev.banger.api.Params.Progress> onProgress) {
+        return call(method, params, Json.MAPPER.constructType(resultType), onProgress);
+    }
+
+    private <T> T call(String method, Object params, JavaType resultType, java.util.function.Consumer<dev.banger.api.Params.Progress> onProgress) {
         SocketChannel channel = connect();
-        Thread watchdog = Thread.ofPlatform().daemon().start(() -> closeAfterTimeout(channel));
+        java.util.concurrent.atomic.AtomicLong lastHeard = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
+        Thread watchdog = Thread.ofPlatform().daemon().start(() -> closeWhenSilent(channel, lastHeard));
         try (channel) {
             OutputStream out = Channels.newOutputStream(channel);
             out.write((Json.line(RpcRequest.call(ids.incrementAndGet(), method, params)) + "\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
             BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
             String line = readBoundedLine(in);
+            // Progress notifications come before the response; each one proves the daemon is alive.
+            while (line != null && isProgress(line)) {
+                lastHeard.set(System.nanoTime());
+                if (onProgress != null) {
+                    JsonNodeHolder.report(line, onProgress);
+                }
+                line = readBoundedLine(in);
+            }
             if (line == null) {
                 throw new BangerException(ErrorCode.DAEMON_UNAVAILABLE, "bangerd closed the connection without answering "
                         + method + "; its log (" + ctx.paths().logFile() + ") may say why");
@@ -82,15 +100,38 @@ public final class DaemonClient {
         }
     }
 
-    /** A hung peer must not hang the CLI: closing the channel unblocks the read. */
-    private static void closeAfterTimeout(SocketChannel channel) {
+    /** A hung peer must not hang the CLI: closing the channel unblocks the read. Any line heard resets the clock. */
+    private static void closeWhenSilent(SocketChannel channel, java.util.concurrent.atomic.AtomicLong lastHeard) {
         try {
-            Thread.sleep(REPLY_TIMEOUT_SECONDS * 1000L);
-            channel.close();
+            while (true) {
+                long silentNanos = System.nanoTime() - lastHeard.get();
+                long leftMillis = REPLY_TIMEOUT_SECONDS * 1000L - silentNanos / 1_000_000;
+                if (leftMillis <= 0) {
+                    channel.close();
+                    return;
+                }
+                Thread.sleep(leftMillis);
+            }
         } catch (InterruptedException answered) {
             Thread.currentThread().interrupt();
         } catch (IOException ignored) {
             // closing is all we wanted
+        }
+    }
+
+    private static boolean isProgress(String line) {
+        return line.startsWith("{\"jsonrpc\":\"2.0\",\"method\":\"" + dev.banger.api.Methods.PROGRESS + "\"");
+    }
+
+    /** Decodes a progress notification; a malformed one is ignored (progress is advisory). */
+    private static final class JsonNodeHolder {
+        static void report(String line, java.util.function.Consumer<dev.banger.api.Params.Progress> onProgress) {
+            try {
+                var node = Json.MAPPER.readTree(line).get("params");
+                onProgress.accept(Json.MAPPER.treeToValue(node, dev.banger.api.Params.Progress.class));
+            } catch (JsonProcessingException | IllegalArgumentException ignored) {
+                // not worth failing a build over a progress line
+            }
         }
     }
 

@@ -32,17 +32,20 @@ public final class Daemon implements AutoCloseable {
     private final DaemonLock lock;
     private final Database db;
     private final VmService vms;
+    private final ImageService images;
     private final RpcServer server;
     private final Instant startedAt;
     private final Clock clock;
     private final CountDownLatch shutdownRequested = new CountDownLatch(1);
     private volatile boolean closed;
 
-    private Daemon(StatePaths paths, DaemonLock lock, Database db, VmService vms, ServerSocketChannel channel, Clock clock) {
+    private Daemon(StatePaths paths, DaemonLock lock, Database db, VmService vms, ImageService images, ServerSocketChannel channel,
+                   Clock clock) {
         this.paths = paths;
         this.lock = lock;
         this.db = db;
         this.vms = vms;
+        this.images = images;
         this.clock = clock;
         this.startedAt = clock.instant();
         this.server = new RpcServer(channel, dispatcher());
@@ -58,9 +61,12 @@ public final class Daemon implements AutoCloseable {
             BangerConfig.Settings settings = ConfigFile.load(paths.configFile());
             db = Database.open(paths.database());
             Clock clock = Clock.systemUTC();
-            VmService vms = new VmService(db.vms(), paths, settings, HostInfo.totalMemoryMib(), clock, new SecureRandom());
+            SecureRandom random = new SecureRandom();
+            VmService vms = new VmService(db.vms(), paths, settings, HostInfo.totalMemoryMib(), clock, random);
+            ImageService images = new ImageService(paths, installDir(), db.vms(), clock, random);
+            images.sweepDebris();
             ServerSocketChannel channel = SocketBinder.bind(paths.socket(), paths.socketStaging(), settings.socketGroup());
-            return new Daemon(paths, lock, db, vms, channel, clock);
+            return new Daemon(paths, lock, db, vms, images, channel, clock);
         } catch (RuntimeException e) {
             if (db != null) {
                 db.close();
@@ -76,6 +82,12 @@ public final class Daemon implements AutoCloseable {
                 .register(Methods.VM_LIST, Void.class, ignored -> new Params.VmList(vms.list()))
                 .register(Methods.VM_GET, Params.VmRef.class, p -> vms.get(p.vm()))
                 .register(Methods.VM_DELETE, Params.VmDelete.class, p -> vms.delete(p.vm(), p.forced()))
+                .registerLong(Methods.IMAGE_BUILD, Params.ImageBuild.class, images::build)
+                .register(Methods.IMAGE_LIST, Void.class, ignored -> images.list())
+                .register(Methods.IMAGE_GET, Params.ImageRef.class, p -> images.info(p.image()))
+                .register(Methods.IMAGE_DELETE, Params.ImageRef.class, p -> images.delete(p.image()))
+                .register(Methods.IMAGE_IMPORT, Params.ImageImport.class, images::importImage)
+                .register(Methods.IMAGE_VERIFY, Params.ImageRef.class, p -> images.verify(p.image()))
                 .register(Methods.DAEMON_STATUS, Void.class, ignored -> status())
                 .register(Methods.DAEMON_SHUTDOWN, Void.class, ignored -> {
                     LOG.info("shutdown requested over RPC");
@@ -127,11 +139,18 @@ public final class Daemon implements AutoCloseable {
         LOG.info("bangerd stopped");
     }
 
+    /** The banger checkout or install (recipes in images/, the agent jar), set by bin/bangerd. */
+    private static Path installDir() {
+        String dir = System.getProperty("banger.install");
+        return Path.of(dir != null ? dir : ".").toAbsolutePath().normalize();
+    }
+
     private static void createDirectories(StatePaths paths) {
         try {
             Files.createDirectories(paths.stateDir());
             Files.createDirectories(paths.runDir());
             Files.createDirectories(paths.vmsDir());
+            Files.createDirectories(paths.imagesDir());
             Files.setPosixFilePermissions(paths.vmsDir(), PosixFilePermissions.fromString("rwx------"));
         } catch (IOException e) {
             throw new dev.banger.api.BangerException(dev.banger.api.ErrorCode.INTERNAL,

@@ -23,8 +23,8 @@ final class RpcDispatcher {
     private static final Logger LOG = Logger.getLogger(RpcDispatcher.class.getName());
 
     /** A method: its parameter record type and what it does with the decoded parameters. */
-    record Method<P>(Class<P> paramsType, Function<P, Object> handler) {
-        Object invoke(JsonNode params) throws JsonProcessingException {
+    record Method<P>(Class<P> paramsType, java.util.function.BiFunction<P, Call, Object> handler) {
+        Object invoke(JsonNode params, Call call) throws JsonProcessingException {
             P decoded;
             if (paramsType == Void.class) {
                 if (params != null && !params.isNull() && !(params.isObject() && params.isEmpty())) {
@@ -38,19 +38,29 @@ final class RpcDispatcher {
                 }
                 decoded = Json.MAPPER.treeToValue(p, paramsType);
             }
-            return handler.apply(decoded);
+            return handler.apply(decoded, call);
         }
     }
 
     private final Map<String, Method<?>> methods = new TreeMap<>();
 
     <P> RpcDispatcher register(String name, Class<P> paramsType, Function<P, Object> handler) {
+        methods.put(name, new Method<>(paramsType, (p, call) -> handler.apply(p)));
+        return this;
+    }
+
+    /** A long-running method: it gets the {@link Call} to report progress and notice a caller that left. */
+    <P> RpcDispatcher registerLong(String name, Class<P> paramsType, java.util.function.BiFunction<P, Call, Object> handler) {
         methods.put(name, new Method<>(paramsType, handler));
         return this;
     }
 
-    /** @return the response line to send, or null for a notification (a request without an id) */
     String dispatch(String line) {
+        return dispatch(line, Call.NONE);
+    }
+
+    /** @return the response line to send, or null for a notification (a request without an id) */
+    String dispatch(String line, Call call) {
         JsonNode request;
         try {
             request = Json.MAPPER.readTree(line);
@@ -80,15 +90,15 @@ final class RpcDispatcher {
             response = Json.line(RpcResponse.failure(replyId, RpcError.of(ErrorCode.METHOD_NOT_FOUND,
                     "unknown method '" + abbreviate(methodNode.asText()) + "'; known methods: " + String.join(", ", methods.keySet()))));
         } else {
-            response = invoke(methodNode.asText(), method, request.get("params"), replyId);
+            response = invoke(methodNode.asText(), method, request.get("params"), replyId, call);
         }
         return notification ? null : response;
     }
 
-    private static String invoke(String name, Method<?> method, JsonNode params, JsonNode id) {
+    private static String invoke(String name, Method<?> method, JsonNode params, JsonNode id, Call call) {
         RpcError error;
         try {
-            return RpcResponse.successLine(id, method.invoke(params));
+            return RpcResponse.successLine(id, method.invoke(params, call));
         } catch (BangerException e) {
             error = RpcError.of(e.code(), e.getMessage());
         } catch (JsonMappingException e) {

@@ -107,7 +107,7 @@ final class RpcServer {
             }
             inFlight.incrementAndGet();
             try {
-                String response = dispatch(line);
+                String response = dispatch(line, new ConnectionCall(client));
                 if (response != null) {
                     write(client, response);
                 }
@@ -117,7 +117,37 @@ final class RpcServer {
         }
     }
 
-    private String dispatch(byte[] line) {
+    /** Progress for a call goes to its own connection; a failed write means the caller left. */
+    private static final class ConnectionCall implements Call {
+        private final SocketChannel client;
+        private volatile boolean gone;
+
+        ConnectionCall(SocketChannel client) {
+            this.client = client;
+        }
+
+        @Override
+        public void progress(dev.banger.api.Params.Progress progress) {
+            if (gone) {
+                return;
+            }
+            try {
+                write(client, Json.line(new Notification(dev.banger.api.RpcRequest.VERSION, dev.banger.api.Methods.PROGRESS, progress)));
+            } catch (IOException e) {
+                gone = true;
+            }
+        }
+
+        @Override
+        public boolean cancelled() {
+            return gone;
+        }
+    }
+
+    private record Notification(String jsonrpc, String method, Object params) {
+    }
+
+    private String dispatch(byte[] line, Call call) {
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder()
@@ -127,7 +157,7 @@ final class RpcServer {
         } catch (CharacterCodingException e) {
             return Json.line(RpcResponse.failure(NullNode.getInstance(), RpcError.of(ErrorCode.PARSE_ERROR, "request is not valid UTF-8")));
         }
-        return dispatcher.dispatch(text);
+        return dispatcher.dispatch(text, call);
     }
 
     private static void write(SocketChannel client, RpcResponse response) throws IOException {

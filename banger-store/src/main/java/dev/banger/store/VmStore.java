@@ -138,6 +138,22 @@ public final class VmStore {
         });
     }
 
+    /** Names of the VMs created from {@code image}, ordered. */
+    public List<String> namesUsingImage(String image) {
+        return db.call(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT name FROM vms WHERE image=? ORDER BY name")) {
+                ps.setString(1, image);
+                try (ResultSet rs = ps.executeQuery()) {
+                    List<String> out = new ArrayList<>();
+                    while (rs.next()) {
+                        out.add(rs.getString(1));
+                    }
+                    return out;
+                }
+            }
+        });
+    }
+
     public List<String> guestIps() {
         return db.call(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT guest_ip FROM vms WHERE guest_ip IS NOT NULL");

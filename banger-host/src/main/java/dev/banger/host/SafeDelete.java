@@ -1,0 +1,74 @@
+package dev.banger.host;
+
+import dev.banger.api.BangerException;
+import dev.banger.api.ErrorCode;
+import dev.banger.core.MountInfo;
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Deletes a directory tree that may have mounts inside it (a debootstrap killed half way leaves /proc,
+ * /sys or a bind of the host's /dev mounted in its target). Unmounts everything below the directory
+ * first, deepest first, and then deletes without ever crossing into another filesystem or following a
+ * symlink, so a mount that could not be removed is skipped rather than emptied.
+ */
+public final class SafeDelete {
+    private SafeDelete() {
+    }
+
+    public static void tree(Path dir) {
+        Path root = dir.toAbsolutePath().normalize();
+        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        unmountBelow(root);
+        try {
+            Object device = Files.getAttribute(root, "unix:dev", LinkOption.NOFOLLOW_LINKS);
+            Files.walkFileTree(root, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) throws IOException {
+                    // Another filesystem (a mount we could not remove): leave it, never empty it.
+                    return device.equals(Files.getAttribute(d, "unix:dev", LinkOption.NOFOLLOW_LINKS))
+                            ? FileVisitResult.CONTINUE : FileVisitResult.SKIP_SUBTREE;
+                }
+
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.deleteIfExists(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+                    if (exc != null && !(exc instanceof NoSuchFileException)) {
+                        throw exc;
+                    }
+                    Files.deleteIfExists(d);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.INTERNAL, "cannot remove " + root + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void unmountBelow(Path root) {
+        List<String> mounts;
+        try {
+            mounts = MountInfo.mountPointsUnder(Files.readString(Path.of("/proc/self/mountinfo")), root.toString());
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.INTERNAL, "cannot read /proc/self/mountinfo: " + e.getMessage(), e);
+        }
+        for (String m : mounts) {
+            HostCommand.run(List.of("umount", "-l", m), Duration.ofSeconds(30));
+        }
+    }
+}
