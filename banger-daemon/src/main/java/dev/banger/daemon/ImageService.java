@@ -64,7 +64,12 @@ final class ImageService {
             for (Path p : entries.toList()) {
                 if (p.getFileName().toString().startsWith(StatePaths.IMAGE_BUILD_PREFIX)) {
                     LOG.warning("removing an unfinished image build left by an earlier daemon: " + p);
-                    SafeDelete.tree(p);
+                    try {
+                        SafeDelete.tree(p);
+                    } catch (BangerException e) {
+                        // Never fatal at start: the next start tries again.
+                        LOG.warning("could not remove " + p + " (will retry at the next start): " + e.getMessage());
+                    }
                 }
             }
         } catch (IOException e) {

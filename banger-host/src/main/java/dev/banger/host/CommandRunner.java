@@ -49,6 +49,12 @@ public final class CommandRunner {
         this.cancelled = cancelled;
     }
 
+    /** Writes a line of its own to the log (e.g. a summary a later reader wants). */
+    public void note(String line) {
+        log.println(line);
+        log.flush();
+    }
+
     /** Runs {@code argv}; throws with the output's last lines when it fails, times out or is cancelled. */
     public Result check(List<String> argv, Duration timeout) {
         return check(argv, timeout, null, Map.of(), line -> { });

@@ -119,6 +119,7 @@ public final class ImageBuilder {
 
         progress.step("rootfs", "making the ext4 root filesystem (" + spec.sizeMib() + " MiB, sparse)");
         List<String> packages = isVoid ? List.of() : installedPackages();
+        logLargestDirectories();
         runner.check(BuildCommands.mkfsExt4(spec.workDir().resolve(ImageRecipe.ROOTFS), root, "banger-root", spec.sizeMib()),
                 STEP_TIMEOUT);
         SafeDelete.tree(root);
@@ -279,6 +280,20 @@ public final class ImageBuilder {
             progress.detail("vmlinux: " + elf.describe() + ", " + Files.size(vmlinux) / (1024 * 1024) + " MiB");
         } catch (IOException e) {
             throw io("extracting vmlinux", e);
+        }
+    }
+
+    /** The biggest directories of the root filesystem, into the build log: where an image's size goes. */
+    private void logLargestDirectories() {
+        HostCommand.Output du = HostCommand.run(List.of("du", "-x", "-k", "--max-depth=3", root.toString()), STEP_TIMEOUT);
+        if (!du.ok()) {
+            return;
+        }
+        List<String[]> rows = du.text().lines().map(l -> l.split("\t", 2)).filter(f -> f.length == 2)
+                .sorted((a, b) -> Long.compare(Long.parseLong(b[0]), Long.parseLong(a[0]))).limit(15).toList();
+        runner.note("# largest directories in the root filesystem (MiB):");
+        for (String[] r : rows) {
+            runner.note(String.format("#   %6.1f  %s", Long.parseLong(r[0]) / 1024.0, "/" + root.relativize(Path.of(r[1]))));
         }
     }
 

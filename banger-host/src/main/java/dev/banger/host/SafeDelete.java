@@ -29,6 +29,7 @@ public final class SafeDelete {
         if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
+        killProcessesInside(root);
         unmountBelow(root);
         try {
             Object device = Files.getAttribute(root, "unix:dev", LinkOption.NOFOLLOW_LINKS);
@@ -57,6 +58,34 @@ public final class SafeDelete {
             });
         } catch (IOException e) {
             throw new BangerException(ErrorCode.INTERNAL, "cannot remove " + root + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A build killed with its daemon can leave grandchildren behind (dpkg inside the chroot, say), which
+     * PR_SET_PDEATHSIG does not reach: kill every process whose root or working directory is inside.
+     */
+    private static void killProcessesInside(Path root) {
+        try (var procs = Files.list(Path.of("/proc"))) {
+            for (Path proc : procs.toList()) {
+                String pid = proc.getFileName().toString();
+                if (!pid.chars().allMatch(Character::isDigit) || pid.equals(Long.toString(ProcessHandle.current().pid()))) {
+                    continue;
+                }
+                if (inside(proc.resolve("root"), root) || inside(proc.resolve("cwd"), root)) {
+                    ProcessHandle.of(Long.parseLong(pid)).ifPresent(ProcessHandle::destroyForcibly);
+                }
+            }
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.INTERNAL, "cannot list /proc: " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean inside(Path procLink, Path root) {
+        try {
+            return Files.readSymbolicLink(procLink).startsWith(root);
+        } catch (IOException | SecurityException e) {
+            return false; // the process is gone, or not ours to inspect
         }
     }
 

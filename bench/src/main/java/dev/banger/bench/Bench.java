@@ -46,10 +46,59 @@ public final class Bench {
 
     public static void main(String[] args) throws Exception {
         Path repo = Path.of(args.length > 0 ? args[0] : ".").toAbsolutePath().normalize();
+        String what = args.length > 1 ? args[1] : "foundation";
         Bench b = new Bench(repo);
-        b.cliRoundTrip();
-        b.listThousand();
+        switch (what) {
+            case "foundation" -> {
+                b.cliRoundTrip();
+                b.listThousand();
+            }
+            case "image" -> b.imageBuild();
+            default -> throw new IllegalArgumentException("unknown benchmark '" + what + "': foundation or image");
+        }
         b.print();
+    }
+
+    /**
+     * The default image: one build to fill the package cache (reported too), a second with the cache warm
+     * (the figure), then its size with du and the largest contributors from its build log.
+     */
+    private void imageBuild() throws Exception {
+        Path home = Files.createTempDirectory(Path.of("/tmp"), "bb");
+        try {
+            Map<String, String> env = Map.of("BANGER_HOME", home.toString());
+            String banger = repo.resolve("bin/banger").toString();
+            long cold = time(env, List.of(banger, "image", "build", "--name", "cold"));
+            run(env, banger, "image", "rm", "cold");
+            long warm = time(env, List.of(banger, "image", "build", "--name", "warm"));
+            rows.add(new String[] {"image build, empty package cache", fmt(cold / 1e9) + " s", ""});
+            rows.add(new String[] {"image build, warm package cache", fmt(warm / 1e9) + " s", "target <= 180 s"});
+            Path dir = home.resolve("images/warm");
+            long total = 0;
+            try (var files = Files.list(dir)) {
+                for (Path f : files.sorted().toList()) {
+                    long allocated = allocatedBytes(f);
+                    total += allocated;
+                    rows.add(new String[] {"  " + f.getFileName() + " (allocated)", fmt(allocated / 1048576.0) + " MiB", ""});
+                }
+            }
+            rows.add(new String[] {"default image on disk (du)", fmt(total / 1048576.0) + " MiB", "target <= 450 MiB"});
+            for (String line : Files.readAllLines(dir.resolve("build.log"))) {
+                if (line.startsWith("#   ")) {
+                    rows.add(new String[] {"  rootfs " + line.substring(4).trim().replaceFirst("^[0-9.]+\\s+", ""),
+                            line.substring(4).trim().split("\\s+")[0] + " MiB", ""});
+                }
+            }
+        } finally {
+            stopDaemon(home);
+        }
+    }
+
+    private static long allocatedBytes(Path file) throws Exception {
+        Process p = new ProcessBuilder("du", "-s", "--block-size=1", file.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        p.waitFor(30, TimeUnit.SECONDS);
+        return Long.parseLong(out.trim().split("\\s+")[0]);
     }
 
     private void cliRoundTrip() throws Exception {
@@ -141,6 +190,7 @@ public final class Bench {
     }
 
     private long time(Map<String, String> env, List<String> command) throws Exception {
+        // (image builds take minutes; run() waits up to 20)
         long s = System.nanoTime();
         run(env, command.toArray(String[]::new));
         return System.nanoTime() - s;
@@ -150,7 +200,7 @@ public final class Bench {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         pb.environment().putAll(env);
         Process p = pb.start();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        if (!p.waitFor(20, TimeUnit.MINUTES)) {
             p.destroyForcibly();
             throw new IllegalStateException("timed out: " + String.join(" ", command));
         }

@@ -12,7 +12,8 @@ public final class BuildCommands {
     public static List<String> debootstrap(String suite, String mirror, List<String> packages, Path cacheDir, Path target) {
         List<String> argv = new ArrayList<>(List.of("debootstrap", "--variant=minbase", "--cache-dir=" + cacheDir,
                 "--include=" + String.join(",", packages)));
-        argv.add("--");
+        // debootstrap takes no "--"; the suite is validated (ImageRecipe.validateSuite), the target is ours
+        // and the mirror an http(s)/file URL, so none can be read as an option.
         argv.addAll(List.of(suite, target.toString(), mirror));
         return argv;
     }

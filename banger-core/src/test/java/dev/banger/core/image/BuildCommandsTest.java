@@ -10,11 +10,11 @@ import org.junit.jupiter.api.Test;
 
 class BuildCommandsTest {
     @Test
-    void debootstrapPutsOptionsBeforeTheSeparatorAndUserDataAfterIt() {
+    void debootstrapTakesOptionsThenSuiteTargetMirror() {
         List<String> argv = BuildCommands.debootstrap("bookworm", "http://m/debian", List.of("openssh-server", "iproute2"),
                 Path.of("/c"), Path.of("/w/rootfs"));
         assertThat(argv).containsExactly("debootstrap", "--variant=minbase", "--cache-dir=/c", "--include=openssh-server,iproute2",
-                "--", "bookworm", "/w/rootfs", "http://m/debian");
+                "bookworm", "/w/rootfs", "http://m/debian");
     }
 
     @Test
