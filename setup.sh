@@ -13,10 +13,11 @@ here=$(pwd)
 #     by hand), maven to build;
 #   image builds: debootstrap, busybox-static (the initramfs), cpio, kmod (depmod), lz4 (vmlinux),
 #     e2fsprogs (mkfs.ext4 -d, e2fsck, debugfs), dpkg (dpkg-deb);
-#   VMs: qemu-system-x86 and qemu-utils (qemu-img).
+#   VMs: qemu-system-x86 and qemu-utils (qemu-img), dosfstools and mtools (the config drive),
+#     openssh-client (ssh-keygen, and ssh for banger vm ssh).
 packages=(util-linux procps iproute2 socat maven ca-certificates
           debootstrap busybox-static cpio kmod lz4 e2fsprogs dpkg
-          qemu-system-x86 qemu-utils)
+          qemu-system-x86 qemu-utils dosfstools mtools openssh-client)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
