@@ -89,9 +89,9 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon) {
     private Settings settings(String source) {
         Settings d = DEFAULTS;
         String bridge = network != null && network.bridge() != null ? network.bridge() : d.bridge();
-        if (bridge.isEmpty() || bridge.length() > 15 || !bridge.matches("[A-Za-z0-9_.-]+")) {
+        if (!dev.banger.core.net.InterfaceNames.isValid(bridge)) { // the rule every ip command checks again
             throw BangerException.invalid(source + ": network.bridge '" + bridge
-                    + "' is not a valid interface name (1-15 characters of letters, digits, '_', '.', '-')");
+                    + "' is not a valid interface name (1-15 characters of letters, digits, '_', '.', '-', not starting with '-')");
         }
         Ipv4Subnet subnet = d.subnet();
         if (network != null && network.subnet() != null) {
