@@ -6,6 +6,8 @@ public final class Methods {
     public static final String VM_LIST = "vm.list";
     public static final String VM_GET = "vm.get";
     public static final String VM_DELETE = "vm.delete";
+    public static final String VM_START = "vm.start";
+    public static final String VM_STOP = "vm.stop";
     public static final String IMAGE_BUILD = "image.build";
     public static final String IMAGE_LIST = "image.list";
     public static final String IMAGE_GET = "image.get";

@@ -23,6 +23,13 @@ public final class Params {
         }
     }
 
+    /** {@code vm.stop}: {@code force} kills instead of asking the guest to power off. */
+    public record VmStop(String vm, Boolean force) {
+        public boolean forced() {
+            return Boolean.TRUE.equals(force);
+        }
+    }
+
     public record VmList(List<VmRecord> vms) {
     }
 

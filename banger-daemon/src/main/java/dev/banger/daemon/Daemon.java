@@ -62,9 +62,14 @@ public final class Daemon implements AutoCloseable {
             db = Database.open(paths.database());
             Clock clock = Clock.systemUTC();
             SecureRandom random = new SecureRandom();
-            VmService vms = new VmService(db.vms(), paths, settings, HostInfo.totalMemoryMib(), clock, random);
             ImageService images = new ImageService(paths, installDir(), db.vms(), clock, random);
             images.sweepDebris();
+            VmLocks locks = new VmLocks();
+            var store = db.vms();
+            HostNetworking network = new HostNetworking(dev.banger.host.net.NetworkHost.direct(), settings,
+                    name -> store.findByName(name).filter(v -> v.state() == dev.banger.api.VmState.RUNNING).map(v -> v.runtime().guestIp()));
+            VmPower power = new VmPower(store, paths, images, new QemuVmm(dev.banger.core.vm.Accelerator.Mode.AUTO), network, locks, clock);
+            VmService vms = new VmService(store, paths, settings, HostInfo.totalMemoryMib(), clock, random, locks, power);
             ServerSocketChannel channel = SocketBinder.bind(paths.socket(), paths.socketStaging(), settings.socketGroup());
             return new Daemon(paths, lock, db, vms, images, channel, clock);
         } catch (RuntimeException e) {
@@ -82,6 +87,8 @@ public final class Daemon implements AutoCloseable {
                 .register(Methods.VM_LIST, Void.class, ignored -> new Params.VmList(vms.list()))
                 .register(Methods.VM_GET, Params.VmRef.class, p -> vms.get(p.vm()))
                 .register(Methods.VM_DELETE, Params.VmDelete.class, p -> vms.delete(p.vm(), p.forced()))
+                .registerLong(Methods.VM_START, Params.VmRef.class, (p, call) -> vms.start(p.vm(), call))
+                .register(Methods.VM_STOP, Params.VmStop.class, p -> vms.stop(p.vm(), p.forced()))
                 .registerLong(Methods.IMAGE_BUILD, Params.ImageBuild.class, images::build)
                 .register(Methods.IMAGE_LIST, Void.class, ignored -> images.list())
                 .register(Methods.IMAGE_GET, Params.ImageRef.class, p -> images.info(p.image()))

@@ -18,7 +18,6 @@ import dev.banger.store.VmStore;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Logger;
 import java.util.random.RandomGenerator;
@@ -39,9 +38,13 @@ final class VmService {
     private final RandomGenerator random;
     private final VmDirectories dirs;
     private final ReentrantLock allocationLock = new ReentrantLock();
-    private final ConcurrentHashMap<String, ReentrantLock> vmLocks = new ConcurrentHashMap<>();
+    private final VmLocks locks;
+    private final VmPower power;
 
-    VmService(VmStore store, StatePaths paths, BangerConfig.Settings settings, long hostMemoryMib, Clock clock, RandomGenerator random) {
+    VmService(VmStore store, StatePaths paths, BangerConfig.Settings settings, long hostMemoryMib, Clock clock, RandomGenerator random,
+              VmLocks locks, VmPower power) {
+        this.locks = locks;
+        this.power = power;
         this.store = store;
         this.paths = paths;
         this.settings = settings;
@@ -102,11 +105,9 @@ final class VmService {
     }
 
     Params.Deleted delete(String ref, boolean force) {
-        VmRecord vm = get(ref);
-        ReentrantLock lock = vmLocks.computeIfAbsent(vm.id(), k -> new ReentrantLock());
-        lock.lock();
-        try {
-            vm = store.findById(vm.id()).orElseThrow(() -> BangerException.notFound("VM '" + ref + "' was deleted meanwhile"));
+        VmRecord found = get(ref);
+        return locks.with(found.id(), () -> {
+            VmRecord vm = store.findById(found.id()).orElseThrow(() -> BangerException.notFound("VM '" + ref + "' was deleted meanwhile"));
             if (!force && !VmLifecycle.deletableWithoutForce(vm.state())) {
                 throw new BangerException(ErrorCode.FAILED_PRECONDITION, "VM '" + vm.name() + "' is " + vm.state().wireName()
                         + ": stop it first ('banger vm stop " + vm.name() + "') or delete it with --force");
@@ -114,14 +115,21 @@ final class VmService {
             if (vm.state() != VmState.DELETING) {
                 vm = transition(vm, VmState.DELETING, null);
             }
+            // Process and tap first (nothing may keep using the files), then the files, then the record.
+            power.tearDown(vm, true);
             dirs.remove(Path.of(vm.runtime().vmDir()));
             store.delete(vm.id());
             LOG.info("deleted VM " + vm.name() + " (" + vm.id() + ")");
             return new Params.Deleted(vm.id(), vm.name());
-        } finally {
-            lock.unlock();
-            vmLocks.remove(vm.id(), lock);
-        }
+        });
+    }
+
+    VmRecord start(String ref, Call call) {
+        return power.start(get(ref), call);
+    }
+
+    VmRecord stop(String ref, boolean force) {
+        return power.stop(get(ref), force);
     }
 
     private VmRecord transition(VmRecord vm, VmState next, String error) {

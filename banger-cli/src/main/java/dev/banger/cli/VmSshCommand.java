@@ -1,0 +1,56 @@
+package dev.banger.cli;
+
+import dev.banger.api.BangerException;
+import dev.banger.api.ErrorCode;
+import dev.banger.api.Methods;
+import dev.banger.api.Params;
+import dev.banger.api.VmRecord;
+import dev.banger.api.VmState;
+import dev.banger.core.guest.SshCommand;
+import dev.banger.host.Interactive;
+import java.nio.file.Path;
+import java.util.List;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParseResult;
+
+final class VmSshCommand extends Verb {
+    VmSshCommand(CliContext ctx) {
+        super(ctx);
+    }
+
+    @Override
+    String name() {
+        return "ssh";
+    }
+
+    @Override
+    String description() {
+        return "Log in to a VM with OpenSSH (its host key pinned), or run a command: banger vm ssh NAME -- CMD...";
+    }
+
+    @Override
+    void declare(CommandSpec spec) {
+        spec.addPositional(parameter("VM", "1", "name or id"));
+        spec.addPositional(parameter("CMD", "0..*", "command to run instead of a login shell (after --)"));
+    }
+
+    @Override
+    int run(ParseResult args) {
+        String name = args.matchedPositional(0).getValue();
+        List<String> command = args.matchedPositionals().size() > 1 ? args.matchedPositionals().get(1).stringValues() : List.of();
+        VmRecord vm = ctx.daemon().call(Methods.VM_GET, new Params.VmRef(name), VmRecord.class);
+        return ssh(ctx, vm, command);
+    }
+
+    /** Runs OpenSSH on this terminal against a running VM; returns ssh's exit status (the command's, or 255). */
+    static int ssh(CliContext ctx, VmRecord vm, List<String> command) {
+        if (vm.state() != VmState.RUNNING) {
+            throw new BangerException(ErrorCode.FAILED_PRECONDITION, "VM '" + vm.name() + "' is " + vm.state().wireName()
+                    + ": start it first ('banger vm start " + vm.name() + "')");
+        }
+        Path key = ctx.paths().sshDir().resolve("id_ed25519");
+        Path knownHosts = Path.of(vm.runtime().vmDir()).resolve("known_hosts");
+        boolean tty = command.isEmpty() ? true : ctx.terminal();
+        return Interactive.run(SshCommand.argv(key, knownHosts, vm.runtime().dnsName(), vm.runtime().guestIp(), tty, command));
+    }
+}

@@ -1,0 +1,76 @@
+package dev.banger.daemon;
+
+import dev.banger.core.BangerConfig;
+import dev.banger.core.Ipv4Subnet;
+import dev.banger.daemon.dns.DnsServer;
+import dev.banger.daemon.dns.VmAddresses;
+import dev.banger.host.net.NetworkHost;
+import dev.banger.host.net.ResolvedSetup;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.logging.Logger;
+
+/**
+ * The host side of VM networking, set up on first need (not at daemon start, so a daemon that never
+ * boots a VM never touches the host's network): the bridge with the gateway address, NAT when the
+ * config asks, the .vm DNS server on the gateway, resolved routing of ~vm. Idempotent; `teardown`
+ * undoes it.
+ */
+final class HostNetworking implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(HostNetworking.class.getName());
+    static final int DNS_PORT = 53;
+
+    private final NetworkHost network;
+    private final BangerConfig.Settings settings;
+    private final VmAddresses addresses;
+    private DnsServer dns;
+
+    HostNetworking(NetworkHost network, BangerConfig.Settings settings, VmAddresses addresses) {
+        this.network = network;
+        this.settings = settings;
+        this.addresses = addresses;
+    }
+
+    String bridge() {
+        return settings.bridge();
+    }
+
+    Ipv4Subnet subnet() {
+        return settings.subnet();
+    }
+
+    String gateway() {
+        return Ipv4Subnet.format(settings.subnet().gateway());
+    }
+
+    synchronized void ensure() {
+        network.ensureBridge(settings.bridge(), settings.subnet());
+        network.setNat(settings.bridge(), settings.subnet(), settings.nat());
+        if (dns == null) {
+            try {
+                dns = DnsServer.start(new InetSocketAddress(gateway(), DNS_PORT), addresses);
+                LOG.info("answering <name>.vm on " + gateway() + ":" + DNS_PORT);
+            } catch (IOException e) {
+                // VMs still work by address; say why names do not.
+                LOG.warning("cannot serve .vm names on " + gateway() + ":" + DNS_PORT + ": " + e.getMessage());
+            }
+            ResolvedSetup.direct().routeVmDomain(settings.bridge(), settings.subnet()).ifPresent(LOG::info);
+        }
+    }
+
+    void createTap(String tap) {
+        network.createTap(tap, settings.bridge());
+    }
+
+    void deleteTap(String tap) {
+        network.deleteTap(tap);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (dns != null) {
+            dns.close();
+            dns = null;
+        }
+    }
+}

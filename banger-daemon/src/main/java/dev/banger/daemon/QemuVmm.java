@@ -1,0 +1,73 @@
+package dev.banger.daemon;
+
+import dev.banger.api.VmRecord;
+import dev.banger.core.vm.Accelerator;
+import dev.banger.core.vm.KernelArgs;
+import dev.banger.core.vm.QemuCommand;
+import dev.banger.core.vm.QemuPlan;
+import dev.banger.host.vm.KvmProbe;
+import dev.banger.host.vm.QemuProcess;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.logging.Logger;
+
+/** The QEMU microvm driver: KVM where it really works, TCG otherwise (decided once, at daemon start). */
+final class QemuVmm implements Vmm {
+    private static final Logger LOG = Logger.getLogger(QemuVmm.class.getName());
+    private static final Duration QMP_READY = Duration.ofSeconds(30);
+
+    private final Accelerator.Choice accel;
+    private final OptionalLong tscKhz;
+
+    QemuVmm(Accelerator.Mode mode) {
+        this.accel = KvmProbe.choose(mode);
+        this.tscKhz = KvmProbe.hostTscKhz();
+        LOG.info("QEMU accelerator: " + accel.accel() + " (" + accel.reason() + ")");
+    }
+
+    @Override
+    public long launch(VmRecord vm, BootPlan plan) {
+        Path qmp = Path.of(vm.runtime().apiSockPath());
+        QemuPlan qemu = QemuPlan.builder()
+                .name(vm.spec().name())
+                .accel(accel.accel())
+                .memoryMib(vm.spec().memoryMib())
+                .vcpus(vm.spec().vcpus())
+                .kernel(plan.kernel())
+                .initrd(plan.initrd())
+                .kernelArgs(KernelArgs.defaults().forAccelerator(accel.accel(), tscKhz))
+                .consoleLog(Path.of(vm.runtime().logPath()))
+                .qmpSocket(qmp)
+                .rootOverlay(plan.rootDisk())
+                .configDrive(plan.configDrive())
+                .workDisk(plan.workDisk())
+                .nic(new QemuPlan.Nic(plan.tap(), plan.mac()))
+                .build();
+        QemuProcess.Launched launched = QemuProcess.launch(QemuCommand.argv(qemu), Path.of(vm.runtime().vmDir()).resolve("qemu.log"));
+        launched.awaitQmpSocket(qmp, QMP_READY);
+        return launched.pid();
+    }
+
+    @Override
+    public Optional<Long> find(VmRecord vm) {
+        return QemuProcess.findByQmpSocket(Path.of(vm.runtime().apiSockPath()));
+    }
+
+    @Override
+    public boolean stop(VmRecord vm, long pid, Duration grace) {
+        QemuProcess.Stopped s = QemuProcess.stop(pid, Path.of(vm.runtime().apiSockPath()), grace);
+        return s.ending() == QemuProcess.Ending.POWERED_DOWN || s.ending() == QemuProcess.Ending.ALREADY_GONE;
+    }
+
+    @Override
+    public void kill(long pid) {
+        QemuProcess.kill(pid);
+    }
+
+    @Override
+    public String describe() {
+        return "QEMU microvm, " + accel.accel() + ": " + accel.reason();
+    }
+}

@@ -1,0 +1,30 @@
+package dev.banger.daemon;
+
+import dev.banger.api.VmRecord;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * What the VM lifecycle needs from a virtual machine monitor (QEMU today, Firecracker next): start one
+ * detached, find it again from durable facts alone, stop it gracefully, kill it.
+ */
+interface Vmm {
+    /** The files and devices one boot uses; every path is inside the VM directory or the image. */
+    record BootPlan(Path kernel, Path initrd, Path rootDisk, Path configDrive, Path workDisk, String tap, String mac) {
+    }
+
+    /** Starts the VMM for {@code vm} in its own session (it outlives the daemon); returns its pid. */
+    long launch(VmRecord vm, BootPlan plan);
+
+    /** The running VMM of {@code vm}, found by its control socket path in process command lines. */
+    Optional<Long> find(VmRecord vm);
+
+    /** Asks the guest to power off, waits up to {@code grace}, then kills; true when it powered off by itself. */
+    boolean stop(VmRecord vm, long pid, Duration grace);
+
+    void kill(long pid);
+
+    /** Which accelerator this host gets and why (for logs and doctor). */
+    String describe();
+}

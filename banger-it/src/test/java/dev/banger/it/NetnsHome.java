@@ -1,0 +1,103 @@
+package dev.banger.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A BANGER_HOME whose daemon runs inside a network namespace this test creates, so the bridge, taps,
+ * DNS server and VMs live there and never touch the host's network. CLI commands that reach VMs (ssh,
+ * run) run inside the namespace too. close() kills whatever is left in the namespace and deletes it.
+ */
+final class NetnsHome implements AutoCloseable {
+    final BangerHome home;
+    final String netns;
+
+    private NetnsHome(BangerHome home, String netns) {
+        this.home = home;
+        this.netns = netns;
+    }
+
+    static NetnsHome create() {
+        String ns = "bgrit" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 6);
+        BangerHome home = BangerHome.create();
+        NetnsHome h = new NetnsHome(home, ns);
+        h.sh(List.of("ip", "netns", "add", ns));
+        h.sh(List.of("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"));
+        h.startDaemon();
+        return h;
+    }
+
+    private void startDaemon() {
+        try {
+            ProcessBuilder pb = new ProcessBuilder("ip", "netns", "exec", netns, "setsid", home.repoDir().resolve("bin/bangerd").toString())
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(home.log().toFile()));
+            pb.environment().put("BANGER_HOME", home.path().toString());
+            pb.start();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+        assertThat(BangerHome.await(Duration.ofSeconds(60), () -> Files.exists(home.socket()))).as("daemon socket").isTrue();
+    }
+
+    /** bin/banger inside the namespace. */
+    BangerHome.Result banger(Duration timeout, String... args) {
+        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", netns, home.repoDir().resolve("bin/banger").toString()));
+        command.addAll(List.of(args));
+        return home.run(command, timeout);
+    }
+
+    BangerHome.Result ok(Duration timeout, String... args) {
+        BangerHome.Result r = banger(timeout, args);
+        assertThat(r.exitCode()).as("%s", r).isZero();
+        return r;
+    }
+
+    /** A command inside the namespace (ip link, ...). */
+    BangerHome.Result inNetns(String... argv) {
+        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", netns));
+        command.addAll(List.of(argv));
+        return home.run(command, Duration.ofSeconds(30));
+    }
+
+    List<Long> pidsInNetns() {
+        BangerHome.Result r = home.run(List.of("ip", "netns", "pids", netns), Duration.ofSeconds(10));
+        return r.stdout().lines().filter(l -> !l.isBlank()).map(Long::parseLong).toList();
+    }
+
+    private void sh(List<String> argv) {
+        BangerHome.Result r = home.run(argv, Duration.ofSeconds(30));
+        assertThat(r.exitCode()).as("%s", r).isZero();
+    }
+
+    @Override
+    public void close() {
+        try {
+            home.close();
+        } finally {
+            for (long pid : pidsInNetns()) {
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            }
+            BangerHome.await(Duration.ofSeconds(10), () -> pidsInNetns().isEmpty());
+            home.run(List.of("ip", "netns", "del", netns), Duration.ofSeconds(30));
+        }
+    }
+
+    static void sleep(long millis) {
+        try {
+            TimeUnit.MILLISECONDS.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
