@@ -36,8 +36,9 @@ public final class Params {
     public record Deleted(String id, String name) {
     }
 
+    /** {@code default_image}: what {@code vm.create} uses when no image is named (config: defaults.image). */
     public record DaemonStatus(String version, long pid, long uptimeSeconds, String home, String socket,
-                               String database, int schemaVersion, int vmCount, int openConnections) {
+                               String database, int schemaVersion, int vmCount, int openConnections, String defaultImage) {
     }
 
     public record ShutdownAccepted(boolean stopping) {

@@ -50,7 +50,12 @@ abstract class Verb {
     }
 
     static PositionalParamSpec parameter(String label, String arity, String description) {
-        PositionalParamSpec.Builder b = PositionalParamSpec.builder().paramLabel(label).arity(arity).description(description);
+        return parameter(label, "0..*", arity, description);
+    }
+
+    /** A positional parameter at {@code index} (needed as soon as a verb has more than one). */
+    static PositionalParamSpec parameter(String label, String index, String arity, String description) {
+        PositionalParamSpec.Builder b = PositionalParamSpec.builder().index(index).paramLabel(label).arity(arity).description(description);
         boolean many = picocli.CommandLine.Range.valueOf(arity).max() > 1;
         return (many ? b.type(java.util.List.class).auxiliaryTypes(String.class) : b.type(String.class)).build();
     }

@@ -34,6 +34,33 @@ final class VmRunCommand extends Verb {
         spec.addPositional(parameter("CMD", "0..*", "command to run (after --); without one, a login shell"));
     }
 
+    /**
+     * The first `vm run` on a machine without images builds the default one (with progress), so the
+     * README's first command works on a fresh machine. A missing image that is not the default is an
+     * error: building it would guess what the user meant.
+     */
+    private void ensureImage(String requested) {
+        Params.DaemonStatus status = ctx.daemon().call(Methods.DAEMON_STATUS, null, Params.DaemonStatus.class);
+        String image = requested != null ? requested : status.defaultImage();
+        try {
+            ctx.daemon().call(Methods.IMAGE_GET, new Params.ImageRef(image), Params.ImageInfo.class);
+        } catch (BangerException e) {
+            if (e.code() != dev.banger.api.ErrorCode.NOT_FOUND || !image.equals(status.defaultImage())) {
+                throw e;
+            }
+            ctx.err().println("banger: no image '" + image + "' yet: building it now (once; a few minutes)");
+            ctx.err().flush();
+            String suite = image.startsWith("debian-") ? image.substring("debian-".length()) : null;
+            ProgressPrinter progress = new ProgressPrinter(ctx.err(), ctx.terminal());
+            try {
+                ctx.daemon().call(Methods.IMAGE_BUILD, new Params.ImageBuild("debian", image, suite, null, null, null),
+                        Params.ImageInfo.class, progress);
+            } finally {
+                progress.finish();
+            }
+        }
+    }
+
     @Override
     int run(ParseResult args) {
         String memory = args.matchedOptionValue("--memory", null);
@@ -41,6 +68,7 @@ final class VmRunCommand extends Verb {
                 args.matchedOptionValue("--cpus", null),
                 memory == null ? null : Math.toIntExact(Math.min(Integer.MAX_VALUE, Sizes.parseMib("--memory", memory))), null, null);
         List<String> command = args.hasMatchedPositional(0) ? args.matchedPositional(0).stringValues() : List.of();
+        ensureImage(request.image());
         VmRecord vm = ctx.daemon().call(Methods.VM_CREATE, request, VmRecord.class);
         boolean remove = has(args, "--rm");
         try {

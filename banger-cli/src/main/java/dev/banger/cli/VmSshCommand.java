@@ -30,8 +30,8 @@ final class VmSshCommand extends Verb {
 
     @Override
     void declare(CommandSpec spec) {
-        spec.addPositional(parameter("VM", "1", "name or id"));
-        spec.addPositional(parameter("CMD", "0..*", "command to run instead of a login shell (after --)"));
+        spec.addPositional(parameter("VM", "0", "1", "name or id"));
+        spec.addPositional(parameter("CMD", "1..*", "0..*", "command to run instead of a login shell (after --)"));
     }
 
     @Override

@@ -35,12 +35,14 @@ public final class Daemon implements AutoCloseable {
     private final ImageService images;
     private final RpcServer server;
     private final Instant startedAt;
+    private final BangerConfig.Settings settings;
     private final Clock clock;
     private final CountDownLatch shutdownRequested = new CountDownLatch(1);
     private volatile boolean closed;
 
     private Daemon(StatePaths paths, DaemonLock lock, Database db, VmService vms, ImageService images, ServerSocketChannel channel,
-                   Clock clock) {
+                   Clock clock, BangerConfig.Settings settings) {
+        this.settings = settings;
         this.paths = paths;
         this.lock = lock;
         this.db = db;
@@ -71,7 +73,7 @@ public final class Daemon implements AutoCloseable {
             VmPower power = new VmPower(store, paths, images, new QemuVmm(dev.banger.core.vm.Accelerator.Mode.AUTO), network, locks, clock);
             VmService vms = new VmService(store, paths, settings, HostInfo.totalMemoryMib(), clock, random, locks, power);
             ServerSocketChannel channel = SocketBinder.bind(paths.socket(), paths.socketStaging(), settings.socketGroup());
-            return new Daemon(paths, lock, db, vms, images, channel, clock);
+            return new Daemon(paths, lock, db, vms, images, channel, clock, settings);
         } catch (RuntimeException e) {
             if (db != null) {
                 db.close();
@@ -106,7 +108,8 @@ public final class Daemon implements AutoCloseable {
     Params.DaemonStatus status() {
         return new Params.DaemonStatus(BangerVersion.current(), HostInfo.pid(),
                 Duration.between(startedAt, clock.instant()).toSeconds(), paths.stateDir().toString(),
-                paths.socket().toString(), paths.database().toString(), db.schemaVersion(), vms.count(), server.openConnections());
+                paths.socket().toString(), paths.database().toString(), db.schemaVersion(), vms.count(), server.openConnections(),
+                settings.defaultImage());
     }
 
     /** Serves until daemon.shutdown or {@link #close()}. */
