@@ -2,14 +2,10 @@ package dev.banger.daemon;
 
 import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
+import dev.banger.host.SafeDelete;
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /** Creates and removes per-VM directories, refusing to touch anything outside the VMs directory. */
@@ -32,32 +28,12 @@ final class VmDirectories {
         }
     }
 
-    /** Removes the directory tree; a missing directory is already removed. Symlinks are removed, never followed. */
+    /**
+     * Removes the directory tree (a missing one is already removed): {@link SafeDelete} kills what still
+     * works inside it, unmounts, never follows a symlink or crosses into another filesystem.
+     */
     void remove(Path vmDir) {
-        Path dir = inside(vmDir);
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try {
-            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.deleteIfExists(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-                    if (exc != null && !(exc instanceof NoSuchFileException)) {
-                        throw exc;
-                    }
-                    Files.deleteIfExists(d);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot remove VM directory " + dir + ": " + e.getMessage(), e);
-        }
+        SafeDelete.tree(inside(vmDir));
     }
 
     private Path inside(Path vmDir) {
