@@ -103,8 +103,9 @@ public record StatePaths(Path stateDir, Path runDir, Path logFile, Path configFi
     /**
      * One VM's directory. Inside it: {@code api.sock} (the VMM's control socket: Firecracker API or QEMU
      * QMP), {@code vsock.sock}, {@code console.log}, {@code metrics.json}, {@code root.qcow2} (the
-     * copy-on-write system overlay), {@code work.img} (the work disk) and {@code handles.json} (transient
-     * handles, never in SQLite).
+     * copy-on-write system overlay), {@code work.img} (the work disk), {@code config.img} (the config
+     * drive), the VM's SSH host key and {@code known_hosts}, {@code qemu.log} (the VMM's own output) and
+     * {@code handles.json} (transient handles, never in SQLite).
      */
     public Path vmDir(String vmId) {
         if (!VmIds.looksLikeId(vmId)) {
@@ -135,6 +136,11 @@ public record StatePaths(Path stateDir, Path runDir, Path logFile, Path configFi
 
     public Path workDisk(String vmId) {
         return vmDir(vmId).resolve("work.img");
+    }
+
+    /** QEMU's stdout and stderr, appended across starts (each start begins with a "=== banger:" line). */
+    public Path vmmLog(String vmId) {
+        return vmDir(vmId).resolve("qemu.log");
     }
 
     public Path handlesFile(String vmId) {

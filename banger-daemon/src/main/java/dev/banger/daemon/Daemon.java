@@ -70,7 +70,7 @@ public final class Daemon implements AutoCloseable {
             var store = db.vms();
             HostNetworking network = new HostNetworking(dev.banger.host.net.NetworkHost.direct(), settings,
                     name -> store.findByName(name).filter(v -> v.state() == dev.banger.api.VmState.RUNNING).map(v -> v.runtime().guestIp()));
-            VmPower power = new VmPower(store, paths, images, new QemuVmm(dev.banger.core.vm.Accelerator.Mode.AUTO), network, locks, clock);
+            VmPower power = new VmPower(store, paths, images, new QemuVmm(dev.banger.core.vm.Accelerator.Mode.AUTO, paths), network, locks, clock);
             VmService vms = new VmService(store, paths, settings, HostInfo.totalMemoryMib(), clock, random, locks, power);
             ServerSocketChannel channel = SocketBinder.bind(paths.socket(), paths.socketStaging(), settings.socketGroup());
             return new Daemon(paths, lock, db, vms, images, channel, clock, settings);

@@ -20,8 +20,10 @@ final class QemuVmm implements Vmm {
 
     private final Accelerator.Choice accel;
     private final OptionalLong tscKhz;
+    private final dev.banger.core.StatePaths paths;
 
-    QemuVmm(Accelerator.Mode mode) {
+    QemuVmm(Accelerator.Mode mode, dev.banger.core.StatePaths paths) {
+        this.paths = paths;
         this.accel = KvmProbe.choose(mode);
         this.tscKhz = KvmProbe.hostTscKhz();
         LOG.info("QEMU accelerator: " + accel.accel() + " (" + accel.reason() + ")");
@@ -45,7 +47,7 @@ final class QemuVmm implements Vmm {
                 .workDisk(plan.workDisk())
                 .nic(new QemuPlan.Nic(plan.tap(), plan.mac()))
                 .build();
-        QemuProcess.Launched launched = QemuProcess.launch(QemuCommand.argv(qemu), Path.of(vm.runtime().vmDir()).resolve("qemu.log"));
+        QemuProcess.Launched launched = QemuProcess.launch(QemuCommand.argv(qemu), paths.vmmLog(vm.id()));
         launched.awaitQmpSocket(qmp, QMP_READY);
         return launched.pid();
     }

@@ -15,6 +15,7 @@ import dev.banger.host.disk.Disks;
 import dev.banger.host.guest.ConfigDrive;
 import dev.banger.host.guest.SshKeys;
 import dev.banger.host.guest.SshProbe;
+import dev.banger.host.vm.QemuProcess;
 import dev.banger.store.VmStore;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -138,7 +139,7 @@ final class VmPower {
      * VM becomes stopped with the reason and its tap is released, within a second or so.
      */
     private void watch(String vmId, long pid) {
-        ProcessHandle.of(pid).ifPresent(h -> h.onExit().thenRunAsync(() -> vmmExited(vmId), Thread.ofVirtual().factory()::newThread));
+        QemuProcess.onExit(pid).thenRunAsync(() -> vmmExited(vmId), Thread.ofVirtual().factory()::newThread);
     }
 
     private void vmmExited(String vmId) {
@@ -199,7 +200,7 @@ final class VmPower {
     private void waitForSsh(VmRecord vm, long pid, Step step) {
         long deadline = System.nanoTime() + SSH_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
-            if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+            if (!QemuProcess.isAlive(pid)) {
                 throw new BangerException(ErrorCode.INTERNAL, "the VM's QEMU exited during boot");
             }
             if (SshProbe.answers(vm.runtime().guestIp(), Duration.ofSeconds(1))) {

@@ -2,6 +2,7 @@ package dev.banger.core.vm;
 
 import dev.banger.core.Ipv4Subnet;
 import dev.banger.core.VmIds;
+import dev.banger.core.net.InterfaceNames;
 import java.util.regex.Pattern;
 
 /**
@@ -19,7 +20,8 @@ import java.util.regex.Pattern;
  * </ul>
  */
 public final class VmNetwork {
-    public static final String TAP_PREFIX = "bgr";
+    /** The same prefix the network layer sweeps by: {@link InterfaceNames#TAP_PREFIX}. */
+    public static final String TAP_PREFIX = InterfaceNames.TAP_PREFIX;
     /** IFNAMSIZ is 16 including the terminating NUL. */
     public static final int MAX_INTERFACE_NAME = 15;
 
@@ -29,8 +31,9 @@ public final class VmNetwork {
     private VmNetwork() {
     }
 
+    /** {@link InterfaceNames#tapFor}, the one definition; kept here so a plan's values come from one class. */
     public static String tapName(String vmId) {
-        return TAP_PREFIX + checkId(vmId);
+        return InterfaceNames.tapFor(checkId(vmId));
     }
 
     /** Whether {@code name} is a tap name banger would create (any VM's). */

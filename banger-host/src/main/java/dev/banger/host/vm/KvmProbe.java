@@ -56,7 +56,7 @@ public final class KvmProbe {
     }
 
     private static boolean openable(Path device) {
-        try (FileChannel ignored = FileChannel.open(device, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        try (FileChannel _ = FileChannel.open(device, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             return true;
         } catch (IOException | SecurityException e) {
             return false;

@@ -38,6 +38,13 @@ public final class QemuProcess {
     private static final int MAX_CMDLINE = 256 * 1024;
     private static final Duration POLL = Duration.ofMillis(50);
     private static final Duration KILL_WAIT = Duration.ofSeconds(10);
+    private static final Duration EXIT_POLL = Duration.ofMillis(200);
+    /**
+     * The power button is pressed again at this interval during the grace period: a press is an event,
+     * not a state, and one that arrives before the guest listens (early boot, or the moment its fast boot
+     * printed "ready" but its acpid has not yet opened the button) is lost for good.
+     */
+    private static final Duration REPRESS = Duration.ofSeconds(3);
 
     /** How {@link #stop} ended. */
     public enum Ending {
@@ -173,8 +180,10 @@ public final class QemuProcess {
     }
 
     /**
-     * Stops a VM's QEMU: the ACPI power button over QMP, up to {@code grace} for the guest to power off,
-     * then SIGKILL. Never signals a pid whose command line does not name {@code qmpSocket}.
+     * Stops a VM's QEMU: the ACPI power button over QMP (again every few seconds, see {@link #REPRESS}),
+     * up to {@code grace} for the guest to power off, then SIGKILL. When QMP cannot be reached at all the
+     * kill comes at once: nothing else could ask the guest. Never signals a pid whose command line does not
+     * name {@code qmpSocket}.
      */
     public static Stopped stop(long pid, Path qmpSocket, Duration grace) {
         long start = System.nanoTime();
@@ -185,35 +194,48 @@ public final class QemuProcess {
             return new Stopped(Ending.ALREADY_GONE, since(start), "pid " + pid + " is not the QEMU of " + qmpSocket
                     + " (it exited and the pid was reused): left alone");
         }
-        String why;
-        // The connection is closed before the wait: QEMU serves one QMP client at a time, and others
-        // (a status query) must not be locked out for the whole grace period.
-        String qmpFailure = null;
-        try (QmpClient qmp = QmpClient.connect(qmpSocket, min(grace, QmpClient.DEFAULT_TIMEOUT))) {
-            qmp.powerdown();
-        } catch (BangerException e) {
-            qmpFailure = e.getMessage();
-        }
-        if (qmpFailure == null) {
-            long deadline = start + grace.toNanos();
-            while (System.nanoTime() < deadline) {
-                if (!isAlive(pid)) {
-                    return new Stopped(Ending.POWERED_DOWN, since(start), "the guest powered off");
+        String why = null;
+        int presses = 0;
+        long deadline = start + grace.toNanos();
+        long nextPress = start;
+        while (why == null) {
+            if (!isAlive(pid)) {
+                return new Stopped(Ending.POWERED_DOWN, since(start), "the guest powered off ("
+                        + presses + (presses == 1 ? " press" : " presses") + " of the power button)");
+            }
+            long now = System.nanoTime();
+            if (now >= deadline) {
+                why = "the guest did not power off within " + grace.toSeconds() + " s of the power button";
+            } else if (now >= nextPress) {
+                try {
+                    pressPowerButton(qmpSocket, Duration.ofNanos(Math.min(deadline - now, QmpClient.DEFAULT_TIMEOUT.toNanos())));
+                    presses++;
+                } catch (BangerException e) {
+                    if (presses == 0 && isAlive(pid)) {
+                        why = "QMP failed (" + e.getMessage() + ")";
+                    }
+                    // After a first press, a failing QMP usually means QEMU is on its way out: keep watching.
                 }
+                nextPress = System.nanoTime() + REPRESS.toNanos();
+            } else {
                 sleep(POLL);
             }
-            why = "the guest did not power off within " + grace.toSeconds() + " s of the power button";
-        } else if (!isAlive(pid)) {
-            // It exited while we were connecting or asking: a power-off (or a crash) beat us to it.
-            return new Stopped(Ending.POWERED_DOWN, since(start), "exited while the power button was being pressed");
-        } else {
-            why = "QMP failed (" + qmpFailure + ")";
         }
         if (!kill(pid)) {
             throw new BangerException(ErrorCode.INTERNAL, "QEMU pid " + pid + " survived SIGKILL for " + KILL_WAIT.toSeconds()
                     + " s (stuck in the kernel?): look at /proc/" + pid + "/stack, then retry");
         }
         return new Stopped(Ending.KILLED, since(start), why + ": killed");
+    }
+
+    /**
+     * One short QMP connection per press: QEMU serves one client at a time, and others (a status query)
+     * must not be locked out for the whole grace period.
+     */
+    private static void pressPowerButton(Path qmpSocket, Duration timeout) {
+        try (QmpClient qmp = QmpClient.connect(qmpSocket, timeout)) {
+            qmp.powerdown();
+        }
     }
 
     /**
@@ -246,6 +268,27 @@ public final class QemuProcess {
         } catch (IOException | IllegalArgumentException e) {
             return false; // gone between the two looks
         }
+    }
+
+    /**
+     * Completes when {@code pid} has exited, our child or not. Polls {@link #isAlive} (every 200 ms, on a
+     * virtual thread) rather than using {@link ProcessHandle#onExit}: for a process that is not our child
+     * (a QEMU started by an earlier daemon) the JDK can only probe with kill(pid, 0), which calls a zombie
+     * alive for as long as nobody reaps it.
+     */
+    public static java.util.concurrent.CompletableFuture<Void> onExit(long pid) {
+        java.util.concurrent.CompletableFuture<Void> exited = new java.util.concurrent.CompletableFuture<>();
+        Thread.ofVirtual().name("qemu-exit-" + pid).start(() -> {
+            try {
+                while (isAlive(pid) && !exited.isDone()) {
+                    Thread.sleep(EXIT_POLL);
+                }
+                exited.complete(null);
+            } catch (InterruptedException e) {
+                exited.completeExceptionally(e);
+            }
+        });
+        return exited;
     }
 
     /** Resident memory of {@code pid} in KiB (VmRSS), empty when it is gone. */
@@ -306,10 +349,6 @@ public final class QemuProcess {
 
     private static Duration since(long startNanos) {
         return Duration.ofNanos(System.nanoTime() - startNanos);
-    }
-
-    private static Duration min(Duration a, Duration b) {
-        return a.compareTo(b) <= 0 ? a : b;
     }
 
     static void sleep(Duration d) {

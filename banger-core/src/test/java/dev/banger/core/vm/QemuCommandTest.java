@@ -1,0 +1,160 @@
+package dev.banger.core.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.banger.core.StatePaths;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
+
+class QemuCommandTest {
+    static final String ID = "0123456789ab";
+    static final StatePaths PATHS = StatePaths.forHome(Path.of("/var/lib/bh"));
+    static final Path IMAGE = Path.of("/var/lib/bh/images/debian-bookworm");
+
+    /** A complete plan as the daemon will make it, from StatePaths. */
+    static QemuPlan.Builder fullPlan() {
+        return QemuPlan.builder().name("demo").accel("tcg").memoryMib(512).vcpus(2)
+                .kernel(IMAGE.resolve("vmlinuz")).initrd(IMAGE.resolve("initrd.img"))
+                .kernelArgs(KernelArgs.defaults().forAccelerator("tcg", OptionalLong.of(2_096_016)))
+                .consoleLog(PATHS.consoleLog(ID)).qmpSocket(PATHS.apiSocket(ID))
+                .rootOverlay(PATHS.systemOverlay(ID)).configDrive(PATHS.vmDir(ID).resolve("config.img"))
+                .workDisk(PATHS.workDisk(ID)).nic(QemuPlan.Nic.forVm(ID));
+    }
+
+    @Test
+    void goldenTcg() {
+        assertThat(QemuCommand.argv(fullPlan().build())).containsExactly(
+                "qemu-system-x86_64",
+                "-name", "banger-demo",
+                "-M", "microvm,acpi=on",
+                "-accel", "tcg,tb-size=64", "-cpu", "max",
+                "-m", "512M", "-smp", "2",
+                "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+                "-global", "virtio-mmio.force-legacy=false",
+                "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+                "-msg", "timestamp=on",
+                "-kernel", "/var/lib/bh/images/debian-bookworm/vmlinuz",
+                "-initrd", "/var/lib/bh/images/debian-bookworm/initrd.img",
+                "-append", "console=ttyS0 root=/dev/vda rw banger.init=/sbin/banger-init panic=-1 reboot=t tsc_early_khz=2096016 tsc=reliable",
+                "-chardev", "file,id=console,path=/var/lib/bh/vms/0123456789ab/console.log,append=on",
+                "-serial", "chardev:console",
+                "-qmp", "unix:/var/lib/bh/vms/0123456789ab/api.sock,server=on,wait=off",
+                "-drive", "id=root,file=/var/lib/bh/vms/0123456789ab/root.qcow2,if=none,format=qcow2,discard=unmap",
+                "-device", "virtio-blk-device,drive=root",
+                "-drive", "id=config,file=/var/lib/bh/vms/0123456789ab/config.img,if=none,format=raw,readonly=on",
+                "-device", "virtio-blk-device,drive=config",
+                "-drive", "id=work,file=/var/lib/bh/vms/0123456789ab/work.img,if=none,format=raw,discard=unmap",
+                "-device", "virtio-blk-device,drive=work",
+                "-netdev", "tap,id=n0,ifname=bgr0123456789ab,script=no,downscript=no",
+                "-device", "virtio-net-device,netdev=n0,mac=02:23:45:67:89:ab");
+    }
+
+    @Test
+    void goldenKvmMinimal() {
+        QemuPlan plan = QemuPlan.builder().name("k").accel("kvm").memoryMib(128).vcpus(1)
+                .kernel(Path.of("/i/vmlinuz"))
+                .kernelArgs(KernelArgs.defaults().withBoot(KernelArgs.BootStyle.SYSTEMD).withVerbosity(KernelArgs.Verbosity.QUIET))
+                .consoleLog(Path.of("/v/console.log")).qmpSocket(Path.of("/v/api.sock")).rootOverlay(Path.of("/v/root.qcow2"))
+                .build();
+        assertThat(QemuCommand.argv(plan)).containsExactly(
+                "qemu-system-x86_64", "-name", "banger-k", "-M", "microvm,acpi=on",
+                "-accel", "kvm", "-cpu", "host",
+                "-m", "128M", "-smp", "1",
+                "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+                "-global", "virtio-mmio.force-legacy=false",
+                "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+                "-msg", "timestamp=on",
+                "-kernel", "/i/vmlinuz",
+                "-append", "console=ttyS0 root=/dev/vda rw banger.init=/lib/systemd/systemd panic=-1 reboot=t quiet",
+                "-chardev", "file,id=console,path=/v/console.log,append=on", "-serial", "chardev:console",
+                "-qmp", "unix:/v/api.sock,server=on,wait=off",
+                "-drive", "id=root,file=/v/root.qcow2,if=none,format=qcow2,discard=unmap",
+                "-device", "virtio-blk-device,drive=root");
+    }
+
+    @Test
+    void kvmNeverGetsTheTcgClockHintOrCache() {
+        List<String> argv = QemuCommand.argv(fullPlan().accel("kvm").tcgTbSizeMib(32).build());
+        assertThat(String.join(" ", argv)).doesNotContain("tsc").doesNotContain("tb-size").contains("-accel kvm -cpu host");
+    }
+
+    @Test
+    void tcgCacheSizeIsThePlans() {
+        assertThat(QemuCommand.argv(fullPlan().tcgTbSizeMib(32).build())).contains("tcg,tb-size=32");
+    }
+
+    @Test
+    void noNicMeansNoNetworkOptions() {
+        List<String> argv = QemuCommand.argv(fullPlan().build().withoutNic());
+        assertThat(argv).doesNotContain("-netdev").noneMatch(a -> a.startsWith("virtio-net"));
+    }
+
+    @Test
+    void drivesComeInTheirFixedOrder() {
+        List<String> argv = QemuCommand.argv(fullPlan().build());
+        List<String> devices = argv.stream().filter(a -> a.startsWith("virtio-blk-device")).toList();
+        assertThat(devices).containsExactly("virtio-blk-device,drive=root", "virtio-blk-device,drive=config", "virtio-blk-device,drive=work");
+        List<String> withoutWork = QemuCommand.argv(fullPlan().workDisk(null).build()).stream()
+                .filter(a -> a.startsWith("virtio-blk-device")).toList();
+        assertThat(withoutWork).containsExactly("virtio-blk-device,drive=root", "virtio-blk-device,drive=config");
+    }
+
+    @Test
+    void argvHasNoEmptyOrControlCharacterArguments() {
+        assertThat(QemuCommand.argv(fullPlan().build()))
+                .allMatch(a -> !a.isEmpty() && a.chars().noneMatch(c -> c < 0x20));
+    }
+
+    @Test
+    void theQmpSocketAppearsVerbatimAndIsFoundAgain() {
+        QemuPlan plan = fullPlan().build();
+        List<String> argv = QemuCommand.argv(plan);
+        assertThat(argv).anyMatch(a -> a.contains(plan.qmpSocket().toString()));
+        assertThat(QemuCommand.isQemuWithQmpSocket(argv, plan.qmpSocket())).isTrue();
+        // As a process scan sees it: /proc/PID/cmdline, NUL-terminated arguments, maybe a full path.
+        List<String> fromProc = QemuCommand.parseCmdline(cmdline(argv));
+        assertThat(fromProc).isEqualTo(argv);
+    }
+
+    @Test
+    void qmpMatchIsExactNotAPrefixAndOnlyForQemu() {
+        Path sock = Path.of("/v/a/api.sock");
+        assertThat(QemuCommand.isQemuWithQmpSocket(List.of("/usr/bin/qemu-system-x86_64", "-qmp", "unix:/v/a/api.sock"), sock)).isTrue();
+        assertThat(QemuCommand.isQemuWithQmpSocket(List.of("qemu-system-aarch64", "-qmp", "unix:/v/a/api.sock,server=on"), sock)).isTrue();
+        assertThat(QemuCommand.isQemuWithQmpSocket(List.of("qemu-system-x86_64", "-qmp", "unix:/v/a/api.sock2,server=on"), sock)).isFalse();
+        assertThat(QemuCommand.isQemuWithQmpSocket(List.of("qemu-system-x86_64", "-qmp", "unix:/v/a/api.soc"), sock)).isFalse();
+        assertThat(QemuCommand.isQemuWithQmpSocket(List.of("qemu-system-x86_64", "-serial", "unix:/v/a/api.sock"), sock)).isFalse();
+        assertThat(QemuCommand.isQemuWithQmpSocket(List.of("qemu-system-x86_64", "-qmp"), sock)).isFalse();
+        assertThat(QemuCommand.isQemuWithQmpSocket(List.of("vim", "-qmp", "unix:/v/a/api.sock"), sock)).isFalse();
+        assertThat(QemuCommand.isQemuWithQmpSocket(List.of("/tmp/qemu-system-x86_64.sh/bash", "-qmp", "unix:/v/a/api.sock"), sock)).isFalse();
+        assertThat(QemuCommand.isQemuWithQmpSocket(List.of(), sock)).isFalse();
+        // The setsid wrapper execs QEMU in place; a setsid still waiting to exec is not QEMU.
+        assertThat(QemuCommand.isQemuWithQmpSocket(List.of("setsid", "qemu-system-x86_64", "-qmp", "unix:/v/a/api.sock"), sock)).isFalse();
+    }
+
+    @Test
+    void cmdlineParsing() {
+        assertThat(QemuCommand.parseCmdline("a\0b c\0\0d\0".getBytes(StandardCharsets.UTF_8))).containsExactly("a", "b c", "", "d");
+        assertThat(QemuCommand.parseCmdline("no-nul".getBytes(StandardCharsets.UTF_8))).containsExactly("no-nul");
+        assertThat(QemuCommand.parseCmdline(new byte[0])).isEmpty();
+    }
+
+    @Test
+    void procStatAndStatus() {
+        assertThat(QemuCommand.processState("1234 (qemu-system-x86) S 1 1234 1234 0 -1")).isEqualTo('S');
+        assertThat(QemuCommand.processState("1234 (a) b) Z 1 2")).isEqualTo('Z');
+        assertThatThrownBy(() -> QemuCommand.processState("garbage")).isInstanceOf(IllegalArgumentException.class);
+        assertThat(QemuCommand.vmRssKib("Name:\tqemu\nVmPeak:\t 1 kB\nVmRSS:\t  271424 kB\n")).isEqualTo(271_424);
+        assertThat(QemuCommand.vmRssKib("Name:\tkthreadd\n")).isEqualTo(-1);
+    }
+
+    private static byte[] cmdline(List<String> argv) {
+        StringBuilder sb = new StringBuilder();
+        argv.forEach(a -> sb.append(a).append('\0'));
+        return sb.toString().getBytes(StandardCharsets.UTF_8);
+    }
+}
