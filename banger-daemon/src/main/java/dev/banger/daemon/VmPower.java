@@ -139,7 +139,7 @@ final class VmPower {
      * VM becomes stopped with the reason and its tap is released, within a second or so.
      */
     private void watch(String vmId, long pid) {
-        QemuProcess.onExit(pid).thenRunAsync(() -> vmmExited(vmId), Thread.ofVirtual().factory()::newThread);
+        QemuProcess.onExit(pid).thenRunAsync(() -> vmmExited(vmId), task -> Thread.ofVirtual().start(task));
     }
 
     private void vmmExited(String vmId) {
