@@ -73,4 +73,4 @@ if [ "$(id -u)" -eq 0 ]; then
   for _ in $(seq 600); do [ -f build/bangerd.aot ] && ! pgrep -f "AOTCacheOutput=build/bangerd.aot" >/dev/null && break; sleep 0.1; done
   [ -f build/bangerd.aot ] || echo "setup: daemon AOT training failed (see build/aot-daemon.log); bangerd works, only starts slower" >&2
 fi
-echo "setup: done. Try: bin/banger vm create --name demo && bin/banger vm list"
+echo "setup: done. Try: bin/banger vm run --name demo -- cat /etc/hostname"
