@@ -56,8 +56,7 @@ final class ProgressPrinter implements Consumer<Params.Progress> {
 
     /** Text from the daemon (and through it from build tools) never gets to move the cursor. */
     private static String printable(String s) {
-        return s.codePoints().filter(c -> c >= 0x20 && c != 0x7f).collect(StringBuilder::new, StringBuilder::appendCodePoint,
-                StringBuilder::append).toString();
+        return dev.banger.core.Text.printable(s, WIDTH);
     }
 
     private static String pad(String s) {

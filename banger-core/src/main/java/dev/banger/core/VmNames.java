@@ -79,10 +79,6 @@ public final class VmNames {
     }
 
     static String abbreviate(String s) {
-        String printable = s.codePoints()
-                .map(cp -> cp < 0x20 || cp == 0x7f ? '?' : cp)
-                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append)
-                .toString();
-        return printable.length() <= 70 ? printable : printable.substring(0, 67) + "...";
+        return Text.printable(s, 67);
     }
 }

@@ -144,7 +144,8 @@ final class RpcDispatcher {
         return Json.line(RpcResponse.failure(id, RpcError.of(ErrorCode.INVALID_REQUEST, message)));
     }
 
+    /** A client's method name, quoted back: printable and short. */
     private static String abbreviate(String s) {
-        return s.length() <= 64 ? s : s.substring(0, 61) + "...";
+        return dev.banger.core.Text.printable(s, 61);
     }
 }

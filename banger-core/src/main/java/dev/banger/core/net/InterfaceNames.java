@@ -61,11 +61,6 @@ public final class InterfaceNames {
     }
 
     private static String printable(String s) {
-        if (s == null) {
-            return "";
-        }
-        StringBuilder sb = new StringBuilder();
-        s.codePoints().limit(40).forEach(cp -> sb.appendCodePoint(cp < 0x20 || cp == 0x7f ? '?' : cp));
-        return s.length() > 40 ? sb + "..." : sb.toString();
+        return dev.banger.core.Text.printable(s, 40);
     }
 }

@@ -162,9 +162,6 @@ public final class Accelerator {
     }
 
     static String printable(String s) {
-        String cut = s.length() > 40 ? s.substring(0, 40) + "..." : s;
-        StringBuilder sb = new StringBuilder();
-        cut.codePoints().forEach(c -> sb.append(c < 0x20 || c == 0x7f ? "?" : Character.toString(c)));
-        return sb.toString();
+        return dev.banger.core.Text.printable(s, 40);
     }
 }

@@ -1,0 +1,20 @@
+package dev.banger.core;
+
+/** Untrusted text (user input, guest output) made safe to quote in a message or a terminal line. */
+public final class Text {
+    private Text() {
+    }
+
+    /**
+     * Control characters become '?', so nothing quoted can move a cursor or forge a line; longer than
+     * {@code maxChars} code points is cut and marked with "...". Null reads as "".
+     */
+    public static String printable(String s, int maxChars) {
+        if (s == null) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder();
+        s.codePoints().limit(maxChars).forEach(cp -> sb.appendCodePoint(cp < 0x20 || cp == 0x7f ? '?' : cp));
+        return s.codePointCount(0, s.length()) > maxChars ? sb + "..." : sb.toString();
+    }
+}
