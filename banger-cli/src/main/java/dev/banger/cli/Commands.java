@@ -31,6 +31,7 @@ final class Commands {
                         new ImageImportCommand(ctx), new ImageVerifyCommand(ctx))));
         cl.addSubcommand("daemon", group("daemon", "Inspect or stop bangerd.",
                 List.of(new DaemonStatusCommand(ctx), new DaemonStopCommand(ctx))));
+        add(cl, new DoctorCommand(ctx));
         add(cl, new VersionCommand(ctx));
         add(cl, new CompletionCommand(ctx));
         return cl;
