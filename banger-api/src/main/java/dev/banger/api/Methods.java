@@ -18,6 +18,7 @@ public final class Methods {
     public static final String PROGRESS = "progress";
     public static final String DAEMON_STATUS = "daemon.status";
     public static final String DAEMON_SHUTDOWN = "daemon.shutdown";
+    public static final String DAEMON_TEARDOWN = "daemon.teardown";
 
     private Methods() {
     }

@@ -44,6 +44,10 @@ public final class Params {
     public record ShutdownAccepted(boolean stopping) {
     }
 
+    /** {@code daemon.teardown}: what was removed from the host. */
+    public record TornDown(String bridge) {
+    }
+
     /**
      * {@code image.build}: distro "debian" (default) or "void"; absent fields take the recipe's defaults.
      * {@code mirror} overrides the mirror found in the host's apt sources.

@@ -29,8 +29,8 @@ final class Commands {
         cl.addSubcommand("image", group("image", "Build, import, list, verify and delete guest images.",
                 List.of(new ImageBuildCommand(ctx), new ImageListCommand(ctx), new ImageShowCommand(ctx), new ImageRmCommand(ctx),
                         new ImageImportCommand(ctx), new ImageVerifyCommand(ctx))));
-        cl.addSubcommand("daemon", group("daemon", "Inspect or stop bangerd.",
-                List.of(new DaemonStatusCommand(ctx), new DaemonStopCommand(ctx))));
+        cl.addSubcommand("daemon", group("daemon", "Inspect, stop or tear down bangerd.",
+                List.of(new DaemonStatusCommand(ctx), new DaemonStopCommand(ctx), new DaemonTeardownCommand(ctx))));
         add(cl, new DoctorCommand(ctx));
         add(cl, new VersionCommand(ctx));
         add(cl, new CompletionCommand(ctx));

@@ -17,6 +17,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -33,6 +34,7 @@ public final class Daemon implements AutoCloseable {
     private final Database db;
     private final VmService vms;
     private final ImageService images;
+    private final HostNetworking network;
     private final RpcServer server;
     private final Instant startedAt;
     private final BangerConfig.Settings settings;
@@ -40,9 +42,10 @@ public final class Daemon implements AutoCloseable {
     private final CountDownLatch shutdownRequested = new CountDownLatch(1);
     private volatile boolean closed;
 
-    private Daemon(StatePaths paths, DaemonLock lock, Database db, VmService vms, ImageService images, ServerSocketChannel channel,
-                   Clock clock, BangerConfig.Settings settings) {
+    private Daemon(StatePaths paths, DaemonLock lock, Database db, VmService vms, ImageService images, HostNetworking network,
+                   ServerSocketChannel channel, Clock clock, BangerConfig.Settings settings) {
         this.settings = settings;
+        this.network = network;
         this.paths = paths;
         this.lock = lock;
         this.db = db;
@@ -73,7 +76,7 @@ public final class Daemon implements AutoCloseable {
             VmPower power = new VmPower(store, paths, images, new QemuVmm(dev.banger.core.vm.Accelerator.Mode.AUTO, paths), network, locks, clock);
             VmService vms = new VmService(store, paths, settings, HostInfo.totalMemoryMib(), clock, random, locks, power);
             ServerSocketChannel channel = SocketBinder.bind(paths.socket(), paths.socketStaging(), settings.socketGroup());
-            return new Daemon(paths, lock, db, vms, images, channel, clock, settings);
+            return new Daemon(paths, lock, db, vms, images, network, channel, clock, settings);
         } catch (RuntimeException e) {
             if (db != null) {
                 db.close();
@@ -98,6 +101,7 @@ public final class Daemon implements AutoCloseable {
                 .register(Methods.IMAGE_IMPORT, Params.ImageImport.class, images::importImage)
                 .register(Methods.IMAGE_VERIFY, Params.ImageRef.class, p -> images.verify(p.image()))
                 .register(Methods.DAEMON_STATUS, Void.class, ignored -> status())
+                .register(Methods.DAEMON_TEARDOWN, Void.class, ignored -> teardown())
                 .register(Methods.DAEMON_SHUTDOWN, Void.class, ignored -> {
                     LOG.info("shutdown requested over RPC");
                     shutdownRequested.countDown();
@@ -110,6 +114,18 @@ public final class Daemon implements AutoCloseable {
                 Duration.between(startedAt, clock.instant()).toSeconds(), paths.stateDir().toString(),
                 paths.socket().toString(), paths.database().toString(), db.schemaVersion(), vms.count(), server.openConnections(),
                 settings.defaultImage());
+    }
+
+    /** Removes the bridge, taps, NAT and DNS from the host; refused while any VM might be running. */
+    private Params.TornDown teardown() {
+        List<String> busy = vms.list().stream().filter(v -> !dev.banger.core.VmLifecycle.deletableWithoutForce(v.state()))
+                .map(v -> v.name()).toList();
+        if (!busy.isEmpty()) {
+            throw new dev.banger.api.BangerException(dev.banger.api.ErrorCode.FAILED_PRECONDITION, "VMs are running ("
+                    + String.join(", ", busy) + "): stop them first ('banger vm stop NAME'), then tear down");
+        }
+        network.teardown();
+        return new Params.TornDown(settings.bridge());
     }
 
     /** Serves until daemon.shutdown or {@link #close()}. */
@@ -138,6 +154,7 @@ public final class Daemon implements AutoCloseable {
         }
         closed = true;
         server.close(5_000);
+        network.close();
         try {
             Files.deleteIfExists(paths.socket());
         } catch (IOException e) {

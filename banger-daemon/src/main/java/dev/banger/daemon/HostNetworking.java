@@ -66,6 +66,16 @@ final class HostNetworking implements AutoCloseable {
         network.deleteTap(tap);
     }
 
+    /**
+     * Removes what {@link #ensure} made: the DNS server, banger's taps, the bridge, the nft table. The
+     * bridge's resolved settings go with the link. Idempotent.
+     */
+    synchronized void teardown() {
+        close();
+        network.teardown(settings.bridge());
+        LOG.info("removed bridge " + settings.bridge() + ", its taps and banger's nft table");
+    }
+
     @Override
     public synchronized void close() {
         if (dns != null) {

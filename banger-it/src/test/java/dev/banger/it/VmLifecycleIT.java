@@ -117,4 +117,17 @@ class VmLifecycleIT {
         assertThat(ns.inNetns("ip", "link", "show", "bgr" + vm.get("id").asText()).exitCode()).as("tap released").isNotZero();
         ns.ok(Duration.ofMinutes(1), "vm", "delete", "handles-test");
     }
+
+    @Test
+    @Order(7)
+    void teardownRemovesTheBridgeAndIsRefusedWhileAVmRuns() {
+        ns.ok(BOOT, "vm", "run", "--name", "busy", "--", "true");
+        BangerHome.Result refused = ns.banger(Duration.ofMinutes(1), "daemon", "teardown");
+        assertThat(refused.exitCode()).isEqualTo(1);
+        assertThat(refused.stderr()).contains("busy");
+        ns.ok(Duration.ofMinutes(2), "vm", "delete", "--force", "busy");
+        ns.ok(Duration.ofMinutes(1), "daemon", "teardown");
+        assertThat(ns.inNetns("ip", "-o", "link").stdout()).doesNotContain("banger0").doesNotContain("bgr");
+        ns.ok(Duration.ofMinutes(1), "daemon", "teardown"); // idempotent
+    }
 }
