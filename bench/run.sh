@@ -4,6 +4,7 @@
 # (./setup.sh, which also trains the CLI's AOT cache).
 #   bench/run.sh          the foundation figures (CLI round trip, vm.list with 1,000 records)
 #   bench/run.sh image    the default image: build time with a warm package cache, size on disk
+#   bench/run.sh cow      copy-on-write root creation over a small and a large base
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
