@@ -43,13 +43,7 @@ final class ImageBuildCommand extends Verb {
                 args.hasMatchedPositional(0) ? args.matchedPositional(0).getValue() : null,
                 args.matchedOptionValue("--name", null), args.matchedOptionValue("--suite", null),
                 size == null ? null : Sizes.parseMib("--size", size), extra, args.matchedOptionValue("--mirror", null));
-        ProgressPrinter progress = new ProgressPrinter(ctx.err(), ctx.terminal());
-        Params.ImageInfo image;
-        try {
-            image = ctx.daemon().call(Methods.IMAGE_BUILD, request, Params.ImageInfo.class, progress);
-        } finally {
-            progress.finish();
-        }
+        Params.ImageInfo image = ProgressPrinter.call(ctx, Methods.IMAGE_BUILD, request, Params.ImageInfo.class);
         if (has(args, "--json")) {
             printJson(image);
         } else {

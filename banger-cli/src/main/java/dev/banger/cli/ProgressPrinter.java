@@ -40,6 +40,16 @@ final class ProgressPrinter implements Consumer<Params.Progress> {
         err.flush();
     }
 
+    /** A long call with its progress shown on stderr; the progress line is closed however the call ends. */
+    static <T> T call(CliContext ctx, String method, Object params, Class<T> resultType) {
+        ProgressPrinter progress = new ProgressPrinter(ctx.err(), ctx.terminal());
+        try {
+            return ctx.daemon().call(method, params, resultType, progress);
+        } finally {
+            progress.finish();
+        }
+    }
+
     /** Ends the in-place line so what follows starts on its own line. */
     void finish() {
         if (lineOpen) {

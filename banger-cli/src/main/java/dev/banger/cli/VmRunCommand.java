@@ -51,13 +51,8 @@ final class VmRunCommand extends Verb {
             ctx.err().println("banger: no image '" + image + "' yet: building it now (once; a few minutes)");
             ctx.err().flush();
             String suite = image.startsWith("debian-") ? image.substring("debian-".length()) : null;
-            ProgressPrinter progress = new ProgressPrinter(ctx.err(), ctx.terminal());
-            try {
-                ctx.daemon().call(Methods.IMAGE_BUILD, new Params.ImageBuild("debian", image, suite, null, null, null),
-                        Params.ImageInfo.class, progress);
-            } finally {
-                progress.finish();
-            }
+            ProgressPrinter.call(ctx, Methods.IMAGE_BUILD, new Params.ImageBuild("debian", image, suite, null, null, null),
+                    Params.ImageInfo.class);
         }
     }
 

@@ -40,11 +40,6 @@ final class VmStartCommand extends Verb {
 
     /** Starts a VM showing boot progress on stderr; shared with run and restart. */
     static VmRecord start(CliContext ctx, String vm) {
-        ProgressPrinter progress = new ProgressPrinter(ctx.err(), ctx.terminal());
-        try {
-            return ctx.daemon().call(Methods.VM_START, new Params.VmRef(vm), VmRecord.class, progress);
-        } finally {
-            progress.finish();
-        }
+        return ProgressPrinter.call(ctx, Methods.VM_START, new Params.VmRef(vm), VmRecord.class);
     }
 }
