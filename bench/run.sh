@@ -5,9 +5,28 @@
 #   bench/run.sh          the foundation figures (CLI round trip, vm.list with 1,000 records)
 #   bench/run.sh image    the default image: build time with a warm package cache, size on disk
 #   bench/run.sh cow      copy-on-write root creation over a small and a large base
+#   bench/run.sh vm       `vm run -- true` against the same work by hand (overhead ratio), boot to SSH
+#   bench/run.sh fleet    8 VMs started at once, then idle memory with 10 running
+# vm and fleet run in a network namespace made here (removed on exit, with whatever still runs in it),
+# on the integration tests' image (banger-it/target/it-image; BANGER_BENCH_IMAGE=DIR for another).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 [ -f bench/target/bench.jar ] || { echo "bench: not built: run ./setup.sh" >&2; exit 1; }
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r), $("$JAVA_HOME/bin/java" -version 2>&1 | head -1)"
-exec "$JAVA_HOME/bin/java" -jar bench/target/bench.jar "$PWD" "${1:-foundation}"
+what=${1:-foundation}
+jvm=("$JAVA_HOME/bin/java" "-Dbench.image=${BANGER_BENCH_IMAGE:-$PWD/banger-it/target/it-image}" -jar bench/target/bench.jar "$PWD" "$what")
+case "$what" in
+  vm | fleet)
+    ns=bgrbench$$
+    cleanup() {
+      for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+      ip netns del "$ns" 2>/dev/null || true
+    }
+    trap cleanup EXIT
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+    ip netns exec "$ns" "${jvm[@]}"
+    ;;
+  *) exec "${jvm[@]}" ;;
+esac

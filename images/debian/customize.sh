@@ -20,7 +20,7 @@ ROOT=$(cd "$1" && pwd -P)
 if [ ! -d "$ROOT/etc" ] || [ ! -d "$ROOT/usr" ]; then
     die "$ROOT does not look like a root filesystem (no etc/ or usr/)"
 fi
-[ -x "$ROOT/bin/busybox" ] || die "$ROOT has no /bin/busybox, which the fast boot needs: add busybox to debootstrap --include"
+[ -x "$ROOT/bin/busybox" ] || die "$ROOT has no /bin/busybox, which the fast boot needs: add busybox-static to debootstrap --include"
 
 HERE=$(cd "$(dirname "$0")" && pwd -P)
 COMMON=$(cd "$HERE/../common" && pwd -P) || die "images/common not found next to $HERE"

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.toml.TomlMapper;
 import dev.banger.api.BangerException;
+import dev.banger.core.vm.Accelerator;
+import dev.banger.core.vm.KernelArgs;
 
 /**
  * The optional configuration file ({@code config.toml}, see {@link StatePaths}). Every key is optional;
@@ -24,9 +26,13 @@ import dev.banger.api.BangerException;
  *
  * [daemon]
  * socket_group = "banger"
+ *
+ * [vmm]
+ * accel = "auto"          # "kvm" or "tcg" to force one; auto uses KVM only where it can run a guest
+ * kernel_log = "quiet"    # "full" puts every kernel message in the console log (slower under TCG)
  * </pre>
  */
-public record BangerConfig(Network network, Defaults defaults, Daemon daemon) {
+public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vmm vmm) {
     public record Network(String bridge, String subnet, Boolean nat) {
     }
 
@@ -36,13 +42,21 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon) {
     public record Daemon(String socketGroup) {
     }
 
-    /** The effective, validated settings after defaults are applied. */
-    public record Settings(String bridge, Ipv4Subnet subnet, boolean nat, String defaultImage, int defaultVcpus,
-                           int defaultMemoryMib, long defaultWorkDiskMib, String socketGroup) {
+    public record Vmm(String accel, String kernelLog) {
     }
 
+    /** The effective, validated settings after defaults are applied. */
+    public record Settings(String bridge, Ipv4Subnet subnet, boolean nat, String defaultImage, int defaultVcpus,
+                           int defaultMemoryMib, long defaultWorkDiskMib, String socketGroup, Accelerator.Mode accel,
+                           KernelArgs.Verbosity kernelLog) {
+    }
+
+    /**
+     * Kernel messages are quiet by default: under TCG every console byte is emulated port I/O, and the
+     * full log costs 0.2-0.3 s of each boot. Warnings and errors still reach the console log.
+     */
     public static final Settings DEFAULTS = new Settings("banger0", Ipv4Subnet.parse("172.29.0.0/24"), false,
-            "debian-bookworm", 1, 512, 4096, "banger");
+            "debian-bookworm", 1, 512, 4096, "banger", Accelerator.Mode.AUTO, KernelArgs.Verbosity.QUIET);
 
     private static final TomlMapper TOML = TomlMapper.builder()
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -128,6 +142,16 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon) {
             }
         }
         String group = daemon != null && daemon.socketGroup() != null ? daemon.socketGroup() : d.socketGroup();
-        return new Settings(bridge, subnet, nat, image, vcpus, memory, workDisk, group);
+        Accelerator.Mode accel = d.accel();
+        KernelArgs.Verbosity kernelLog = d.kernelLog();
+        if (vmm != null) {
+            try {
+                accel = vmm.accel() == null ? accel : Accelerator.Mode.parse(vmm.accel());
+                kernelLog = vmm.kernelLog() == null ? kernelLog : KernelArgs.Verbosity.parse(vmm.kernelLog());
+            } catch (BangerException e) {
+                throw BangerException.invalid(source + ": vmm." + (e.getMessage().startsWith("accel") ? "" : "kernel_log: ") + e.getMessage());
+            }
+        }
+        return new Settings(bridge, subnet, nat, image, vcpus, memory, workDisk, group, accel, kernelLog);
     }
 }

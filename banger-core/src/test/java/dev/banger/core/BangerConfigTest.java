@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.banger.api.BangerException;
+import dev.banger.core.vm.Accelerator;
+import dev.banger.core.vm.KernelArgs;
 import dev.banger.api.ErrorCode;
 import org.assertj.core.api.AbstractThrowableAssert;
 import org.junit.jupiter.api.Test;
@@ -55,10 +57,14 @@ class BangerConfigTest {
 
                 [daemon]
                 socket_group = "wheel"
+
+                [vmm]
+                accel = "tcg"
+                kernel_log = "full"
                 """;
         BangerConfig.Settings s = BangerConfig.parse(toml, FILE);
         assertThat(s).isEqualTo(new BangerConfig.Settings("br-dev.1", Ipv4Subnet.parse("10.42.0.0/16"), true,
-                "alpine-3.20", 4, 2048, 20480, "wheel"));
+                "alpine-3.20", 4, 2048, 20480, "wheel", Accelerator.Mode.TCG, KernelArgs.Verbosity.NORMAL));
     }
 
     @Test
@@ -72,6 +78,19 @@ class BangerConfigTest {
         assertThat(s.defaultMemoryMib()).isEqualTo(512);
         assertThat(s.defaultWorkDiskMib()).isEqualTo(4096);
         assertThat(s.socketGroup()).isEqualTo("banger");
+        assertThat(s.accel()).isEqualTo(Accelerator.Mode.AUTO);
+        assertThat(s.kernelLog()).isEqualTo(KernelArgs.Verbosity.QUIET);
+    }
+
+    @Test
+    void unknownAcceleratorsAndLogLevelsAreErrorsNamingTheKey() {
+        assertThatThrownBy(() -> BangerConfig.parse("[vmm]\naccel = \"hvf\"\n", FILE))
+                .isInstanceOf(BangerException.class).hasMessageContaining(FILE).hasMessageContaining("vmm.accel")
+                .hasMessageContaining("\"auto\"");
+        assertThatThrownBy(() -> BangerConfig.parse("[vmm]\nkernel_log = \"loud\"\n", FILE))
+                .isInstanceOf(BangerException.class).hasMessageContaining("vmm.kernel_log").hasMessageContaining("\"full\"");
+        assertThatThrownBy(() -> BangerConfig.parse("[vmm]\naccelerator = \"kvm\"\n", FILE))
+                .isInstanceOf(BangerException.class).hasMessageContaining("accelerator");
     }
 
     @Test

@@ -39,7 +39,7 @@ class VmSpecRulesTest {
     @Test
     void defaultsComeFromTheSettings() {
         BangerConfig.Settings custom = new BangerConfig.Settings("banger0", Ipv4Subnet.parse("10.9.0.0/24"), false,
-                "alpine", 3, 1024, 8192, "banger");
+                "alpine", 3, 1024, 8192, "banger", dev.banger.core.vm.Accelerator.Mode.AUTO, dev.banger.core.vm.KernelArgs.Verbosity.QUIET);
         VmSpec spec = VmSpecRules.resolve(request(null, null, null, null, null), "web", custom, HOST_MIB);
         assertThat(spec).isEqualTo(new VmSpec("web", "alpine", 3, 1024, 0, 8192));
     }

@@ -73,8 +73,8 @@ public final class Daemon implements AutoCloseable {
             var store = db.vms();
             HostNetworking network = new HostNetworking(dev.banger.host.net.NetworkHost.direct(), settings,
                     name -> store.findByName(name).filter(v -> v.state() == dev.banger.api.VmState.RUNNING).map(v -> v.runtime().guestIp()));
-            VmPower power = new VmPower(store, paths, images, new QemuVmm(dev.banger.core.vm.Accelerator.Mode.AUTO, paths), network, locks, clock);
-            VmService vms = new VmService(store, paths, settings, HostInfo.totalMemoryMib(), clock, random, locks, power);
+            VmPower power = new VmPower(store, paths, images, new QemuVmm(settings.accel(), settings.kernelLog(), paths), network, locks, clock);
+            VmService vms = new VmService(store, paths, settings, HostInfo.totalMemoryMib(), clock, random, locks, power, images);
             ServerSocketChannel channel = SocketBinder.bind(paths.socket(), paths.socketStaging(), settings.socketGroup());
             return new Daemon(paths, lock, db, vms, images, network, channel, clock, settings);
         } catch (RuntimeException e) {

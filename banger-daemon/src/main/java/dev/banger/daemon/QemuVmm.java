@@ -18,19 +18,36 @@ final class QemuVmm implements Vmm {
     private static final Logger LOG = Logger.getLogger(QemuVmm.class.getName());
     private static final Duration QMP_READY = Duration.ofSeconds(30);
 
+    /** Null when the configured accelerator cannot be used here; then {@link #accelProblem} says why. */
     private final Accelerator.Choice accel;
+    private final dev.banger.api.BangerException accelProblem;
     private final OptionalLong tscKhz;
     private final dev.banger.core.StatePaths paths;
+    private final KernelArgs.Verbosity kernelLog;
 
-    QemuVmm(Accelerator.Mode mode, dev.banger.core.StatePaths paths) {
+    QemuVmm(Accelerator.Mode mode, KernelArgs.Verbosity kernelLog, dev.banger.core.StatePaths paths) {
         this.paths = paths;
-        this.accel = KvmProbe.choose(mode);
+        this.kernelLog = kernelLog;
+        Accelerator.Choice chosen = null;
+        dev.banger.api.BangerException problem = null;
+        try {
+            chosen = KvmProbe.choose(mode);
+            LOG.info("QEMU accelerator: " + chosen.accel() + " (" + chosen.reason() + ")");
+        } catch (dev.banger.api.BangerException e) {
+            // The daemon still serves everything else (list, delete, images); starting a VM reports this.
+            problem = e;
+            LOG.warning("QEMU accelerator: " + e.getMessage());
+        }
+        this.accel = chosen;
+        this.accelProblem = problem;
         this.tscKhz = KvmProbe.hostTscKhz();
-        LOG.info("QEMU accelerator: " + accel.accel() + " (" + accel.reason() + ")");
     }
 
     @Override
     public long launch(VmRecord vm, BootPlan plan) {
+        if (accelProblem != null) {
+            throw accelProblem;
+        }
         Path qmp = Path.of(vm.runtime().apiSockPath());
         QemuPlan qemu = QemuPlan.builder()
                 .name(vm.spec().name())
@@ -39,7 +56,7 @@ final class QemuVmm implements Vmm {
                 .vcpus(vm.spec().vcpus())
                 .kernel(plan.kernel())
                 .initrd(plan.initrd())
-                .kernelArgs(KernelArgs.defaults().forAccelerator(accel.accel(), tscKhz))
+                .kernelArgs(KernelArgs.defaults().withVerbosity(kernelLog).forAccelerator(accel.accel(), tscKhz))
                 .consoleLog(Path.of(vm.runtime().logPath()))
                 .qmpSocket(qmp)
                 .rootOverlay(plan.rootDisk())
@@ -70,6 +87,7 @@ final class QemuVmm implements Vmm {
 
     @Override
     public String describe() {
-        return "QEMU microvm, " + accel.accel() + ": " + accel.reason();
+        return accel == null ? "QEMU microvm, no usable accelerator: " + accelProblem.getMessage()
+                : "QEMU microvm, " + accel.accel() + ": " + accel.reason();
     }
 }

@@ -40,9 +40,11 @@ final class VmService {
     private final ReentrantLock allocationLock = new ReentrantLock();
     private final VmLocks locks;
     private final VmPower power;
+    private final ImageService images;
 
     VmService(VmStore store, StatePaths paths, BangerConfig.Settings settings, long hostMemoryMib, Clock clock, RandomGenerator random,
-              VmLocks locks, VmPower power) {
+              VmLocks locks, VmPower power, ImageService images) {
+        this.images = images;
         this.locks = locks;
         this.power = power;
         this.store = store;
@@ -59,7 +61,8 @@ final class VmService {
             VmNames.validate(request.name());
         }
         // Validate everything before claiming anything, with a placeholder name when none was given.
-        VmSpecRules.resolve(request, request.name() != null ? request.name() : "placeholder", settings, hostMemoryMib);
+        VmSpec checked = VmSpecRules.resolve(request, request.name() != null ? request.name() : "placeholder", settings, hostMemoryMib);
+        images.info(checked.image()); // an unknown image fails here, naming the way out, before anything is claimed
         VmRecord record;
         allocationLock.lock();
         try {

@@ -75,6 +75,29 @@ final class BangerHome implements AutoCloseable {
         return home;
     }
 
+    /** The image a VM gets when none is named (BangerConfig's default). */
+    static final String DEFAULT_IMAGE = "debian-bookworm";
+
+    /**
+     * Imports, as the default image, files that pass {@code image import}'s checks but cannot boot: a
+     * kernel that is only a bzImage header and an empty 8 MiB ext4. For tests about VM records, which
+     * need an image to exist (create refuses an unknown one) but never start a VM.
+     */
+    void importPlaceholderImage() {
+        try {
+            Path dir = Files.createDirectories(home.resolve("placeholder-image"));
+            byte[] kernel = new byte[4096];
+            System.arraycopy("HdrS".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, kernel, 0x202, 4);
+            Files.write(dir.resolve("vmlinuz"), kernel);
+            Path rootfs = dir.resolve("rootfs.ext4");
+            Result mkfs = run(List.of("mkfs.ext4", "-q", "-F", rootfs.toString(), "8M"), CLI_TIMEOUT);
+            assertThat(mkfs.exitCode()).as("%s", mkfs).isZero();
+            ok("image", "import", "--name", DEFAULT_IMAGE, "--kernel", dir.resolve("vmlinuz").toString(), "--rootfs", rootfs.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     Path repoDir() {
         return repo;
     }

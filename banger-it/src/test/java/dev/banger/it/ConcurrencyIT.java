@@ -31,6 +31,7 @@ class ConcurrencyIT {
     void startDaemon() {
         home = BangerHome.create();
         home.startDaemon();
+        home.importPlaceholderImage();
     }
 
     @AfterEach

@@ -28,13 +28,36 @@ final class NetnsHome implements AutoCloseable {
     }
 
     static NetnsHome create() {
+        return create(null);
+    }
+
+    /** As {@link #create()}, with {@code configToml} as the home's config.toml (null: none). */
+    static NetnsHome create(String configToml) {
         String ns = "bgrit" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 6);
         BangerHome home = BangerHome.create();
         NetnsHome h = new NetnsHome(home, ns);
         h.sh(List.of("ip", "netns", "add", ns));
         h.sh(List.of("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"));
+        if (configToml != null) {
+            try {
+                Files.writeString(home.configFile(), configToml);
+            } catch (IOException e) {
+                throw new AssertionError(e);
+            }
+        }
         h.startDaemon();
         return h;
+    }
+
+    /** Stops the daemon (VMs keep running) and starts it again, with {@code configToml} as its config. */
+    void restartDaemon(String configToml) {
+        home.ok("daemon", "stop");
+        try {
+            Files.writeString(home.configFile(), configToml);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+        startDaemon();
     }
 
     private void startDaemon() {

@@ -39,6 +39,7 @@ class RpcRobustnessIT {
     void startDaemon() {
         home = BangerHome.create();
         pid = home.startDaemon();
+        home.importPlaceholderImage();
     }
 
     @AfterAll

@@ -25,6 +25,7 @@ class VmCliIT {
     @BeforeAll
     void startHome() {
         home = BangerHome.create();
+        home.importPlaceholderImage();
     }
 
     @AfterAll

@@ -28,6 +28,7 @@ class VmInputValidationIT {
     @BeforeAll
     void startHome() {
         home = BangerHome.create();
+        home.importPlaceholderImage();
         home.startDaemon();
     }
 
@@ -113,6 +114,29 @@ class VmInputValidationIT {
 
         assertThat(r.exitCode()).as("%s", r).isEqualTo(1);
         assertThat(r.stderr()).contains("name taken");
+    }
+
+    @Test
+    void createWithAnUnknownImageExits1AndClaimsNothing() throws IOException {
+        int before = home.ok("vm", "list", "--json").json().get("vms").size();
+        long dirsBefore = vmDirectories();
+
+        BangerHome.Result r = home.banger("vm", "create", "--name", "imageless", "--image", "no-such-image");
+
+        assertThat(r.exitCode()).as("%s", r).isEqualTo(1);
+        assertThat(r.stderr()).contains("no image named 'no-such-image'").contains("banger image list");
+        assertThat(home.ok("vm", "list", "--json").json().get("vms").size()).isEqualTo(before);
+        assertThat(vmDirectories()).isEqualTo(dirsBefore);
+    }
+
+    private long vmDirectories() throws IOException {
+        Path vms = home.path().resolve("vms");
+        if (!Files.isDirectory(vms)) {
+            return 0;
+        }
+        try (var entries = Files.list(vms)) {
+            return entries.count();
+        }
     }
 
     private static long memTotalMib() throws IOException {

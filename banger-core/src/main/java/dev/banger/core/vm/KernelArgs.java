@@ -72,10 +72,20 @@ public record KernelArgs(BootStyle boot, Verbosity verbosity, OptionalLong tcgTs
 
     /** How much the kernel writes to the console file. */
     public enum Verbosity {
-        /** Every kernel message: the console log then explains a boot that fails (the default). */
+        /** Every kernel message ({@code kernel_log = "full"}): slower under TCG, more to read when a boot fails. */
         NORMAL,
-        /** {@code quiet}: warnings and worse only. */
-        QUIET
+        /** {@code quiet}: warnings and worse only (the configured default). */
+        QUIET;
+
+        /** The configuration setting: {@code "quiet"} or {@code "full"}. */
+        public static Verbosity parse(String text) {
+            return switch (text.strip().toLowerCase(java.util.Locale.ROOT)) {
+                case "quiet" -> QUIET;
+                case "full" -> NORMAL;
+                default -> throw BangerException.invalid("'" + dev.banger.core.Text.printable(text, 40)
+                        + "' is not a kernel log level: use \"quiet\" (warnings and errors) or \"full\" (every message)");
+            };
+        }
     }
 
     public KernelArgs {

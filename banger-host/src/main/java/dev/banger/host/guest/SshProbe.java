@@ -12,11 +12,16 @@ public final class SshProbe {
     private SshProbe() {
     }
 
-    /** One attempt, bounded by {@code timeout} for the connection and the banner together. */
-    public static boolean answers(String address, Duration timeout) {
+    /**
+     * One attempt: a connection within {@code connectTimeout}, then the banner within {@code bannerTimeout}.
+     * Keep the first short (before the guest's network is up, a connect hangs until it times out, which
+     * only delays noticing the boot) and the second generous (every accepted connection costs the guest
+     * an sshd process, so giving up on a slow banner and reconnecting only makes it slower).
+     */
+    public static boolean answers(String address, Duration connectTimeout, Duration bannerTimeout) {
         try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress(address, 22), (int) timeout.toMillis());
-            s.setSoTimeout((int) timeout.toMillis());
+            s.connect(new InetSocketAddress(address, 22), (int) connectTimeout.toMillis());
+            s.setSoTimeout((int) bannerTimeout.toMillis());
             InputStream in = s.getInputStream();
             byte[] banner = in.readNBytes(8); // the guest is untrusted: read no more than we need
             return new String(banner, StandardCharsets.US_ASCII).startsWith("SSH-2.0-");

@@ -1,0 +1,301 @@
+package dev.banger.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.banger.api.Json;
+import dev.banger.core.disk.DiskCommands;
+import dev.banger.core.guest.SshCommand;
+import dev.banger.core.vm.QemuCommand;
+import dev.banger.host.guest.SshProbe;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The VM benchmarks. They run inside a network namespace that bench/run.sh creates (so the bridge, taps
+ * and VMs never touch the host's network), with a daemon of their own in a temporary BANGER_HOME, on
+ * the image in {@code bench.image} (default: the integration tests' image, banger-it/target/it-image).
+ *
+ * <ul>
+ *   <li>{@link #overhead()}: {@code banger vm run -- true} against the same work done by hand, alternately:
+ *       qemu-img overlay, mkfs.ext4 work disk, a tap on the bridge, QEMU with the very argv banger used
+ *       (read from /proc) and the same config drive, SSH probed the same way, then {@code ssh ... true}.
+ *       The hand run's QEMU-start-to-SSH time is the boot figure.</li>
+ *   <li>{@link #fleet()}: 8 VMs started at once (total time), two more, then idle memory: QEMU RSS per VM
+ *       and the daemon's RSS with 10 VMs running.</li>
+ * </ul>
+ */
+final class VmBench {
+    private static final int RUNS = Integer.getInteger("bench.runs", 5);
+    private static final Duration SSH_WAIT = Duration.ofMinutes(3);
+    private static final String HAND_TAP = "bgrhand0";
+
+    private final Path repo;
+    private final List<String[]> rows;
+    private final Path home;
+    private final Map<String, String> env;
+
+    VmBench(Path repo, List<String[]> rows) throws IOException {
+        this.repo = repo;
+        this.rows = rows;
+        this.home = Files.createTempDirectory(Path.of("/tmp"), "bv").toRealPath();
+        this.env = Map.of("BANGER_HOME", home.toString());
+    }
+
+    void overhead() throws Exception {
+        try {
+            importImage();
+            // The template: a VM banger made, whose QEMU argv, config drive and pinned host key the hand runs reuse.
+            cli("vm", "create", "--name", "tmpl");
+            cli("vm", "start", "tmpl");
+            JsonNode tmpl = show("tmpl");
+            List<String> argv = qemuArgv(tmpl.at("/runtime/api_sock_path").asText())
+                    .orElseThrow(() -> new IllegalStateException("no QEMU found for the template VM"));
+            cli("vm", "stop", "tmpl");
+
+            bangerRun("warm-up");
+            handRun(tmpl, argv, "warm-up");
+            List<Long> banger = new ArrayList<>();
+            List<Long> hand = new ArrayList<>();
+            List<Long> boot = new ArrayList<>();
+            for (int i = 0; i < RUNS; i++) {
+                banger.add(bangerRun("run-" + i));
+                long[] h = handRun(tmpl, argv, "hand-" + i);
+                hand.add(h[0]);
+                boot.add(h[1]);
+            }
+            double b = Bench.median(banger) / 1e9;
+            double h = Bench.median(hand) / 1e9;
+            rows.add(new String[] {"`banger vm run -- true`, image present (median of " + RUNS + ")", String.format("%.2f s", b), ""});
+            rows.add(new String[] {"same work by hand: overlay, work disk, tap, QEMU, SSH probe, ssh true (median of " + RUNS + ")",
+                    String.format("%.2f s", h), ""});
+            rows.add(new String[] {"overhead ratio banger / by hand", String.format("%.2f", b / h), "target <= 1.15"});
+            rows.add(new String[] {"QEMU start to SSH answering, fast init, TCG (median of " + RUNS + "; min-max)",
+                    String.format("%.2f s (%.2f-%.2f)", Bench.median(boot) / 1e9, min(boot) / 1e9, max(boot) / 1e9), "target <= 5 s"});
+            rows.add(new String[] {"  all runs, banger", seconds(banger), ""});
+            rows.add(new String[] {"  all runs, by hand", seconds(hand), ""});
+        } finally {
+            cleanUp();
+        }
+    }
+
+    void fleet() throws Exception {
+        try {
+            importImage();
+            for (int i = 0; i < 10; i++) {
+                cli("vm", "create", "--name", "fleet-" + i);
+            }
+            long t0 = System.nanoTime();
+            List<Process> starts = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                starts.add(start(List.of(banger(), "vm", "start", "fleet-" + i)));
+            }
+            for (Process p : starts) {
+                if (!p.waitFor(15, TimeUnit.MINUTES) || p.exitValue() != 0) {
+                    throw new IllegalStateException("vm start failed: " + new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+                }
+            }
+            double eight = (System.nanoTime() - t0) / 1e9;
+            cli("vm", "start", "fleet-8");
+            cli("vm", "start", "fleet-9");
+            Thread.sleep(20_000); // let the guests settle to idle
+            List<Long> rss = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                long pid = qemuPid(show("fleet-" + i).at("/runtime/api_sock_path").asText())
+                        .orElseThrow(() -> new IllegalStateException("a fleet VM has no QEMU"));
+                rss.add(rssKib(pid));
+            }
+            long daemonPid = Json.MAPPER.readTree(cliOut("daemon", "status", "--json")).get("pid").asLong();
+            rows.add(new String[] {"8 VMs started at once, all SSH-ready", String.format("%.1f s", eight), "report"});
+            rows.add(new String[] {"idle QEMU RSS per VM, 10 running (median; min-max)",
+                    String.format("%.0f MiB (%d-%d)", Bench.median(rss) / 1024, min(rss) / 1024, max(rss) / 1024), "report"});
+            rows.add(new String[] {"bangerd RSS with 10 VMs running", (rssKib(daemonPid) / 1024) + " MiB", "report"});
+        } finally {
+            cleanUp();
+        }
+    }
+
+    /** One {@code vm run}, timed from the command's start to its exit; the VM is deleted afterwards, untimed. */
+    private long bangerRun(String name) throws Exception {
+        long t = Bench.time(env, List.of(banger(), "vm", "run", "--name", name, "--", "true"));
+        cli("vm", "delete", "--force", name);
+        return t;
+    }
+
+    /**
+     * The same work by hand, timed end to end; returns {total, QEMU start to SSH answering}. The template
+     * is stopped, so its address and MAC are free; its config drive carries them and its host key.
+     */
+    private long[] handRun(JsonNode tmpl, List<String> tmplArgv, String label) throws Exception {
+        Path tmplDir = Path.of(tmpl.at("/runtime/vm_dir").asText());
+        Path dir = Files.createDirectories(home.resolve("hand").resolve(label));
+        Path base = home.resolve("images/debian-bookworm/rootfs.ext4");
+        String ip = tmpl.at("/runtime/guest_ip").asText();
+        List<String> argv = handArgv(tmplArgv, tmplDir, dir);
+        Process qemu = null;
+        long t0 = System.nanoTime();
+        try {
+            Bench.run(Map.of(), DiskCommands.overlay(base, dir.resolve("root.qcow2"), 0).toArray(String[]::new));
+            Bench.run(Map.of(), DiskCommands.workDisk(dir.resolve("work.img"), tmpl.at("/spec/work_disk_mib").asLong()).toArray(String[]::new));
+            Files.copy(tmplDir.resolve("config.img"), dir.resolve("config.img"));
+            Bench.run(Map.of(), "ip", "tuntap", "add", "dev", HAND_TAP, "mode", "tap");
+            Bench.run(Map.of(), "ip", "link", "set", "dev", HAND_TAP, "master", "banger0", "up");
+            long launched = System.nanoTime();
+            qemu = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(dir.resolve("qemu.out").toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+            long deadline = launched + SSH_WAIT.toNanos();
+            while (!SshProbe.answers(ip, Duration.ofMillis(250), Duration.ofSeconds(5))) {
+                if (!qemu.isAlive() || System.nanoTime() > deadline) {
+                    throw new IllegalStateException("hand-run VM never answered SSH; see " + dir);
+                }
+                Thread.sleep(50);
+            }
+            long sshReady = System.nanoTime() - launched;
+            List<String> ssh = SshCommand.argv(home.resolve("ssh/id_ed25519"), tmplDir.resolve("known_hosts"),
+                    tmpl.at("/runtime/dns_name").asText(), ip, false, List.of("true"));
+            Bench.run(Map.of(), ssh.toArray(String[]::new));
+            return new long[] {System.nanoTime() - t0, sshReady};
+        } finally {
+            if (qemu != null) {
+                qemu.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            }
+            new ProcessBuilder("ip", "link", "del", HAND_TAP).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(30, TimeUnit.SECONDS);
+            deleteTree(dir);
+        }
+    }
+
+    /** The template's argv with its files, name and tap swapped for the hand run's. */
+    private static List<String> handArgv(List<String> tmplArgv, Path tmplDir, Path dir) {
+        List<String> out = new ArrayList<>();
+        for (String a : tmplArgv) {
+            String v = a.replace(tmplDir.toString(), dir.toString()).replace(QemuCommand.NAME_PREFIX + "tmpl", "hand");
+            if (v.startsWith("tap,id=n0,ifname=")) {
+                v = v.replaceFirst("ifname=[^,]+", "ifname=" + HAND_TAP);
+            }
+            out.add(v);
+        }
+        return out;
+    }
+
+    private void importImage() throws Exception {
+        Path image = Path.of(System.getProperty("bench.image", repo.resolve("banger-it/target/it-image").toString()));
+        if (!Files.isRegularFile(image.resolve("manifest.json"))) {
+            throw new IllegalStateException("no image at " + image + ": run the integration tests once (they build it), "
+                    + "or pass -Dbench.image=DIR with an image banger built (H/images/NAME)");
+        }
+        cli("image", "import", "--name", "debian-bookworm", "--kernel", image.resolve("vmlinuz").toString(),
+                "--initrd", image.resolve("initrd.img").toString(), "--rootfs", image.resolve("rootfs.ext4").toString());
+    }
+
+    private JsonNode show(String name) throws Exception {
+        return Json.MAPPER.readTree(cliOut("vm", "show", name, "--json"));
+    }
+
+    private String banger() {
+        return repo.resolve("bin/banger").toString();
+    }
+
+    private void cli(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(banger()));
+        command.addAll(List.of(args));
+        Bench.run(env, command.toArray(String[]::new));
+    }
+
+    private String cliOut(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(banger()));
+        command.addAll(List.of(args));
+        Process p = start(command);
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IllegalStateException(String.join(" ", command) + " failed: " + out);
+        }
+        return out;
+    }
+
+    private Process start(List<String> command) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectErrorStream(true);
+        pb.environment().putAll(env);
+        return pb.start();
+    }
+
+    /** Everything the benchmark made: VMs, bridge, daemon, home. Best effort, each step on its own. */
+    private void cleanUp() {
+        try {
+            JsonNode vms = Json.MAPPER.readTree(cliOut("vm", "list", "--json")).get("vms");
+            for (JsonNode vm : vms) {
+                cli("vm", "delete", "--force", vm.at("/spec/name").asText());
+            }
+            cli("daemon", "teardown");
+        } catch (Exception e) {
+            System.err.println("bench: cleaning up VMs: " + e.getMessage());
+        }
+        try {
+            cli("daemon", "stop");
+        } catch (Exception e) {
+            System.err.println("bench: stopping the daemon: " + e.getMessage());
+        }
+        deleteTree(home);
+    }
+
+    private static Optional<Long> qemuPid(String qmpSocket) throws IOException {
+        return qemuArgvAndPid(qmpSocket).map(Map.Entry::getKey);
+    }
+
+    private static Optional<List<String>> qemuArgv(String qmpSocket) throws IOException {
+        return qemuArgvAndPid(qmpSocket).map(Map.Entry::getValue);
+    }
+
+    private static Optional<Map.Entry<Long, List<String>>> qemuArgvAndPid(String qmpSocket) throws IOException {
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path p : procs.filter(d -> d.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
+                try {
+                    List<String> argv = QemuCommand.parseCmdline(Files.readAllBytes(p.resolve("cmdline")));
+                    if (QemuCommand.isQemuWithQmpSocket(argv, Path.of(qmpSocket))) {
+                        return Optional.of(Map.entry(Long.parseLong(p.getFileName().toString()), argv));
+                    }
+                } catch (IOException gone) {
+                    // the process ended while we looked
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static long rssKib(long pid) throws IOException {
+        return QemuCommand.vmRssKib(Files.readString(Path.of("/proc", Long.toString(pid), "status")));
+    }
+
+    private static String seconds(List<Long> nanos) {
+        return String.join(", ", nanos.stream().map(n -> String.format("%.2f", n / 1e9)).toList());
+    }
+
+    private static long min(List<Long> v) {
+        return v.stream().mapToLong(Long::longValue).min().orElseThrow();
+    }
+
+    private static long max(List<Long> v) {
+        return v.stream().mapToLong(Long::longValue).max().orElseThrow();
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            System.err.println("bench: cannot remove " + dir + ": " + e.getMessage());
+        }
+    }
+}
