@@ -45,27 +45,39 @@ final class NetnsHome implements AutoCloseable {
                 throw new AssertionError(e);
             }
         }
-        h.startDaemon();
+        h.startDaemon(java.util.Map.of());
         return h;
     }
 
     /** Stops the daemon (VMs keep running) and starts it again, with {@code configToml} as its config. */
     void restartDaemon(String configToml) {
-        home.ok("daemon", "stop");
         try {
             Files.writeString(home.configFile(), configToml);
         } catch (IOException e) {
             throw new AssertionError(e);
         }
-        startDaemon();
+        restartDaemon(java.util.Map.of());
     }
 
-    private void startDaemon() {
+    /**
+     * Stops the daemon if one serves (VMs keep running) and starts one with {@code extraEnv} added to its
+     * environment (BANGER_DAEMON_JAVA_OPTS, PATH, ...).
+     */
+    void restartDaemon(java.util.Map<String, String> extraEnv) {
+        if (Files.exists(home.socket())) {
+            home.ok("daemon", "stop");
+            assertThat(BangerHome.await(Duration.ofSeconds(30), () -> !Files.exists(home.socket()))).as("old socket gone").isTrue();
+        }
+        startDaemon(extraEnv);
+    }
+
+    private void startDaemon(java.util.Map<String, String> extraEnv) {
         try {
             ProcessBuilder pb = new ProcessBuilder("ip", "netns", "exec", netns, "setsid", home.repoDir().resolve("bin/bangerd").toString())
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(home.log().toFile()));
             pb.environment().put("BANGER_HOME", home.path().toString());
+            pb.environment().putAll(extraEnv);
             pb.start();
         } catch (IOException e) {
             throw new AssertionError(e);
