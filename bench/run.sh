@@ -7,7 +7,8 @@
 #   bench/run.sh cow      copy-on-write root creation over a small and a large base
 #   bench/run.sh vm       `vm run -- true` against the same work by hand (overhead ratio), boot to SSH
 #   bench/run.sh fleet    8 VMs started at once, then idle memory with 10 running
-# vm and fleet run in a network namespace made here (removed on exit, with whatever still runs in it),
+#   bench/run.sh reconcile  reconcile at daemon start, 200 recorded VMs of which 20 run
+# vm, fleet and reconcile run in a network namespace made here (removed on exit, with whatever still runs in it),
 # on the integration tests' image (banger-it/target/it-image; BANGER_BENCH_IMAGE=DIR for another).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,9 +16,9 @@ cd "$(dirname "$0")/.."
 [ -f bench/target/bench.jar ] || { echo "bench: not built: run ./setup.sh" >&2; exit 1; }
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r), $("$JAVA_HOME/bin/java" -version 2>&1 | head -1)"
 what=${1:-foundation}
-jvm=("$JAVA_HOME/bin/java" "-Dbench.image=${BANGER_BENCH_IMAGE:-$PWD/banger-it/target/it-image}" -jar bench/target/bench.jar "$PWD" "$what")
+jvm=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED "-Dbench.image=${BANGER_BENCH_IMAGE:-$PWD/banger-it/target/it-image}" -jar bench/target/bench.jar "$PWD" "$what")
 case "$what" in
-  vm | fleet)
+  vm | fleet | reconcile)
     ns=bgrbench$$
     cleanup() {
       for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done

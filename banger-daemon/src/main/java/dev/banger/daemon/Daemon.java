@@ -73,8 +73,13 @@ public final class Daemon implements AutoCloseable {
             var store = db.vms();
             HostNetworking network = new HostNetworking(dev.banger.host.net.NetworkHost.direct(), settings,
                     name -> store.findByName(name).filter(v -> v.state() == dev.banger.api.VmState.RUNNING).map(v -> v.runtime().guestIp()));
-            VmPower power = new VmPower(store, paths, images, new QemuVmm(settings.accel(), settings.kernelLog(), paths), network, locks, clock);
+            QemuVmm vmm = new QemuVmm(settings.accel(), settings.kernelLog(), paths);
+            VmHandleCache handles = new VmHandleCache();
+            VmLiveness liveness = new VmLiveness(vmm, handles);
+            VmPower power = new VmPower(store, paths, images, vmm, network, locks, clock, handles, liveness);
             VmService vms = new VmService(store, paths, settings, HostInfo.totalMemoryMib(), clock, random, locks, power, images);
+            // Before serving: nobody may act on a VM whose record and reality disagree.
+            new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, vmm, clock).reconcile();
             ServerSocketChannel channel = SocketBinder.bind(paths.socket(), paths.socketStaging(), settings.socketGroup());
             return new Daemon(paths, lock, db, vms, images, network, channel, clock, settings);
         } catch (RuntimeException e) {

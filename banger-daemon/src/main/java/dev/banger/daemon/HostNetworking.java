@@ -66,6 +66,11 @@ final class HostNetworking implements AutoCloseable {
         network.deleteTap(tap);
     }
 
+    /** banger's taps present on the host now (one {@code ip} call), for sweeping those no running VM owns. */
+    java.util.List<String> taps() {
+        return network.listTaps(dev.banger.core.net.InterfaceNames.TAP_PREFIX);
+    }
+
     /**
      * Removes what {@link #ensure} made: the DNS server, banger's taps, the bridge, the nft table. The
      * bridge's resolved settings go with the link. Idempotent.

@@ -75,6 +75,16 @@ final class QemuVmm implements Vmm {
     }
 
     @Override
+    public boolean isRunning(VmRecord vm, long pid) {
+        return QemuProcess.isQemuOf(pid, Path.of(vm.runtime().apiSockPath()));
+    }
+
+    @Override
+    public java.util.Map<Long, Path> findAll(Path vmsDir) {
+        return QemuProcess.findUnder(vmsDir);
+    }
+
+    @Override
     public boolean stop(VmRecord vm, long pid, Duration grace) {
         QemuProcess.Stopped s = QemuProcess.stop(pid, Path.of(vm.runtime().apiSockPath()), grace);
         return s.ending() == QemuProcess.Ending.POWERED_DOWN || s.ending() == QemuProcess.Ending.ALREADY_GONE;

@@ -7,15 +7,14 @@ import dev.banger.api.Params;
 import dev.banger.api.VmRecord;
 import dev.banger.api.VmState;
 import dev.banger.core.StatePaths;
-import dev.banger.core.VmLifecycle;
 import dev.banger.core.guest.GuestConfig;
 import dev.banger.core.net.InterfaceNames;
+import dev.banger.host.vm.VmHandles;
 import dev.banger.core.vm.VmNetwork;
 import dev.banger.host.disk.Disks;
 import dev.banger.host.guest.ConfigDrive;
 import dev.banger.host.guest.SshKeys;
 import dev.banger.host.guest.SshProbe;
-import dev.banger.host.vm.QemuProcess;
 import dev.banger.store.VmStore;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -49,8 +48,14 @@ final class VmPower {
     private final HostNetworking network;
     private final VmLocks locks;
     private final Clock clock;
+    private final VmTransitions transitions;
+    private final VmHandleCache handles;
+    private final VmLiveness liveness;
 
-    VmPower(VmStore store, StatePaths paths, ImageService images, Vmm vmm, HostNetworking network, VmLocks locks, Clock clock) {
+    VmPower(VmStore store, StatePaths paths, ImageService images, Vmm vmm, HostNetworking network, VmLocks locks, Clock clock,
+            VmHandleCache handles, VmLiveness liveness) {
+        this.handles = handles;
+        this.liveness = liveness;
         this.store = store;
         this.paths = paths;
         this.images = images;
@@ -58,22 +63,19 @@ final class VmPower {
         this.network = network;
         this.locks = locks;
         this.clock = clock;
-    }
-
-    /** The single answer to "is this VM's VMM running?": a process holding its control socket. */
-    Optional<Long> vmmPid(VmRecord vm) {
-        return vmm.find(vm);
+        this.transitions = new VmTransitions(store, clock);
     }
 
     VmRecord start(VmRecord found, Call call) {
         return locks.with(found.id(), () -> {
             VmRecord vm = reload(found);
-            if (vm.state() == VmState.RUNNING && vmmPid(vm).isPresent()) {
+            if (vm.state() == VmState.RUNNING && liveness.vmAlive(vm)) {
                 return vm;
             }
             Instant started = clock.instant();
             Step step = new Step(call, started);
             vm = transition(vm, VmState.STARTING, null);
+            CrashPoints.reach("start.after-starting");
             Long pid = null;
             String tap = InterfaceNames.tapFor(vm.id());
             try {
@@ -88,22 +90,30 @@ final class VmPower {
                 Path vmDir = Path.of(vm.runtime().vmDir());
                 Disks.ensureOverlay(rootfs, Path.of(vm.runtime().systemOverlay()), vm.spec().rootDiskMib());
                 Disks.ensureWorkDisk(Path.of(vm.runtime().workDiskPath()), vm.spec().workDiskMib());
+                CrashPoints.reach("start.after-disks");
 
                 step.report("config", "keys and config drive");
                 Path configDrive = writeGuestConfig(vm, vmDir);
+                CrashPoints.reach("start.after-config");
 
                 step.report("network", "bridge " + network.bridge() + ", tap " + tap);
                 network.ensure();
+                // Scratch first: a daemon killed right after creating the tap leaves the next one its name.
+                handles.put(vm, VmHandles.NONE.withTap(tap));
                 network.createTap(tap);
+                CrashPoints.reach("start.after-tap");
 
                 step.report("boot", vmm.describe());
                 pid = vmm.launch(vm, new Vmm.BootPlan(kernel, initrd, Path.of(vm.runtime().systemOverlay()),
                         configDrive, Path.of(vm.runtime().workDiskPath()), tap, VmNetwork.mac(vm.id())));
                 LOG.info("VM " + vm.name() + ": VMM started, pid " + pid);
-                watch(vm.id(), pid);
+                handles.put(vm, VmHandles.NONE.withTap(tap).withPid(pid));
+                CrashPoints.reach("start.after-launch");
+                watch(vm, pid);
 
                 step.report("ssh", "waiting for sshd on " + vm.runtime().guestIp());
-                waitForSsh(vm, pid, step);
+                waitForSsh(vm, step);
+                CrashPoints.reach("start.before-running");
                 vm = transition(vm, VmState.RUNNING, null);
                 LOG.info("VM " + vm.name() + " running after " + Duration.between(started, clock.instant()).toMillis() + " ms");
                 return vm;
@@ -112,6 +122,7 @@ final class VmPower {
                     vmm.kill(pid);
                 }
                 network.deleteTap(tap);
+                handles.remove(vm);
                 String why = e.getMessage() + (pid != null ? consoleTail(vm) : "");
                 transition(reload(vm), VmState.ERROR, why);
                 throw e instanceof BangerException b ? new BangerException(b.code(), "cannot start VM " + vm.name() + ": " + why, e)
@@ -129,6 +140,7 @@ final class VmPower {
                     return vm;
                 case RUNNING, STARTING:
                     vm = transition(vm, VmState.STOPPING, null);
+                    CrashPoints.reach("stop.after-stopping");
                     break;
                 default:
                     break;
@@ -142,16 +154,16 @@ final class VmPower {
      * When a VMM exits behind banger's back (the guest powered off, QEMU crashed, someone killed it), the
      * VM becomes stopped with the reason and its tap is released, within a second or so.
      */
-    private void watch(String vmId, long pid) {
-        QemuProcess.onExit(pid).thenRunAsync(() -> vmmExited(vmId), task -> Thread.ofVirtual().start(task));
+    void watch(VmRecord vm, long pid) {
+        liveness.whenExited(vm, pid).thenRunAsync(() -> vmmExited(vm.id()), task -> Thread.ofVirtual().start(task));
     }
 
     private void vmmExited(String vmId) {
         try {
             locks.with(vmId, () -> {
                 store.findById(vmId).ifPresent(vm -> {
-                    if (vm.state() == VmState.RUNNING && vmmPid(vm).isEmpty()) {
-                        network.deleteTap(InterfaceNames.tapFor(vm.id()));
+                    if (vm.state() == VmState.RUNNING && !liveness.vmAlive(vm)) {
+                        releaseHandles(vm);
                         String why = "the VM's QEMU exited (the guest powered off, or the process was killed)" + consoleTail(vm);
                         transition(vm, VmState.STOPPED, why);
                         LOG.warning("VM " + vm.name() + " stopped by itself: " + why);
@@ -164,9 +176,9 @@ final class VmPower {
         }
     }
 
-    /** Stops the VMM (if any) and detaches the VM from the host; used by stop and by delete --force. */
+    /** Stops the VMM (if any) and detaches the VM from the host; used by stop, delete --force and reconcile. */
     void tearDown(VmRecord vm, boolean force) {
-        Optional<Long> pid = vmmPid(vm);
+        Optional<Long> pid = liveness.runningPid(vm);
         if (pid.isPresent()) {
             if (force) {
                 vmm.kill(pid.get());
@@ -174,7 +186,19 @@ final class VmPower {
                 LOG.warning("VM " + vm.name() + " did not power off within " + STOP_GRACE.toSeconds() + " s and was killed");
             }
         }
-        network.deleteTap(InterfaceNames.tapFor(vm.id()));
+        CrashPoints.reach("stop.after-vmm");
+        releaseHandles(vm);
+        CrashPoints.reach("stop.after-tap");
+    }
+
+    /**
+     * Releases what a VMM that is no longer running left attached: the tap (named by its handles, which
+     * rediscovery fills in even when the scratch file is gone), then the scratch file itself.
+     */
+    void releaseHandles(VmRecord vm) {
+        VmHandles left = liveness.rediscoverHandles(vm);
+        network.deleteTap(left.tap() != null ? left.tap() : InterfaceNames.tapFor(vm.id()));
+        handles.remove(vm);
     }
 
     private Path writeGuestConfig(VmRecord vm, Path vmDir) {
@@ -201,10 +225,10 @@ final class VmPower {
         return drive;
     }
 
-    private void waitForSsh(VmRecord vm, long pid, Step step) {
+    private void waitForSsh(VmRecord vm, Step step) {
         long deadline = System.nanoTime() + SSH_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
-            if (!QemuProcess.isAlive(pid)) {
+            if (!liveness.vmAlive(vm)) {
                 throw new BangerException(ErrorCode.INTERNAL, "the VM's QEMU exited during boot");
             }
             if (SshProbe.answers(vm.runtime().guestIp(), SSH_CONNECT_TIMEOUT, SSH_BANNER_TIMEOUT)) {
@@ -247,10 +271,7 @@ final class VmPower {
     }
 
     private VmRecord transition(VmRecord vm, VmState next, String error) {
-        VmLifecycle.check(vm.name(), vm.state(), next);
-        VmRecord updated = vm.withRuntime(vm.runtime().withState(next, error), clock.instant());
-        store.updateRuntime(vm.id(), updated.runtime(), updated.updatedAt());
-        return updated;
+        return transitions.move(vm, next, error);
     }
 
     /** Progress of one start: a notification per step, and heartbeats while waiting. */

@@ -35,6 +35,7 @@ final class VmService {
     private final BangerConfig.Settings settings;
     private final long hostMemoryMib;
     private final Clock clock;
+    private final VmTransitions transitions;
     private final RandomGenerator random;
     private final VmDirectories dirs;
     private final ReentrantLock allocationLock = new ReentrantLock();
@@ -52,6 +53,7 @@ final class VmService {
         this.settings = settings;
         this.hostMemoryMib = hostMemoryMib;
         this.clock = clock;
+        this.transitions = new VmTransitions(store, clock);
         this.random = random;
         this.dirs = new VmDirectories(paths.vmsDir());
     }
@@ -79,15 +81,21 @@ final class VmService {
         } finally {
             allocationLock.unlock();
         }
+        CrashPoints.reach("create.after-insert");
         try {
             dirs.create(Path.of(record.runtime().vmDir()));
+            CrashPoints.reach("create.after-dir");
             return transition(record, VmState.STOPPED, null);
         } catch (RuntimeException e) {
-            // Undo in reverse order: nothing half-made may stay behind.
-            dirs.remove(Path.of(record.runtime().vmDir()));
-            store.delete(record.id());
+            undoCreate(record);
             throw e;
         }
+    }
+
+    /** Removes a VM whose create did not complete, in reverse order: nothing half-made may stay behind. */
+    void undoCreate(VmRecord vm) {
+        dirs.remove(Path.of(vm.runtime().vmDir()));
+        store.delete(vm.id());
     }
 
     List<VmRecord> list() {
@@ -118,13 +126,24 @@ final class VmService {
             if (vm.state() != VmState.DELETING) {
                 vm = transition(vm, VmState.DELETING, null);
             }
-            // Process and tap first (nothing may keep using the files), then the files, then the record.
-            power.tearDown(vm, true);
-            dirs.remove(Path.of(vm.runtime().vmDir()));
-            store.delete(vm.id());
-            LOG.info("deleted VM " + vm.name() + " (" + vm.id() + ")");
+            CrashPoints.reach("delete.after-deleting");
+            finishDelete(vm);
             return new Params.Deleted(vm.id(), vm.name());
         });
+    }
+
+    /**
+     * The rest of a delete, for a VM already marked deleting (also run by reconcile, which finishes what a
+     * daemon killed mid-delete began): process and tap first (nothing may keep using the files), then
+     * the files, then the record.
+     */
+    void finishDelete(VmRecord vm) {
+        power.tearDown(vm, true);
+        CrashPoints.reach("delete.after-teardown");
+        dirs.remove(Path.of(vm.runtime().vmDir()));
+        CrashPoints.reach("delete.after-dir");
+        store.delete(vm.id());
+        LOG.info("deleted VM " + vm.name() + " (" + vm.id() + ")");
     }
 
     VmRecord start(String ref, Call call) {
@@ -136,10 +155,7 @@ final class VmService {
     }
 
     private VmRecord transition(VmRecord vm, VmState next, String error) {
-        VmLifecycle.check(vm.name(), vm.state(), next);
-        VmRecord updated = vm.withRuntime(vm.runtime().withState(next, error), clock.instant());
-        store.updateRuntime(vm.id(), updated.runtime(), updated.updatedAt());
-        return updated;
+        return transitions.move(vm, next, error);
     }
 
     private String freshName() {

@@ -20,6 +20,12 @@ interface Vmm {
     /** The running VMM of {@code vm}, found by its control socket path in process command lines. */
     Optional<Long> find(VmRecord vm);
 
+    /** Whether {@code pid} still runs and is {@code vm}'s VMM (a cheap check of a known pid; pids get reused). */
+    boolean isRunning(VmRecord vm, long pid);
+
+    /** Every running VMM whose control socket lies in banger's VM directories, by pid, with that socket. */
+    java.util.Map<Long, Path> findAll(Path vmsDir);
+
     /** Asks the guest to power off, waits up to {@code grace}, then kills; true when it powered off by itself. */
     boolean stop(VmRecord vm, long pid, Duration grace);
 

@@ -64,11 +64,22 @@ final class NetnsHome implements AutoCloseable {
      * environment (BANGER_DAEMON_JAVA_OPTS, PATH, ...).
      */
     void restartDaemon(java.util.Map<String, String> extraEnv) {
-        if (Files.exists(home.socket())) {
+        if (!home.daemons().isEmpty()) {
             home.ok("daemon", "stop");
-            assertThat(BangerHome.await(Duration.ofSeconds(30), () -> !Files.exists(home.socket()))).as("old socket gone").isTrue();
         }
+        awaitNoDaemon();
         startDaemon(extraEnv);
+    }
+
+    /** Waits until no daemon serves this home (after a stop, or a crash point); its socket may stay behind. */
+    void awaitNoDaemon() {
+        assertThat(BangerHome.await(Duration.ofSeconds(30), () -> home.daemons().isEmpty())).as("daemon gone").isTrue();
+    }
+
+    /** kill -9 of the daemon, as a crash would. */
+    void killDaemon() {
+        home.daemons().forEach(ProcessHandle::destroyForcibly);
+        awaitNoDaemon();
     }
 
     private void startDaemon(java.util.Map<String, String> extraEnv) {
@@ -82,7 +93,19 @@ final class NetnsHome implements AutoCloseable {
         } catch (IOException e) {
             throw new AssertionError(e);
         }
-        assertThat(BangerHome.await(Duration.ofSeconds(60), () -> Files.exists(home.socket()))).as("daemon socket").isTrue();
+        // The socket file may be a crashed daemon's: wait until a daemon answers on it.
+        assertThat(BangerHome.await(Duration.ofSeconds(60), this::daemonAnswers)).as("daemon answering on " + home.socket()).isTrue();
+    }
+
+    private boolean daemonAnswers() {
+        if (!Files.exists(home.socket())) {
+            return false;
+        }
+        try (RpcConnection c = RpcConnection.open(home.socket())) {
+            return c.call("daemon.status", null).has("result");
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     /** bin/banger inside the namespace. */

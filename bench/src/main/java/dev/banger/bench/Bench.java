@@ -57,7 +57,8 @@ public final class Bench {
             case "cow" -> b.cowCreation();
             case "vm" -> new VmBench(repo, b.rows).overhead();
             case "fleet" -> new VmBench(repo, b.rows).fleet();
-            default -> throw new IllegalArgumentException("unknown benchmark '" + what + "': foundation, image, cow, vm or fleet");
+            case "reconcile" -> new ReconcileBench(repo, b.rows).run();
+            default -> throw new IllegalArgumentException("unknown benchmark '" + what + "': foundation, image, cow, vm, fleet or reconcile");
         }
         b.print();
     }
@@ -139,7 +140,7 @@ public final class Bench {
      * The default image as files that pass import's checks but cannot boot (a bzImage header, an empty
      * ext4): the record benchmarks need an image to exist, never a VM to start.
      */
-    private void placeholderImage(Map<String, String> env, Path home) throws Exception {
+    static void placeholderImage(Path repo, Map<String, String> env, Path home) throws Exception {
         Path dir = Files.createDirectories(home.resolve("placeholder-image"));
         byte[] kernel = new byte[4096];
         System.arraycopy("HdrS".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, kernel, 0x202, 4);
@@ -160,7 +161,7 @@ public final class Bench {
         Path home = Files.createTempDirectory(Path.of("/tmp"), "bb");
         try {
             Map<String, String> env = Map.of("BANGER_HOME", home.toString());
-            placeholderImage(env, home);
+            placeholderImage(repo, env, home);
             for (int i = 0; i < 3; i++) {
                 run(env, repo.resolve("bin/banger").toString(), "vm", "create", "--name", "bench-" + i);
             }
@@ -195,7 +196,7 @@ public final class Bench {
             // A /24 holds 253 guests; 1,000 records need a larger subnet.
             Files.writeString(home.resolve("config.toml"), "[network]\nsubnet = \"172.30.0.0/20\"\n");
             run(env, repo.resolve("bin/banger").toString(), "vm", "list"); // start the daemon
-            placeholderImage(env, home);
+            placeholderImage(repo, env, home);
             Path socket = home.resolve("run/bangerd.sock");
             long t0 = System.nanoTime();
             for (int i = 0; i < LIST_RECORDS; i++) {
@@ -228,7 +229,7 @@ public final class Bench {
         }
     }
 
-    private static JsonNode rpc(Path socket, String method, Object params) throws IOException {
+    static JsonNode rpc(Path socket, String method, Object params) throws IOException {
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(socket));
             var out = Channels.newOutputStream(ch);
@@ -240,6 +241,11 @@ public final class Bench {
     }
 
     private void stopDaemon(Path home) throws Exception {
+        stopDaemon(repo, home);
+    }
+
+    /** Stops the daemon of {@code home} and deletes the home. */
+    static void stopDaemon(Path repo, Path home) throws Exception {
         run(Map.of("BANGER_HOME", home.toString()), repo.resolve("bin/banger").toString(), "daemon", "stop");
         try (var walk = Files.walk(home)) {
             walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -179,6 +179,47 @@ public final class QemuProcess {
         return found.stream().findFirst();
     }
 
+    /** Whether {@code pid} runs and is the QEMU serving QMP on {@code qmpSocket} (not a reused pid). */
+    public static boolean isQemuOf(long pid, Path qmpSocket) {
+        return isAlive(pid) && cmdline(pid).map(argv -> QemuCommand.isQemuWithQmpSocket(argv, qmpSocket)).orElse(false);
+    }
+
+    /**
+     * Every running QEMU whose QMP socket is a file directly inside a subdirectory of {@code vmsDir}
+     * (banger's layout: vms/ID/api.sock), by pid, with that socket's path: for finding QEMUs no record
+     * owns.
+     */
+    public static java.util.Map<Long, Path> findUnder(Path vmsDir) {
+        java.util.Map<Long, Path> found = new java.util.TreeMap<>();
+        try (DirectoryStream<Path> procs = Files.newDirectoryStream(PROC, p -> isPid(p.getFileName().toString()))) {
+            for (Path p : procs) {
+                long pid = Long.parseLong(p.getFileName().toString());
+                cmdline(pid).flatMap(QemuProcess::qmpSocketOf).filter(sock -> vmsDir.equals(sock.getParent().getParent()))
+                        .filter(sock -> isAlive(pid)).ifPresent(sock -> found.put(pid, sock));
+            }
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.INTERNAL, "cannot list processes in /proc: " + e.getMessage(), e);
+        }
+        return found;
+    }
+
+    /** The unix socket path of a qemu-system argv's -qmp option, if it has one. */
+    private static Optional<Path> qmpSocketOf(List<String> argv) {
+        if (argv.isEmpty() || !argv.get(0).substring(argv.get(0).lastIndexOf('/') + 1).startsWith("qemu-system-")) {
+            return Optional.empty();
+        }
+        for (int i = 1; i + 1 < argv.size(); i++) {
+            if ((argv.get(i).equals("-qmp") || argv.get(i).equals("--qmp")) && argv.get(i + 1).startsWith("unix:")) {
+                String v = argv.get(i + 1).substring("unix:".length());
+                int comma = v.indexOf(',');
+                Path sock = Path.of(comma < 0 ? v : v.substring(0, comma));
+                return sock.isAbsolute() && sock.getParent() != null && sock.getParent().getParent() != null
+                        ? Optional.of(sock) : Optional.empty();
+            }
+        }
+        return Optional.empty();
+    }
+
     /**
      * Stops a VM's QEMU: the ACPI power button over QMP (again every few seconds, see {@link #REPRESS}),
      * up to {@code grace} for the guest to power off, then SIGKILL. When QMP cannot be reached at all the

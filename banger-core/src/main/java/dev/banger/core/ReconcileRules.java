@@ -1,0 +1,46 @@
+package dev.banger.core;
+
+import dev.banger.api.VmState;
+
+/**
+ * What a starting daemon does with each recorded VM, given its durable state and whether its VMM is
+ * running now. Pure: the daemon's Reconciler carries the actions out. Every state a crash can leave
+ * ends in one that is whole and usable, or removable with {@code vm delete}.
+ */
+public final class ReconcileRules {
+    public enum Action {
+        /** The VMM runs: the VM is (or becomes) running; its handles are seeded and it is watched. */
+        KEEP_RUNNING,
+        /** A stop was under way and the VMM still runs: finish the stop. */
+        FINISH_STOP,
+        /** The record says a VMM should run but none does: release what it held, become stopped, say why. */
+        DEMOTE,
+        /** At rest, yet a VMM runs on its socket (started behind banger's back): kill it, keep the state. */
+        KILL_STRAY,
+        /** At rest and nothing runs: only stale scratch handles to drop. */
+        FORGET_HANDLES,
+        /** A create that never completed (its caller got an error): remove the directory and the row. */
+        UNDO_CREATE,
+        /** A delete that never completed: finish it. */
+        FINISH_DELETE
+    }
+
+    private ReconcileRules() {
+    }
+
+    public static Action decide(VmState state, boolean vmmRunning) {
+        return switch (state) {
+            case CREATING -> Action.UNDO_CREATE;
+            case DELETING -> Action.FINISH_DELETE;
+            case STARTING, RUNNING -> vmmRunning ? Action.KEEP_RUNNING : Action.DEMOTE;
+            case STOPPING -> vmmRunning ? Action.FINISH_STOP : Action.DEMOTE;
+            case STOPPED, ERROR -> vmmRunning ? Action.KILL_STRAY : Action.FORGET_HANDLES;
+        };
+    }
+
+    /** The LastError of a VM demoted at daemon start. */
+    public static String demotedReason(VmState was, long lastPid) {
+        return "found " + was.wireName() + " with no VMM when bangerd started" + (lastPid > 0 ? " (pid " + lastPid + " was gone)" : "")
+                + ": the VMM exited or was killed while the daemon was down; 'banger vm start' boots it again";
+    }
+}

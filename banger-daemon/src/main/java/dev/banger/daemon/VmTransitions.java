@@ -1,0 +1,26 @@
+package dev.banger.daemon;
+
+import dev.banger.api.VmRecord;
+import dev.banger.api.VmState;
+import dev.banger.core.VmLifecycle;
+import dev.banger.store.VmStore;
+import java.time.Clock;
+
+/** The one way a VM's durable state changes: allowed by {@link VmLifecycle}, stamped, stored. */
+final class VmTransitions {
+    private final VmStore store;
+    private final Clock clock;
+
+    VmTransitions(VmStore store, Clock clock) {
+        this.store = store;
+        this.clock = clock;
+    }
+
+    /** {@code vm} moved to {@code next} with LastError {@code error} (null clears it); the stored record. */
+    VmRecord move(VmRecord vm, VmState next, String error) {
+        VmLifecycle.check(vm.name(), vm.state(), next);
+        VmRecord updated = vm.withRuntime(vm.runtime().withState(next, error), clock.instant());
+        store.updateRuntime(vm.id(), updated.runtime(), updated.updatedAt());
+        return updated;
+    }
+}

@@ -1,0 +1,43 @@
+package dev.banger.it.arch;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaCall;
+import com.tngtech.archunit.lang.ArchRule;
+import java.util.Set;
+
+/**
+ * "Is this VM's VMM running?" has one answer, {@code dev.banger.daemon.VmLiveness}: no other class looks
+ * at pids or scans for VMM processes. ({@link ShellOutRules} already keeps ProcessHandle itself in
+ * dev.banger.host.) Checked over production classes by {@link LivenessPolicyTest}, proven able to fail
+ * on a fixture there.
+ */
+final class LivenessRules {
+    static final String LIVENESS = "dev.banger.daemon.VmLiveness";
+    static final String VMM = "dev.banger.daemon.Vmm";
+    static final String QEMU_VMM = "dev.banger.daemon.QemuVmm";
+    static final String QEMU_PROCESS = "dev.banger.host.vm.QemuProcess";
+    private static final Set<String> VMM_LIVENESS = Set.of("find", "isRunning", "findAll");
+    private static final Set<String> PROCESS_LIVENESS = Set.of("isAlive", "isQemuOf", "findByQmpSocket", "findUnder", "onExit");
+
+    private LivenessRules() {
+    }
+
+    /** Only VmLiveness asks a VMM driver whether, and as which pid, a VM's VMM runs. */
+    static final ArchRule ONLY_LIVENESS_ASKS_THE_VMM = noClasses()
+            .that().doNotHaveFullyQualifiedName(LIVENESS)
+            .should().callMethodWhere(calls(VMM, VMM_LIVENESS, true))
+            .as("only " + LIVENESS + " may call Vmm.find, isRunning or findAll");
+
+    /** Outside the host layer, only the QEMU driver calls QemuProcess's liveness checks (and only for VmLiveness). */
+    static final ArchRule ONLY_THE_DRIVER_CHECKS_QEMU_PROCESSES = noClasses()
+            .that().resideOutsideOfPackage(ShellOutRules.HOST).and().doNotHaveFullyQualifiedName(QEMU_VMM)
+            .should().callMethodWhere(calls(QEMU_PROCESS, PROCESS_LIVENESS, false))
+            .as("outside " + ShellOutRules.HOST + ", only " + QEMU_VMM + " may call QemuProcess's liveness checks " + PROCESS_LIVENESS);
+
+    private static DescribedPredicate<JavaCall<?>> calls(String owner, Set<String> methods, boolean orSubtypes) {
+        return DescribedPredicate.describe("a call of " + owner + " " + methods, call -> methods.contains(call.getTarget().getName())
+                && (orSubtypes ? call.getTargetOwner().isAssignableTo(owner) : call.getTargetOwner().getName().equals(owner)));
+    }
+}
