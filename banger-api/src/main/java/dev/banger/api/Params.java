@@ -38,7 +38,8 @@ public final class Params {
 
     /** {@code default_image}: what {@code vm.create} uses when no image is named (config: defaults.image). */
     public record DaemonStatus(String version, long pid, long uptimeSeconds, String home, String socket,
-                               String database, int schemaVersion, int vmCount, int openConnections, String defaultImage) {
+                               String database, int schemaVersion, int vmCount, int openConnections, String defaultImage,
+                               String reconcile) {
     }
 
     public record ShutdownAccepted(boolean stopping) {

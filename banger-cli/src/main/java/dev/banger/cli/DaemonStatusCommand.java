@@ -38,6 +38,9 @@ final class DaemonStatusCommand extends Verb {
         println("socket:  " + s.socket());
         println("db:      " + s.database() + " (schema v" + s.schemaVersion() + ")");
         println("vms:     " + s.vmCount());
+        if (s.reconcile() != null) {
+            println("start:   " + s.reconcile());
+        }
         return 0;
     }
 }

@@ -38,13 +38,16 @@ public final class Daemon implements AutoCloseable {
     private final RpcServer server;
     private final Instant startedAt;
     private final BangerConfig.Settings settings;
+    /** What the start-up reconcile did (daemon status shows it). */
+    private final String reconcileSummary;
     private final Clock clock;
     private final CountDownLatch shutdownRequested = new CountDownLatch(1);
     private volatile boolean closed;
 
     private Daemon(StatePaths paths, DaemonLock lock, Database db, VmService vms, ImageService images, HostNetworking network,
-                   ServerSocketChannel channel, Clock clock, BangerConfig.Settings settings) {
+                   ServerSocketChannel channel, Clock clock, BangerConfig.Settings settings, String reconcileSummary) {
         this.settings = settings;
+        this.reconcileSummary = reconcileSummary;
         this.network = network;
         this.paths = paths;
         this.lock = lock;
@@ -79,9 +82,9 @@ public final class Daemon implements AutoCloseable {
             VmPower power = new VmPower(store, paths, images, vmm, network, locks, clock, handles, liveness);
             VmService vms = new VmService(store, paths, settings, HostInfo.totalMemoryMib(), clock, random, locks, power, images);
             // Before serving: nobody may act on a VM whose record and reality disagree.
-            new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, vmm, clock).reconcile();
+            Reconciler.Report reconciled = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, vmm, clock).reconcile();
             ServerSocketChannel channel = SocketBinder.bind(paths.socket(), paths.socketStaging(), settings.socketGroup());
-            return new Daemon(paths, lock, db, vms, images, network, channel, clock, settings);
+            return new Daemon(paths, lock, db, vms, images, network, channel, clock, settings, reconciled.summary());
         } catch (RuntimeException e) {
             if (db != null) {
                 db.close();
@@ -118,7 +121,7 @@ public final class Daemon implements AutoCloseable {
         return new Params.DaemonStatus(BangerVersion.current(), HostInfo.pid(),
                 Duration.between(startedAt, clock.instant()).toSeconds(), paths.stateDir().toString(),
                 paths.socket().toString(), paths.database().toString(), db.schemaVersion(), vms.count(), server.openConnections(),
-                settings.defaultImage());
+                settings.defaultImage(), reconcileSummary);
     }
 
     /** Removes the bridge, taps, NAT and DNS from the host; refused while any VM might be running. */

@@ -79,6 +79,7 @@ class VmCrashIT {
         JsonNode after = show("orphaned");
         assertThat(after.at("/runtime/state").asText()).isEqualTo("stopped");
         assertThat(after.at("/runtime/last_error").asText()).contains("no VMM when bangerd started");
+        assertThat(ns.home.ok("daemon", "status").stdout()).as("reported").contains("demoted [orphaned]");
         assertHostMatchesRecords();
         ns.ok(CLI, "vm", "delete", "orphaned");
         assertHostMatchesRecords();
