@@ -64,6 +64,12 @@ if [ "$(id -u)" -eq 0 ]; then
   BANGER_HOME="$train" BANGER_DAEMON_JAVA_OPTS="-XX:AOTCacheOutput=build/bangerd.aot" \
     setsid bin/bangerd >build/aot-daemon.log 2>&1 </dev/null &
   for _ in $(seq 200); do [ -S "$train/run/bangerd.sock" ] && break; sleep 0.05; done
+  # vm create needs an image: a placeholder that passes import's checks (a bzImage header, an empty
+  # ext4) and is never booted.
+  truncate -s 4096 "$train/placeholder-kernel" && printf 'HdrS' | dd of="$train/placeholder-kernel" bs=1 seek=514 conv=notrunc 2>/dev/null
+  mkfs.ext4 -q -F "$train/placeholder-rootfs.ext4" 8M
+  BANGER_HOME="$train" bin/banger image import --name debian-bookworm --kernel "$train/placeholder-kernel" \
+    --rootfs "$train/placeholder-rootfs.ext4" >/dev/null
   BANGER_HOME="$train" bin/banger vm create --name aot-training >/dev/null
   BANGER_HOME="$train" BANGER_CLI_JAVA_OPTS="-XX:AOTCacheOutput=build/banger.aot" bin/banger vm list >build/aot.log 2>&1 \
     || { echo "setup: CLI AOT training failed (see build/aot.log); banger works, only starts slower" >&2; rm -f build/banger.aot; }
