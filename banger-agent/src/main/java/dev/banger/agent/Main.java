@@ -1,21 +1,50 @@
 package dev.banger.agent;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
 /**
- * The guest agent's entry point. It runs inside the VM in a trimmed Java runtime; the endpoints it
- * serves (health, version, ports) arrive with the guest-agent issue. Until then it only reports its
- * version, so images can already ship and verify it.
+ * The guest agent's entry point. It runs inside the VM in a trimmed Java runtime (started by the guest
+ * init when the VM's config enables it): {@code banger-agent serve [--port N]} answers the host on TCP
+ * (see {@link Agent}); {@code --version} prints its version.
  */
 public final class Main {
     private Main() {
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws IOException {
         if (args.length == 1 && args[0].equals("--version")) {
             System.out.println("banger-agent " + version());
             return;
         }
-        System.err.println("banger-agent: usage: banger-agent --version (the serving endpoints come with the guest agent issue)");
+        if (args.length >= 1 && args[0].equals("serve")) {
+            int port = Agent.DEFAULT_PORT;
+            if (args.length == 3 && args[1].equals("--port") && args[2].matches("[0-9]{1,5}")) {
+                port = Integer.parseInt(args[2]);
+            } else if (args.length != 1) {
+                usage();
+            }
+            new Agent(token(), Routes::defaultGateway, new Ports()).serve(port);
+            return;
+        }
+        usage();
+    }
+
+    private static void usage() {
+        System.err.println("usage: banger-agent serve [--port N] | --version");
         System.exit(2);
+    }
+
+    /** The VM's token, from the file BANGER_AGENT_TOKEN_FILE names (written 0600 by the guest's apply-config). */
+    private static Optional<String> token() throws IOException {
+        String file = System.getenv("BANGER_AGENT_TOKEN_FILE");
+        if (file == null || file.isBlank() || !Files.exists(Path.of(file))) {
+            return Optional.empty();
+        }
+        String t = Files.readString(Path.of(file)).strip();
+        return t.isEmpty() ? Optional.empty() : Optional.of(t);
     }
 
     static String version() {
