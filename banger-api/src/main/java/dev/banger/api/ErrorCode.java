@@ -28,7 +28,9 @@ public enum ErrorCode {
     /** The daemon cannot be reached or started. */
     DAEMON_UNAVAILABLE(-32015, ExitStatus.FAILURE),
     /** The caller lacks the privilege the operation needs. */
-    PERMISSION_DENIED(-32016, ExitStatus.FAILURE);
+    PERMISSION_DENIED(-32016, ExitStatus.FAILURE),
+    /** A VM's guest agent did not answer (still starting, disabled in its image, or hung). */
+    AGENT_UNAVAILABLE(-32017, ExitStatus.FAILURE);
 
     private final int rpcCode;
     private final int exitStatus;

@@ -8,6 +8,7 @@ public final class Methods {
     public static final String VM_DELETE = "vm.delete";
     public static final String VM_START = "vm.start";
     public static final String VM_STOP = "vm.stop";
+    public static final String VM_PORTS = "vm.ports";
     public static final String IMAGE_BUILD = "image.build";
     public static final String IMAGE_LIST = "image.list";
     public static final String IMAGE_GET = "image.get";

@@ -30,6 +30,30 @@ public final class Params {
         }
     }
 
+    /** A process holding a listening socket in a guest, as the guest agent reports it (untrusted text). */
+    public record PortProcess(String name, long pid, String command) {
+    }
+
+    /** A listening socket in a guest, as the agent reports it: {@code address} as bound (0.0.0.0, ::, 127.0.0.1, ...). */
+    public record PortListener(String proto, String address, int port, List<PortProcess> processes) {
+    }
+
+    /** The agent's answer to "ports": the listeners, and how many lines of ss output it could not read. */
+    public record AgentPorts(List<PortListener> listeners, int skipped) {
+    }
+
+    /**
+     * One row of {@code vm ports}: {@code proto} http, https, tls, tcp or udp; {@code endpoint} NAME.vm:PORT,
+     * or the bound address when only the guest can reach it ({@code reachable} false); {@code url} for
+     * http and https.
+     */
+    public record PortRow(String proto, String endpoint, String url, boolean reachable, String process, String command) {
+    }
+
+    /** The result of vm.ports: the rows, the transport used to ask the agent, and unreadable lines skipped. */
+    public record VmPorts(String vm, String transport, List<PortRow> ports, int skipped) {
+    }
+
     public record VmList(List<VmRecord> vms) {
     }
 

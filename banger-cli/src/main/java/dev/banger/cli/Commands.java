@@ -25,7 +25,7 @@ final class Commands {
         cl.addSubcommand("vm", group("vm", "Run, create, start, stop, inspect and delete VMs.",
                 List.of(new VmRunCommand(ctx), new VmCreateCommand(ctx), new VmStartCommand(ctx), new VmStopCommand(ctx),
                         new VmRestartCommand(ctx), new VmSshCommand(ctx), new VmLogsCommand(ctx), new VmListCommand(ctx),
-                        new VmShowCommand(ctx), new VmDeleteCommand(ctx))));
+                        new VmShowCommand(ctx), new VmPortsCommand(ctx), new VmDeleteCommand(ctx))));
         cl.addSubcommand("image", group("image", "Build, import, list, verify and delete guest images.",
                 List.of(new ImageBuildCommand(ctx), new ImageListCommand(ctx), new ImageShowCommand(ctx), new ImageRmCommand(ctx),
                         new ImageImportCommand(ctx), new ImageVerifyCommand(ctx))));

@@ -9,6 +9,8 @@ import java.util.List;
 final class Table {
     private final List<String> headers;
     private final List<List<String>> rows = new ArrayList<>();
+    /** Per row, per column: a URL the cell's text links to (OSC 8 hyperlink), or null. */
+    private final List<String[]> links = new ArrayList<>();
 
     Table(String... headers) {
         this.headers = List.of(headers);
@@ -19,6 +21,17 @@ final class Table {
             throw new IllegalArgumentException("row has " + cells.length + " cells, table has " + headers.size() + " columns");
         }
         rows.add(Arrays.stream(cells).map(c -> c == null || c.isEmpty() ? "-" : c).toList());
+        links.add(new String[cells.length]);
+        return this;
+    }
+
+    /**
+     * Makes the last row's cell in {@code column} a terminal hyperlink to {@code url} (OSC 8: a click
+     * opens it where the terminal supports it; elsewhere only the text shows). Callers add links only
+     * when writing to a terminal, and only URLs they built themselves.
+     */
+    Table link(int column, String url) {
+        links.getLast()[column] = url;
         return this;
     }
 
@@ -30,18 +43,18 @@ final class Table {
                 widths[i] = Math.max(widths[i], r.get(i).length());
             }
         }
-        line(out, headers, widths);
-        for (List<String> r : rows) {
-            line(out, r, widths);
+        line(out, headers, new String[headers.size()], widths);
+        for (int r = 0; r < rows.size(); r++) {
+            line(out, rows.get(r), links.get(r), widths);
         }
         out.flush();
     }
 
-    private static void line(PrintWriter out, List<String> cells, int[] widths) {
+    private static void line(PrintWriter out, List<String> cells, String[] links, int[] widths) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < cells.size(); i++) {
             String c = cells.get(i);
-            sb.append(c);
+            sb.append(links[i] == null ? c : "\u001b]8;;" + links[i] + "\u001b\\" + c + "\u001b]8;;\u001b\\");
             if (i < cells.size() - 1) {
                 sb.append(" ".repeat(widths[i] - c.length() + 2));
             }

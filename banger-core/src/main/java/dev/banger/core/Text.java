@@ -14,7 +14,7 @@ public final class Text {
             return "";
         }
         StringBuilder sb = new StringBuilder();
-        s.codePoints().limit(maxChars).forEach(cp -> sb.appendCodePoint(cp < 0x20 || cp == 0x7f ? '?' : cp));
+        s.codePoints().limit(maxChars).forEach(cp -> sb.appendCodePoint(cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ? '?' : cp));
         return s.codePointCount(0, s.length()) > maxChars ? sb + "..." : sb.toString();
     }
 }

@@ -38,6 +38,7 @@ public final class Daemon implements AutoCloseable {
     private final RpcServer server;
     private final Instant startedAt;
     private final BangerConfig.Settings settings;
+    private final VmPortsService ports;
     /** What the start-up reconcile did (daemon status shows it). */
     private final String reconcileSummary;
     private final Clock clock;
@@ -48,6 +49,7 @@ public final class Daemon implements AutoCloseable {
                    ServerSocketChannel channel, Clock clock, BangerConfig.Settings settings, String reconcileSummary) {
         this.settings = settings;
         this.reconcileSummary = reconcileSummary;
+        this.ports = new VmPortsService(vms);
         this.network = network;
         this.paths = paths;
         this.lock = lock;
@@ -102,6 +104,7 @@ public final class Daemon implements AutoCloseable {
                 .register(Methods.VM_DELETE, Params.VmDelete.class, p -> vms.delete(p.vm(), p.forced()))
                 .registerLong(Methods.VM_START, Params.VmRef.class, (p, call) -> vms.start(p.vm(), call))
                 .register(Methods.VM_STOP, Params.VmStop.class, p -> vms.stop(p.vm(), p.forced()))
+                .register(Methods.VM_PORTS, Params.VmRef.class, p -> ports.ports(p.vm()))
                 .registerLong(Methods.IMAGE_BUILD, Params.ImageBuild.class, images::build)
                 .register(Methods.IMAGE_LIST, Void.class, ignored -> images.list())
                 .register(Methods.IMAGE_GET, Params.ImageRef.class, p -> images.info(p.image()))

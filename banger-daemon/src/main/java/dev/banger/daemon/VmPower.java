@@ -213,8 +213,8 @@ final class VmPower {
             throw new BangerException(ErrorCode.INTERNAL, "cannot read the VM's host key: " + e.getMessage(), e);
         }
         GuestConfig config = new GuestConfig(vm.id(), vm.spec().name(), VmNetwork.mac(vm.id()),
-                vm.runtime().guestIp() + "/" + network.subnet().prefix(), network.gateway(), network.gateway(), false, null,
-                client.publicLine(), host.privateText(), host.publicLine());
+                vm.runtime().guestIp() + "/" + network.subnet().prefix(), network.gateway(), network.gateway(), true,
+                AgentTokens.ensure(vmDir), client.publicLine(), host.privateText(), host.publicLine());
         try {
             dev.banger.host.AtomicFiles.write(vmDir.resolve("known_hosts"), config.knownHostsLine(vm.runtime().dnsName()));
         } catch (IOException e) {

@@ -58,7 +58,8 @@ public final class Bench {
             case "vm" -> new VmBench(repo, b.rows).overhead();
             case "fleet" -> new VmBench(repo, b.rows).fleet();
             case "reconcile" -> new ReconcileBench(repo, b.rows).run();
-            default -> throw new IllegalArgumentException("unknown benchmark '" + what + "': foundation, image, cow, vm, fleet or reconcile");
+            case "ports" -> new VmBench(repo, b.rows).ports();
+            default -> throw new IllegalArgumentException("unknown benchmark '" + what + "': foundation, image, cow, vm, fleet, reconcile or ports");
         }
         b.print();
     }

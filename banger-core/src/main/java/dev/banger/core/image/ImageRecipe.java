@@ -25,9 +25,10 @@ public final class ImageRecipe {
      * Installed by debootstrap into every Debian image (on top of --variant=minbase). busybox-static, not
      * busybox: the fast boot's scripts run in its shell, which (static build, "standalone shell") runs
      * mount, ln, mkdir, ip, ... as applets instead of starting programs, half a second of a TCG boot.
+     * openssl: the command-line tool (its library comes with openssh anyway), for TLS work in a dev VM.
      */
     public static final List<String> DEBIAN_PACKAGES = List.of(
-            "systemd-sysv", "udev", "kmod", "openssh-server", "iproute2", "ca-certificates", "busybox-static");
+            "systemd-sysv", "udev", "kmod", "openssh-server", "iproute2", "ca-certificates", "busybox-static", "openssl");
 
     /**
      * Loaded by the initramfs, with their dependencies, in modules.dep order. virtio-mmio only: microvm and

@@ -1,0 +1,73 @@
+package dev.banger.host.guest;
+
+import dev.banger.api.BangerException;
+import dev.banger.api.ErrorCode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/**
+ * One request to a VM's guest agent over TCP (the transport where the VMM offers no vsock): connect,
+ * send one JSON line, read one line back. The guest is untrusted: the reply is cut off at
+ * {@link #MAX_REPLY_BYTES} and the whole exchange at the given timeout, so a hung or hostile agent
+ * costs its caller that long at most, and never more memory.
+ */
+public final class AgentClient {
+    public static final int PORT = 1024;
+    public static final int MAX_REPLY_BYTES = 4 << 20;
+
+    private AgentClient() {
+    }
+
+    /** The agent's reply line to {@code requestJson} (one line, no newline), or a clear error. */
+    public static String call(String address, int port, String requestJson, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(address, port), (int) Math.max(1, timeout.toMillis()));
+            OutputStream out = s.getOutputStream();
+            out.write((requestJson + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            return readLine(s, deadline);
+        } catch (SocketTimeoutException e) {
+            throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "the guest agent at " + address + ":" + port + " did not answer within "
+                    + timeout.toMillis() + " ms (still starting after a boot? it is started after sshd)");
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "cannot reach the guest agent at " + address + ":" + port + ": "
+                    + e.getMessage() + " (still starting after a boot, or disabled in this image?)");
+        }
+    }
+
+    private static String readLine(Socket s, long deadline) throws IOException {
+        InputStream in = s.getInputStream();
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        byte[] buf = new byte[8192];
+        while (true) {
+            long left = (deadline - System.nanoTime()) / 1_000_000;
+            if (left <= 0) {
+                throw new SocketTimeoutException();
+            }
+            s.setSoTimeout((int) left);
+            int n = in.read(buf);
+            if (n < 0) {
+                throw new IOException("the agent closed the connection without a full reply");
+            }
+            for (int i = 0; i < n; i++) {
+                if (buf[i] == '\n') {
+                    b.write(buf, 0, i);
+                    return b.toString(StandardCharsets.UTF_8);
+                }
+            }
+            b.write(buf, 0, n);
+            if (b.size() > MAX_REPLY_BYTES) {
+                throw new BangerException(ErrorCode.INTERNAL, "the guest agent's reply exceeds " + (MAX_REPLY_BYTES >> 20)
+                        + " MiB: refused (the guest is not trusted)");
+            }
+        }
+    }
+}
