@@ -57,16 +57,14 @@ class VmPortsIT {
 
         JsonNode ports = ns.home.ok("vm", "ports", "ports-test", "--json").json();
         assertThat(ports.get("transport").asText()).isEqualTo("tcp");
-        assertThat(row(ports, "ports-test.vm:8080")).satisfies(r -> {
-            assertThat(r.get("proto").asText()).isEqualTo("http");
-            assertThat(r.get("url").asText()).isEqualTo("http://ports-test.vm:8080");
-            assertThat(r.get("process").asText()).contains("busybox");
-        });
-        assertThat(row(ports, "ports-test.vm:8443")).satisfies(r -> {
-            assertThat(r.get("proto").asText()).isEqualTo("https");
-            assertThat(r.get("url").asText()).isEqualTo("https://ports-test.vm:8443");
-            assertThat(r.get("command").asText()).contains("openssl s_server");
-        });
+        JsonNode http = row(ports, "ports-test.vm:8080");
+        assertThat(http.get("proto").asText()).isEqualTo("http");
+        assertThat(http.get("url").asText()).isEqualTo("http://ports-test.vm:8080");
+        assertThat(http.get("process").asText()).contains("busybox");
+        JsonNode https = row(ports, "ports-test.vm:8443");
+        assertThat(https.get("proto").asText()).isEqualTo("https");
+        assertThat(https.get("url").asText()).isEqualTo("https://ports-test.vm:8443");
+        assertThat(https.get("command").asText()).contains("openssl s_server");
         assertThat(row(ports, "ports-test.vm:22").get("proto").asText()).isEqualTo("tcp");
         assertThat(row(ports, "127.0.0.1:9090").get("reachable").asBoolean()).isFalse();
         List<String> rendered = new ArrayList<>();

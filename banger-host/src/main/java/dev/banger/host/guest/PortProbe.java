@@ -80,10 +80,10 @@ public final class PortProbe {
         }
     }
 
-    /** Sends HEAD / and reads at most five bytes: an HTTP server answers "HTTP/". */
+    /** Sends GET / (some servers, openssl s_server -www among them, answer no HEAD) and reads five bytes: HTTP answers "HTTP/". */
     private static boolean speaksHttp(Socket s, String serverName) throws IOException {
         OutputStream out = s.getOutputStream();
-        out.write(("HEAD / HTTP/1.0\r\nHost: " + serverName + "\r\nUser-Agent: banger-vm-ports\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(("GET / HTTP/1.0\r\nHost: " + serverName + "\r\nUser-Agent: banger-vm-ports\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
         out.flush();
         InputStream in = s.getInputStream();
         byte[] got = in.readNBytes(HTTP_PREFIX.length);
