@@ -67,7 +67,7 @@ if [ "$(id -u)" -eq 0 ]; then
   # vm create needs an image: a placeholder that passes import's checks (a bzImage header, an empty
   # ext4) and is never booted.
   truncate -s 4096 "$train/placeholder-kernel" && printf 'HdrS' | dd of="$train/placeholder-kernel" bs=1 seek=514 conv=notrunc 2>/dev/null
-  mkfs.ext4 -q -F "$train/placeholder-rootfs.ext4" 8M
+  mkfs.ext4 -q -F "$train/placeholder-rootfs.ext4" 8M >/dev/null
   BANGER_HOME="$train" bin/banger image import --name debian-bookworm --kernel "$train/placeholder-kernel" \
     --rootfs "$train/placeholder-rootfs.ext4" >/dev/null
   BANGER_HOME="$train" bin/banger vm create --name aot-training >/dev/null

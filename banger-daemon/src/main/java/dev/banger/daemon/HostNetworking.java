@@ -24,6 +24,8 @@ final class HostNetworking implements AutoCloseable {
     private final BangerConfig.Settings settings;
     private final VmAddresses addresses;
     private DnsServer dns;
+    /** Whether ensure() has set everything up since the daemon started or last tore it down. */
+    private boolean ready;
 
     HostNetworking(NetworkHost network, BangerConfig.Settings settings, VmAddresses addresses) {
         this.network = network;
@@ -43,7 +45,14 @@ final class HostNetworking implements AutoCloseable {
         return Ipv4Subnet.format(settings.subnet().gateway());
     }
 
+    /**
+     * Bridge, NAT and DNS as configured. Checked against the host once per daemon life (and again after a
+     * teardown, or when a tap cannot join the bridge): a VM start need not pay for five commands.
+     */
     synchronized void ensure() {
+        if (ready) {
+            return;
+        }
         network.ensureBridge(settings.bridge(), settings.subnet());
         network.setNat(settings.bridge(), settings.subnet(), settings.nat());
         if (dns == null) {
@@ -56,10 +65,21 @@ final class HostNetworking implements AutoCloseable {
             }
             ResolvedSetup.direct().routeVmDomain(settings.bridge(), settings.subnet()).ifPresent(LOG::info);
         }
+        ready = true;
     }
 
+    /** A tap on the bridge; if that fails (the bridge was removed behind banger's back), the bridge is set up again once. */
     void createTap(String tap) {
-        network.createTap(tap, settings.bridge());
+        try {
+            network.createTap(tap, settings.bridge());
+        } catch (RuntimeException e) {
+            synchronized (this) {
+                ready = false;
+            }
+            network.deleteTap(tap);
+            ensure();
+            network.createTap(tap, settings.bridge());
+        }
     }
 
     void deleteTap(String tap) {
@@ -76,6 +96,7 @@ final class HostNetworking implements AutoCloseable {
      * bridge's resolved settings go with the link. Idempotent.
      */
     synchronized void teardown() {
+        ready = false;
         close();
         network.teardown(settings.bridge());
         LOG.info("removed bridge " + settings.bridge() + ", its taps and banger's nft table");

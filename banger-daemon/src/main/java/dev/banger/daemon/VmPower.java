@@ -35,10 +35,10 @@ final class VmPower {
     /** TCG boots the fast init in ~5 s on 2 cores; leave room for a loaded machine and systemd images. */
     static final Duration SSH_TIMEOUT = Duration.ofSeconds(Long.getLong("banger.sshTimeoutSeconds", 120));
     static final Duration STOP_GRACE = Duration.ofSeconds(30);
-    /** The SSH readiness probe: short connects, polled often, so a boot is noticed within ~0.1 s of sshd starting. */
+    /** The SSH readiness probe: short connects, polled often, so a boot is noticed within ~50 ms of sshd starting. */
     private static final Duration SSH_CONNECT_TIMEOUT = Duration.ofMillis(250);
     private static final Duration SSH_BANNER_TIMEOUT = Duration.ofSeconds(5);
-    private static final Duration SSH_POLL_INTERVAL = Duration.ofMillis(50);
+    private static final Duration SSH_POLL_INTERVAL = Duration.ofMillis(25);
     private static final int CONSOLE_TAIL_LINES = 15;
 
     private final VmStore store;

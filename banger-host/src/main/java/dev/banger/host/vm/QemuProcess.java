@@ -37,6 +37,8 @@ public final class QemuProcess {
     /** /proc/PID/cmdline of a QEMU is a few KiB; anything longer is cut (the -qmp option comes early). */
     private static final int MAX_CMDLINE = 256 * 1024;
     private static final Duration POLL = Duration.ofMillis(50);
+    /** QEMU listens on QMP ~0.1 s after it starts; every start waits for it, so look often. */
+    private static final Duration QMP_POLL = Duration.ofMillis(10);
     private static final Duration KILL_WAIT = Duration.ofSeconds(10);
     private static final Duration EXIT_POLL = Duration.ofMillis(200);
     /**
@@ -115,7 +117,7 @@ public final class QemuProcess {
                     throw new BangerException(ErrorCode.INTERNAL, "QEMU (pid " + pid() + ") did not listen on " + qmpSocket
                             + " within " + timeout.toSeconds() + " s; its log is " + log);
                 }
-                sleep(POLL);
+                sleep(QMP_POLL);
             }
         }
     }
