@@ -1,0 +1,112 @@
+package dev.banger.host.guest;
+
+import dev.banger.api.BangerException;
+import dev.banger.api.ErrorCode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.regex.Pattern;
+
+/**
+ * A connection to a port in a Firecracker guest over vsock: Firecracker exposes the guest's vsock as a
+ * Unix socket on the host (the VM's VSockPath); a client connects to it, writes {@code CONNECT <port>\n}
+ * and Firecracker answers {@code OK <host-side port>\n} once the guest accepted, after which the stream
+ * is the guest connection. A guest that does not accept makes Firecracker close the socket. The whole
+ * exchange is bounded by a deadline (a watchdog closes the channel), the handshake reply by size.
+ */
+public final class FirecrackerVsock implements AutoCloseable {
+    private static final Pattern OK = Pattern.compile("OK [0-9]{1,10}");
+    private static final int MAX_HANDSHAKE_LINE = 64;
+
+    private final SocketChannel channel;
+    private final InputStream in;
+    private final OutputStream out;
+    private final Thread watchdog;
+
+    private FirecrackerVsock(SocketChannel channel, Thread watchdog) {
+        this.channel = channel;
+        this.in = Channels.newInputStream(channel);
+        this.out = Channels.newOutputStream(channel);
+        this.watchdog = watchdog;
+    }
+
+    /** Connects through {@code udsPath} to guest port {@code port}; the connection dies at {@code timeout} from now. */
+    public static FirecrackerVsock connect(Path udsPath, int port, Duration timeout) {
+        SocketChannel ch;
+        try {
+            ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.INTERNAL, "cannot open a Unix socket: " + e.getMessage(), e);
+        }
+        Thread watchdog = Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(timeout);
+                ch.close();
+            } catch (InterruptedException | IOException e) {
+                // finished in time, or closing anyway
+            }
+        });
+        FirecrackerVsock v = new FirecrackerVsock(ch, watchdog);
+        try {
+            ch.connect(UnixDomainSocketAddress.of(udsPath));
+            v.out.write(("CONNECT " + port + "\n").getBytes(StandardCharsets.US_ASCII));
+            v.out.flush();
+            String reply = v.readLine(MAX_HANDSHAKE_LINE);
+            if (reply == null || !OK.matcher(reply).matches()) {
+                throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "the guest did not accept vsock port " + port + " through "
+                        + udsPath + (reply == null ? " (Firecracker closed the connection: nothing listens there yet?)"
+                        : " (Firecracker answered '" + dev.banger.core.Text.printable(reply, 40) + "')"));
+            }
+            return v;
+        } catch (IOException e) {
+            v.close();
+            throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "cannot reach guest vsock port " + port + " through " + udsPath
+                    + ": " + (ch.isOpen() ? e.getMessage() : "no answer within " + timeout.toMillis() + " ms"), e);
+        } catch (RuntimeException e) {
+            v.close();
+            throw e;
+        }
+    }
+
+    public InputStream input() {
+        return in;
+    }
+
+    public OutputStream output() {
+        return out;
+    }
+
+    /** One line (without its newline) of at most {@code max} bytes; null when the stream ends first or it is longer. */
+    public String readLine(int max) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        while (b.size() <= max) {
+            int c = in.read();
+            if (c < 0) {
+                return null;
+            }
+            if (c == '\n') {
+                return b.toString(StandardCharsets.UTF_8);
+            }
+            b.write(c);
+        }
+        return null;
+    }
+
+    @Override
+    public void close() {
+        watchdog.interrupt();
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // closing
+        }
+    }
+}
