@@ -5,7 +5,6 @@
 #   ./setup.sh --deps-only  only the Debian packages (test.sh uses this before its own build)
 set -euo pipefail
 cd "$(dirname "$0")"
-here=$(pwd)
 . scripts/env.sh
 
 # Packages, installed only when missing, so a second run touches nothing:

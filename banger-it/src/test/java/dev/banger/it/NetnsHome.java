@@ -27,6 +27,17 @@ final class NetnsHome implements AutoCloseable {
         this.netns = netns;
     }
 
+    /**
+     * A namespace home whose default image is the shared test image (built once per run, before the
+     * namespace exists: the build needs the host's network), with {@code configToml} (null: none).
+     */
+    static NetnsHome withSharedImage(String configToml) {
+        SharedImage.dir();
+        NetnsHome ns = create(configToml);
+        SharedImage.importInto(ns.home, "debian-bookworm");
+        return ns;
+    }
+
     static NetnsHome create() {
         return create(null);
     }

@@ -34,9 +34,7 @@ class VmBootFailureIT {
 
     @BeforeAll
     void start() throws IOException {
-        SharedImage.dir();
-        ns = NetnsHome.create();
-        SharedImage.importInto(ns.home, "debian-bookworm");
+        ns = NetnsHome.withSharedImage(null);
         ns.ok(Duration.ofMinutes(1), "vm", "create", "--name", "doomed");
         // /usr/bin without QEMU's system emulators: everything else the daemon runs is still there.
         noQemuBin = Files.createDirectories(ns.home.path().resolve("no-qemu-bin"));

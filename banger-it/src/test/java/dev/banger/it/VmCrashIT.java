@@ -41,9 +41,7 @@ class VmCrashIT {
 
     @BeforeAll
     void start() {
-        SharedImage.dir();
-        ns = NetnsHome.create();
-        SharedImage.importInto(ns.home, "debian-bookworm");
+        ns = NetnsHome.withSharedImage(null);
     }
 
     @AfterAll

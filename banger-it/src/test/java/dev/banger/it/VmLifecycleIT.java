@@ -31,9 +31,7 @@ class VmLifecycleIT {
 
     @BeforeAll
     void start() {
-        SharedImage.dir();
-        ns = NetnsHome.create();
-        SharedImage.importInto(ns.home, "debian-bookworm");
+        ns = NetnsHome.withSharedImage(null);
     }
 
     @AfterAll

@@ -29,9 +29,7 @@ class VmNatIT {
 
     @BeforeAll
     void start() {
-        SharedImage.dir();
-        ns = NetnsHome.create("[network]\nnat = true\n");
-        SharedImage.importInto(ns.home, "debian-bookworm");
+        ns = NetnsHome.withSharedImage("[network]\nnat = true\n");
         outside = ns.netns + "out";
         sh("ip", "netns", "add", outside);
         sh("ip", "-n", ns.netns, "link", "add", "bgrup0", "type", "veth", "peer", "name", "out0", "netns", outside);

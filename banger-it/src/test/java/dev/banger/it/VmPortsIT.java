@@ -27,9 +27,7 @@ class VmPortsIT {
 
     @BeforeAll
     void start() {
-        SharedImage.dir();
-        ns = NetnsHome.create();
-        SharedImage.importInto(ns.home, "debian-bookworm");
+        ns = NetnsHome.withSharedImage(null);
         ns.ok(BOOT, "vm", "run", "--name", "ports-test", "--", "true");
     }
 
