@@ -72,12 +72,51 @@ final class Agent {
         s.setSoTimeout(READ_TIMEOUT_MS);
         InetAddress peer = s.getInetAddress();
         Optional<InetAddress> gw = gateway.get();
-        OutputStream out = s.getOutputStream();
         if (gw.isEmpty() || !gw.get().equals(peer)) {
-            reply(out, error("only the VM's gateway may ask the agent"));
+            reply(s.getOutputStream(), error("only the VM's gateway may ask the agent"));
             return;
         }
-        String line = readLine(s.getInputStream());
+        converse(s.getInputStream(), s.getOutputStream());
+    }
+
+    /**
+     * Serves vsock on {@code port} until the process ends, on platform threads (a read is a native call,
+     * which would pin a virtual thread's carrier). Only the host (CID 2) is answered: vsock reaches
+     * nothing else, so the gateway check of TCP has no equivalent to make here.
+     */
+    void serveVsock(int listener) {
+        while (true) {
+            Vsock.Accepted c;
+            try {
+                c = Vsock.accept(listener);
+            } catch (IOException e) {
+                System.err.println("banger-agent: vsock accept failed (" + e.getMessage() + "): vsock serving stops");
+                return;
+            }
+            if (!clients.tryAcquire()) {
+                Vsock.closeQuietly(c.fd());
+                continue;
+            }
+            Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    if (c.peerCid() != Vsock.VMADDR_CID_HOST) {
+                        reply(Vsock.output(c.fd()), error("only the host (CID 2) may ask the agent over vsock"));
+                    } else {
+                        converse(Vsock.input(c.fd()), Vsock.output(c.fd()));
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // a client that went away
+                } finally {
+                    Vsock.closeQuietly(c.fd());
+                    clients.release();
+                }
+            });
+        }
+    }
+
+    /** One request line in, one reply line out. */
+    void converse(InputStream in, OutputStream out) throws IOException {
+        String line = readLine(in);
         reply(out, line == null ? error("the request must be one JSON line of at most " + MAX_REQUEST_BYTES + " bytes")
                 : answer(line));
     }

@@ -26,10 +26,41 @@ public final class Main {
             } else if (args.length != 1) {
                 usage();
             }
-            new Agent(token(), Routes::defaultGateway, new Ports()).serve(port);
+            Agent agent = new Agent(token(), Routes::defaultGateway, new Ports());
+            startVsock(agent, port);
+            agent.serve(port);
             return;
         }
         usage();
+    }
+
+    /** Where the kernel lists a virtio vsock device bound to its driver (the module alone is not a device). */
+    private static final Path VSOCK_DEVICES = Path.of("/sys/bus/virtio/drivers/vmw_vsock_virtio_transport");
+
+    /**
+     * vsock beside TCP where the VM has a vsock device (Firecracker; QEMU with vhost-vsock); else TCP
+     * alone, and nothing of vsock is loaded (it would cost RSS for a transport that cannot be used).
+     */
+    private static void startVsock(Agent agent, int port) {
+        if (!hasVsockDevice()) {
+            System.err.println("banger-agent: no vsock device in this VM: TCP only");
+            return;
+        }
+        try {
+            int listener = Vsock.listen(port);
+            System.err.println("banger-agent " + version() + ": listening on vsock port " + port);
+            Thread.ofPlatform().daemon().name("vsock-accept").start(() -> agent.serveVsock(listener));
+        } catch (IOException | RuntimeException | LinkageError e) {
+            System.err.println("banger-agent: no vsock here (" + e.getMessage() + "): TCP only");
+        }
+    }
+
+    private static boolean hasVsockDevice() {
+        try (var entries = Files.list(VSOCK_DEVICES)) {
+            return entries.anyMatch(p -> p.getFileName().toString().startsWith("virtio"));
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static void usage() {
