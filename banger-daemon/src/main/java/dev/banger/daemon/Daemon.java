@@ -46,10 +46,11 @@ public final class Daemon implements AutoCloseable {
     private volatile boolean closed;
 
     private Daemon(StatePaths paths, DaemonLock lock, Database db, VmService vms, ImageService images, HostNetworking network,
-                   ServerSocketChannel channel, Clock clock, BangerConfig.Settings settings, String reconcileSummary) {
+                   ServerSocketChannel channel, Clock clock, BangerConfig.Settings settings, String reconcileSummary,
+                   VmPortsService ports) {
         this.settings = settings;
         this.reconcileSummary = reconcileSummary;
-        this.ports = new VmPortsService(vms);
+        this.ports = ports;
         this.network = network;
         this.paths = paths;
         this.lock = lock;
@@ -86,7 +87,8 @@ public final class Daemon implements AutoCloseable {
             // Before serving: nobody may act on a VM whose record and reality disagree.
             Reconciler.Report reconciled = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, vmm, clock).reconcile();
             ServerSocketChannel channel = SocketBinder.bind(paths.socket(), paths.socketStaging(), settings.socketGroup());
-            return new Daemon(paths, lock, db, vms, images, network, channel, clock, settings, reconciled.summary());
+            return new Daemon(paths, lock, db, vms, images, network, channel, clock, settings, reconciled.summary(),
+                    new VmPortsService(vms, liveness));
         } catch (RuntimeException e) {
             if (db != null) {
                 db.close();

@@ -24,6 +24,8 @@ final class QemuVmm implements Vmm {
     private final OptionalLong tscKhz;
     private final dev.banger.core.StatePaths paths;
     private final KernelArgs.Verbosity kernelLog;
+    /** Whether guests get a vhost-vsock device (decided once: /dev/vhost-vsock usable at daemon start). */
+    private final boolean vsock;
 
     QemuVmm(Accelerator.Mode mode, KernelArgs.Verbosity kernelLog, dev.banger.core.StatePaths paths) {
         this.paths = paths;
@@ -41,6 +43,8 @@ final class QemuVmm implements Vmm {
         this.accel = chosen;
         this.accelProblem = problem;
         this.tscKhz = KvmProbe.hostTscKhz();
+        this.vsock = dev.banger.host.vm.VhostVsock.usable();
+        LOG.info("guest agents: " + (vsock ? "vsock (vhost-vsock-device)" : "TCP (no usable /dev/vhost-vsock)"));
     }
 
     @Override
@@ -49,7 +53,7 @@ final class QemuVmm implements Vmm {
             throw accelProblem;
         }
         Path qmp = Path.of(vm.runtime().apiSockPath());
-        QemuPlan qemu = QemuPlan.builder()
+        QemuPlan.Builder builder = QemuPlan.builder()
                 .name(vm.spec().name())
                 .accel(accel.accel())
                 .memoryMib(vm.spec().memoryMib())
@@ -62,8 +66,11 @@ final class QemuVmm implements Vmm {
                 .rootOverlay(plan.rootDisk())
                 .configDrive(plan.configDrive())
                 .workDisk(plan.workDisk())
-                .nic(new QemuPlan.Nic(plan.tap(), plan.mac()))
-                .build();
+                .nic(new QemuPlan.Nic(plan.tap(), plan.mac()));
+        if (vsock) {
+            builder.vsockCid(vm.runtime().vsockCid());
+        }
+        QemuPlan qemu = builder.build();
         QemuProcess.Launched launched = QemuProcess.launch(QemuCommand.argv(qemu), paths.vmmLog(vm.id()));
         launched.awaitQmpSocket(qmp, QMP_READY);
         return launched.pid();
@@ -93,6 +100,11 @@ final class QemuVmm implements Vmm {
     @Override
     public void kill(long pid) {
         QemuProcess.kill(pid);
+    }
+
+    @Override
+    public String agentTransport() {
+        return vsock ? dev.banger.host.vm.VmHandles.AGENT_VSOCK : dev.banger.host.vm.VmHandles.AGENT_TCP;
     }
 
     @Override

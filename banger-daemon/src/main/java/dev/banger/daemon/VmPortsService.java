@@ -12,6 +12,7 @@ import dev.banger.core.Text;
 import dev.banger.core.ports.PortRows;
 import dev.banger.host.guest.AgentClient;
 import dev.banger.host.guest.PortProbe;
+import dev.banger.host.vm.VmHandles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,7 +31,6 @@ import java.util.concurrent.TimeUnit;
  * hung or hostile guest costs one call a few seconds and nothing else.
  */
 final class VmPortsService {
-    static final String TRANSPORT_TCP = "tcp";
     private static final Duration AGENT_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration PROBE_STEP = Duration.ofMillis(600);
     /** Every probe has finished by then (two steps and the connects); stragglers are labelled tcp. */
@@ -38,9 +38,11 @@ final class VmPortsService {
     private static final int MAX_PROBED_PORTS = 256;
 
     private final VmService vms;
+    private final VmLiveness liveness;
 
-    VmPortsService(VmService vms) {
+    VmPortsService(VmService vms, VmLiveness liveness) {
         this.vms = vms;
+        this.liveness = liveness;
     }
 
     Params.VmPorts ports(String ref) {
@@ -57,10 +59,14 @@ final class VmPortsService {
                     + "banger?): restart it ('banger vm restart " + vm.name() + "')");
         }
         String request = Json.line(Map.of("token", token, "method", "ports"));
-        String reply = AgentClient.call(vm.runtime().guestIp(), AgentClient.PORT, request, AGENT_TIMEOUT);
+        // The transport this boot's VMM offered, as recorded with its handles (older boots: TCP).
+        String transport = java.util.Objects.requireNonNullElse(liveness.rediscoverHandles(vm).agent(), VmHandles.AGENT_TCP);
+        String reply = transport.equals(VmHandles.AGENT_VSOCK)
+                ? AgentClient.callVsock(vm.runtime().vsockCid(), AgentClient.PORT, request, AGENT_TIMEOUT)
+                : AgentClient.call(vm.runtime().guestIp(), AgentClient.PORT, request, AGENT_TIMEOUT);
         Params.AgentPorts listing = parse(vm, reply);
         Map<Integer, PortRows.Scheme> schemes = probe(vm, PortRows.tcpPortsToProbe(listing.listeners()));
-        return new Params.VmPorts(vm.name(), TRANSPORT_TCP, PortRows.rows(vm.runtime().dnsName(), listing.listeners(), schemes),
+        return new Params.VmPorts(vm.name(), transport, PortRows.rows(vm.runtime().dnsName(), listing.listeners(), schemes),
                 listing.skipped());
     }
 

@@ -107,7 +107,7 @@ final class VmPower {
                 pid = vmm.launch(vm, new Vmm.BootPlan(kernel, initrd, Path.of(vm.runtime().systemOverlay()),
                         configDrive, Path.of(vm.runtime().workDiskPath()), tap, VmNetwork.mac(vm.id())));
                 LOG.info("VM " + vm.name() + ": VMM started, pid " + pid);
-                handles.put(vm, VmHandles.NONE.withTap(tap).withPid(pid));
+                handles.put(vm, VmHandles.NONE.withTap(tap).withPid(pid).withAgent(vmm.agentTransport()));
                 CrashPoints.reach("start.after-launch");
                 watch(vm, pid);
 

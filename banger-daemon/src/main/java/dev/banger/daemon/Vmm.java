@@ -31,6 +31,9 @@ interface Vmm {
 
     void kill(long pid);
 
+    /** How guests of this VMM on this host reach their agent: VmHandles.AGENT_VSOCK or AGENT_TCP. */
+    String agentTransport();
+
     /** Which accelerator this host gets and why (for logs and doctor). */
     String describe();
 }

@@ -33,6 +33,7 @@ import java.util.List;
  *   -drive id=config,...,format=raw,readonly=on   -device virtio-blk-device,drive=config    vdb
  *   -drive id=work,...,format=raw,discard=unmap   -device virtio-blk-device,drive=work      vdc
  *   -netdev tap,id=n0,ifname=TAP,script=no,downscript=no -device virtio-net-device,netdev=n0,mac=MAC
+ *   -device vhost-vsock-device,guest-cid=CID  where /dev/vhost-vsock exists: the guest agent over vsock
  * </pre>
  * microvm gives virtio-mmio devices to the guest in the order of their {@code -device} options, so the
  * drive order is the guest's vda, vdb, vdc (checked by the real-QEMU test).
@@ -72,6 +73,7 @@ public final class QemuCommand {
             a.addAll(List.of("-netdev", "tap,id=n0,ifname=" + n.tap() + ",script=no,downscript=no"));
             a.addAll(List.of("-device", "virtio-net-device,netdev=n0,mac=" + n.mac()));
         });
+        plan.vsockCid().ifPresent(cid -> a.addAll(List.of("-device", "vhost-vsock-device,guest-cid=" + cid)));
         return List.copyOf(a);
     }
 

@@ -33,12 +33,18 @@ import java.util.Set;
  * @param configDrive the raw config drive, attached read-only (vdb)
  * @param workDisk the raw work disk (vdc)
  * @param nic the tap network interface; absent means no network at all (tests, or a VM that needs none)
+ * @param vsockCid the guest's vsock CID for a vhost-vsock-device; absent where the host has no
+ *     /dev/vhost-vsock (the guest agent is then reached over TCP)
  */
 public record QemuPlan(String name, String accel, int tcgTbSizeMib, int memoryMib, int vcpus,
                        Path kernel, Optional<Path> initrd, KernelArgs kernelArgs,
                        Path consoleLog, Path qmpSocket,
                        Path rootOverlay, Optional<Path> configDrive, Optional<Path> workDisk,
-                       Optional<Nic> nic) {
+                       Optional<Nic> nic, java.util.OptionalLong vsockCid) {
+    /** Guest CIDs: 0-2 are the hypervisor, local and host; 2^32-1 is "any". */
+    public static final long MIN_GUEST_CID = 3;
+    public static final long MAX_GUEST_CID = 0xFFFF_FFFEL;
+
     /**
      * 64 MiB, measured (one VM, 512 MiB, 1 vCPU, fast boot to "banger-init: ready" then 15 s idle): QEMU's
      * RSS is ~475 MiB with TCG's default cache (1 GiB, filled as code is translated), ~265 MiB with 64,
@@ -93,6 +99,11 @@ public record QemuPlan(String name, String accel, int tcgTbSizeMib, int memoryMi
         Objects.requireNonNull(configDrive, "configDrive: use Optional.empty()");
         Objects.requireNonNull(workDisk, "workDisk: use Optional.empty()");
         Objects.requireNonNull(nic, "nic: use Optional.empty()");
+        Objects.requireNonNull(vsockCid, "vsockCid: use OptionalLong.empty()");
+        if (vsockCid.isPresent() && (vsockCid.getAsLong() < MIN_GUEST_CID || vsockCid.getAsLong() > MAX_GUEST_CID)) {
+            throw BangerException.invalid("vsock CID " + vsockCid.getAsLong() + " is not a guest CID (" + MIN_GUEST_CID + " to "
+                    + MAX_GUEST_CID + ")");
+        }
         checkPath("kernel", kernel);
         initrd.ifPresent(p -> checkPath("initrd", p));
         checkPath("console log", consoleLog);
@@ -124,7 +135,7 @@ public record QemuPlan(String name, String accel, int tcgTbSizeMib, int memoryMi
     /** The same plan with the NIC removed (a VM with no network). */
     public QemuPlan withoutNic() {
         return new QemuPlan(name, accel, tcgTbSizeMib, memoryMib, vcpus, kernel, initrd, kernelArgs, consoleLog, qmpSocket,
-                rootOverlay, configDrive, workDisk, Optional.empty());
+                rootOverlay, configDrive, workDisk, Optional.empty(), vsockCid);
     }
 
     public static Builder builder() {
@@ -172,6 +183,7 @@ public record QemuPlan(String name, String accel, int tcgTbSizeMib, int memoryMi
         private Path configDrive;
         private Path workDisk;
         private Nic nic;
+        private java.util.OptionalLong vsockCid = java.util.OptionalLong.empty();
 
         private Builder() {
         }
@@ -246,10 +258,15 @@ public record QemuPlan(String name, String accel, int tcgTbSizeMib, int memoryMi
             return this;
         }
 
+        public Builder vsockCid(long cid) {
+            vsockCid = java.util.OptionalLong.of(cid);
+            return this;
+        }
+
         public QemuPlan build() {
             return new QemuPlan(name, accel, tcgTbSizeMib, memoryMib, vcpus, kernel, Optional.ofNullable(initrd), kernelArgs,
                     consoleLog, qmpSocket, rootOverlay, Optional.ofNullable(configDrive), Optional.ofNullable(workDisk),
-                    Optional.ofNullable(nic));
+                    Optional.ofNullable(nic), vsockCid);
         }
     }
 }

@@ -94,6 +94,15 @@ class QemuCommandTest {
     }
 
     @Test
+    void aVsockCidAddsTheVhostVsockDeviceLastAndNothingElse() {
+        List<String> without = QemuCommand.argv(fullPlan().build());
+        List<String> with = QemuCommand.argv(fullPlan().vsockCid(7).build());
+        assertThat(with).startsWith(without.toArray(String[]::new)).endsWith("-device", "vhost-vsock-device,guest-cid=7");
+        assertThat(with).hasSize(without.size() + 2);
+        assertThat(String.join(" ", without)).doesNotContain("vsock");
+    }
+
+    @Test
     void drivesComeInTheirFixedOrder() {
         List<String> argv = QemuCommand.argv(fullPlan().build());
         List<String> devices = argv.stream().filter(a -> a.startsWith("virtio-blk-device")).toList();

@@ -110,7 +110,16 @@ class QemuPlanTest {
     void missingOptionalsMustBeEmptyNotNull() {
         QemuPlan p = QemuCommandTest.fullPlan().build();
         assertThatThrownBy(() -> new QemuPlan(p.name(), p.accel(), p.tcgTbSizeMib(), p.memoryMib(), p.vcpus(), p.kernel(), null,
-                p.kernelArgs(), p.consoleLog(), p.qmpSocket(), p.rootOverlay(), p.configDrive(), p.workDisk(), p.nic()))
+                p.kernelArgs(), p.consoleLog(), p.qmpSocket(), p.rootOverlay(), p.configDrive(), p.workDisk(), p.nic(), p.vsockCid()))
                 .isInstanceOf(NullPointerException.class).hasMessageContaining("initrd");
+    }
+
+    @Test
+    void aVsockCidMustBeAGuestCid() {
+        for (long bad : new long[] {0, 1, 2, 0xFFFF_FFFFL, -1}) {
+            assertThatThrownBy(() -> QemuCommandTest.fullPlan().vsockCid(bad).build()).as("CID %d", bad)
+                    .hasMessageContaining("not a guest CID");
+        }
+        assertThat(QemuCommandTest.fullPlan().vsockCid(3).build().vsockCid()).hasValue(3);
     }
 }

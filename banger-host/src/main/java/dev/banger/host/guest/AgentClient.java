@@ -43,6 +43,56 @@ public final class AgentClient {
         }
     }
 
+    /**
+     * The same exchange over vsock (guest CID {@code cid}, {@code port}), through socat's VSOCK-CONNECT
+     * (an argv; the JDK has no AF_VSOCK). The reply is bounded as over TCP; socat is killed at the timeout.
+     */
+    public static String callVsock(long cid, int port, String requestJson, Duration timeout) {
+        Process p;
+        try {
+            p = new ProcessBuilder("socat", "-T", Long.toString(Math.max(1, timeout.toSeconds())), "-",
+                    "VSOCK-CONNECT:" + cid + ":" + port).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "cannot run socat for vsock (install socat): " + e.getMessage());
+        }
+        Thread killer = Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(timeout);
+                p.destroyForcibly();
+            } catch (InterruptedException e) {
+                // finished in time
+            }
+        });
+        try (OutputStream out = p.getOutputStream(); InputStream in = p.getInputStream()) {
+            out.write((requestJson + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            ByteArrayOutputStream b = new ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                for (int i = 0; i < n; i++) {
+                    if (buf[i] == '\n') {
+                        b.write(buf, 0, i);
+                        return b.toString(StandardCharsets.UTF_8);
+                    }
+                }
+                b.write(buf, 0, n);
+                if (b.size() > MAX_REPLY_BYTES) {
+                    throw new BangerException(ErrorCode.INTERNAL, "the guest agent's reply exceeds " + (MAX_REPLY_BYTES >> 20)
+                            + " MiB: refused (the guest is not trusted)");
+                }
+            }
+            throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "the guest agent at vsock " + cid + ":" + port
+                    + " did not answer within " + timeout.toMillis() + " ms (still starting after a boot?)");
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "cannot reach the guest agent at vsock " + cid + ":" + port + ": "
+                    + e.getMessage());
+        } finally {
+            killer.interrupt();
+            p.destroyForcibly();
+        }
+    }
+
     private static String readLine(Socket s, long deadline) throws IOException {
         InputStream in = s.getInputStream();
         ByteArrayOutputStream b = new ByteArrayOutputStream();

@@ -19,13 +19,17 @@ import java.util.regex.Pattern;
  * anything else is rejected as corrupt rather than obeyed.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record VmHandles(long vmmPid, String tap, String baseLoop, String cowLoop, String dmName, String dmDevice) {
+public record VmHandles(long vmmPid, String tap, String baseLoop, String cowLoop, String dmName, String dmDevice, String agent) {
+    /** How this boot's guest agent is reached: over TCP on the guest's address, or over vsock. */
+    public static final String AGENT_TCP = "tcp";
+    public static final String AGENT_VSOCK = "vsock";
+
     private static final Pattern LOOP = Pattern.compile("/dev/loop[0-9]{1,6}");
     private static final Pattern DM_DEVICE = Pattern.compile("/dev/(mapper/[a-z0-9-]{1,64}|dm-[0-9]{1,6})");
     /** The largest pid Linux hands out (PID_MAX_LIMIT on 64-bit). */
     private static final long PID_MAX = 4_194_304;
 
-    public static final VmHandles NONE = new VmHandles(0, null, null, null, null, null);
+    public static final VmHandles NONE = new VmHandles(0, null, null, null, null, null, null);
 
     /** The dm-snapshot target's name for a VM: one per VM, recognisable in {@code dmsetup ls}. */
     public static String dmNameFor(String vmId) {
@@ -42,11 +46,15 @@ public record VmHandles(long vmmPid, String tap, String baseLoop, String cowLoop
     }
 
     public VmHandles withPid(long pid) {
-        return new VmHandles(pid, tap, baseLoop, cowLoop, dmName, dmDevice);
+        return new VmHandles(pid, tap, baseLoop, cowLoop, dmName, dmDevice, agent);
     }
 
     public VmHandles withTap(String t) {
-        return new VmHandles(vmmPid, t, baseLoop, cowLoop, dmName, dmDevice);
+        return new VmHandles(vmmPid, t, baseLoop, cowLoop, dmName, dmDevice, agent);
+    }
+
+    public VmHandles withAgent(String transport) {
+        return new VmHandles(vmmPid, tap, baseLoop, cowLoop, dmName, dmDevice, transport);
     }
 
     public String toJson() {
@@ -87,6 +95,9 @@ public record VmHandles(long vmmPid, String tap, String baseLoop, String cowLoop
         }
         if (h.dmName != null && !h.dmName.equals(dmNameFor(vmId))) {
             throw new IllegalArgumentException("dm name '" + dev.banger.core.Text.printable(h.dmName, 40) + "' is not this VM's");
+        }
+        if (h.agent != null && !h.agent.equals(AGENT_TCP) && !h.agent.equals(AGENT_VSOCK)) {
+            throw new IllegalArgumentException("agent transport '" + dev.banger.core.Text.printable(h.agent, 20) + "' is unknown");
         }
         if (h.dmDevice != null && !DM_DEVICE.matcher(h.dmDevice).matches()) {
             throw new IllegalArgumentException("'" + dev.banger.core.Text.printable(h.dmDevice, 40) + "' is not a device-mapper device");

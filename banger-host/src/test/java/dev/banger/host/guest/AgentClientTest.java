@@ -82,6 +82,17 @@ class AgentClientTest {
     }
 
     @Test
+    void aVsockPeerThatIsNotThereIsAClearErrorWithinTheTimeout() {
+        // CID 4242 names no VM on this host: socat's connect fails (or times out); either way the caller
+        // gets AGENT_UNAVAILABLE, bounded by the timeout.
+        long t0 = System.nanoTime();
+        assertThatThrownBy(() -> AgentClient.callVsock(4242, 1024, "{}", Duration.ofSeconds(2)))
+                .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.AGENT_UNAVAILABLE))
+                .hasMessageContaining("vsock 4242:1024");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
+    }
+
+    @Test
     void nobodyListeningIsAClearError() throws IOException {
         int port;
         try (ServerSocket s = server()) {

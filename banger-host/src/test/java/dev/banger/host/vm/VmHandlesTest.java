@@ -12,7 +12,7 @@ class VmHandlesTest {
 
     @Test
     void roundTripsThroughItsJson() {
-        VmHandles h = new VmHandles(4242, "bgr" + ID, "/dev/loop3", "/dev/loop4", "banger-" + ID, "/dev/mapper/banger-" + ID);
+        VmHandles h = new VmHandles(4242, "bgr" + ID, "/dev/loop3", "/dev/loop4", "banger-" + ID, "/dev/mapper/banger-" + ID, "vsock");
         assertThat(VmHandles.parse(h.toJson(), ID)).isEqualTo(h);
         VmHandles qemu = VmHandles.NONE.withTap("bgr" + ID).withPid(77);
         assertThat(qemu.toJson()).isEqualTo("{\"vmm_pid\":77,\"tap\":\"bgr" + ID + "\"}\n");
@@ -23,7 +23,7 @@ class VmHandlesTest {
     @ParameterizedTest
     @ValueSource(strings = {"", "garbage", "[]", "null", "{\"vmm_pid\":\"x\"}", "{\"vmm_pid\":-1}", "{\"vmm_pid\":99999999}",
             "{\"vmm_pid\":1,\"surprise\":true}", "{\"tap\":\"eth0\"}", "{\"tap\":\"bgr000000000000\"}", "{\"base_loop\":\"/dev/sda\"}",
-            "{\"cow_loop\":\"/dev/loop1; rm -rf /\"}", "{\"dm_name\":\"root\"}", "{\"dm_device\":\"/dev/sda1\"}", "{\"vmm_pid\":1"})
+            "{\"cow_loop\":\"/dev/loop1; rm -rf /\"}", "{\"dm_name\":\"root\"}", "{\"dm_device\":\"/dev/sda1\"}", "{\"vmm_pid\":1,\"agent\":\"carrier-pigeon\"}", "{\"vmm_pid\":1"})
     void anythingBangerWouldNotHaveWrittenIsRejected(String text) {
         assertThatThrownBy(() -> VmHandles.parse(text, ID)).isInstanceOf(IllegalArgumentException.class);
     }
