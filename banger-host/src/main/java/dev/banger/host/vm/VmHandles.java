@@ -31,11 +31,6 @@ public record VmHandles(long vmmPid, String tap, String baseLoop, String cowLoop
 
     public static final VmHandles NONE = new VmHandles(0, null, null, null, null, null, null);
 
-    /** The dm-snapshot target's name for a VM: one per VM, recognisable in {@code dmsetup ls}. */
-    public static String dmNameFor(String vmId) {
-        return "banger-" + vmId;
-    }
-
     public boolean hasProcess() {
         return vmmPid > 0;
     }
@@ -93,7 +88,7 @@ public record VmHandles(long vmmPid, String tap, String baseLoop, String cowLoop
                 throw new IllegalArgumentException("'" + dev.banger.core.Text.printable(loop, 30) + "' is not a loop device");
             }
         }
-        if (h.dmName != null && !h.dmName.equals(dmNameFor(vmId))) {
+        if (h.dmName != null && !h.dmName.equals(dev.banger.host.disk.DmSnapshot.nameFor(vmId))) {
             throw new IllegalArgumentException("dm name '" + dev.banger.core.Text.printable(h.dmName, 40) + "' is not this VM's");
         }
         if (h.agent != null && !h.agent.equals(AGENT_TCP) && !h.agent.equals(AGENT_VSOCK)) {
