@@ -33,7 +33,18 @@ public final class AgentClient {
             OutputStream out = s.getOutputStream();
             out.write((requestJson + "\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
-            return readLine(s, deadline);
+            // Each read may wait only for what is left of the deadline.
+            String line = readReplyLine(s.getInputStream(), () -> {
+                long left = (deadline - System.nanoTime()) / 1_000_000;
+                if (left <= 0) {
+                    throw new SocketTimeoutException();
+                }
+                s.setSoTimeout((int) left);
+            });
+            if (line == null) {
+                throw new IOException("the agent closed the connection without a full reply");
+            }
+            return line;
         } catch (SocketTimeoutException e) {
             throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "the guest agent at " + address + ":" + port + " did not answer within "
                     + timeout.toMillis() + " ms (still starting after a boot? it is started after sshd)");
@@ -66,21 +77,10 @@ public final class AgentClient {
         try (OutputStream out = p.getOutputStream(); InputStream in = p.getInputStream()) {
             out.write((requestJson + "\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
-            ByteArrayOutputStream b = new ByteArrayOutputStream();
-            byte[] buf = new byte[8192];
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                for (int i = 0; i < n; i++) {
-                    if (buf[i] == '\n') {
-                        b.write(buf, 0, i);
-                        return b.toString(StandardCharsets.UTF_8);
-                    }
-                }
-                b.write(buf, 0, n);
-                if (b.size() > MAX_REPLY_BYTES) {
-                    throw new BangerException(ErrorCode.INTERNAL, "the guest agent's reply exceeds " + (MAX_REPLY_BYTES >> 20)
-                            + " MiB: refused (the guest is not trusted)");
-                }
+            // The killer thread bounds the wait: socat dies at the timeout, which ends the stream.
+            String line = readReplyLine(in, () -> { });
+            if (line != null) {
+                return line;
             }
             throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "the guest agent at vsock " + cid + ":" + port
                     + " did not answer within " + timeout.toMillis() + " ms (still starting after a boot?)");
@@ -93,19 +93,23 @@ public final class AgentClient {
         }
     }
 
-    private static String readLine(Socket s, long deadline) throws IOException {
-        InputStream in = s.getInputStream();
+    /** An action that may throw, run before each read (to bound it in time). */
+    private interface BeforeRead {
+        void run() throws IOException;
+    }
+
+    /**
+     * The reply: one line without its newline, or null when the stream ends first. Refused once it grows
+     * past {@link #MAX_REPLY_BYTES} without a newline: the guest is not trusted.
+     */
+    private static String readReplyLine(InputStream in, BeforeRead beforeRead) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         byte[] buf = new byte[8192];
         while (true) {
-            long left = (deadline - System.nanoTime()) / 1_000_000;
-            if (left <= 0) {
-                throw new SocketTimeoutException();
-            }
-            s.setSoTimeout((int) left);
+            beforeRead.run();
             int n = in.read(buf);
             if (n < 0) {
-                throw new IOException("the agent closed the connection without a full reply");
+                return null;
             }
             for (int i = 0; i < n; i++) {
                 if (buf[i] == '\n') {
