@@ -9,7 +9,7 @@ public final class Params {
 
     /** {@code vm.create}: every field but none is optional; absent fields take the daemon's defaults. */
     public record VmCreate(String name, String image, Integer vcpus, Integer memoryMib, Long rootDiskMib,
-                           Long workDiskMib) {
+                           Long workDiskMib, String vmm) {
     }
 
     /** {@code vm.get}: a VM named by its name or its id. */
@@ -110,5 +110,7 @@ public final class Params {
      * before its response.
      */
     public record Progress(String phase, int step, int steps, Integer percent, long elapsedMs, String message) {
+        /** The phase of a warning: the message says what a fallback costs; clients show it in full. */
+        public static final String WARNING = "warning";
     }
 }

@@ -23,6 +23,15 @@ final class ProgressPrinter implements Consumer<Params.Progress> {
 
     @Override
     public void accept(Params.Progress p) {
+        if (Params.Progress.WARNING.equals(p.phase())) {
+            // A warning is never cut to the line's width or overwritten: it says what something costs.
+            err.print((lineOpen ? "\n" : "") + "banger: warning: "
+                    + dev.banger.core.Text.printable(p.message() == null ? "" : p.message(), MAX_WARNING) + "\n");
+            lineOpen = false;
+            lastPhase = null;
+            err.flush();
+            return;
+        }
         String head = "[" + p.step() + "/" + p.steps() + "] " + p.phase() + "  " + clock(p.elapsedMs())
                 + (p.percent() == null ? "" : "  " + p.percent() + "%");
         boolean newPhase = !p.phase().equals(lastPhase);
@@ -65,6 +74,9 @@ final class ProgressPrinter implements Consumer<Params.Progress> {
     }
 
     /** Text from the daemon (and through it from build tools) never gets to move the cursor. */
+    /** A warning is a few sentences; the bound only keeps a runaway message from flooding the terminal. */
+    private static final int MAX_WARNING = 2000;
+
     private static String printable(String s) {
         return dev.banger.core.Text.printable(s, WIDTH);
     }

@@ -30,6 +30,7 @@ final class VmCreateCommand extends Verb {
         spec.addOption(option("SIZE", String.class, "memory, e.g. 512M or 2G (default 512M)", "--memory"));
         spec.addOption(option("SIZE", String.class, "work disk mounted at /work (default 4G)", "--work-disk"));
         spec.addOption(option("SIZE", String.class, "grow the root disk to SIZE (default: the image's size)", "--root-disk"));
+        spec.addOption(option("VMM", String.class, "qemu or firecracker (default from config: qemu)", "--vmm"));
         spec.addOption(jsonFlag("the VM"));
     }
 
@@ -44,7 +45,8 @@ final class VmCreateCommand extends Verb {
                 args.matchedOptionValue("--cpus", null),
                 memory == null ? null : Math.toIntExact(Math.min(Integer.MAX_VALUE, Sizes.parseMib("--memory", memory))),
                 rootDisk == null ? null : Sizes.parseMib("--root-disk", rootDisk),
-                workDisk == null ? null : Sizes.parseMib("--work-disk", workDisk));
+                workDisk == null ? null : Sizes.parseMib("--work-disk", workDisk),
+                args.matchedOptionValue("--vmm", null));
         VmRecord vm = ctx.daemon().call(Methods.VM_CREATE, request, VmRecord.class);
         if (has(args, "--json")) {
             printJson(vm);

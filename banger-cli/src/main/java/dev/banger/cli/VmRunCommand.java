@@ -30,6 +30,7 @@ final class VmRunCommand extends Verb {
         spec.addOption(option("IMAGE", String.class, "base image (default from config: debian-bookworm)", "--image"));
         spec.addOption(option("N", Integer.class, "vCPUs, 1-32 (default 1)", "--cpus", "--vcpus"));
         spec.addOption(option("SIZE", String.class, "memory, e.g. 512M or 2G (default 512M)", "--memory"));
+        spec.addOption(option("VMM", String.class, "qemu or firecracker (default from config: qemu)", "--vmm"));
         spec.addOption(flag("delete the VM when the command ends", "--rm"));
         spec.addPositional(parameter("CMD", "0..*", "command to run (after --); without one, a login shell"));
     }
@@ -61,7 +62,8 @@ final class VmRunCommand extends Verb {
         String memory = args.matchedOptionValue("--memory", null);
         Params.VmCreate request = new Params.VmCreate(args.matchedOptionValue("--name", null), args.matchedOptionValue("--image", null),
                 args.matchedOptionValue("--cpus", null),
-                memory == null ? null : Math.toIntExact(Math.min(Integer.MAX_VALUE, Sizes.parseMib("--memory", memory))), null, null);
+                memory == null ? null : Math.toIntExact(Math.min(Integer.MAX_VALUE, Sizes.parseMib("--memory", memory))), null, null,
+                args.matchedOptionValue("--vmm", null));
         List<String> command = args.hasMatchedPositional(0) ? args.matchedPositional(0).stringValues() : List.of();
         ensureImage(request.image());
         VmRecord vm = ctx.daemon().call(Methods.VM_CREATE, request, VmRecord.class);

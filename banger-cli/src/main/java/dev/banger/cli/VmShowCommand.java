@@ -45,7 +45,7 @@ final class VmShowCommand extends Verb {
         }
         VmRuntime r = v.runtime();
         String[][] fields = {
-                {"Name", v.name()}, {"ID", v.id()}, {"State", r.state().wireName()}, {"Image", v.spec().image()},
+                {"Name", v.name()}, {"ID", v.id()}, {"State", r.state().wireName()}, {"Image", v.spec().image()}, {"VMM", v.spec().vmm()},
                 {"vCPUs", Integer.toString(v.spec().vcpus())}, {"Memory", Sizes.formatMib(v.spec().memoryMib())},
                 {"Root disk", v.spec().rootDiskMib() == 0 ? "image size" : Sizes.formatMib(v.spec().rootDiskMib())},
                 {"Work disk", Sizes.formatMib(v.spec().workDiskMib())},

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.dataformat.toml.TomlMapper;
 import dev.banger.api.BangerException;
 import dev.banger.core.vm.Accelerator;
 import dev.banger.core.vm.KernelArgs;
+import dev.banger.core.vm.VmmKind;
 
 /**
  * The optional configuration file ({@code config.toml}, see {@link StatePaths}). Every key is optional;
@@ -30,9 +31,18 @@ import dev.banger.core.vm.KernelArgs;
  * [vmm]
  * accel = "auto"          # "kvm" or "tcg" to force one; auto uses KVM only where it can run a guest
  * kernel_log = "quiet"    # "full" puts every kernel message in the console log (slower under TCG)
+ * driver = "qemu"         # the VMM for VMs created without --vmm: "qemu" or "firecracker"
+ * firecracker = "firecracker"   # the firecracker binary: a name looked up on PATH, or an absolute path
+ *
+ * [jailer]                # Firecracker only, off by default
+ * enabled = false
+ * binary = "jailer"
+ * uid = 10000             # the unprivileged user and group Firecracker runs as (never 0)
+ * gid = 10000
+ * chroot_base = "/srv/jailer"   # must be on the same filesystem as banger's state (files are hard-linked in)
  * </pre>
  */
-public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vmm vmm) {
+public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vmm vmm, Jailer jailer) {
     public record Network(String bridge, String subnet, Boolean nat) {
     }
 
@@ -42,13 +52,21 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vm
     public record Daemon(String socketGroup) {
     }
 
-    public record Vmm(String accel, String kernelLog) {
+    public record Vmm(String accel, String kernelLog, String driver, String firecracker) {
+    }
+
+    public record Jailer(Boolean enabled, String binary, Integer uid, Integer gid, String chrootBase) {
+    }
+
+    /** Firecracker's settings: the binary, and the jailer when enabled (uid, gid and chroot base then apply). */
+    public record FirecrackerSettings(String binary, boolean jailed, String jailerBinary, int uid, int gid,
+                                      java.nio.file.Path chrootBase) {
     }
 
     /** The effective, validated settings after defaults are applied. */
     public record Settings(String bridge, Ipv4Subnet subnet, boolean nat, String defaultImage, int defaultVcpus,
                            int defaultMemoryMib, long defaultWorkDiskMib, String socketGroup, Accelerator.Mode accel,
-                           KernelArgs.Verbosity kernelLog) {
+                           KernelArgs.Verbosity kernelLog, VmmKind defaultVmm, FirecrackerSettings firecracker) {
     }
 
     /**
@@ -56,7 +74,8 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vm
      * full log costs 0.2-0.3 s of each boot. Warnings and errors still reach the console log.
      */
     public static final Settings DEFAULTS = new Settings("banger0", Ipv4Subnet.parse("172.29.0.0/24"), false,
-            "debian-bookworm", 1, 512, 4096, "banger", Accelerator.Mode.AUTO, KernelArgs.Verbosity.QUIET);
+            "debian-bookworm", 1, 512, 4096, "banger", Accelerator.Mode.AUTO, KernelArgs.Verbosity.QUIET, VmmKind.QEMU,
+            new FirecrackerSettings("firecracker", false, "jailer", 10000, 10000, java.nio.file.Path.of("/srv/jailer")));
 
     private static final TomlMapper TOML = TomlMapper.builder()
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -144,6 +163,8 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vm
         String group = daemon != null && daemon.socketGroup() != null ? daemon.socketGroup() : d.socketGroup();
         Accelerator.Mode accel = d.accel();
         KernelArgs.Verbosity kernelLog = d.kernelLog();
+        VmmKind driver = d.defaultVmm();
+        String firecrackerBinary = d.firecracker().binary();
         if (vmm != null) {
             try {
                 accel = vmm.accel() == null ? accel : Accelerator.Mode.parse(vmm.accel());
@@ -151,7 +172,51 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vm
             } catch (BangerException e) {
                 throw BangerException.invalid(source + ": vmm." + (e.getMessage().startsWith("accel") ? "" : "kernel_log: ") + e.getMessage());
             }
+            driver = vmm.driver() == null ? driver : withKey(source + ": vmm.driver", () -> VmmKind.parse(vmm.driver()));
+            firecrackerBinary = vmm.firecracker() == null ? firecrackerBinary
+                    : withKey(source + ": vmm.firecracker", () -> program(vmm.firecracker()));
         }
-        return new Settings(bridge, subnet, nat, image, vcpus, memory, workDisk, group, accel, kernelLog);
+        return new Settings(bridge, subnet, nat, image, vcpus, memory, workDisk, group, accel, kernelLog, driver,
+                firecrackerSettings(source, firecrackerBinary));
+    }
+
+    private FirecrackerSettings firecrackerSettings(String source, String binary) {
+        FirecrackerSettings d = DEFAULTS.firecracker();
+        if (jailer == null) {
+            return new FirecrackerSettings(binary, d.jailed(), d.jailerBinary(), d.uid(), d.gid(), d.chrootBase());
+        }
+        boolean enabled = jailer.enabled() != null && jailer.enabled();
+        String jailerBinary = jailer.binary() == null ? d.jailerBinary() : withKey(source + ": jailer.binary", () -> program(jailer.binary()));
+        int uid = jailer.uid() == null ? d.uid() : withKey(source + ": jailer.uid", () -> jailId("uid", jailer.uid()));
+        int gid = jailer.gid() == null ? d.gid() : withKey(source + ": jailer.gid", () -> jailId("gid", jailer.gid()));
+        java.nio.file.Path base = jailer.chrootBase() == null ? d.chrootBase()
+                : withKey(source + ": jailer.chroot_base", () -> absoluteDir(jailer.chrootBase()));
+        return new FirecrackerSettings(binary, enabled, jailerBinary, uid, gid, base);
+    }
+
+    /** A program: a bare name (looked up on PATH when used) or an absolute path; never options or odd characters. */
+    static String program(String value) {
+        if (!value.matches("(/[A-Za-z0-9._+-]+)+|[A-Za-z0-9._+-]+") || value.startsWith("-") || value.contains("/../")
+                || value.endsWith("/..")) {
+            throw BangerException.invalid("'" + Text.printable(value, 80) + "' is not a program: give a name found on PATH "
+                    + "(like \"firecracker\") or an absolute path of letters, digits and . _ + -");
+        }
+        return value;
+    }
+
+    private static int jailId(String what, int id) {
+        if (id <= 0 || id > 0x7fff_fffe) {
+            throw BangerException.invalid(what + " " + id + " is not allowed: the jailer exists to run Firecracker as an "
+                    + "unprivileged user; give a " + what + " from 1 to 2147483646 (not root's 0)");
+        }
+        return id;
+    }
+
+    private static java.nio.file.Path absoluteDir(String value) {
+        java.nio.file.Path p = java.nio.file.Path.of(value);
+        if (!p.isAbsolute() || !p.normalize().equals(p) || value.contains(",") || value.chars().anyMatch(c -> c < 0x20)) {
+            throw BangerException.invalid("'" + Text.printable(value, 80) + "' must be an absolute, normalised directory path");
+        }
+        return p;
     }
 }

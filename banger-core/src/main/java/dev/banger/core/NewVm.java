@@ -24,7 +24,7 @@ public final class NewVm {
                 paths.metrics(id).toString(),
                 spec.name() + DNS_SUFFIX,
                 paths.vmDir(id).toString(),
-                paths.systemOverlay(id).toString(),
+                paths.rootDisk(id, dev.banger.core.vm.VmmKind.parse(spec.vmm())).toString(),
                 paths.workDisk(id).toString(),
                 null);
         return new VmRecord(id, spec, runtime, now, now);

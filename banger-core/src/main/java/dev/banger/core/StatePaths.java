@@ -102,9 +102,10 @@ public record StatePaths(Path stateDir, Path runDir, Path logFile, Path configFi
 
     /**
      * One VM's directory. Inside it: {@code api.sock} (the VMM's control socket: Firecracker API or QEMU
-     * QMP), {@code vsock.sock}, {@code console.log}, {@code metrics.json}, {@code root.qcow2} (the
-     * copy-on-write system overlay), {@code work.img} (the work disk), {@code config.img} (the config
-     * drive), the VM's SSH host key and {@code known_hosts}, {@code qemu.log} (the VMM's own output) and
+     * QMP), {@code vsock.sock}, {@code console.log}, {@code metrics.json}, {@code root.qcow2} (QEMU's
+     * copy-on-write system overlay) or {@code root.cow}/{@code root.img} (Firecracker's), {@code work.img} (the work disk), {@code config.img} (the config
+     * drive), the VM's SSH host key and {@code known_hosts}, {@code qemu.log} (QEMU's own output) or
+     * {@code firecracker.log} and {@code firecracker.stderr}, and
      * {@code handles.json} (transient handles, never in SQLite).
      */
     public Path vmDir(String vmId) {
@@ -132,6 +133,33 @@ public record StatePaths(Path stateDir, Path runDir, Path logFile, Path configFi
 
     public Path systemOverlay(String vmId) {
         return vmDir(vmId).resolve("root.qcow2");
+    }
+
+    /**
+     * A Firecracker VM's root, which must be a raw block device or file: {@code root.cow} is the sparse
+     * copy-on-write store of its dm-snapshot over the image; where device-mapper is missing the root is
+     * instead a full (reflinked or sparse) copy of the image, {@link #rootCopy}.
+     */
+    public Path rootCow(String vmId) {
+        return vmDir(vmId).resolve("root.cow");
+    }
+
+    public Path rootCopy(String vmId) {
+        return vmDir(vmId).resolve("root.img");
+    }
+
+    /** The root disk path recorded for a new VM of {@code vmm}: QEMU's qcow2 overlay or Firecracker's COW store. */
+    public Path rootDisk(String vmId, dev.banger.core.vm.VmmKind vmm) {
+        return vmm == dev.banger.core.vm.VmmKind.FIRECRACKER ? rootCow(vmId) : systemOverlay(vmId);
+    }
+
+    /** Firecracker's own log (its logger), and its stderr (its stdout is the guest's serial console). */
+    public Path firecrackerLog(String vmId) {
+        return vmDir(vmId).resolve("firecracker.log");
+    }
+
+    public Path firecrackerStderr(String vmId) {
+        return vmDir(vmId).resolve("firecracker.stderr");
     }
 
     public Path workDisk(String vmId) {

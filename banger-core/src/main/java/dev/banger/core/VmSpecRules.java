@@ -28,7 +28,8 @@ public final class VmSpecRules {
         int memory = checkMemory(request.memoryMib() != null ? request.memoryMib() : settings.defaultMemoryMib(), hostMemoryMib);
         long root = request.rootDiskMib() != null ? checkRootDisk(request.rootDiskMib()) : 0;
         long work = checkWorkDisk(request.workDiskMib() != null ? request.workDiskMib() : settings.defaultWorkDiskMib());
-        return new VmSpec(name, image, vcpus, memory, root, work);
+        dev.banger.core.vm.VmmKind vmm = request.vmm() != null ? dev.banger.core.vm.VmmKind.parse(request.vmm()) : settings.defaultVmm();
+        return new VmSpec(name, image, vcpus, memory, root, work, vmm.id());
     }
 
     public static int checkVcpus(int vcpus) {

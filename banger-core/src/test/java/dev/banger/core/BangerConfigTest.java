@@ -61,10 +61,50 @@ class BangerConfigTest {
                 [vmm]
                 accel = "tcg"
                 kernel_log = "full"
+                driver = "firecracker"
+                firecracker = "/opt/fc/firecracker-v1.12"
+
+                [jailer]
+                enabled = true
+                binary = "/opt/fc/jailer"
+                uid = 123
+                gid = 456
+                chroot_base = "/var/lib/banger/jail"
                 """;
         BangerConfig.Settings s = BangerConfig.parse(toml, FILE);
         assertThat(s).isEqualTo(new BangerConfig.Settings("br-dev.1", Ipv4Subnet.parse("10.42.0.0/16"), true,
-                "alpine-3.20", 4, 2048, 20480, "wheel", Accelerator.Mode.TCG, KernelArgs.Verbosity.NORMAL));
+                "alpine-3.20", 4, 2048, 20480, "wheel", Accelerator.Mode.TCG, KernelArgs.Verbosity.NORMAL,
+                dev.banger.core.vm.VmmKind.FIRECRACKER, new BangerConfig.FirecrackerSettings("/opt/fc/firecracker-v1.12", true,
+                "/opt/fc/jailer", 123, 456, java.nio.file.Path.of("/var/lib/banger/jail"))));
+    }
+
+    @Test
+    void firecrackerAndJailerDefaultToOffAndPath() {
+        BangerConfig.Settings s = BangerConfig.parse("[vmm]\naccel = \"kvm\"\n", FILE);
+        assertThat(s.defaultVmm()).isEqualTo(dev.banger.core.vm.VmmKind.QEMU);
+        assertThat(s.firecracker()).isEqualTo(BangerConfig.DEFAULTS.firecracker());
+        assertThat(s.firecracker().jailed()).isFalse();
+        assertThat(s.firecracker().binary()).isEqualTo("firecracker");
+    }
+
+    @Test
+    void badVmmSettingsAreRefusedWithTheKey() {
+        assertThatThrownBy(() -> BangerConfig.parse("[vmm]\ndriver = \"xen\"\n", FILE))
+                .hasMessageContaining("vmm.driver").hasMessageContaining("xen").hasMessageContaining("\"qemu\"");
+        assertThatThrownBy(() -> BangerConfig.parse("[vmm]\nfirecracker = \"fc --no-seccomp\"\n", FILE))
+                .hasMessageContaining("vmm.firecracker").hasMessageContaining("not a program");
+        assertThatThrownBy(() -> BangerConfig.parse("[vmm]\nfirecracker = \"-x\"\n", FILE))
+                .hasMessageContaining("vmm.firecracker");
+        assertThatThrownBy(() -> BangerConfig.parse("[vmm]\nfirecracker = \"/opt/../fc\"\n", FILE))
+                .hasMessageContaining("vmm.firecracker");
+        assertThatThrownBy(() -> BangerConfig.parse("[jailer]\nuid = 0\n", FILE))
+                .hasMessageContaining("jailer.uid").hasMessageContaining("not root");
+        assertThatThrownBy(() -> BangerConfig.parse("[jailer]\ngid = -5\n", FILE)).hasMessageContaining("jailer.gid");
+        assertThatThrownBy(() -> BangerConfig.parse("[jailer]\nchroot_base = \"srv/jail\"\n", FILE))
+                .hasMessageContaining("jailer.chroot_base").hasMessageContaining("absolute");
+        assertThatThrownBy(() -> BangerConfig.parse("[jailer]\nchroot_base = \"/srv/../etc\"\n", FILE))
+                .hasMessageContaining("jailer.chroot_base");
+        assertThatThrownBy(() -> BangerConfig.parse("[jailer]\nsecret = 1\n", FILE)).hasMessageContaining("secret");
     }
 
     @Test

@@ -16,7 +16,7 @@ class NewVmTest {
     @Test
     void recordOfANewVm() {
         StatePaths paths = StatePaths.forHome(Path.of("/srv/bh"));
-        VmSpec spec = new VmSpec("web", "debian-bookworm", 2, 1024, 0, 4096);
+        VmSpec spec = new VmSpec("web", "debian-bookworm", 2, 1024, 0, 4096, "qemu");
         Instant now = Instant.parse("2025-01-02T03:04:05.123456789Z");
         VmRecord vm = NewVm.record(ID, spec, paths, "172.29.0.2", 7, now);
 
@@ -36,7 +36,7 @@ class NewVmTest {
     @Test
     void everyDerivedPathIsInsideTheVmDirectory() {
         StatePaths paths = StatePaths.forHome(Path.of("/home/u/.banger"));
-        VmRecord vm = NewVm.record(ID, new VmSpec("db", "alpine", 1, 256, 0, 64), paths, null, 3, Instant.EPOCH);
+        VmRecord vm = NewVm.record(ID, new VmSpec("db", "alpine", 1, 256, 0, 64, "qemu"), paths, null, 3, Instant.EPOCH);
         Path dir = paths.vmDir(ID);
         VmRuntime r = vm.runtime();
         assertThat(Path.of(r.vmDir())).isEqualTo(dir);
@@ -50,7 +50,7 @@ class NewVmTest {
     @Test
     void dnsNameIsNameDotVm() {
         assertThat(NewVm.DNS_SUFFIX).isEqualTo(".vm");
-        VmRecord vm = NewVm.record(ID, new VmSpec("brisk-otter-4f2a", "img", 1, 512, 0, 4096),
+        VmRecord vm = NewVm.record(ID, new VmSpec("brisk-otter-4f2a", "img", 1, 512, 0, 4096, "qemu"),
                 StatePaths.systemDefault(), "10.0.0.2", 3, Instant.EPOCH);
         assertThat(vm.runtime().dnsName()).isEqualTo("brisk-otter-4f2a.vm");
     }

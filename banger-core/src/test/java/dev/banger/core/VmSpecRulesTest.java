@@ -27,34 +27,46 @@ class VmSpecRulesTest {
     }
 
     private static Params.VmCreate request(String image, Integer vcpus, Integer memory, Long root, Long work) {
-        return new Params.VmCreate("ignored", image, vcpus, memory, root, work);
+        return new Params.VmCreate("ignored", image, vcpus, memory, root, work, null);
     }
 
     @Test
     void defaultsFillEveryMissingField() {
         VmSpec spec = VmSpecRules.resolve(request(null, null, null, null, null), "web", SETTINGS, HOST_MIB);
-        assertThat(spec).isEqualTo(new VmSpec("web", "debian-bookworm", 1, 512, 0, 4096));
+        assertThat(spec).isEqualTo(new VmSpec("web", "debian-bookworm", 1, 512, 0, 4096, "qemu"));
+    }
+
+    @Test
+    void theVmmIsChosenPerVmOrRefusedClearly() {
+        VmSpec fc = VmSpecRules.resolve(new Params.VmCreate(null, null, null, null, null, null, " Firecracker "), "web",
+                BangerConfig.DEFAULTS, HOST_MIB);
+        assertThat(fc.vmm()).isEqualTo("firecracker");
+        assertThat(VmSpecRules.resolve(request(null, null, null, null, null), "web", BangerConfig.DEFAULTS, HOST_MIB).vmm())
+                .isEqualTo("qemu");
+        assertInvalid(() -> VmSpecRules.resolve(new Params.VmCreate(null, null, null, null, null, null, "kvmtool"), "web",
+                BangerConfig.DEFAULTS, HOST_MIB)).hasMessageContaining("VMM 'kvmtool' is unknown");
     }
 
     @Test
     void defaultsComeFromTheSettings() {
         BangerConfig.Settings custom = new BangerConfig.Settings("banger0", Ipv4Subnet.parse("10.9.0.0/24"), false,
-                "alpine", 3, 1024, 8192, "banger", dev.banger.core.vm.Accelerator.Mode.AUTO, dev.banger.core.vm.KernelArgs.Verbosity.QUIET);
+                "alpine", 3, 1024, 8192, "banger", dev.banger.core.vm.Accelerator.Mode.AUTO, dev.banger.core.vm.KernelArgs.Verbosity.QUIET,
+                dev.banger.core.vm.VmmKind.FIRECRACKER, BangerConfig.DEFAULTS.firecracker());
         VmSpec spec = VmSpecRules.resolve(request(null, null, null, null, null), "web", custom, HOST_MIB);
-        assertThat(spec).isEqualTo(new VmSpec("web", "alpine", 3, 1024, 0, 8192));
+        assertThat(spec).isEqualTo(new VmSpec("web", "alpine", 3, 1024, 0, 8192, "firecracker"));
     }
 
     @Test
     void requestedValuesWin() {
         VmSpec spec = VmSpecRules.resolve(request("ubuntu-24.04", 8, 4096, 10_240L, 65_536L), "db-1", SETTINGS, HOST_MIB);
-        assertThat(spec).isEqualTo(new VmSpec("db-1", "ubuntu-24.04", 8, 4096, 10_240, 65_536));
+        assertThat(spec).isEqualTo(new VmSpec("db-1", "ubuntu-24.04", 8, 4096, 10_240, 65_536, "qemu"));
     }
 
     @Test
     void theNameArgumentIsValidatedNotTheRequestName() {
-        assertInvalid(() -> VmSpecRules.resolve(new Params.VmCreate("fine", null, null, null, null, null), "Bad_Name",
+        assertInvalid(() -> VmSpecRules.resolve(new Params.VmCreate("fine", null, null, null, null, null, null), "Bad_Name",
                 SETTINGS, HOST_MIB)).hasMessageContaining("VM name 'Bad_Name'");
-        assertThat(VmSpecRules.resolve(new Params.VmCreate("Bad_Name", null, null, null, null, null), "fine",
+        assertThat(VmSpecRules.resolve(new Params.VmCreate("Bad_Name", null, null, null, null, null, null), "fine",
                 SETTINGS, HOST_MIB).name()).isEqualTo("fine");
     }
 

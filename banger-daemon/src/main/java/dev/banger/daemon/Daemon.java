@@ -79,13 +79,14 @@ public final class Daemon implements AutoCloseable {
             var store = db.vms();
             HostNetworking network = new HostNetworking(dev.banger.host.net.NetworkHost.direct(), settings,
                     name -> store.findByName(name).filter(v -> v.state() == dev.banger.api.VmState.RUNNING).map(v -> v.runtime().guestIp()));
-            QemuVmm vmm = new QemuVmm(settings.accel(), settings.kernelLog(), paths);
+            Vmms vmms = Vmms.of(new QemuVmm(settings.accel(), settings.kernelLog(), paths),
+                    new FirecrackerVmm(settings.accel(), settings.kernelLog(), settings.firecracker(), paths));
             VmHandleCache handles = new VmHandleCache();
-            VmLiveness liveness = new VmLiveness(vmm, handles);
-            VmPower power = new VmPower(store, paths, images, vmm, network, locks, clock, handles, liveness);
+            VmLiveness liveness = new VmLiveness(vmms, handles);
+            VmPower power = new VmPower(store, paths, images, vmms, network, locks, clock, handles, liveness);
             VmService vms = new VmService(store, paths, settings, HostInfo.totalMemoryMib(), clock, random, locks, power, images);
             // Before serving: nobody may act on a VM whose record and reality disagree.
-            Reconciler.Report reconciled = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, vmm, clock).reconcile();
+            Reconciler.Report reconciled = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, vmms, clock).reconcile();
             ServerSocketChannel channel = SocketBinder.bind(paths.socket(), paths.socketStaging(), settings.socketGroup());
             return new Daemon(paths, lock, db, vms, images, network, channel, clock, settings, reconciled.summary(),
                     new VmPortsService(vms, liveness));

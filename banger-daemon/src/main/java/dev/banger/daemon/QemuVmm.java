@@ -48,6 +48,25 @@ final class QemuVmm implements Vmm {
     }
 
     @Override
+    public String kernelRole() {
+        return dev.banger.api.ImageManifest.ROLE_BZIMAGE;
+    }
+
+    /** A qcow2 overlay: QEMU does copy-on-write itself, nothing to attach on the host. */
+    @Override
+    public Path prepareRoot(VmRecord vm, Path rootfs, dev.banger.host.vm.VmHandles handles,
+                            java.util.function.Consumer<dev.banger.host.vm.VmHandles> record, java.util.function.Consumer<String> warn) {
+        Path overlay = Path.of(vm.runtime().systemOverlay());
+        dev.banger.host.disk.Disks.ensureOverlay(rootfs, overlay, vm.spec().rootDiskMib());
+        return overlay;
+    }
+
+    @Override
+    public void releaseRoot(VmRecord vm, dev.banger.host.vm.VmHandles handles) {
+        // nothing attached
+    }
+
+    @Override
     public long launch(VmRecord vm, BootPlan plan) {
         if (accelProblem != null) {
             throw accelProblem;

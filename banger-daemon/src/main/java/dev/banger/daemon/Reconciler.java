@@ -51,11 +51,11 @@ final class Reconciler {
     private final VmLiveness liveness;
     private final VmHandleCache handles;
     private final HostNetworking network;
-    private final Vmm vmm;
+    private final Vmms vmms;
     private final VmTransitions transitions;
 
     Reconciler(VmStore store, Path vmsDir, VmService vms, VmPower power, VmLiveness liveness, VmHandleCache handles,
-               HostNetworking network, Vmm vmm, Clock clock) {
+               HostNetworking network, Vmms vmms, Clock clock) {
         this.store = store;
         this.vmsDir = vmsDir;
         this.vms = vms;
@@ -63,7 +63,7 @@ final class Reconciler {
         this.liveness = liveness;
         this.handles = handles;
         this.network = network;
-        this.vmm = vmm;
+        this.vmms = vmms;
         this.transitions = new VmTransitions(store, clock);
     }
 
@@ -101,7 +101,7 @@ final class Reconciler {
                         demoted.add(vm.name());
                     }
                     case KILL_STRAY -> {
-                        vmm.kill(pid.get());
+                        vmms.of(vm).kill(pid.get());
                         power.releaseHandles(vm);
                         LOG.warning("VM " + vm.name() + " is " + vm.state().wireName() + " but VMM pid " + pid.get()
                                 + " ran on its socket: killed");
@@ -135,7 +135,7 @@ final class Reconciler {
         }
         List<String> strays = new ArrayList<>();
         scan.strays().forEach((pid, socket) -> {
-            vmm.kill(pid);
+            vmms.killStray(pid);
             strays.add(pid + " (" + socket + ")");
         });
         List<String> orphanTaps = sweepTaps(liveTaps);

@@ -15,11 +15,11 @@ import java.util.Optional;
 final class VmLiveness {
     private static final long EXIT_POLL_MILLIS = 200;
 
-    private final Vmm vmm;
+    private final Vmms vmms;
     private final VmHandleCache cache;
 
-    VmLiveness(Vmm vmm, VmHandleCache cache) {
-        this.vmm = vmm;
+    VmLiveness(Vmms vmms, VmHandleCache cache) {
+        this.vmms = vmms;
         this.cache = cache;
     }
 
@@ -30,7 +30,7 @@ final class VmLiveness {
      * tap is deterministic, so it is always filled in.
      */
     VmHandles rediscoverHandles(VmRecord vm) {
-        return rediscoverHandles(vm, vmm.find(vm));
+        return rediscoverHandles(vm, vmms.of(vm).find(vm));
     }
 
     /** As {@link #rediscoverHandles(VmRecord)}, with the process scan's answer already at hand (see {@link #scan}). */
@@ -55,13 +55,22 @@ final class VmLiveness {
         }
         java.util.Map<String, Long> running = new java.util.HashMap<>();
         java.util.Map<Long, java.nio.file.Path> strays = new java.util.TreeMap<>();
-        vmm.findAll(vmsDir).forEach((pid, socket) -> {
+        allVmms(vmsDir).forEach((pid, socket) -> {
             String id = idBySocket.get(socket);
             if (id == null || running.putIfAbsent(id, pid) != null) {
                 strays.put(pid, socket); // no record, or a second VMM on one VM's socket
             }
         });
         return new Scan(running, strays);
+    }
+
+    /** Every running VMM of any kind whose control socket lies in banger's VM directories. */
+    private java.util.Map<Long, java.nio.file.Path> allVmms(java.nio.file.Path vmsDir) {
+        java.util.Map<Long, java.nio.file.Path> found = new java.util.TreeMap<>();
+        for (Vmm v : vmms.all()) {
+            found.putAll(v.findAll(vmsDir));
+        }
+        return found;
     }
 
     /**
@@ -81,7 +90,7 @@ final class VmLiveness {
         java.util.concurrent.CompletableFuture<Void> exited = new java.util.concurrent.CompletableFuture<>();
         Thread.ofVirtual().name("vmm-exit-" + vm.id()).start(() -> {
             try {
-                while (vmm.isRunning(vm, pid)) {
+                while (vmms.of(vm).isRunning(vm, pid)) {
                     Thread.sleep(EXIT_POLL_MILLIS);
                 }
                 exited.complete(null);
@@ -95,6 +104,7 @@ final class VmLiveness {
     /** The pid of {@code vm}'s running VMM, by the same rule as {@link #vmAlive}. */
     Optional<Long> runningPid(VmRecord vm) {
         Optional<VmHandles> cached = cache.get(vm.id());
+        Vmm vmm = vmms.of(vm);
         if (cached.isPresent() && cached.get().hasProcess() && vmm.isRunning(vm, cached.get().vmmPid())) {
             return Optional.of(cached.get().vmmPid());
         }

@@ -61,9 +61,12 @@ final class VmPortsService {
         String request = Json.line(Map.of("token", token, "method", "ports"));
         // The transport this boot's VMM offered, as recorded with its handles (older boots: TCP).
         String transport = java.util.Objects.requireNonNullElse(liveness.rediscoverHandles(vm).agent(), VmHandles.AGENT_TCP);
-        String reply = transport.equals(VmHandles.AGENT_VSOCK)
-                ? AgentClient.callVsock(vm.runtime().vsockCid(), AgentClient.PORT, request, AGENT_TIMEOUT)
-                : AgentClient.call(vm.runtime().guestIp(), AgentClient.PORT, request, AGENT_TIMEOUT);
+        // vsock means the kernel's AF_VSOCK under QEMU (vhost-vsock), Firecracker's Unix socket under Firecracker.
+        boolean firecracker = dev.banger.core.vm.VmmKind.parse(vm.spec().vmm()) == dev.banger.core.vm.VmmKind.FIRECRACKER;
+        String reply = !transport.equals(VmHandles.AGENT_VSOCK)
+                ? AgentClient.call(vm.runtime().guestIp(), AgentClient.PORT, request, AGENT_TIMEOUT)
+                : firecracker ? AgentClient.callFirecrackerVsock(Path.of(vm.runtime().vsockPath()), AgentClient.PORT, request, AGENT_TIMEOUT)
+                : AgentClient.callVsock(vm.runtime().vsockCid(), AgentClient.PORT, request, AGENT_TIMEOUT);
         Params.AgentPorts listing = parse(vm, reply);
         Map<Integer, PortRows.Scheme> schemes = probe(vm, PortRows.tcpPortsToProbe(listing.listeners()));
         return new Params.VmPorts(vm.name(), transport, PortRows.rows(vm.runtime().dnsName(), listing.listeners(), schemes),

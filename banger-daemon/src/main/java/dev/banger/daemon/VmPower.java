@@ -44,7 +44,7 @@ final class VmPower {
     private final VmStore store;
     private final StatePaths paths;
     private final ImageService images;
-    private final Vmm vmm;
+    private final Vmms vmms;
     private final HostNetworking network;
     private final VmLocks locks;
     private final Clock clock;
@@ -52,14 +52,14 @@ final class VmPower {
     private final VmHandleCache handles;
     private final VmLiveness liveness;
 
-    VmPower(VmStore store, StatePaths paths, ImageService images, Vmm vmm, HostNetworking network, VmLocks locks, Clock clock,
+    VmPower(VmStore store, StatePaths paths, ImageService images, Vmms vmms, HostNetworking network, VmLocks locks, Clock clock,
             VmHandleCache handles, VmLiveness liveness) {
         this.handles = handles;
         this.liveness = liveness;
         this.store = store;
         this.paths = paths;
         this.images = images;
-        this.vmm = vmm;
+        this.vmms = vmms;
         this.network = network;
         this.locks = locks;
         this.clock = clock;
@@ -76,38 +76,51 @@ final class VmPower {
             Step step = new Step(call, started);
             vm = transition(vm, VmState.STARTING, null);
             CrashPoints.reach("start.after-starting");
+            Vmm vmm = vmms.of(vm);
             Long pid = null;
             String tap = InterfaceNames.tapFor(vm.id());
+            VmRecord booting = vm;
+            // What this start has attached so far, written to the scratch file as each piece appears.
+            VmHandles[] attached = {VmHandles.NONE};
+            java.util.function.Consumer<VmHandles> record = h -> {
+                attached[0] = h;
+                handles.put(booting, h);
+            };
             try {
                 step.report("image", "checking image " + vm.spec().image());
                 ImageManifest image = images.info(vm.spec().image()).manifest();
                 Path imageDir = paths.imageDir(vm.spec().image());
-                Path kernel = imageFile(imageDir, image, ImageManifest.ROLE_BZIMAGE, "a bzImage kernel (QEMU boots the bzImage)");
+                Path kernel = imageFile(imageDir, image, vmm.kernelRole(), vmm.kernelRole().equals(ImageManifest.ROLE_VMLINUX)
+                        ? "an ELF vmlinux kernel (Firecracker boots only that; banger's image build extracts it)"
+                        : "a bzImage kernel (QEMU boots the bzImage)");
                 Path initrd = imageFile(imageDir, image, ImageManifest.ROLE_INITRD, "an initramfs");
                 Path rootfs = imageFile(imageDir, image, ImageManifest.ROLE_ROOTFS, "a root filesystem");
 
                 step.report("disks", "copy-on-write root and work disk");
-                Path vmDir = Path.of(vm.runtime().vmDir());
-                Disks.ensureOverlay(rootfs, Path.of(vm.runtime().systemOverlay()), vm.spec().rootDiskMib());
+                Path rootDisk = vmm.prepareRoot(vm, rootfs, attached[0], record, warning -> {
+                    LOG.warning("VM " + booting.name() + ": " + warning);
+                    step.warn(warning);
+                });
                 Disks.ensureWorkDisk(Path.of(vm.runtime().workDiskPath()), vm.spec().workDiskMib());
                 CrashPoints.reach("start.after-disks");
 
                 step.report("config", "keys and config drive");
+                Path vmDir = Path.of(vm.runtime().vmDir());
                 Path configDrive = writeGuestConfig(vm, vmDir);
                 CrashPoints.reach("start.after-config");
 
                 step.report("network", "bridge " + network.bridge() + ", tap " + tap);
                 network.ensure();
                 // Scratch first: a daemon killed right after creating the tap leaves the next one its name.
-                handles.put(vm, VmHandles.NONE.withTap(tap));
+                record.accept(attached[0].withTap(tap));
                 network.createTap(tap);
                 CrashPoints.reach("start.after-tap");
 
                 step.report("boot", vmm.describe());
-                pid = vmm.launch(vm, new Vmm.BootPlan(kernel, initrd, Path.of(vm.runtime().systemOverlay()),
-                        configDrive, Path.of(vm.runtime().workDiskPath()), tap, VmNetwork.mac(vm.id())));
+                pid = vmm.launch(vm, new Vmm.BootPlan(kernel, initrd, rootDisk, configDrive, Path.of(vm.runtime().workDiskPath()),
+                        tap, VmNetwork.mac(vm.id())));
                 LOG.info("VM " + vm.name() + ": VMM started, pid " + pid);
-                handles.put(vm, VmHandles.NONE.withTap(tap).withPid(pid).withAgent(vmm.agentTransport()));
+                record.accept(attached[0].withPid(pid).withAgent(vmm.agentTransport()));
                 CrashPoints.reach("start.after-launch");
                 watch(vm, pid);
 
@@ -122,6 +135,7 @@ final class VmPower {
                     vmm.kill(pid);
                 }
                 network.deleteTap(tap);
+                vmm.releaseRoot(vm, attached[0]);
                 handles.remove(vm);
                 String why = e.getMessage() + (pid != null ? consoleTail(vm) : "");
                 transition(reload(vm), VmState.ERROR, why);
@@ -164,7 +178,8 @@ final class VmPower {
                 store.findById(vmId).ifPresent(vm -> {
                     if (vm.state() == VmState.RUNNING && !liveness.vmAlive(vm)) {
                         releaseHandles(vm);
-                        String why = "the VM's QEMU exited (the guest powered off, or the process was killed)" + consoleTail(vm);
+                        String why = "the VM's " + dev.banger.core.vm.VmmKind.parse(vm.spec().vmm()).displayName()
+                                + " exited (the guest powered off, or the process was killed)" + consoleTail(vm);
                         transition(vm, VmState.STOPPED, why);
                         LOG.warning("VM " + vm.name() + " stopped by itself: " + why);
                     }
@@ -179,6 +194,7 @@ final class VmPower {
     /** Stops the VMM (if any) and detaches the VM from the host; used by stop, delete --force and reconcile. */
     void tearDown(VmRecord vm, boolean force) {
         Optional<Long> pid = liveness.runningPid(vm);
+        Vmm vmm = vmms.of(vm);
         if (pid.isPresent()) {
             if (force) {
                 vmm.kill(pid.get());
@@ -193,11 +209,13 @@ final class VmPower {
 
     /**
      * Releases what a VMM that is no longer running left attached: the tap (named by its handles, which
-     * rediscovery fills in even when the scratch file is gone), then the scratch file itself.
+     * rediscovery fills in even when the scratch file is gone), the root's dm target and loop devices
+     * (Firecracker), then the scratch file itself.
      */
     void releaseHandles(VmRecord vm) {
         VmHandles left = liveness.rediscoverHandles(vm);
         network.deleteTap(left.tap() != null ? left.tap() : InterfaceNames.tapFor(vm.id()));
+        vmms.of(vm).releaseRoot(vm, left);
         handles.remove(vm);
     }
 
@@ -229,7 +247,7 @@ final class VmPower {
         long deadline = System.nanoTime() + SSH_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
             if (!liveness.vmAlive(vm)) {
-                throw new BangerException(ErrorCode.INTERNAL, "the VM's QEMU exited during boot");
+                throw new BangerException(ErrorCode.INTERNAL, "the VM's " + dev.banger.core.vm.VmmKind.parse(vm.spec().vmm()).displayName() + " exited during boot");
             }
             if (SshProbe.answers(vm.runtime().guestIp(), SSH_CONNECT_TIMEOUT, SSH_BANNER_TIMEOUT)) {
                 return;
@@ -291,6 +309,12 @@ final class VmPower {
             this.phase = phase;
             this.message = message;
             heartbeat();
+        }
+
+        /** A warning, sent on its own; the phase stays what it was. */
+        void warn(String text) {
+            call.progress(new Params.Progress(Params.Progress.WARNING, STEPS.indexOf(phase) + 1, STEPS.size(), null,
+                    Duration.between(started, Instant.now()).toMillis(), text));
         }
 
         void heartbeat() {

@@ -14,6 +14,20 @@ interface Vmm {
     record BootPlan(Path kernel, Path initrd, Path rootDisk, Path configDrive, Path workDisk, String tap, String mac) {
     }
 
+    /** Which kernel of an image this VMM boots: the bzImage (QEMU) or the ELF vmlinux (Firecracker). */
+    String kernelRole();
+
+    /**
+     * Makes (or finds, on a restart) the VM's root disk over the image's {@code rootfs} and returns the
+     * path to boot from. Devices it attaches are passed to {@code record} as they appear (they must be in
+     * the VM's handles before anything else can fail); {@code warn} tells the user what a fallback costs.
+     */
+    Path prepareRoot(VmRecord vm, Path rootfs, dev.banger.host.vm.VmHandles handles,
+                     java.util.function.Consumer<dev.banger.host.vm.VmHandles> record, java.util.function.Consumer<String> warn);
+
+    /** Releases what {@link #prepareRoot} attached (named by {@code handles}); idempotent. */
+    void releaseRoot(VmRecord vm, dev.banger.host.vm.VmHandles handles);
+
     /** Starts the VMM for {@code vm} in its own session (it outlives the daemon); returns its pid. */
     long launch(VmRecord vm, BootPlan plan);
 

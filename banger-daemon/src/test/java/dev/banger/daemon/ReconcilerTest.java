@@ -86,11 +86,13 @@ class ReconcilerTest {
         ImageService images = new ImageService(paths, home, store, clock, new SecureRandom());
         vmm = new QemuVmm(Accelerator.Mode.TCG, KernelArgs.Verbosity.QUIET, paths);
         handles = new VmHandleCache();
-        liveness = new VmLiveness(vmm, handles);
+        Vmms vmms = Vmms.of(vmm, new FirecrackerVmm(Accelerator.Mode.KVM, KernelArgs.Verbosity.QUIET,
+                dev.banger.core.BangerConfig.DEFAULTS.firecracker(), paths));
+        liveness = new VmLiveness(vmms, handles);
         VmLocks locks = new VmLocks();
-        power = new VmPower(store, paths, images, vmm, network, locks, clock, handles, liveness);
+        power = new VmPower(store, paths, images, vmms, network, locks, clock, handles, liveness);
         vms = new VmService(store, paths, settings, 1 << 20, clock, new SecureRandom(), locks, power, images);
-        reconciler = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, vmm, clock);
+        reconciler = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, vmms, clock);
     }
 
     @AfterEach
@@ -102,7 +104,7 @@ class ReconcilerTest {
 
     /** A recorded VM in {@code state}, its directory made. */
     private VmRecord vm(String id, String name, VmState state) throws Exception {
-        VmRecord vm = NewVm.record(id, new VmSpec(name, "debian-bookworm", 1, 512, 0, 4096), paths,
+        VmRecord vm = NewVm.record(id, new VmSpec(name, "debian-bookworm", 1, 512, 0, 4096, "qemu"), paths,
                 "172.29.0." + (store.count() + 2), store.count() + 3, java.time.Instant.now());
         store.insert(vm);
         vm = vm.withRuntime(vm.runtime().withState(state, null), java.time.Instant.now());

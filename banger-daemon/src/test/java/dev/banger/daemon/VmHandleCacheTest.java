@@ -23,7 +23,7 @@ class VmHandleCacheTest {
 
     private VmRecord vm(String id) throws Exception {
         StatePaths paths = StatePaths.forHome(home);
-        VmRecord vm = NewVm.record(id, new VmSpec("vm-" + id.substring(8), "img", 1, 512, 0, 4096), paths, "172.29.0.2", 3, Instant.EPOCH);
+        VmRecord vm = NewVm.record(id, new VmSpec("vm-" + id.substring(8), "img", 1, 512, 0, 4096, "qemu"), paths, "172.29.0.2", 3, Instant.EPOCH);
         Files.createDirectories(Path.of(vm.runtime().vmDir()));
         return vm;
     }

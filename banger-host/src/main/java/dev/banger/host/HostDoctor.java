@@ -31,12 +31,24 @@ public final class HostDoctor {
         out.add(binary("qemu", "qemu-system-x86_64", List.of("--version"), "apt-get install qemu-system-x86"));
         out.add(binary("qemu-img", "qemu-img", List.of("--version"), "apt-get install qemu-utils"));
         out.add(device("tap devices", "/dev/net/tun", "load the tun module (modprobe tun)"));
-        out.add(device("device-mapper", "/dev/mapper/control",
-                "modprobe dm-snapshot; needed only by the Firecracker driver's copy-on-write, which this version does not have yet"));
+        boolean dm = dev.banger.host.disk.RawCow.deviceMapperUsable();
+        out.add(new Params.Check("device-mapper", dm, dm ? "dm-snapshot copy-on-write roots for Firecracker VMs"
+                : "no usable /dev/mapper/control or dmsetup (modprobe dm_snapshot; apt-get install dmsetup): Firecracker VMs "
+                + "then get a full copy of the image as their root (reflinked where the filesystem can, else sparse)"));
         out.add(device("vhost-vsock", "/dev/vhost-vsock",
-                "modprobe vhost_vsock; needed only for the guest agent over vsock, which this version does not have yet"));
-        out.add(binary("firecracker", "firecracker", List.of("--version"),
-                "this version runs VMs with QEMU only; the Firecracker driver is not built yet"));
+                "modprobe vhost_vsock; QEMU VMs then reach their guest agent over TCP instead of vsock"));
+        BangerConfig.FirecrackerSettings fc = settings.firecracker();
+        out.add(binary("firecracker", fc.binary(), List.of("--version"),
+                "needed only for --vmm firecracker: install a release from github.com/firecracker-microvm/firecracker and set "
+                + "[vmm] firecracker in config.toml to its path"));
+        out.add(new Params.Check("firecracker can boot", accel.kvm(), accel.kvm()
+                ? "KVM can run a guest here (" + accel.reason() + ")"
+                : "no: Firecracker needs KVM that runs a standard guest kernel, and here " + accel.reason().replaceFirst("; using TCG$", "")
+                + " (QEMU VMs still work under TCG)"));
+        if (fc.jailed()) {
+            out.add(binary("jailer", fc.jailerBinary(), List.of("--version"),
+                    "[jailer] enabled = true needs Firecracker's jailer binary: set [jailer] binary to its path"));
+        }
         for (String tool : List.of("debootstrap", "mkfs.ext4", "cpio", "lz4", "depmod", "mcopy", "ssh", "ssh-keygen", "setpriv", "ip")) {
             Optional<Path> p = onPath(tool);
             out.add(new Params.Check("tool " + tool, p.isPresent(), p.map(Path::toString).orElse("missing: run ./setup.sh")));
@@ -68,6 +80,9 @@ public final class HostDoctor {
     }
 
     private static Optional<Path> onPath(String program) {
+        if (program.startsWith("/")) {
+            return Files.isExecutable(Path.of(program)) ? Optional.of(Path.of(program)) : Optional.empty();
+        }
         String path = System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
         for (String dir : (path + ":/usr/sbin:/sbin").split(":")) {
             Path p = Path.of(dir.isEmpty() ? "." : dir, program);

@@ -18,7 +18,7 @@ import org.sqlite.SQLiteException;
 
 /** The {@code vms} table: durable VM records. */
 public final class VmStore {
-    private static final String COLUMNS = "id, name, image, vcpus, memory_mib, root_disk_mib, work_disk_mib, created_at, updated_at, "
+    private static final String COLUMNS = "id, name, image, vcpus, memory_mib, root_disk_mib, work_disk_mib, vmm, created_at, updated_at, "
             + "state, guest_ip, api_sock_path, vsock_path, vsock_cid, log_path, metrics_path, dns_name, vm_dir, "
             + "system_overlay, work_disk_path, last_error";
 
@@ -32,7 +32,7 @@ public final class VmStore {
     public void insert(VmRecord vm) {
         db.call(c -> {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO vms (" + COLUMNS
-                    + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+                    + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
                 VmSpec s = vm.spec();
                 VmRuntime r = vm.runtime();
                 int i = 1;
@@ -43,6 +43,7 @@ public final class VmStore {
                 ps.setInt(i++, s.memoryMib());
                 ps.setLong(i++, s.rootDiskMib());
                 ps.setLong(i++, s.workDiskMib());
+                ps.setString(i++, s.vmm());
                 ps.setString(i++, vm.createdAt().toString());
                 ps.setString(i++, vm.updatedAt().toString());
                 bindRuntime(ps, i, r);
@@ -192,7 +193,7 @@ public final class VmStore {
 
     private static VmRecord read(ResultSet rs) throws SQLException {
         VmSpec spec = new VmSpec(rs.getString("name"), rs.getString("image"), rs.getInt("vcpus"), rs.getInt("memory_mib"),
-                rs.getLong("root_disk_mib"), rs.getLong("work_disk_mib"));
+                rs.getLong("root_disk_mib"), rs.getLong("work_disk_mib"), rs.getString("vmm"));
         VmRuntime runtime = new VmRuntime(
                 VmState.fromWire(rs.getString("state")),
                 rs.getString("guest_ip"),

@@ -47,7 +47,7 @@ class DatabaseTest {
         try (Database db = Database.open(file)) {
             assertThat(Files.isRegularFile(file)).isTrue();
             assertThat(db.file()).isEqualTo(file);
-            assertThat(Migrations.LATEST).isEqualTo(2);
+            assertThat(Migrations.LATEST).isEqualTo(3);
             assertThat(db.schemaVersion()).isEqualTo(Migrations.LATEST);
             String mode = db.call(c -> {
                 try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("PRAGMA journal_mode")) {
@@ -58,7 +58,7 @@ class DatabaseTest {
             assertThat(db.call(DatabaseTest::columns)).containsExactly("id", "name", "image", "vcpus", "memory_mib",
                     "created_at", "updated_at", "state", "guest_ip", "api_sock_path", "vsock_path", "vsock_cid", "log_path",
                     "metrics_path", "dns_name", "vm_dir", "system_overlay", "work_disk_path", "last_error",
-                    "root_disk_mib", "work_disk_mib");
+                    "root_disk_mib", "work_disk_mib", "vmm");
             assertThat(db.vms().count()).isZero();
         }
     }
@@ -98,7 +98,7 @@ class DatabaseTest {
             db.vms().insert(vm);
         }
         try (Database db = Database.open(file)) {
-            assertThat(db.schemaVersion()).isEqualTo(2);
+            assertThat(db.schemaVersion()).isEqualTo(Migrations.LATEST);
             assertThat(db.vms().findById(vm.id())).contains(vm);
         }
     }
@@ -132,8 +132,9 @@ class DatabaseTest {
         assertThat(userVersion(file)).isEqualTo(1);
 
         try (Database db = Database.open(file)) {
-            assertThat(db.schemaVersion()).isEqualTo(2);
+            assertThat(db.schemaVersion()).isEqualTo(3);
             VmRecord vm = db.vms().findByName("old-timer").orElseThrow();
+            assertThat(vm.spec().vmm()).as("every VM before V3 ran on QEMU").isEqualTo("qemu");
             assertThat(vm.id()).isEqualTo("0123456789ab");
             assertThat(vm.spec().rootDiskMib()).isZero();
             assertThat(vm.spec().workDiskMib()).isEqualTo(4096);
@@ -151,7 +152,7 @@ class DatabaseTest {
                 }
             })).isTrue();
         }
-        assertThat(userVersion(file)).isEqualTo(2);
+        assertThat(userVersion(file)).isEqualTo(3);
     }
 
     private static void makeNewerDatabase(Path file) throws SQLException {

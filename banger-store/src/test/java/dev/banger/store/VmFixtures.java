@@ -20,13 +20,13 @@ final class VmFixtures {
     /** A VM whose id, address and CID all derive from {@code n}. */
     static VmRecord vm(int n, String name) {
         String id = String.format("%012x", 0xa00000000000L + n);
-        VmSpec spec = new VmSpec(name, "debian-bookworm", 1 + n % 32, 256 + n, n % 2 == 0 ? 0 : 1024 + n, 4096 + n);
+        VmSpec spec = new VmSpec(name, "debian-bookworm", 1 + n % 32, 256 + n, n % 2 == 0 ? 0 : 1024 + n, 4096 + n, "qemu");
         return NewVm.record(id, spec, PATHS, "172.29." + (n / 250) + "." + (2 + n % 250), 3 + n, T0.plusSeconds(n));
     }
 
     /** A record with every field set to something distinctive, non-null and non-default. */
     static VmRecord everyFieldSet() {
-        VmSpec spec = new VmSpec("full-house", "ubuntu-24.04", 32, 65_536, 20_480, 16L * 1024 * 1024);
+        VmSpec spec = new VmSpec("full-house", "ubuntu-24.04", 32, 65_536, 20_480, 16L * 1024 * 1024, "firecracker");
         VmRuntime runtime = new VmRuntime(VmState.ERROR, "172.29.0.254", "/a/api.sock", "/a/vsock.sock", 0xFFFF_FFFEL,
                 "/a/console.log", "/a/metrics.json", "full-house.vm", "/a", "/a/root.qcow2", "/a/work.img",
                 "boot failed: kernel panic \u2014 'quoted'; \"double\"\nsecond line");

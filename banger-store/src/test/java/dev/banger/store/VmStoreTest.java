@@ -59,7 +59,7 @@ class VmStoreTest {
         assertThat(back).isEqualTo(vm);
         // Field by field too, so a failure says which one.
         assertThat(back.id()).isEqualTo("fedcba987654");
-        assertThat(back.spec()).isEqualTo(new VmSpec("full-house", "ubuntu-24.04", 32, 65_536, 20_480, 16L * 1024 * 1024));
+        assertThat(back.spec()).isEqualTo(new VmSpec("full-house", "ubuntu-24.04", 32, 65_536, 20_480, 16L * 1024 * 1024, "firecracker"));
         assertThat(back.runtime().state()).isEqualTo(VmState.ERROR);
         assertThat(back.runtime().guestIp()).isEqualTo("172.29.0.254");
         assertThat(back.runtime().apiSockPath()).isEqualTo("/a/api.sock");
@@ -269,10 +269,10 @@ class VmStoreTest {
     @Test
     void theSchemaChecksBackTheRules() {
         VmRecord vm = VmFixtures.vm(1, "many-cpus");
-        VmSpec tooMany = new VmSpec("many-cpus", "img", 33, 512, 0, 4096);
+        VmSpec tooMany = new VmSpec("many-cpus", "img", 33, 512, 0, 4096, "qemu");
         assertThatThrownBy(() -> store.insert(new VmRecord(vm.id(), tooMany, vm.runtime(), vm.createdAt(), vm.updatedAt())))
                 .isInstanceOf(StoreException.class);
-        VmSpec tinyMemory = new VmSpec("many-cpus", "img", 1, 64, 0, 4096);
+        VmSpec tinyMemory = new VmSpec("many-cpus", "img", 1, 64, 0, 4096, "qemu");
         assertThatThrownBy(() -> store.insert(new VmRecord(vm.id(), tinyMemory, vm.runtime(), vm.createdAt(), vm.updatedAt())))
                 .isInstanceOf(StoreException.class);
         assertThat(store.count()).isZero();

@@ -201,7 +201,7 @@ public final class Bench {
             Path socket = home.resolve("run/bangerd.sock");
             long t0 = System.nanoTime();
             for (int i = 0; i < LIST_RECORDS; i++) {
-                JsonNode r = rpc(socket, Methods.VM_CREATE, new Params.VmCreate("vm-" + i, null, null, null, null, null));
+                JsonNode r = rpc(socket, Methods.VM_CREATE, new Params.VmCreate("vm-" + i, null, null, null, null, null, null));
                 if (r.has("error")) {
                     throw new IllegalStateException("create failed: " + r);
                 }

@@ -48,7 +48,7 @@ final class ReconcileBench {
             Bench.placeholderImage(repo, env, home);
             Path socket = home.resolve("run/bangerd.sock");
             for (int i = 0; i < RECORDS; i++) {
-                JsonNode r = Bench.rpc(socket, Methods.VM_CREATE, new Params.VmCreate("vm-" + i, null, null, null, null, null));
+                JsonNode r = Bench.rpc(socket, Methods.VM_CREATE, new Params.VmCreate("vm-" + i, null, null, null, null, null, null));
                 if (r.has("error")) {
                     throw new IllegalStateException("create failed: " + r);
                 }

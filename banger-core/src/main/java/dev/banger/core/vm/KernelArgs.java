@@ -137,6 +137,23 @@ public record KernelArgs(BootStyle boot, Verbosity verbosity, OptionalLong tcgTs
     }
 
     /**
+     * The command line for Firecracker's boot-source. Firecracker has no TCG and no -no-reboot: it exits
+     * when the guest resets the CPU, which {@code reboot=k} (the i8042 keyboard controller it emulates)
+     * does, and {@code panic=1} turns a panic into such a reset. {@code pci=off}: it has no PCI bus; the
+     * i8042 options skip probing what it does not emulate (no aux port, no mux, no PnP) and
+     * {@code i8042.dumbkbd} takes the keyboard as is, so SendCtrlAltDel reaches init. {@code root=} is
+     * kept though Firecracker adds it for the root drive: banger's initramfs reads it either way.
+     */
+    public String firecrackerLine() {
+        List<String> w = new ArrayList<>(List.of("console=ttyS0", "root=/dev/vda", "rw", "banger.init=" + boot.init(), "panic=1",
+                "reboot=k", "pci=off", "i8042.noaux", "i8042.nomux", "i8042.nopnp", "i8042.dumbkbd"));
+        if (verbosity == Verbosity.QUIET) {
+            w.add("quiet");
+        }
+        return String.join(" ", w);
+    }
+
+    /**
      * The host's TSC rate in kHz from /proc/cpuinfo, when it can be trusted to be the rate the guest will
      * see under TCG; empty otherwise. Trusted only on a virtual host ({@code hypervisor} flag) with a
      * constant TSC ({@code constant_tsc}) and no APERF/MPERF ({@code aperfmperf}): there "cpu MHz" is the

@@ -93,6 +93,26 @@ public final class AgentClient {
         }
     }
 
+    /**
+     * The same exchange through a Firecracker VM's vsock Unix socket ({@code CONNECT port} handshake,
+     * {@link FirecrackerVsock}); the connection is closed at the timeout, which ends the read.
+     */
+    public static String callFirecrackerVsock(java.nio.file.Path udsPath, int port, String requestJson, Duration timeout) {
+        try (FirecrackerVsock v = FirecrackerVsock.connect(udsPath, port, timeout)) {
+            v.output().write((requestJson + "\n").getBytes(StandardCharsets.UTF_8));
+            v.output().flush();
+            String line = readReplyLine(v.input(), () -> { });
+            if (line != null) {
+                return line;
+            }
+            throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "the guest agent at vsock port " + port + " through " + udsPath
+                    + " closed the connection or did not answer within " + timeout.toMillis() + " ms");
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "cannot reach the guest agent through " + udsPath + ": "
+                    + e.getMessage());
+        }
+    }
+
     /** An action that may throw, run before each read (to bound it in time). */
     private interface BeforeRead {
         void run() throws IOException;

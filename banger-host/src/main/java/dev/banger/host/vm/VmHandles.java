@@ -48,6 +48,11 @@ public record VmHandles(long vmmPid, String tap, String baseLoop, String cowLoop
         return new VmHandles(vmmPid, t, baseLoop, cowLoop, dmName, dmDevice, agent);
     }
 
+    /** The copy-on-write root's pieces (each null when absent): loops over base and COW file, the dm target. */
+    public VmHandles withRootDevices(String base, String cow, String dm, String device) {
+        return new VmHandles(vmmPid, tap, base, cow, dm, device, agent);
+    }
+
     public VmHandles withAgent(String transport) {
         return new VmHandles(vmmPid, tap, baseLoop, cowLoop, dmName, dmDevice, transport);
     }

@@ -10,4 +10,8 @@ public final class ChecksPidsItself {
     public static boolean alive(long pid) {
         return QemuProcess.isAlive(pid);
     }
+
+    public static boolean firecrackerAlive(long pid) {
+        return dev.banger.host.vm.FirecrackerProcess.isFirecrackerOf(pid, java.nio.file.Path.of("/x/api.sock"), "0123456789ab");
+    }
 }

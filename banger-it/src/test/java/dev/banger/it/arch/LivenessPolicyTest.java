@@ -19,6 +19,7 @@ class LivenessPolicyTest {
         assertThat(PRODUCTION.contain(LivenessRules.LIVENESS)).as("the rule is not vacuous").isTrue();
         LivenessRules.ONLY_LIVENESS_ASKS_THE_VMM.check(PRODUCTION);
         LivenessRules.ONLY_THE_DRIVER_CHECKS_QEMU_PROCESSES.check(PRODUCTION);
+        LivenessRules.ONLY_THE_DRIVER_CHECKS_FIRECRACKER_PROCESSES.check(PRODUCTION);
     }
 
     @Test
@@ -27,6 +28,8 @@ class LivenessPolicyTest {
                 dev.banger.daemon.archfixture.ChecksPidsItself.class);
         assertThat(report(LivenessRules.ONLY_LIVENESS_ASKS_THE_VMM, fixtures)).contains("AsksTheVmmDirectly").doesNotContain("ChecksPidsItself");
         assertThat(report(LivenessRules.ONLY_THE_DRIVER_CHECKS_QEMU_PROCESSES, fixtures)).contains("ChecksPidsItself")
+                .doesNotContain("AsksTheVmmDirectly");
+        assertThat(report(LivenessRules.ONLY_THE_DRIVER_CHECKS_FIRECRACKER_PROCESSES, fixtures)).contains("firecrackerAlive")
                 .doesNotContain("AsksTheVmmDirectly");
     }
 

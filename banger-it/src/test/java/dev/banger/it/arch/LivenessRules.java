@@ -18,6 +18,9 @@ final class LivenessRules {
     static final String VMM = "dev.banger.daemon.Vmm";
     static final String QEMU_VMM = "dev.banger.daemon.QemuVmm";
     static final String QEMU_PROCESS = "dev.banger.host.vm.QemuProcess";
+    static final String FIRECRACKER_VMM = "dev.banger.daemon.FirecrackerVmm";
+    static final String FIRECRACKER_PROCESS = "dev.banger.host.vm.FirecrackerProcess";
+    private static final Set<String> FIRECRACKER_LIVENESS = Set.of("isFirecrackerOf", "findByApiSocket", "findUnder");
     private static final Set<String> VMM_LIVENESS = Set.of("find", "isRunning", "findAll");
     private static final Set<String> PROCESS_LIVENESS = Set.of("isAlive", "isQemuOf", "findByQmpSocket", "findUnder", "onExit");
 
@@ -35,6 +38,13 @@ final class LivenessRules {
             .that().resideOutsideOfPackage(ShellOutRules.HOST).and().doNotHaveFullyQualifiedName(QEMU_VMM)
             .should().callMethodWhere(calls(QEMU_PROCESS, PROCESS_LIVENESS, false))
             .as("outside " + ShellOutRules.HOST + ", only " + QEMU_VMM + " may call QemuProcess's liveness checks " + PROCESS_LIVENESS);
+
+    /** Likewise for Firecracker: outside the host layer only its driver looks for Firecracker processes. */
+    static final ArchRule ONLY_THE_DRIVER_CHECKS_FIRECRACKER_PROCESSES = noClasses()
+            .that().resideOutsideOfPackage(ShellOutRules.HOST).and().doNotHaveFullyQualifiedName(FIRECRACKER_VMM)
+            .should().callMethodWhere(calls(FIRECRACKER_PROCESS, FIRECRACKER_LIVENESS, false))
+            .as("outside " + ShellOutRules.HOST + ", only " + FIRECRACKER_VMM + " may call FirecrackerProcess's liveness checks "
+                    + FIRECRACKER_LIVENESS);
 
     private static DescribedPredicate<JavaCall<?>> calls(String owner, Set<String> methods, boolean orSubtypes) {
         return DescribedPredicate.describe("a call of " + owner + " " + methods, call -> methods.contains(call.getTarget().getName())

@@ -1,0 +1,24 @@
+package dev.banger.fcstub;
+
+/**
+ * What stands behind InstanceStart. When a started guest ends by itself, the guest reports it through
+ * the {@link ExitListener} it was made with, once.
+ */
+interface Guest {
+    /** Told once when a started guest has ended; {@code status} 0 is a guest-initiated exit. */
+    @FunctionalInterface
+    interface ExitListener {
+        void exited(int status, String why);
+    }
+
+    /** Boots the guest and returns once it runs; a {@link Fault} when it cannot (the API answers 400). */
+    void start(VmConfig config) throws Fault;
+
+    /** Asks the guest to shut down (Firecracker's SendCtrlAltDel); returns at once. */
+    void ctrlAltDel() throws Fault;
+
+    boolean running();
+
+    /** Ends the guest now, if it runs, and removes what it left on the host; no exit is reported. Idempotent. */
+    void stop();
+}

@@ -1,0 +1,147 @@
+package dev.banger.host.disk;
+
+import dev.banger.api.BangerException;
+import dev.banger.api.ErrorCode;
+import dev.banger.host.HostCommand;
+import dev.banger.host.vm.VmHandles;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.logging.Logger;
+
+/**
+ * A Firecracker VM's raw root drive. Where device-mapper works: {@link DmSnapshot} (loops over the base
+ * image and a sparse COW file, a snapshot target named after the VM), so a VM costs only what it
+ * changes. Where it does not (no /dev/mapper/control, as in many containers and on this project's CI
+ * machines): a full copy of the image, reflinked where the filesystem can (btrfs, XFS: instant, shared
+ * blocks) or else sparse (time and space for every used block of the image). The copy is announced with
+ * a warning saying what it costs, never silently. A VM keeps the kind of root it got first: a copy stays
+ * a copy even if device-mapper appears later.
+ */
+public final class RawCow {
+    private static final Logger LOG = Logger.getLogger(RawCow.class.getName());
+    private static final Path DM_CONTROL = Path.of("/dev/mapper/control");
+    private static final Duration TIMEOUT = Duration.ofMinutes(5);
+
+    /** The drive to give Firecracker, and a warning for the user when it is a full copy made just now. */
+    public record Root(Path drive, Optional<String> warning) {
+    }
+
+    private RawCow() {
+    }
+
+    /** Whether device-mapper can be used: its control node exists and dmsetup answers. */
+    public static boolean deviceMapperUsable() {
+        try {
+            return Files.exists(DM_CONTROL) && HostCommand.run(List.of("dmsetup", "version"), Duration.ofSeconds(10)).ok();
+        } catch (BangerException e) {
+            return false; // dmsetup is not installed
+        }
+    }
+
+    /**
+     * Makes (or finds) the VM's root. {@code record} is called with the handles after each device is
+     * attached, before the next, so a crash in between leaves the daemon the names to tear down.
+     */
+    public static Root prepare(String vmId, Path base, Path cowFile, Path copyFile, long sizeMib, boolean deviceMapper,
+                               VmHandles handles, Consumer<VmHandles> record) {
+        if (Files.exists(copyFile)) {
+            return new Root(copyFile, Optional.empty());
+        }
+        if (deviceMapper) {
+            return new Root(snapshot(vmId, base, cowFile, handles, record), Optional.empty());
+        }
+        return new Root(copyFile, Optional.of(copy(base, copyFile, sizeMib)));
+    }
+
+    private static Path snapshot(String vmId, Path base, Path cowFile, VmHandles handles, Consumer<VmHandles> record) {
+        String name = DmSnapshot.nameFor(vmId);
+        String baseLoop = null;
+        String cowLoop = null;
+        try {
+            long baseBytes = Files.size(base);
+            if (!Files.exists(cowFile)) {
+                // Sparse, as large as the base: the most a snapshot can ever store (every chunk rewritten).
+                try (var f = new java.io.RandomAccessFile(cowFile.toFile(), "rw")) {
+                    f.setLength(baseBytes);
+                }
+            }
+            baseLoop = run(DmSnapshot.attachBaseLoop(base), "attach the base image to a loop device").strip();
+            record.accept(handles.withRootDevices(baseLoop, null, null, null));
+            cowLoop = run(DmSnapshot.attachCowLoop(cowFile), "attach the COW file to a loop device").strip();
+            record.accept(handles.withRootDevices(baseLoop, cowLoop, null, null));
+            run(DmSnapshot.create(name, DmSnapshot.table(baseBytes, baseLoop, cowLoop)), "create the dm-snapshot " + name);
+            String device = DmSnapshot.devicePath(name);
+            record.accept(handles.withRootDevices(baseLoop, cowLoop, name, device));
+            return Path.of(device);
+        } catch (IOException | RuntimeException e) {
+            release(new VmHandles(0, null, baseLoop, cowLoop, null, null, null));
+            throw e instanceof BangerException b ? b
+                    : new BangerException(ErrorCode.INTERNAL, "cannot make the copy-on-write root: " + e.getMessage(), e);
+        }
+    }
+
+    /** Tears down a snapshot root in order (dm, COW loop, base loop); pieces already gone are skipped. */
+    public static void release(VmHandles h) {
+        if (h.dmName() != null && !Files.exists(Path.of(DmSnapshot.devicePath(h.dmName())))) {
+            h = h.withRootDevices(h.baseLoop(), h.cowLoop(), null, null);
+        }
+        for (List<String> argv : DmSnapshot.teardown(h.dmName(), h.cowLoop(), h.baseLoop())) {
+            HostCommand.Output out = HostCommand.run(argv, TIMEOUT);
+            if (!out.ok()) {
+                // A loop already detached says so; anything else is logged, and the next delete tries again.
+                LOG.warning(String.join(" ", argv) + ": " + out.text().strip());
+            }
+        }
+    }
+
+    /** A reflink copy, else a sparse one; returns the warning that says which and what it cost. */
+    private static String copy(Path base, Path copyFile, long sizeMib) {
+        Path tmp = copyFile.resolveSibling(copyFile.getFileName() + ".partial");
+        long started = System.nanoTime();
+        try {
+            Files.deleteIfExists(tmp);
+            boolean reflinked = HostCommand.run(List.of("cp", "--reflink=always", "--", base.toString(), tmp.toString()), TIMEOUT).ok();
+            if (!reflinked) {
+                Files.deleteIfExists(tmp);
+                run(List.of("cp", "--sparse=always", "--", base.toString(), tmp.toString()), "copy the image for the root drive");
+            }
+            long sizeBytes = sizeMib * 1024 * 1024;
+            if (sizeBytes > Files.size(tmp)) {
+                try (var f = new java.io.RandomAccessFile(tmp.toFile(), "rw")) {
+                    f.setLength(sizeBytes); // grows the disk, sparse; the guest's filesystem is not resized
+                }
+            }
+            Files.move(tmp, copyFile, StandardCopyOption.ATOMIC_MOVE);
+            long ms = (System.nanoTime() - started) / 1_000_000;
+            long imageMib = Files.size(base) / (1024 * 1024);
+            return "device-mapper is not available on this host (no usable /dev/mapper/control), so this Firecracker VM's "
+                    + "root is a full copy of the " + imageMib + " MiB image instead of a copy-on-write snapshot: "
+                    + (reflinked ? "a reflink copy (shared blocks, no extra space until written; took " + ms + " ms)"
+                    : "a sparse copy (every used block of the image written again; took " + ms + " ms and that much disk per VM)")
+                    + ". Load dm_snapshot (modprobe dm_snapshot) to get copy-on-write roots.";
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.INTERNAL, "cannot copy the image for the root drive: " + e.getMessage(), e);
+        } finally {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException e) {
+                LOG.warning("cannot remove " + tmp + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private static String run(List<String> argv, String what) {
+        HostCommand.Output out = HostCommand.run(argv, TIMEOUT);
+        if (!out.ok()) {
+            throw new BangerException(ErrorCode.INTERNAL, "cannot " + what + ": " + argv.getFirst() + " says: " + out.text().strip()
+                    + (out.text().contains("No space left") ? " (the disk is full)" : ""));
+        }
+        return out.text();
+    }
+}
