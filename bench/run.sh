@@ -5,6 +5,7 @@
 #   bench/run.sh          the foundation figures (CLI round trip, vm.list with 1,000 records)
 #   bench/run.sh image    the default image: build time with a warm package cache, size on disk
 #   bench/run.sh cow      copy-on-write root creation over a small and a large base
+#   bench/run.sh rawroot  a Firecracker root without device-mapper (full copy) against QEMU's overlay
 #   bench/run.sh vm       `vm run -- true` against the same work by hand (overhead ratio), boot to SSH
 #   bench/run.sh fleet    8 VMs started at once, then idle memory with 10 running
 #   bench/run.sh reconcile  reconcile at daemon start, 200 recorded VMs of which 20 run

@@ -55,11 +55,12 @@ public final class Bench {
             }
             case "image" -> b.imageBuild();
             case "cow" -> b.cowCreation();
+            case "rawroot" -> b.rawRootFallback();
             case "vm" -> new VmBench(repo, b.rows).overhead();
             case "fleet" -> new VmBench(repo, b.rows).fleet();
             case "reconcile" -> new ReconcileBench(repo, b.rows).run();
             case "ports" -> new VmBench(repo, b.rows).ports();
-            default -> throw new IllegalArgumentException("unknown benchmark '" + what + "': foundation, image, cow, vm, fleet, reconcile or ports");
+            default -> throw new IllegalArgumentException("unknown benchmark '" + what + "': foundation, image, cow, rawroot, vm, fleet, reconcile or ports");
         }
         b.print();
     }
@@ -95,6 +96,54 @@ public final class Bench {
             rows.add(new String[] {"CoW root over a 256 MiB base (median of 30)", fmt(s) + " ms", ""});
             rows.add(new String[] {"CoW root over a 4 GiB base (median of 30)", fmt(l) + " ms", ""});
             rows.add(new String[] {"ratio 4 GiB / 256 MiB", String.format("%.2f", l / s), "target within 10% (0.90-1.10)"});
+        } finally {
+            try (var walk = Files.walk(dir)) {
+                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    /**
+     * What a Firecracker VM's root costs where device-mapper is missing: RawCow's full copy of the real
+     * image (reflinked where the filesystem can, else sparse), side by side with QEMU's qcow2 overlay over
+     * the same base, 5 each after one warm-up, alternately; medians, and the disk the copy takes.
+     */
+    private void rawRootFallback() throws Exception {
+        Path base = Path.of(System.getProperty("bench.image", repo.resolve("banger-it/target/it-image").toString()))
+                .resolve("rootfs.ext4");
+        if (!Files.isRegularFile(base)) {
+            throw new IllegalStateException("no image at " + base + ": run the integration tests once, or set BANGER_BENCH_IMAGE");
+        }
+        Path dir = Files.createTempDirectory(Path.of("/tmp"), "br");
+        try {
+            List<Long> copies = new ArrayList<>();
+            List<Long> overlays = new ArrayList<>();
+            long usedKib = 0;
+            String kind = "";
+            for (int i = 0; i < 6; i++) {
+                Path copy = dir.resolve("root.img");
+                Path overlay = dir.resolve("root.qcow2");
+                long t0 = System.nanoTime();
+                dev.banger.host.disk.RawCow.Root root = dev.banger.host.disk.RawCow.prepare("0123456789ab", base,
+                        dir.resolve("root.cow"), copy, 0, false, dev.banger.host.vm.VmHandles.NONE, h -> { });
+                long copyNs = System.nanoTime() - t0;
+                long overlayNs = time(Map.of(), dev.banger.core.disk.DiskCommands.overlay(base, overlay, 0));
+                usedKib = diskUsageKib(copy);
+                kind = root.warning().orElse("").contains("reflink") ? "reflink" : "sparse";
+                Files.delete(copy);
+                Files.delete(overlay);
+                if (i >= 1) {
+                    copies.add(copyNs);
+                    overlays.add(overlayNs);
+                }
+            }
+            double c = median(copies) / 1e6;
+            double o = median(overlays) / 1e6;
+            long apparentMib = Files.size(base) / (1024 * 1024);
+            rows.add(new String[] {"Firecracker root without device-mapper: " + kind + " copy of the image (median of 5)",
+                    fmt(c) + " ms", usedKib / 1024 + " MiB on disk per VM (image " + apparentMib + " MiB apparent)"});
+            rows.add(new String[] {"QEMU qcow2 overlay over the same image (median of 5)", fmt(o) + " ms", "a header"});
+            rows.add(new String[] {"ratio copy / overlay", String.format("%.0f", c / o), "the cost the start warning announces"});
         } finally {
             try (var walk = Files.walk(dir)) {
                 walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -271,6 +320,12 @@ public final class Bench {
         if (p.exitValue() != 0) {
             throw new IllegalStateException("exit " + p.exitValue() + ": " + String.join(" ", command));
         }
+    }
+
+    /** The blocks a (sparse) file really takes, by du. */
+    static long diskUsageKib(Path file) {
+        String out = dev.banger.host.HostCommand.run(List.of("du", "-k", "--", file.toString()), java.time.Duration.ofMinutes(1)).text();
+        return Long.parseLong(out.strip().split("\\s+")[0]);
     }
 
     static double median(List<Long> values) {

@@ -67,6 +67,33 @@ class RawCowTest {
         assertThat(dir.resolve("root.img.partial")).doesNotExist();
     }
 
+    /**
+     * The dm path as far as this host goes: real loop devices over the base and the COW file, then
+     * dmsetup fails (no device-mapper here). Each loop was recorded as it appeared, and both are detached
+     * again, COW first: a failed start holds no loop device.
+     */
+    @Test
+    void aSnapshotThatCannotBeMadeDetachesItsLoops() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(Files.exists(Path.of("/dev/mapper/control")),
+                "this host has device-mapper: the failure path needs one without");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(Path.of("/dev/loop-control")), "no loop devices here");
+        Path base = base(16);
+        Path cow = dir.resolve("root.cow");
+        List<VmHandles> recorded = new ArrayList<>();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> RawCow.prepare(ID, base, cow, dir.resolve("root.img"), 0, true,
+                VmHandles.NONE, recorded::add)).hasMessageContaining("dm-snapshot banger-" + ID);
+        assertThat(recorded).hasSize(2);
+        assertThat(recorded.get(0).baseLoop()).matches("/dev/loop[0-9]+");
+        assertThat(recorded.get(0).cowLoop()).isNull();
+        assertThat(recorded.get(1).cowLoop()).matches("/dev/loop[0-9]+").isNotEqualTo(recorded.get(1).baseLoop());
+        assertThat(Files.size(cow)).as("the COW file: sparse, as large as the base").isEqualTo(Files.size(base));
+        for (Path f : List.of(base, cow)) {
+            assertThat(dev.banger.host.HostCommand.run(List.of("losetup", "-j", f.toString()), java.time.Duration.ofSeconds(10))
+                    .text().strip()).as("loop devices left on %s", f).isEmpty();
+        }
+        assertThat(dir.resolve("root.img")).as("no fallback copy behind the user's back").doesNotExist();
+    }
+
     @Test
     void withoutDeviceMapperItIsReportedUnusable() {
         org.junit.jupiter.api.Assumptions.assumeFalse(Files.exists(Path.of("/dev/mapper/control")),
