@@ -93,6 +93,9 @@ final class FirecrackerVmm implements Vmm {
 
     @Override
     public Path prepareRoot(VmRecord vm, Path rootfs, VmHandles handles, Consumer<VmHandles> record, Consumer<String> warn) {
+        if (accelProblem != null) {
+            throw accelProblem; // before copying or attaching anything for a VM that cannot start here
+        }
         RawCow.Root root = RawCow.prepare(vm.id(), rootfs, Path.of(vm.runtime().systemOverlay()), paths.rootCopy(vm.id()),
                 vm.spec().rootDiskMib(), deviceMapper, handles, record);
         root.warning().ifPresent(warn);

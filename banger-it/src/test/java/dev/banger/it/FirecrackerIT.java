@@ -184,6 +184,25 @@ class FirecrackerIT {
         ns.restartDaemon(config(stub().toString()));
     }
 
+    @Test
+    @Order(8)
+    void withoutUsableKvmTheStartIsRefusedBeforeAnythingIsMade() {
+        // This host's KVM cannot run a guest (PVM-only or absent): the automatic check says so.
+        dev.banger.core.vm.Accelerator.Choice kvm = dev.banger.host.vm.KvmProbe.choose(dev.banger.core.vm.Accelerator.Mode.AUTO);
+        org.junit.jupiter.api.Assumptions.assumeFalse(kvm.kvm(), "KVM works on this host: there is no refusal to see");
+        ns.restartDaemon("[vmm]\nfirecracker = \"" + stub() + "\"\n");
+        ns.ok(CLI, "vm", "create", "--name", "fc3", "--vmm", "firecracker");
+        BangerHome.Result r = ns.banger(BOOT, "vm", "start", "fc3");
+        assertThat(r.exitCode()).isNotZero();
+        assertThat(r.stderr()).contains("Firecracker needs KVM").contains("--vmm qemu").contains("accel = \"kvm\"");
+        JsonNode vm = show("fc3");
+        assertThat(vm.at("/runtime/state").asText()).isEqualTo("error");
+        assertThat(Path.of(vm.at("/runtime/vm_dir").asText()).resolve("root.img")).as("no copy made for nothing").doesNotExist();
+        assertThat(firecrackerPids(vm)).isEmpty();
+        ns.ok(CLI, "vm", "delete", "fc3");
+        ns.restartDaemon(config(stub().toString()));
+    }
+
     private JsonNode show(String name) {
         return ns.home.ok("vm", "show", name, "--json").json();
     }
