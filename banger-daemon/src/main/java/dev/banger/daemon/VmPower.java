@@ -79,13 +79,7 @@ final class VmPower {
             Vmm vmm = vmms.of(vm);
             Long pid = null;
             String tap = InterfaceNames.tapFor(vm.id());
-            VmRecord booting = vm;
-            // What this start has attached so far, written to the scratch file as each piece appears.
-            VmHandles[] attached = {VmHandles.NONE};
-            java.util.function.Consumer<VmHandles> record = h -> {
-                attached[0] = h;
-                handles.put(booting, h);
-            };
+            Attached attached = new Attached(vm);
             try {
                 step.report("image", "checking image " + vm.spec().image());
                 ImageManifest image = images.info(vm.spec().image()).manifest();
@@ -97,8 +91,9 @@ final class VmPower {
                 Path rootfs = imageFile(imageDir, image, ImageManifest.ROLE_ROOTFS, "a root filesystem");
 
                 step.report("disks", "copy-on-write root and work disk");
-                Path rootDisk = vmm.prepareRoot(vm, rootfs, attached[0], record, warning -> {
-                    LOG.warning("VM " + booting.name() + ": " + warning);
+                String name = vm.name();
+                Path rootDisk = vmm.prepareRoot(vm, rootfs, attached.now(), attached, warning -> {
+                    LOG.warning("VM " + name + ": " + warning);
                     step.warn(warning);
                 });
                 Disks.ensureWorkDisk(Path.of(vm.runtime().workDiskPath()), vm.spec().workDiskMib());
@@ -112,7 +107,7 @@ final class VmPower {
                 step.report("network", "bridge " + network.bridge() + ", tap " + tap);
                 network.ensure();
                 // Scratch first: a daemon killed right after creating the tap leaves the next one its name.
-                record.accept(attached[0].withTap(tap));
+                attached.accept(attached.now().withTap(tap));
                 network.createTap(tap);
                 CrashPoints.reach("start.after-tap");
 
@@ -120,7 +115,7 @@ final class VmPower {
                 pid = vmm.launch(vm, new Vmm.BootPlan(kernel, initrd, rootDisk, configDrive, Path.of(vm.runtime().workDiskPath()),
                         tap, VmNetwork.mac(vm.id())));
                 LOG.info("VM " + vm.name() + ": VMM started, pid " + pid);
-                record.accept(attached[0].withPid(pid).withAgent(vmm.agentTransport()));
+                attached.accept(attached.now().withPid(pid).withAgent(vmm.agentTransport()));
                 CrashPoints.reach("start.after-launch");
                 watch(vm, pid);
 
@@ -135,7 +130,7 @@ final class VmPower {
                     vmm.kill(pid);
                 }
                 network.deleteTap(tap);
-                vmm.releaseRoot(vm, attached[0]);
+                vmm.releaseRoot(vm, attached.now());
                 handles.remove(vm);
                 String why = e.getMessage() + (pid != null ? consoleTail(vm) : "");
                 transition(reload(vm), VmState.ERROR, why);
@@ -290,6 +285,26 @@ final class VmPower {
 
     private VmRecord transition(VmRecord vm, VmState next, String error) {
         return transitions.move(vm, next, error);
+    }
+
+    /** What one start has attached so far, written through to the VM's scratch file as each piece appears. */
+    private final class Attached implements java.util.function.Consumer<VmHandles> {
+        private final VmRecord vm;
+        private VmHandles now = VmHandles.NONE;
+
+        Attached(VmRecord vm) {
+            this.vm = vm;
+        }
+
+        @Override
+        public void accept(VmHandles h) {
+            now = h;
+            handles.put(vm, h);
+        }
+
+        VmHandles now() {
+            return now;
+        }
     }
 
     /** Progress of one start: a notification per step, and heartbeats while waiting. */
