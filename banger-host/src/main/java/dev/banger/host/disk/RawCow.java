@@ -54,7 +54,11 @@ public final class RawCow {
             return new Root(copyFile, Optional.empty());
         }
         if (deviceMapper) {
-            return new Root(snapshot(vmId, base, cowFile, handles, record), Optional.empty());
+            Path device = snapshot(vmId, base, cowFile, handles, record);
+            long baseMib = base.toFile().length() / (1024 * 1024);
+            return new Root(device, sizeMib > baseMib ? Optional.of("the root disk stays " + baseMib + " MiB, the image's size: "
+                    + "a dm-snapshot cannot be larger than its origin, so the requested " + sizeMib + " MiB is not applied")
+                    : Optional.empty());
         }
         return new Root(copyFile, Optional.of(copy(base, copyFile, sizeMib)));
     }
