@@ -24,7 +24,7 @@ import java.util.stream.Stream;
  * <p>A stub killed with SIGKILL cannot remove its directory (its QEMU dies with it, by PDEATHSIG), so
  * each new one first removes the directories of stubs that are no longer alive.
  */
-final class ScratchDirs {
+public final class ScratchDirs {
     static final Path BANGER_STATE = Path.of("/var/lib/banger");
     private static final Pattern NAME = Pattern.compile("([0-9]{1,10})-[0-9a-f]{8}");
 
@@ -67,6 +67,23 @@ final class ScratchDirs {
     static long ownerPid(String name) {
         Matcher m = NAME.matcher(name);
         return m.matches() ? Long.parseLong(m.group(1)) : -1;
+    }
+
+    /**
+     * Removes every dead stub's scratch directory, and the bases left empty: for a test that killed
+     * stubs (SIGKILL leaves their directories) and wants the host as it found it.
+     */
+    public static void removeStaleEverywhere() throws IOException {
+        for (Path base : candidateBases()) {
+            if (Files.isDirectory(base, LinkOption.NOFOLLOW_LINKS)) {
+                removeStale(base);
+                try (DirectoryStream<Path> left = Files.newDirectoryStream(base)) {
+                    if (!left.iterator().hasNext()) {
+                        Files.deleteIfExists(base);
+                    }
+                }
+            }
+        }
     }
 
     /** Removes the scratch directories under {@code base} whose stub is no longer alive. */

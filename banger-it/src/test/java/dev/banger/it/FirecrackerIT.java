@@ -59,10 +59,13 @@ class FirecrackerIT {
     }
 
     @AfterAll
-    void cleanUp() {
+    void cleanUp() throws IOException {
         if (ns != null) {
             ns.close();
         }
+        // Stubs killed with SIGKILL (force delete, the namespace's cleanup) leave their scratch directories.
+        dev.banger.fcstub.ScratchDirs.removeStaleEverywhere();
+        assertThat(Path.of("/run/banger-fcstub")).as("no stub scratch left").doesNotExist();
     }
 
     /**
