@@ -13,7 +13,10 @@ interface Call {
     /** True once the caller disconnected (a write failed): long work should stop and clean up. */
     boolean cancelled();
 
-    /** For calls without a connection (tests, internal use). */
+    /** Who made the call (peer credentials of its connection). */
+    Caller caller();
+
+    /** For calls without a connection (tests, internal use): the daemon's own rights. */
     Call NONE = new Call() {
         @Override
         public void progress(Params.Progress progress) {
@@ -22,6 +25,11 @@ interface Call {
         @Override
         public boolean cancelled() {
             return false;
+        }
+
+        @Override
+        public Caller caller() {
+            return Caller.DAEMON;
         }
     };
 }

@@ -14,6 +14,8 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
+import jdk.net.ExtendedSocketOptions;
+import jdk.net.UnixDomainPrincipal;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -89,6 +91,7 @@ final class RpcServer {
     }
 
     private void serveRequests(SocketChannel client, LineReader reader) throws IOException {
+        Caller caller = peer(client);
         while (!closing) {
             byte[] line;
             try {
@@ -107,7 +110,7 @@ final class RpcServer {
             }
             inFlight.incrementAndGet();
             try {
-                String response = dispatch(line, new ConnectionCall(client));
+                String response = dispatch(line, new ConnectionCall(client, caller));
                 if (response != null) {
                     write(client, response);
                 }
@@ -117,13 +120,31 @@ final class RpcServer {
         }
     }
 
+    /** The connection's peer as the kernel knows it; unknown (unprivileged) when it cannot be read. */
+    static Caller peer(SocketChannel client) {
+        try {
+            UnixDomainPrincipal p = client.getOption(ExtendedSocketOptions.SO_PEERCRED);
+            return Caller.of(p.user().getName(), p.group().getName());
+        } catch (IOException | UnsupportedOperationException e) {
+            LOG.warning("cannot read the peer credentials of a connection (" + e + "): treating it as unprivileged");
+            return new Caller(Caller.UNKNOWN, Caller.UNKNOWN, "unknown");
+        }
+    }
+
     /** Progress for a call goes to its own connection; a failed write means the caller left. */
     private static final class ConnectionCall implements Call {
         private final SocketChannel client;
+        private final Caller caller;
         private volatile boolean gone;
 
-        ConnectionCall(SocketChannel client) {
+        ConnectionCall(SocketChannel client, Caller caller) {
             this.client = client;
+            this.caller = caller;
+        }
+
+        @Override
+        public Caller caller() {
+            return caller;
         }
 
         @Override
