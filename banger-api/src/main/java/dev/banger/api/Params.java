@@ -57,7 +57,11 @@ public final class Params {
     public record VmList(List<VmRecord> vms) {
     }
 
-    public record Deleted(String id, String name) {
+    /** {@code warnings}: what the delete found and left alone (a process standing in the VM's directory, say). */
+    public record Deleted(String id, String name, java.util.List<String> warnings) {
+        public Deleted {
+            warnings = warnings == null ? java.util.List.of() : java.util.List.copyOf(warnings);
+        }
     }
 
     /** {@code default_image}: what {@code vm.create} uses when no image is named (config: defaults.image). */

@@ -30,7 +30,8 @@ final class Commands {
                 List.of(new ImageBuildCommand(ctx), new ImageListCommand(ctx), new ImageShowCommand(ctx), new ImageRmCommand(ctx),
                         new ImageImportCommand(ctx), new ImageVerifyCommand(ctx))));
         cl.addSubcommand("daemon", group("daemon", "Inspect, stop or tear down bangerd.",
-                List.of(new DaemonStatusCommand(ctx), new DaemonStopCommand(ctx), new DaemonTeardownCommand(ctx))));
+                List.of(new DaemonStatusCommand(ctx), new DaemonStopCommand(ctx), new DaemonTeardownCommand(ctx),
+                        new DaemonRecoverCommand(ctx))));
         add(cl, new DoctorCommand(ctx));
         add(cl, new VersionCommand(ctx));
         add(cl, new CompletionCommand(ctx));

@@ -17,7 +17,7 @@ import java.util.Map;
  */
 final class DaemonStarter {
     static final long READY_TIMEOUT_MILLIS = Long.getLong("banger.daemonStartTimeoutMillis", 20_000);
-    private static final int LOG_TAIL_LINES = 15;
+    private static final int LOG_TAIL_LINES = 30;
 
     private final CliContext ctx;
 
@@ -26,6 +26,11 @@ final class DaemonStarter {
     }
 
     void start() {
+        start(List.of());
+    }
+
+    /** Starts bangerd with {@code args} (a recovery mode) and waits until it serves. */
+    void start(List<String> args) {
         Path socket = ctx.paths().socket();
         if (!HostInfo.isRoot()) {
             throw new BangerException(ErrorCode.PERMISSION_DENIED, "bangerd is not running (nothing answers on " + socket
@@ -37,7 +42,7 @@ final class DaemonStarter {
         }
         Path log = ctx.paths().logFile();
         long logOffset = size(log);
-        DaemonLauncher.Launched daemon = DaemonLauncher.launch(ctx.installDir().resolve("bin/bangerd"), log, Map.of());
+        DaemonLauncher.Launched daemon = DaemonLauncher.launch(ctx.installDir().resolve("bin/bangerd"), log, Map.of(), args);
         long deadline = System.nanoTime() + READY_TIMEOUT_MILLIS * 1_000_000;
         while (System.nanoTime() < deadline) {
             if (accepts(socket)) {

@@ -32,10 +32,17 @@ final class DaemonStopCommand extends Verb {
 
     @Override
     int run(ParseResult args) throws InterruptedException {
+        if (!stop(ctx)) {
+            println("bangerd is not running");
+        }
+        return 0;
+    }
+
+    /** Stops the daemon that serves, if any, and waits until it is gone; whether there was one. */
+    static boolean stop(CliContext ctx) throws InterruptedException {
         DaemonClient daemon = ctx.existingDaemon();
         if (!daemon.reachable()) {
-            println("bangerd is not running");
-            return 0;
+            return false;
         }
         Params.DaemonStatus status = daemon.call(Methods.DAEMON_STATUS, null, Params.DaemonStatus.class);
         daemon.call(Methods.DAEMON_SHUTDOWN, null, Params.ShutdownAccepted.class);
@@ -47,7 +54,8 @@ final class DaemonStopCommand extends Verb {
             }
             Thread.sleep(20);
         }
-        println("bangerd stopped (pid " + status.pid() + ")");
-        return 0;
+        ctx.out().println("bangerd stopped (pid " + status.pid() + ")");
+        ctx.out().flush();
+        return true;
     }
 }

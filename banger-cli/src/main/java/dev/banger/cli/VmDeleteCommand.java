@@ -45,6 +45,10 @@ final class VmDeleteCommand extends Verb {
             try {
                 Params.Deleted d = daemon.call(Methods.VM_DELETE, new Params.VmDelete(vm, force), Params.Deleted.class);
                 println("deleted VM " + d.name());
+                for (String warning : d.warnings()) {
+                    ctx.err().println("banger: warning: " + warning);
+                }
+                ctx.err().flush();
             } catch (BangerException e) {
                 if (vms.size() == 1) {
                     throw e;

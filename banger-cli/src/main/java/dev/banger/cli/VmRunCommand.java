@@ -57,6 +57,31 @@ final class VmRunCommand extends Verb {
         }
     }
 
+    /** ssh's own failure status (also what a command exits with when it fails with 255 itself). */
+    private static final int SSH_FAILED = 255;
+
+    /**
+     * ssh failed, or the command exited 255. When the VM is gone or no longer running, that is the story, not
+     * ssh's "No route to host": say so, with banger's own failure status.
+     */
+    private void explainLostVm(VmRecord vm) {
+        VmRecord now;
+        try {
+            now = ctx.daemon().call(Methods.VM_GET, new Params.VmRef(vm.id()), VmRecord.class);
+        } catch (BangerException e) {
+            if (e.code() != dev.banger.api.ErrorCode.NOT_FOUND) {
+                throw e;
+            }
+            throw new BangerException(dev.banger.api.ErrorCode.FAILED_PRECONDITION, "VM " + vm.name()
+                    + " was deleted while 'vm run' was starting it or running the command; the command did not finish");
+        }
+        if (now.state() != dev.banger.api.VmState.RUNNING) {
+            throw new BangerException(dev.banger.api.ErrorCode.FAILED_PRECONDITION, "VM " + vm.name() + " became "
+                    + now.state().wireName() + " while 'vm run' was running the command; the command did not finish"
+                    + (now.runtime().lastError() != null ? " (" + now.runtime().lastError() + ")" : ""));
+        }
+    }
+
     @Override
     int run(ParseResult args) {
         String memory = args.matchedOptionValue("--memory", null);
@@ -70,14 +95,21 @@ final class VmRunCommand extends Verb {
         boolean remove = has(args, "--rm");
         try {
             vm = VmStartCommand.start(ctx, vm.name());
-            return VmSshCommand.ssh(ctx, vm, command);
+            int status = VmSshCommand.ssh(ctx, vm, command);
+            if (status == SSH_FAILED) {
+                explainLostVm(vm);
+            }
+            return status;
         } finally {
             if (remove) {
                 try {
-                    ctx.daemon().call(Methods.VM_DELETE, new Params.VmDelete(vm.name(), true), Params.Deleted.class);
+                    ctx.daemon().call(Methods.VM_DELETE, new Params.VmDelete(vm.id(), true), Params.Deleted.class);
                 } catch (BangerException e) {
-                    ctx.err().println("banger: could not delete VM " + vm.name() + ": " + e.getMessage());
-                    ctx.err().flush();
+                    // NOT_FOUND: deleted already, by someone else; nothing is left to remove.
+                    if (e.code() != dev.banger.api.ErrorCode.NOT_FOUND) {
+                        ctx.err().println("banger: could not delete VM " + vm.name() + ": " + e.getMessage());
+                        ctx.err().flush();
+                    }
                 }
             }
         }

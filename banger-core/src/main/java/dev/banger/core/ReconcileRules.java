@@ -6,6 +6,10 @@ import dev.banger.api.VmState;
  * What a starting daemon does with each recorded VM, given its durable state and whether its VMM is
  * running now. Pure: the daemon's Reconciler carries the actions out. Every state a crash can leave
  * ends in one that is whole and usable, or removable with {@code vm delete}.
+ *
+ * <p>Reconcile never destroys what could be a user's running work: a VMM is killed only to finish a stop
+ * the user asked for, and a directory removed only to undo a create or finish a delete this database
+ * recorded. Anything the database does not know is reported and left alone.
  */
 public final class ReconcileRules {
     public enum Action {
@@ -15,8 +19,11 @@ public final class ReconcileRules {
         FINISH_STOP,
         /** The record says a VMM should run but none does: release what it held, become stopped, say why. */
         DEMOTE,
-        /** At rest, yet a VMM runs on its socket (started behind banger's back): kill it, keep the state. */
-        KILL_STRAY,
+        /**
+         * At rest, yet a VMM runs on its socket: the record is older than the host (a database put back
+         * from a backup, say). The guest is someone's work: adopt it as running, never kill it.
+         */
+        ADOPT,
         /** At rest and nothing runs: only stale scratch handles to drop. */
         FORGET_HANDLES,
         /** A create that never completed (its caller got an error): remove the directory and the row. */
@@ -34,7 +41,7 @@ public final class ReconcileRules {
             case DELETING -> Action.FINISH_DELETE;
             case STARTING, RUNNING -> vmmRunning ? Action.KEEP_RUNNING : Action.DEMOTE;
             case STOPPING -> vmmRunning ? Action.FINISH_STOP : Action.DEMOTE;
-            case STOPPED, ERROR -> vmmRunning ? Action.KILL_STRAY : Action.FORGET_HANDLES;
+            case STOPPED, ERROR -> vmmRunning ? Action.ADOPT : Action.FORGET_HANDLES;
         };
     }
 

@@ -106,7 +106,8 @@ public record StatePaths(Path stateDir, Path runDir, Path logFile, Path configFi
      * copy-on-write system overlay) or {@code root.cow}/{@code root.img} (Firecracker's), {@code work.img} (the work disk), {@code config.img} (the config
      * drive), the VM's SSH host key and {@code known_hosts}, {@code qemu.log} (QEMU's own output) or
      * {@code firecracker.log} and {@code firecracker.stderr}, and
-     * {@code handles.json} (transient handles, never in SQLite).
+     * {@code handles.json} (transient handles, never in SQLite) and {@code vm.json} (the VM's record and its
+     * home's identity, see {@link VmDescriptor}).
      */
     public Path vmDir(String vmId) {
         if (!VmIds.looksLikeId(vmId)) {
@@ -173,6 +174,15 @@ public record StatePaths(Path stateDir, Path runDir, Path logFile, Path configFi
 
     public Path handlesFile(String vmId) {
         return vmDir(vmId).resolve("handles.json");
+    }
+
+    /**
+     * The VM's own description ({@link VmDescriptor}: its record and the identity of the database that
+     * owns it), written atomically at every change, so a lost database can be rebuilt from the VM
+     * directories and a directory is never mistaken for another home's.
+     */
+    public Path vmDescriptor(String vmId) {
+        return vmDir(vmId).resolve(VmDescriptor.FILE);
     }
 
     /**

@@ -46,6 +46,19 @@ public final class VmNames {
         return name;
     }
 
+    /**
+     * {@link #validate}, plus the rule for names given to new VMs: a name never has the shape of a VM id
+     * (12 hex digits), so a reference to a VM is never both one VM's id and another's name.
+     */
+    public static String validateNew(String name) {
+        validate(name);
+        if (VmIds.looksLikeId(name)) {
+            throw BangerException.invalid("VM name '" + name + "' has the shape of a VM id (" + VmIds.LENGTH
+                    + " hex digits), and names and ids must never be confused: choose another name (e.g. with a letter g-z or a '-')");
+        }
+        return name;
+    }
+
     public static boolean isValid(String name) {
         try {
             validate(name);

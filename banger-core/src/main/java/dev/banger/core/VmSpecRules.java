@@ -22,7 +22,7 @@ public final class VmSpecRules {
      * @param hostMemoryMib total memory of the host, the upper bound for one VM
      */
     public static VmSpec resolve(Params.VmCreate request, String name, BangerConfig.Settings settings, long hostMemoryMib) {
-        VmNames.validate(name);
+        VmNames.validateNew(name);
         String image = ImageNames.validate(request.image() != null ? request.image() : settings.defaultImage());
         int vcpus = checkVcpus(request.vcpus() != null ? request.vcpus() : settings.defaultVcpus());
         int memory = checkMemory(request.memoryMib() != null ? request.memoryMib() : settings.defaultMemoryMib(), hostMemoryMib);

@@ -5,7 +5,7 @@ import static dev.banger.core.ReconcileRules.Action.FINISH_DELETE;
 import static dev.banger.core.ReconcileRules.Action.FINISH_STOP;
 import static dev.banger.core.ReconcileRules.Action.FORGET_HANDLES;
 import static dev.banger.core.ReconcileRules.Action.KEEP_RUNNING;
-import static dev.banger.core.ReconcileRules.Action.KILL_STRAY;
+import static dev.banger.core.ReconcileRules.Action.ADOPT;
 import static dev.banger.core.ReconcileRules.Action.UNDO_CREATE;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,8 +21,8 @@ class ReconcileRulesTest {
         assertThat(ReconcileRules.decide(VmState.STARTING, false)).isEqualTo(DEMOTE);
         assertThat(ReconcileRules.decide(VmState.STOPPING, true)).isEqualTo(FINISH_STOP);
         assertThat(ReconcileRules.decide(VmState.STOPPING, false)).isEqualTo(DEMOTE);
-        assertThat(ReconcileRules.decide(VmState.STOPPED, true)).isEqualTo(KILL_STRAY);
-        assertThat(ReconcileRules.decide(VmState.ERROR, true)).isEqualTo(KILL_STRAY);
+        assertThat(ReconcileRules.decide(VmState.STOPPED, true)).isEqualTo(ADOPT);
+        assertThat(ReconcileRules.decide(VmState.ERROR, true)).isEqualTo(ADOPT);
         assertThat(ReconcileRules.decide(VmState.STOPPED, false)).isEqualTo(FORGET_HANDLES);
         assertThat(ReconcileRules.decide(VmState.ERROR, false)).isEqualTo(FORGET_HANDLES);
         for (boolean alive : new boolean[] {true, false}) {

@@ -97,6 +97,31 @@ class VmNamesTest {
     }
 
     @Test
+    void newNamesNeverHaveTheShapeOfAnId() {
+        assertThatThrownBy(() -> VmNames.validateNew("0123456789ab")).isInstanceOf(BangerException.class)
+                .hasMessageContaining("shape of a VM id").hasMessageContaining("choose another name");
+        assertThat(VmNames.validate("0123456789ab")).as("an existing VM keeps its name").isEqualTo("0123456789ab");
+        assertThat(VmNames.validateNew("0123456789ag")).isEqualTo("0123456789ag");
+        assertThat(VmNames.validateNew("0123456789abc")).as("13 digits are not an id").isEqualTo("0123456789abc");
+        assertThat(VmNames.validateNew("demo")).isEqualTo("demo");
+    }
+
+    @Property
+    void aNameAcceptedForANewVmIsNeverAnId(@ForAll("labels") String name) {
+        if (VmNames.isValid(name) && !VmIds.looksLikeId(name)) {
+            assertThat(VmNames.validateNew(name)).isEqualTo(name);
+        } else {
+            assertThatThrownBy(() -> VmNames.validateNew(name)).isInstanceOf(BangerException.class);
+        }
+    }
+
+    @Provide
+    Arbitrary<String> labels() {
+        return Arbitraries.oneOf(Arbitraries.strings().withChars("0123456789abcdef").ofMinLength(10).ofMaxLength(14),
+                Arbitraries.strings().withChars("0123456789abcdefgz-").ofMinLength(1).ofMaxLength(14));
+    }
+
+    @Test
     void emptyAndNullAreRejectedAsEmpty() {
         assertInvalid("").hasMessageContaining("VM name is empty");
         assertInvalid(null).hasMessageContaining("VM name is empty");

@@ -6,7 +6,9 @@ import dev.banger.api.Params;
 import dev.banger.core.BangerConfig;
 import dev.banger.core.StatePaths;
 import dev.banger.host.HostInfo;
+import dev.banger.host.net.NetworkHost;
 import dev.banger.store.Database;
+import dev.banger.store.StoreException;
 import java.io.IOException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
@@ -64,37 +66,84 @@ public final class Daemon implements AutoCloseable {
 
     /** Takes the lock, opens the state and binds the socket; {@link #run()} then serves. */
     public static Daemon start(StatePaths paths) {
+        return start(paths, HomeRecovery.Mode.NORMAL);
+    }
+
+    /**
+     * As {@link #start(StatePaths)}; {@code mode} RECOVER first rebuilds the records of VM directories the
+     * database lacks from their vm.json, PURGE first destroys what the database does not know.
+     */
+    static Daemon start(StatePaths paths, HomeRecovery.Mode mode) {
         paths.checkSocketPathLengths();
         createDirectories(paths);
         DaemonLock lock = DaemonLock.acquire(paths.lockFile(), HostInfo.pid());
         Database db = null;
         try {
             BangerConfig.Settings settings = ConfigFile.load(paths.configFile());
-            db = Database.open(paths.database());
             Clock clock = Clock.systemUTC();
             SecureRandom random = new SecureRandom();
-            ImageService images = new ImageService(paths, installDir(), db.vms(), clock, random);
-            images.sweepDebris();
-            VmLocks locks = new VmLocks();
-            var store = db.vms();
-            HostNetworking network = new HostNetworking(dev.banger.host.net.NetworkHost.direct(), settings,
-                    name -> store.findByName(name).filter(v -> v.state() == dev.banger.api.VmState.RUNNING).map(v -> v.runtime().guestIp()));
             Vmms vmms = Vmms.of(new QemuVmm(settings.accel(), settings.kernelLog(), paths),
                     new FirecrackerVmm(settings.accel(), settings.kernelLog(), settings.firecracker(), paths));
+            NetworkHost host = NetworkHost.direct();
+            db = openDatabase(paths, mode, vmms, host, clock);
+            var store = db.vms();
+            ImageService images = new ImageService(paths, installDir(), store, clock, random);
+            images.sweepDebris();
+            VmLocks locks = new VmLocks();
+            HostNetworking network = new HostNetworking(host, settings,
+                    name -> store.findByName(name).filter(v -> v.state() == dev.banger.api.VmState.RUNNING).map(v -> v.runtime().guestIp()));
+            VmDescriptors descriptors = new VmDescriptors(db.homeId(), paths.vmsDir());
+            String before = "";
+            if (mode == HomeRecovery.Mode.RECOVER) {
+                var recovered = HomeRecovery.recover(db, paths.vmsDir());
+                descriptors = recovered.getKey();
+                before = recovered.getValue().summary() + "; ";
+            } else if (mode == HomeRecovery.Mode.PURGE) {
+                before = HomeRecovery.purge(store, paths.vmsDir(), vmms, network) + "; ";
+            }
+            VmTransitions transitions = new VmTransitions(store, clock, descriptors);
             VmHandleCache handles = new VmHandleCache();
             VmLiveness liveness = new VmLiveness(vmms, handles);
-            VmPower power = new VmPower(store, paths, images, vmms, network, locks, clock, handles, liveness);
-            VmService vms = new VmService(store, paths, settings, HostInfo.totalMemoryMib(), clock, random, locks, power, images);
+            VmPower power = new VmPower(store, paths, images, vmms, network, locks, clock, handles, liveness, transitions);
+            VmService vms = new VmService(store, paths, settings, HostInfo.totalMemoryMib(), clock, random, locks, power, images, transitions);
             // Before serving: nobody may act on a VM whose record and reality disagree.
-            Reconciler.Report reconciled = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, vmms, clock).reconcile();
+            Reconciler.Report reconciled = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, transitions).reconcile();
             ServerSocketChannel channel = SocketBinder.bind(paths.socket(), paths.socketStaging(), settings.socketGroup());
-            return new Daemon(paths, lock, db, vms, images, network, channel, clock, settings, reconciled.summary(),
+            return new Daemon(paths, lock, db, vms, images, network, channel, clock, settings, before + reconciled.summary(),
                     new VmPortsService(vms, liveness));
         } catch (RuntimeException e) {
             if (db != null) {
                 db.close();
             }
             closeQuietly(lock);
+            throw e;
+        }
+    }
+
+    /**
+     * The state database, opened only when that cannot lose anything: a missing or empty one while banger's
+     * VMs are on the host, or a damaged or unreadable one, is refused with the way out (never replaced by a
+     * fresh database, whose reconcile would know none of them). A recovery moves a damaged file aside first.
+     */
+    private static Database openDatabase(StatePaths paths, HomeRecovery.Mode mode, Vmms vmms, NetworkHost host, Clock clock) {
+        Path file = paths.database();
+        try {
+            Database.FileState state = Database.inspect(file);
+            if (state != Database.FileState.PRESENT && mode == HomeRecovery.Mode.NORMAL) {
+                HomeRecovery.Found found = HomeRecovery.survey(paths.vmsDir(), vmms, host::listTaps);
+                if (!found.isEmpty()) {
+                    throw HomeRecovery.refusal(file, state, found);
+                }
+            }
+            return Database.open(file);
+        } catch (StoreException e) {
+            if (e.kind() == StoreException.Kind.CORRUPT && mode != HomeRecovery.Mode.NORMAL) {
+                HomeRecovery.moveAside(file, clock.instant());
+                return Database.open(file);
+            }
+            if (e.kind() == StoreException.Kind.CORRUPT || e.kind() == StoreException.Kind.UNREADABLE) {
+                throw HomeRecovery.unusable(file, e);
+            }
             throw e;
         }
     }
@@ -192,6 +241,8 @@ public final class Daemon implements AutoCloseable {
             Files.createDirectories(paths.runDir());
             Files.createDirectories(paths.vmsDir());
             Files.createDirectories(paths.imagesDir());
+            // vms/ holds every VM's keys, tokens and disks: root's own directory, never a link to elsewhere.
+            dev.banger.host.StateFiles.requireOwnDirectory(paths.vmsDir(), "the VMs directory");
             Files.setPosixFilePermissions(paths.vmsDir(), PosixFilePermissions.fromString("rwx------"));
         } catch (IOException e) {
             throw new dev.banger.api.BangerException(dev.banger.api.ErrorCode.INTERNAL,

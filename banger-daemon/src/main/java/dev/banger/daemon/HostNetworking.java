@@ -91,6 +91,11 @@ final class HostNetworking implements AutoCloseable {
         return network.listTaps(dev.banger.core.net.InterfaceNames.TAP_PREFIX);
     }
 
+    /** banger's taps that no process holds open (see {@code LinkState.idleTapNames}): the only ones reconcile may remove. */
+    java.util.List<String> idleTaps() {
+        return network.listIdleTaps(dev.banger.core.net.InterfaceNames.TAP_PREFIX);
+    }
+
     /**
      * Removes what {@link #ensure} made: the DNS server, banger's taps, the bridge, the nft table. The
      * bridge's resolved settings go with the link. Idempotent.

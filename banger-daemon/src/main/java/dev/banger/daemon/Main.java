@@ -20,9 +20,13 @@ public final class Main {
             System.out.println("bangerd " + dev.banger.api.BangerVersion.current());
             return;
         }
-        if (args.length > 0) {
-            System.err.println("bangerd: takes no arguments (state directory: BANGER_HOME; configuration: config.toml)");
+        HomeRecovery.Mode mode;
+        try {
+            mode = HomeRecovery.Mode.fromArgs(java.util.List.of(args));
+        } catch (BangerException e) {
+            System.err.println("bangerd: " + e.getMessage());
             System.exit(2);
+            return;
         }
         if (!HostInfo.isRoot()) {
             System.err.println("bangerd: error: bangerd must run as root: it creates tap devices, bridges and VM processes. "
@@ -31,7 +35,7 @@ public final class Main {
         }
         Daemon daemon;
         try {
-            daemon = Daemon.start(StatePaths.fromEnvironment(System.getenv()));
+            daemon = Daemon.start(StatePaths.fromEnvironment(System.getenv()), mode);
         } catch (BangerException e) {
             System.err.println("bangerd: error: " + e.getMessage());
             System.exit(1);

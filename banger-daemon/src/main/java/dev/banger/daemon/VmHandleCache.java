@@ -4,11 +4,10 @@ import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
 import dev.banger.api.VmRecord;
 import dev.banger.host.AtomicFiles;
+import dev.banger.host.StateFiles;
 import dev.banger.host.vm.VmHandles;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -25,7 +24,7 @@ final class VmHandleCache {
     private static final Logger LOG = Logger.getLogger(VmHandleCache.class.getName());
     static final String FILE = "handles.json";
     /** A handles file is a few hundred bytes; anything larger is not one. */
-    private static final long MAX_FILE_BYTES = 64 * 1024;
+    private static final int MAX_FILE_BYTES = 64 * 1024;
 
     private final Map<String, VmHandles> byId = new ConcurrentHashMap<>();
 
@@ -70,13 +69,8 @@ final class VmHandleCache {
     VmHandles load(VmRecord vm) {
         Path f = file(vm);
         try {
-            if (Files.size(f) > MAX_FILE_BYTES) {
-                LOG.warning(f + " is " + Files.size(f) + " bytes, not a handles file: ignored");
-                return VmHandles.NONE;
-            }
-            return VmHandles.parse(Files.readString(f, StandardCharsets.UTF_8), vm.id());
-        } catch (NoSuchFileException e) {
-            return VmHandles.NONE;
+            // Never through a link, and bounded: a handles file is a few hundred bytes.
+            return StateFiles.readBounded(f, MAX_FILE_BYTES).map(text -> VmHandles.parse(text, vm.id())).orElse(VmHandles.NONE);
         } catch (IOException | IllegalArgumentException e) {
             LOG.warning(f + " is unreadable or corrupt (" + e.getMessage() + "): treated as no handles");
             return VmHandles.NONE;

@@ -51,9 +51,10 @@ final class VmPower {
     private final VmTransitions transitions;
     private final VmHandleCache handles;
     private final VmLiveness liveness;
+    private final VmDirectories dirs;
 
     VmPower(VmStore store, StatePaths paths, ImageService images, Vmms vmms, HostNetworking network, VmLocks locks, Clock clock,
-            VmHandleCache handles, VmLiveness liveness) {
+            VmHandleCache handles, VmLiveness liveness, VmTransitions transitions) {
         this.handles = handles;
         this.liveness = liveness;
         this.store = store;
@@ -63,7 +64,8 @@ final class VmPower {
         this.network = network;
         this.locks = locks;
         this.clock = clock;
-        this.transitions = new VmTransitions(store, clock);
+        this.transitions = transitions;
+        this.dirs = new VmDirectories(paths.vmsDir());
     }
 
     VmRecord start(VmRecord found, Call call) {
@@ -72,6 +74,8 @@ final class VmPower {
             if (vm.state() == VmState.RUNNING && liveness.vmAlive(vm)) {
                 return vm;
             }
+            // Before anything is written into it: a real directory of root's, no links planted in it.
+            dirs.check(Path.of(vm.runtime().vmDir()), "the directory of VM '" + vm.name() + "'");
             Instant started = clock.instant();
             Step step = new Step(call, started);
             vm = transition(vm, VmState.STARTING, null);
@@ -280,7 +284,7 @@ final class VmPower {
     }
 
     private VmRecord reload(VmRecord vm) {
-        return store.findById(vm.id()).orElseThrow(() -> BangerException.notFound("VM '" + vm.name() + "' was deleted meanwhile"));
+        return store.findById(vm.id()).orElseThrow(() -> BangerException.notFound("VM '" + vm.name() + "' was deleted while this operation was under way"));
     }
 
     private VmRecord transition(VmRecord vm, VmState next, String error) {

@@ -44,7 +44,7 @@ final class VmService {
     private final ImageService images;
 
     VmService(VmStore store, StatePaths paths, BangerConfig.Settings settings, long hostMemoryMib, Clock clock, RandomGenerator random,
-              VmLocks locks, VmPower power, ImageService images) {
+              VmLocks locks, VmPower power, ImageService images, VmTransitions transitions) {
         this.images = images;
         this.locks = locks;
         this.power = power;
@@ -53,14 +53,14 @@ final class VmService {
         this.settings = settings;
         this.hostMemoryMib = hostMemoryMib;
         this.clock = clock;
-        this.transitions = new VmTransitions(store, clock);
+        this.transitions = transitions;
         this.random = random;
         this.dirs = new VmDirectories(paths.vmsDir());
     }
 
     VmRecord create(Params.VmCreate request) {
         if (request.name() != null) {
-            VmNames.validate(request.name());
+            VmNames.validateNew(request.name());
         }
         // Validate everything before claiming anything, with a placeholder name when none was given.
         VmSpec checked = VmSpecRules.resolve(request, request.name() != null ? request.name() : "placeholder", settings, hostMemoryMib);
@@ -84,6 +84,7 @@ final class VmService {
         CrashPoints.reach("create.after-insert");
         try {
             dirs.create(Path.of(record.runtime().vmDir()));
+            transitions.descriptors().write(record); // the directory is this home's from its first moment
             CrashPoints.reach("create.after-dir");
             return transition(record, VmState.STOPPED, null);
         } catch (RuntimeException e) {
@@ -106,18 +107,32 @@ final class VmService {
         return store.count();
     }
 
+    /**
+     * The VM {@code ref} names, by id or by name. New names never have an id's shape, but a VM made before
+     * that rule may be named like another's id: such a reference is refused, never guessed.
+     */
     VmRecord get(String ref) {
         if (ref == null || ref.isBlank()) {
             throw BangerException.invalid("name the VM: give its name or id");
         }
         var byId = VmIds.looksLikeId(ref) ? store.findById(ref) : java.util.Optional.<VmRecord>empty();
-        return byId.or(() -> store.findByName(ref)).orElseThrow(() -> BangerException.notFound(
-                "no VM named '" + (ref.length() > 70 ? ref.substring(0, 67) + "..." : ref) + "' ('banger vm list' shows the VMs)"));
+        var byName = store.findByName(ref);
+        if (byId.isPresent() && byName.isPresent() && !byId.get().id().equals(byName.get().id())) {
+            throw BangerException.invalid("'" + ref + "' is ambiguous: it is the id of VM '" + byId.get().name() + "' and the name of VM "
+                    + byName.get().id() + " (made before names shaped like ids were refused); refer to that one by its id, "
+                    + byName.get().id());
+        }
+        return byId.or(() -> byName).orElseThrow(() -> BangerException.notFound(
+                "no VM named '" + dev.banger.core.Text.printable(ref, 70) + "' ('banger vm list' shows the VMs)"));
     }
 
+    /**
+     * Deletes a VM. Deleting is what frees a full disk, so it must work on one: its database writes may
+     * spend the database's reserve ({@code VmStore.withReserve}); every step can run again.
+     */
     Params.Deleted delete(String ref, boolean force) {
         VmRecord found = get(ref);
-        return locks.with(found.id(), () -> {
+        return locks.with(found.id(), () -> store.withReserve(() -> {
             VmRecord vm = store.findById(found.id()).orElseThrow(() -> BangerException.notFound("VM '" + ref + "' was deleted meanwhile"));
             if (!force && !VmLifecycle.deletableWithoutForce(vm.state())) {
                 throw new BangerException(ErrorCode.FAILED_PRECONDITION, "VM '" + vm.name() + "' is " + vm.state().wireName()
@@ -127,23 +142,44 @@ final class VmService {
                 vm = transition(vm, VmState.DELETING, null);
             }
             CrashPoints.reach("delete.after-deleting");
-            finishDelete(vm);
-            return new Params.Deleted(vm.id(), vm.name());
-        });
+            List<String> warnings = finishDelete(vm);
+            return new Params.Deleted(vm.id(), vm.name(), warnings);
+        }));
     }
 
     /**
      * The rest of a delete, for a VM already marked deleting (also run by reconcile, which finishes what a
      * daemon killed mid-delete began): process and tap first (nothing may keep using the files), then
-     * the files, then the record.
+     * the files, then the record. Only what banger started for the VM is stopped; whatever else stands in
+     * its directory is left running and reported.
+     *
+     * @return warnings for the user: what was found and left alone
      */
-    void finishDelete(VmRecord vm) {
+    List<String> finishDelete(VmRecord vm) {
         power.tearDown(vm, true);
         CrashPoints.reach("delete.after-teardown");
-        dirs.remove(Path.of(vm.runtime().vmDir()));
+        Path dir = Path.of(vm.runtime().vmDir());
+        List<String> warnings = new java.util.ArrayList<>();
+        if (java.nio.file.Files.isSymbolicLink(dir)) {
+            warnings.add("the VM's directory " + dir + " was a symbolic link" + linkTarget(dir)
+                    + ": the link was removed, what it points to was left alone");
+        }
+        for (var occupant : dirs.remove(dir)) {
+            warnings.add(occupant + " had its working or root directory in " + dir + "; banger did not start it and left it running");
+        }
         CrashPoints.reach("delete.after-dir");
         store.delete(vm.id());
+        warnings.forEach(w -> LOG.warning("deleting VM " + vm.name() + ": " + w));
         LOG.info("deleted VM " + vm.name() + " (" + vm.id() + ")");
+        return warnings;
+    }
+
+    private static String linkTarget(Path link) {
+        try {
+            return " to " + dev.banger.core.Text.printable(java.nio.file.Files.readSymbolicLink(link).toString(), 200);
+        } catch (java.io.IOException e) {
+            return "";
+        }
     }
 
     VmRecord start(String ref, Call call) {

@@ -53,6 +53,7 @@ class ReconcilerTest {
     private VmPower power;
     private VmService vms;
     private Reconciler reconciler;
+    private VmTransitions transitions;
     private QemuVmm vmm;
     private final List<PausedQemu> qemus = new ArrayList<>();
 
@@ -90,9 +91,10 @@ class ReconcilerTest {
                 dev.banger.core.BangerConfig.DEFAULTS.firecracker(), paths));
         liveness = new VmLiveness(vmms, handles);
         VmLocks locks = new VmLocks();
-        power = new VmPower(store, paths, images, vmms, network, locks, clock, handles, liveness);
-        vms = new VmService(store, paths, settings, 1 << 20, clock, new SecureRandom(), locks, power, images);
-        reconciler = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, vmms, clock);
+        transitions = new VmTransitions(store, clock, new VmDescriptors(db.homeId(), paths.vmsDir()));
+        power = new VmPower(store, paths, images, vmms, network, locks, clock, handles, liveness, transitions);
+        vms = new VmService(store, paths, settings, 1 << 20, clock, new SecureRandom(), locks, power, images, transitions);
+        reconciler = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, transitions);
     }
 
     @AfterEach
@@ -119,8 +121,10 @@ class ReconcilerTest {
         return q;
     }
 
+    /** A tap as banger leaves one: up (attachTap brings it up), held by no process. */
     private void tap(String name) {
         assertThat(HOST.run(List.of("ip", "netns", "exec", netns, "ip", "tuntap", "add", "dev", name, "mode", "tap")).ok()).isTrue();
+        assertThat(HOST.run(List.of("ip", "netns", "exec", netns, "ip", "link", "set", "dev", name, "up")).ok()).isTrue();
     }
 
     private boolean tapExists(String name) {
@@ -212,16 +216,19 @@ class ReconcilerTest {
     }
 
     @Test
-    void halfDoneCreatesAndDeletesAndOrphansAreCleanedUp() throws Exception {
+    void halfDoneCreatesAndDeletesAreFinishedAndWhatTheDatabaseDoesNotKnowIsLeftAlone() throws Exception {
         VmRecord creating = vm("0000000000d1", "half-created", VmState.CREATING);
         VmRecord deleting = vm("0000000000d2", "half-deleted", VmState.DELETING);
         VmRecord resting = vm("0000000000d3", "resting", VmState.STOPPED);
         Files.writeString(Path.of(resting.runtime().vmDir()).resolve("handles.json"), VmHandles.NONE.withTap("bgr0000000000d3").toJson());
-        Path orphanDir = Files.createDirectories(paths.vmsDir().resolve("0000000000e1"));
+        Path unknownDir = Files.createDirectories(paths.vmsDir().resolve("0000000000e1"));
+        Files.writeString(unknownDir.resolve("work.img"), "someone's data");
         Path notOurs = Files.createDirectories(paths.vmsDir().resolve("notes"));
         tap("bgr0000000000e2");
-        PausedQemu stray = PausedQemu.on(paths.vmsDir().resolve("0000000000e3").resolve("api.sock"));
-        qemus.add(stray);
+        // A tap that is down tells nothing about who holds it: never removed.
+        assertThat(HOST.run(List.of("ip", "netns", "exec", netns, "ip", "tuntap", "add", "dev", "bgr0000000000e4", "mode", "tap")).ok()).isTrue();
+        PausedQemu unknownVmm = PausedQemu.on(paths.vmsDir().resolve("0000000000e3").resolve("api.sock"));
+        qemus.add(unknownVmm);
 
         Reconciler.Report report = reconciler.reconcile();
 
@@ -232,14 +239,44 @@ class ReconcilerTest {
         assertThat(reload(resting).state()).isEqualTo(VmState.STOPPED);
         assertThat(Path.of(resting.runtime().vmDir()).resolve("handles.json")).doesNotExist();
         assertThat(Path.of(resting.runtime().vmDir())).exists();
-        assertThat(orphanDir).doesNotExist();
-        assertThat(notOurs).as("not a VM id: reported, left alone").exists();
-        assertThat(tapExists("bgr0000000000e2")).isFalse();
-        assertThat(stray.isAlive()).isFalse();
+        assertThat(unknownDir.resolve("work.img")).as("a directory the database does not know is never removed").hasContent("someone's data");
+        assertThat(notOurs).exists();
+        assertThat(unknownVmm.isAlive()).as("a VMM the database does not know is never killed").isTrue();
+        assertThat(tapExists("bgr0000000000e2")).as("an idle tap is removed").isFalse();
+        assertThat(tapExists("bgr0000000000e4")).isTrue();
         assertThat(report.undone()).containsExactly("half-created");
         assertThat(report.finishedDeletes()).containsExactly("half-deleted");
         assertThat(report.orphanTaps()).containsExactly("bgr0000000000e2");
-        assertThat(report.strayProcesses()).hasSize(1);
-        assertThat(report.orphanDirs()).contains("0000000000e1", "0000000000e3");
+        assertThat(report.unknownVmms()).hasSize(1).allMatch(s -> s.contains("pid " + unknownVmm.pid()));
+        assertThat(report.unknownDirs()).anyMatch(s -> s.startsWith("0000000000e1")).anyMatch(s -> s.startsWith("0000000000e3"))
+                .anyMatch(s -> s.startsWith("notes"));
+        assertThat(report.summary()).contains("left running").contains("daemon recover");
+    }
+
+    @Test
+    void aVmRecordedAtRestWhoseVmmRunsIsAdoptedNotKilled() throws Exception {
+        VmRecord vm = vm("0000000000f1", "restored-backup", VmState.STOPPED);
+        PausedQemu q = qemuFor(vm);
+
+        Reconciler.Report report = reconciler.reconcile();
+
+        assertThat(q.isAlive()).isTrue();
+        assertThat(reload(vm).state()).isEqualTo(VmState.RUNNING);
+        assertThat(handles.get(vm.id()).orElseThrow().vmmPid()).isEqualTo(q.pid());
+        assertThat(report.adopted()).containsExactly("restored-backup");
+    }
+
+    @Test
+    void everyRecordGetsItsDescriptorWithThisHomesIdentity() throws Exception {
+        VmRecord vm = vm("0000000000f2", "legacy", VmState.STOPPED);
+        Path descriptor = Path.of(vm.runtime().vmDir()).resolve(dev.banger.core.VmDescriptor.FILE);
+        assertThat(descriptor).as("made before descriptors existed").doesNotExist();
+
+        reconciler.reconcile();
+
+        dev.banger.core.VmDescriptor d = dev.banger.core.VmDescriptor.parse(Files.readString(descriptor), paths.vmsDir(),
+                Path.of(vm.runtime().vmDir()));
+        assertThat(d.homeId()).isEqualTo(db.homeId());
+        assertThat(d.vm().name()).isEqualTo("legacy");
     }
 }

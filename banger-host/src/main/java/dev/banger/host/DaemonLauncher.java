@@ -35,16 +35,19 @@ public final class DaemonLauncher {
     /**
      * @param bangerd the bin/bangerd launcher
      * @param env variables to set for the daemon (BANGER_HOME among them, when set)
+     * @param args bangerd's arguments (none, or a recovery mode such as --recover)
      * @return the daemon's process (setsid execs it in place, so this is bangerd itself)
      */
-    public static Launched launch(Path bangerd, Path logFile, Map<String, String> env) {
+    public static Launched launch(Path bangerd, Path logFile, Map<String, String> env, List<String> args) {
         if (!Files.isExecutable(bangerd)) {
             throw new BangerException(ErrorCode.DAEMON_UNAVAILABLE, "cannot start the daemon: " + bangerd
                     + " is missing or not executable (run ./setup.sh in the banger checkout)");
         }
         try {
             Files.createDirectories(logFile.getParent());
-            ProcessBuilder pb = new ProcessBuilder(List.of("setsid", bangerd.toString()))
+            List<String> argv = new java.util.ArrayList<>(List.of("setsid", bangerd.toString()));
+            argv.addAll(args);
+            ProcessBuilder pb = new ProcessBuilder(argv)
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                     .redirectErrorStream(true);

@@ -28,6 +28,11 @@ public final class VmStore {
         this.db = db;
     }
 
+    /** See {@link Database#withReserve}: for work that frees space, such as deleting a VM, on a full disk. */
+    public <T> T withReserve(java.util.function.Supplier<T> work) {
+        return db.withReserve(work);
+    }
+
     /** Inserts a new VM; a taken name (or address, CID) is reported as NAME_TAKEN / INTERNAL clearly. */
     public void insert(VmRecord vm) {
         db.call(c -> {

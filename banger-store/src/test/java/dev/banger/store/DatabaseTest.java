@@ -47,7 +47,7 @@ class DatabaseTest {
         try (Database db = Database.open(file)) {
             assertThat(Files.isRegularFile(file)).isTrue();
             assertThat(db.file()).isEqualTo(file);
-            assertThat(Migrations.LATEST).isEqualTo(3);
+            assertThat(Migrations.LATEST).isEqualTo(4);
             assertThat(db.schemaVersion()).isEqualTo(Migrations.LATEST);
             String mode = db.call(c -> {
                 try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("PRAGMA journal_mode")) {
@@ -132,7 +132,8 @@ class DatabaseTest {
         assertThat(userVersion(file)).isEqualTo(1);
 
         try (Database db = Database.open(file)) {
-            assertThat(db.schemaVersion()).isEqualTo(3);
+            assertThat(db.schemaVersion()).isEqualTo(Migrations.LATEST);
+            assertThat(db.homeId()).as("V4 gives an upgraded database its identity").matches("[0-9a-f]{32}");
             VmRecord vm = db.vms().findByName("old-timer").orElseThrow();
             assertThat(vm.spec().vmm()).as("every VM before V3 ran on QEMU").isEqualTo("qemu");
             assertThat(vm.id()).isEqualTo("0123456789ab");
@@ -152,7 +153,7 @@ class DatabaseTest {
                 }
             })).isTrue();
         }
-        assertThat(userVersion(file)).isEqualTo(3);
+        assertThat(userVersion(file)).isEqualTo(Migrations.LATEST);
     }
 
     private static void makeNewerDatabase(Path file) throws SQLException {
@@ -226,5 +227,83 @@ class DatabaseTest {
         db.close();
         db.close();
         assertThatThrownBy(db::schemaVersion).isInstanceOf(StoreException.class);
+    }
+
+    @Test
+    void aNewDatabaseHasAStableHomeIdentity() {
+        Path file = dir.resolve("state.db");
+        String id;
+        try (Database db = Database.open(file)) {
+            id = db.homeId();
+            assertThat(id).matches("[0-9a-f]{32}");
+        }
+        try (Database db = Database.open(file)) {
+            assertThat(db.homeId()).as("kept across opens").isEqualTo(id);
+        }
+        try (Database other = Database.open(dir.resolve("other.db"))) {
+            assertThat(other.homeId()).as("each database its own").isNotEqualTo(id);
+            other.adoptHomeId(id);
+            assertThat(other.homeId()).isEqualTo(id);
+            assertThatThrownBy(() -> other.adoptHomeId("x'; DROP TABLE vms; --")).isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    @Test
+    void inspectTellsMissingEmptyAndPresentApartWithoutCreatingAnything() throws IOException {
+        Path file = dir.resolve("state.db");
+        assertThat(Database.inspect(file)).isEqualTo(Database.FileState.MISSING);
+        assertThat(file).doesNotExist();
+        Files.createFile(file);
+        assertThat(Database.inspect(file)).isEqualTo(Database.FileState.EMPTY);
+        Files.delete(file);
+        Database.open(file).close();
+        assertThat(Database.inspect(file)).isEqualTo(Database.FileState.PRESENT);
+        Path link = dir.resolve("linked.db");
+        Files.createSymbolicLink(link, file);
+        assertThatThrownBy(() -> Database.inspect(link)).isInstanceOf(StoreException.class).hasMessageContaining("symbolic link");
+    }
+
+    @Test
+    void aFileThatIsNotADatabaseIsRefusedAsCorruptAndLeftAsItWas() throws IOException {
+        Path file = dir.resolve("state.db");
+        byte[] junk = "this is not SQLite, just some bytes that someone wrote here by mistake".repeat(100).getBytes();
+        Files.write(file, junk);
+        assertThatThrownBy(() -> Database.open(file)).isInstanceOfSatisfying(StoreException.class,
+                e -> assertThat(e.kind()).isEqualTo(StoreException.Kind.CORRUPT));
+        assertThat(Files.readAllBytes(file)).as("never replaced by a fresh database").isEqualTo(junk);
+    }
+
+    @Test
+    void aDatabaseWithDamagedPagesFailsTheIntegrityCheck() throws Exception {
+        Path file = dir.resolve("state.db");
+        try (Database db = Database.open(file)) {
+            for (int i = 0; i < 200; i++) {
+                db.vms().insert(VmFixtures.vm(i, "vm-" + i));
+            }
+        }
+        // Scribble over the middle of the file (past the header page): table and index pages.
+        byte[] bytes = Files.readAllBytes(file);
+        for (int i = 4096 * 2; i < bytes.length - 100; i += 7) {
+            bytes[i] = (byte) 0xA5;
+        }
+        Files.write(file, bytes);
+        assertThatThrownBy(() -> Database.open(file)).isInstanceOfSatisfying(StoreException.class,
+                e -> assertThat(e.kind()).isEqualTo(StoreException.Kind.CORRUPT));
+    }
+
+    @Test
+    void theReserveIsMadeBesideTheDatabaseWithRealBlocks() throws IOException {
+        Path file = dir.resolve("state.db");
+        try (Database db = Database.open(file)) {
+            Path reserve = db.reserve();
+            assertThat(reserve).isRegularFile().hasSize(Database.RESERVE_BYTES);
+            // Allocated, not sparse: a sparse reserve would give nothing back when released.
+            Process du = new ProcessBuilder("du", "-B1", reserve.toString()).start();
+            long allocated = Long.parseLong(new String(du.getInputStream().readAllBytes()).split("\\s+")[0]);
+            assertThat(allocated).isGreaterThanOrEqualTo(Database.RESERVE_BYTES);
+            String result = db.withReserve(() -> "ran once");
+            assertThat(result).isEqualTo("ran once");
+            assertThat(reserve).as("not spent without a full disk").exists();
+        }
     }
 }

@@ -21,11 +21,19 @@ import java.util.Optional;
 public record LinkState(Map<String, Link> links) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** One link. {@code kind} is linkinfo.info_kind ("bridge", "tun", "veth"...; null for a plain device). */
+    /**
+     * One link. {@code kind} is linkinfo.info_kind ("bridge", "tun", "veth"...; null for a plain device).
+     * {@code noCarrier}: the link is up but reports NO-CARRIER; for a tap that means no process has it
+     * open (a VMM holding a tap gives it a carrier).
+     */
     public record Link(String name, String kind, String tunType, String master, boolean adminUp, String mac,
-                       List<Ipv4Address> ipv4) {
+                       List<Ipv4Address> ipv4, boolean noCarrier) {
         public Link {
             ipv4 = List.copyOf(ipv4);
+        }
+
+        public Link(String name, String kind, String tunType, String master, boolean adminUp, String mac, List<Ipv4Address> ipv4) {
+            this(name, kind, tunType, master, adminUp, mac, ipv4, false);
         }
 
         public boolean isBridge() {
@@ -80,6 +88,15 @@ public record LinkState(Map<String, Link> links) {
                 .map(Link::name).sorted().toList();
     }
 
+    /**
+     * The taps named with {@code prefix} that provably nobody holds: up, yet without a carrier. A tap that
+     * is down tells nothing either way and is not listed.
+     */
+    public List<String> idleTapNames(String prefix) {
+        return links.values().stream().filter(l -> l.isTap() && l.name().startsWith(prefix) && l.adminUp() && l.noCarrier())
+                .map(Link::name).sorted().toList();
+    }
+
     /** Parses the JSON array of {@code ip -j -d addr show} (or {@code ip -j -d link show}: no addresses then). */
     public static LinkState parse(String json) {
         JsonNode root;
@@ -108,8 +125,10 @@ public record LinkState(Map<String, Link> links) {
             throw unexpected("has a link without \"ifname\"");
         }
         boolean up = false;
+        boolean noCarrier = false;
         for (JsonNode f : n.path("flags")) {
             up |= "UP".equals(f.asText());
+            noCarrier |= "NO-CARRIER".equals(f.asText());
         }
         JsonNode info = n.path("linkinfo");
         String kind = text(info, "info_kind");
@@ -129,7 +148,8 @@ public record LinkState(Map<String, Link> links) {
             }
         }
         String mac = text(n, "address");
-        return new Link(name, kind, tunType, text(n, "master"), up, mac == null ? null : mac.toLowerCase(Locale.ROOT), ipv4);
+        return new Link(name, kind, tunType, text(n, "master"), up, mac == null ? null : mac.toLowerCase(Locale.ROOT), ipv4,
+                noCarrier);
     }
 
     private static String text(JsonNode n, String field) {

@@ -53,6 +53,25 @@ class LinkStateTest {
     }
 
     @Test
+    void onlyTapsThatAreUpWithoutACarrierAreIdle() {
+        String json = """
+                [{"ifname":"bgr00000000000a","flags":["NO-CARRIER","BROADCAST","MULTICAST","UP"],
+                  "linkinfo":{"info_kind":"tun","info_data":{"type":"tap"}}},
+                 {"ifname":"bgr00000000000b","flags":["BROADCAST","MULTICAST","UP","LOWER_UP"],
+                  "linkinfo":{"info_kind":"tun","info_data":{"type":"tap"}}},
+                 {"ifname":"bgr00000000000c","flags":["BROADCAST","MULTICAST"],
+                  "linkinfo":{"info_kind":"tun","info_data":{"type":"tap"}}},
+                 {"ifname":"bgrnotatap","flags":["NO-CARRIER","UP"],"linkinfo":{"info_kind":"veth"}},
+                 {"ifname":"other0","flags":["NO-CARRIER","UP"],"linkinfo":{"info_kind":"tun","info_data":{"type":"tap"}}}]
+                """;
+        LinkState s = LinkState.parse(json);
+        assertThat(s.idleTapNames("bgr")).as("held (carrier) and down (unknown) taps are not idle")
+                .containsExactly("bgr00000000000a");
+        assertThat(s.tapNames("bgr")).containsExactly("bgr00000000000a", "bgr00000000000b", "bgr00000000000c");
+        assertThat(LinkState.parse(SAMPLE).idleTapNames("bgr")).containsExactly("bgr0123456789ab");
+    }
+
+    @Test
     void linkShowOutputWithoutAddressesIsFine() {
         LinkState s = LinkState.parse("[{\"ifname\":\"banger0\",\"flags\":[\"UP\"],\"linkinfo\":{\"info_kind\":\"bridge\"}}]");
         assertThat(s.link("banger0").orElseThrow().ipv4()).isEmpty();

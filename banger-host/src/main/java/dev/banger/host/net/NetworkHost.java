@@ -110,6 +110,12 @@ public final class NetworkHost {
         return observe().tapNames(prefix);
     }
 
+    /** The taps named with {@code prefix} that no process holds open (up, without a carrier): safe to remove. */
+    public List<String> listIdleTaps(String prefix) {
+        Objects.requireNonNull(prefix, "prefix");
+        return observe().idleTapNames(prefix);
+    }
+
     /** Without nft there can be no table of banger's to remove, so a host without nftables is fine here. */
     private void disableNat() {
         List<String> argv = NetCommands.natOff();
