@@ -129,16 +129,22 @@ public final class Daemon implements AutoCloseable {
         Path file = paths.database();
         try {
             Database.FileState state = Database.inspect(file);
-            if (state != Database.FileState.PRESENT && mode == HomeRecovery.Mode.NORMAL) {
-                HomeRecovery.Found found = HomeRecovery.survey(paths.vmsDir(), vmms, host::listTaps);
-                if (!found.isEmpty()) {
-                    throw HomeRecovery.refusal(file, state, found);
+            if (state != Database.FileState.PRESENT) {
+                if (mode == HomeRecovery.Mode.NORMAL) {
+                    HomeRecovery.Found found = HomeRecovery.survey(paths.vmsDir(), vmms, host::listTaps);
+                    if (!found.isEmpty()) {
+                        throw HomeRecovery.refusal(file, state, found);
+                    }
+                }
+                // A journal without its database belongs to the lost one: kept aside, never replayed into a new file.
+                if (Files.exists(file.resolveSibling(file.getFileName() + "-wal")) || Files.exists(file.resolveSibling(file.getFileName() + "-shm"))) {
+                    HomeRecovery.moveAside(file, clock.instant(), "orphaned");
                 }
             }
             return Database.open(file);
         } catch (StoreException e) {
             if (e.kind() == StoreException.Kind.CORRUPT && mode != HomeRecovery.Mode.NORMAL) {
-                HomeRecovery.moveAside(file, clock.instant());
+                HomeRecovery.moveAside(file, clock.instant(), "damaged");
                 return Database.open(file);
             }
             if (e.kind() == StoreException.Kind.CORRUPT || e.kind() == StoreException.Kind.UNREADABLE) {

@@ -124,10 +124,14 @@ final class HomeRecovery {
                 + "\nNothing was changed and no new database was made. " + fix, e);
     }
 
-    /** Moves a damaged database (and its -wal and -shm) aside, keeping it; returns where it went. */
-    static Path moveAside(Path database, java.time.Instant now) {
+    /**
+     * Moves a database that will not be used (and its -wal and -shm) aside as {@code state.db.LABEL-STAMP},
+     * keeping it: a damaged one, or the journal a lost one left (SQLite would replay it into a new file).
+     * Returns where the database went.
+     */
+    static Path moveAside(Path database, java.time.Instant now, String label) {
         String stamp = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(java.time.ZoneOffset.UTC).format(now);
-        Path aside = database.resolveSibling(database.getFileName() + ".damaged-" + stamp);
+        Path aside = database.resolveSibling(database.getFileName() + "." + label + "-" + stamp);
         try {
             for (String suffix : List.of("-wal", "-shm", "")) {
                 Path f = database.resolveSibling(database.getFileName() + suffix);
@@ -138,7 +142,7 @@ final class HomeRecovery {
         } catch (IOException e) {
             throw new BangerException(ErrorCode.INTERNAL, "cannot move the damaged database " + database + " aside: " + e.getMessage(), e);
         }
-        LOG.warning("moved the damaged database " + database + " aside to " + aside);
+        LOG.warning("moved " + database + " and its journal files aside to " + aside + "*");
         return aside;
     }
 

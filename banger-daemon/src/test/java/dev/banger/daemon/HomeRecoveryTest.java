@@ -118,7 +118,7 @@ class HomeRecoveryTest {
         Files.createDirectories(db.getParent());
         Files.writeString(db, "damaged");
         Files.writeString(db.resolveSibling("state.db-wal"), "journal");
-        Path aside = HomeRecovery.moveAside(db, Instant.parse("2026-12-01T10:11:12Z"));
+        Path aside = HomeRecovery.moveAside(db, Instant.parse("2026-12-01T10:11:12Z"), "damaged");
         assertThat(aside.getFileName().toString()).isEqualTo("state.db.damaged-20261201-101112");
         assertThat(aside).hasContent("damaged");
         assertThat(aside.resolveSibling("state.db.damaged-20261201-101112-wal")).hasContent("journal");
