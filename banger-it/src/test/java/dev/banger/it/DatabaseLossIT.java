@@ -94,7 +94,9 @@ class DatabaseLossIT {
     @Test
     @Order(2)
     void anEmptiedDatabaseIsRefusedAndRecovered() throws IOException {
-        ns.home.ok("daemon", "stop");
+        // Killed, not stopped: SQLite's journal (state.db-wal) stays behind, as after a crash.
+        ns.killDaemon();
+        assertThat(db().resolveSibling("state.db-wal")).exists();
         Files.write(db(), new byte[0]);
         refusedStart("is empty");
         assertThat(Files.size(db())).isZero();
