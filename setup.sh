@@ -63,9 +63,11 @@ if [ "$(id -u)" -eq 0 ]; then
   BANGER_HOME="$train" BANGER_DAEMON_JAVA_OPTS="-XX:AOTCacheOutput=build/bangerd.aot" \
     setsid bin/bangerd >build/aot-daemon.log 2>&1 </dev/null &
   for _ in $(seq 200); do [ -S "$train/run/bangerd.sock" ] && break; sleep 0.05; done
-  # vm create needs an image: a placeholder that passes import's checks (a bzImage header, an empty
-  # ext4) and is never booted.
-  truncate -s 4096 "$train/placeholder-kernel" && printf 'HdrS' | dd of="$train/placeholder-kernel" bs=1 seek=514 conv=notrunc 2>/dev/null
+  # vm create needs an image: a placeholder that passes import's checks (a bzImage setup header:
+  # setup_sects 4 at 0x1f1, "HdrS" at 0x202, boot protocol 2.15 at 0x206; an empty ext4) and is never booted.
+  truncate -s 4096 "$train/placeholder-kernel"
+  printf '\004' | dd of="$train/placeholder-kernel" bs=1 seek=497 conv=notrunc 2>/dev/null
+  printf 'HdrS\017\002' | dd of="$train/placeholder-kernel" bs=1 seek=514 conv=notrunc 2>/dev/null
   mkfs.ext4 -q -F "$train/placeholder-rootfs.ext4" 8M >/dev/null
   BANGER_HOME="$train" bin/banger image import --name debian-bookworm --kernel "$train/placeholder-kernel" \
     --rootfs "$train/placeholder-rootfs.ext4" >/dev/null

@@ -167,7 +167,7 @@ public final class Daemon implements AutoCloseable {
                 .register(Methods.IMAGE_LIST, Void.class, ignored -> images.list())
                 .register(Methods.IMAGE_GET, Params.ImageRef.class, p -> images.info(p.image()))
                 .register(Methods.IMAGE_DELETE, Params.ImageRef.class, p -> images.delete(p.image()))
-                .register(Methods.IMAGE_IMPORT, Params.ImageImport.class, images::importImage)
+                .registerLong(Methods.IMAGE_IMPORT, Params.ImageImport.class, (p, call) -> images.importImage(p, call.caller()))
                 .register(Methods.IMAGE_VERIFY, Params.ImageRef.class, p -> images.verify(p.image()))
                 .register(Methods.DAEMON_STATUS, Void.class, ignored -> status())
                 .register(Methods.DAEMON_TEARDOWN, Void.class, ignored -> teardown())

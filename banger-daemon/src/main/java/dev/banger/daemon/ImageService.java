@@ -7,6 +7,7 @@ import dev.banger.api.Params;
 import dev.banger.core.ImageNames;
 import dev.banger.core.StatePaths;
 import dev.banger.core.image.ImageRecipe;
+import dev.banger.host.CallerFiles;
 import dev.banger.host.CommandRunner;
 import dev.banger.host.ImageBuilder;
 import dev.banger.host.ImageBuildSpec;
@@ -96,6 +97,11 @@ final class ImageService {
         }
         if (request.mirror() != null && !request.mirror().matches("(https?|file)://[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]+")) {
             throw BangerException.invalid("mirror '" + request.mirror() + "' is not an http(s) or file URL");
+        }
+        if (request.mirror() != null && request.mirror().startsWith("file:") && !call.caller().isRoot()) {
+            // debootstrap runs as root: a file:// mirror would read host directories the caller may not.
+            throw new BangerException(ErrorCode.PERMISSION_DENIED, "a file:// mirror is read by the daemon as root, so only root may "
+                    + "build from one; use an http(s) mirror, or run the build as root");
         }
         if (Files.exists(paths.imageDir(name))) {
             throw new BangerException(ErrorCode.NAME_TAKEN, "an image named '" + name
@@ -247,15 +253,20 @@ final class ImageService {
         return new Params.ImageVerification(name, checks.stream().allMatch(Params.Check::ok), checks);
     }
 
-    Params.ImageInfo importImage(Params.ImageImport request) {
+    /**
+     * Imports the caller's kernel, rootfs and initrd. The daemon is root; the files are read with the
+     * caller's rights (host.CallerFiles), so a caller imports only what they could read themselves.
+     */
+    Params.ImageInfo importImage(Params.ImageImport request, Caller caller) {
         String name = ImageNames.validate(request.name());
+        CallerFiles.Identity reader = readerOf(caller);
         if (Files.exists(paths.imageDir(name))) {
             throw new BangerException(ErrorCode.NAME_TAKEN, "an image named '" + name + "' exists; choose another --name");
         }
         Path work = paths.imageBuildDir(name, HexFormat.of().toHexDigits(random.nextInt()));
         try {
             Files.createDirectories(work);
-            ImageChecks.importInto(work, name, request, clock.instant());
+            ImageChecks.importInto(work, name, request, clock.instant(), reader);
             Files.move(work, paths.imageDir(name), StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             SafeDelete.tree(work);
@@ -264,7 +275,22 @@ final class ImageService {
             SafeDelete.tree(work);
             throw e;
         }
+        LOG.info("imported image " + name + " for " + caller);
         return info(name);
+    }
+
+    /** Whose rights the caller's files are read with; a caller the daemon cannot identify gets nothing read. */
+    private static CallerFiles.Identity readerOf(Caller caller) {
+        if (caller.isRoot()) {
+            return CallerFiles.Identity.ROOT;
+        }
+        if (caller.uid() == Caller.UNKNOWN || caller.gid() == Caller.UNKNOWN) {
+            throw new BangerException(ErrorCode.PERMISSION_DENIED, "banger cannot tell which user and group you are (the peer "
+                    + "credentials of your connection name " + caller.user() + "), so it reads no file on your behalf");
+        }
+        // The JDK names a uid without an account by its number: such a caller has no supplementary groups to look up.
+        boolean hasAccount = caller.user() != null && !caller.user().chars().allMatch(Character::isDigit);
+        return new CallerFiles.Identity(caller.uid(), caller.gid(), hasAccount);
     }
 
     private Path existing(String name) {

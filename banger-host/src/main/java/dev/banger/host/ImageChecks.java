@@ -6,6 +6,7 @@ import dev.banger.api.ImageManifest;
 import dev.banger.api.Params;
 import dev.banger.core.image.BuildCommands;
 import dev.banger.core.image.ImageRecipe;
+import dev.banger.core.image.InitramfsFormats;
 import dev.banger.core.image.KernelFormats;
 import dev.banger.core.image.ModuleOrder;
 import java.io.IOException;
@@ -28,7 +29,13 @@ public final class ImageChecks {
             "/usr/sbin/sshd", "/usr/bin/ss", ImageRecipe.GUEST_INIT, "/usr/lib/banger/boot", "/usr/lib/banger/apply-config",
             ImageRecipe.GUEST_AGENT_DIR + "/agent/banger-agent.jar", ImageRecipe.GUEST_AGENT_DIR + "/jre/bin/java");
     private static final Duration CHECK_TIMEOUT = Duration.ofMinutes(5);
+    private static final Duration COPY_TIMEOUT = Duration.ofMinutes(30);
     private static final int EXT_MAGIC_OFFSET = 1024 + 56;
+    /** Enough for a kernel's setup header or ELF header, an ext superblock, an initramfs magic after padding. */
+    private static final int HEAD_BYTES = Math.max(KernelFormats.HEAD_BYTES, InitramfsFormats.HEAD_BYTES);
+    /** Caps on imported files: a stream that never ends (a FIFO, a device) must not fill the disk. */
+    private static final long MAX_KERNEL_BYTES = 1L << 30;
+    private static final long MAX_INITRD_BYTES = 4L << 30;
 
     private ImageChecks() {
     }
@@ -58,17 +65,25 @@ public final class ImageChecks {
         }
         ImageManifest.FileEntry bz = m.file(ImageManifest.ROLE_BZIMAGE);
         if (bz != null) {
-            checks.add(headCheck("kernel " + bz.path(), dir.resolve(bz.path()), 1024,
-                    head -> KernelFormats.isBzImage(head) ? null : "not a Linux bzImage (no HdrS header)"));
+            checks.add(headCheck("kernel " + bz.path(), dir.resolve(bz.path()), (head, size) -> {
+                String problem = KernelFormats.bzImageProblem(head, size);
+                return problem == null ? null : "not a bootable bzImage: " + problem;
+            }));
         }
         ImageManifest.FileEntry elf = m.file(ImageManifest.ROLE_VMLINUX);
         if (elf != null) {
-            checks.add(headCheck("kernel " + elf.path(), dir.resolve(elf.path()), 64, head -> {
+            checks.add(headCheck("kernel " + elf.path(), dir.resolve(elf.path()), (head, size) -> {
                 KernelFormats.ElfInfo info = KernelFormats.elf(head);
                 return info.bootableX86_64() ? null : "not a bootable x86-64 ELF: " + info.describe();
             }));
         }
         ImageManifest.FileEntry initrd = m.file(ImageManifest.ROLE_INITRD);
+        if (initrd != null) {
+            checks.add(headCheck("initramfs " + initrd.path(), dir.resolve(initrd.path()), (head, size) -> {
+                InitramfsFormats.Identified format = InitramfsFormats.identify(head);
+                return format.ok() ? null : format.problem();
+            }));
+        }
         if (initrd != null && m.source().equals("built")) {
             checks.add(initramfsHoldsModules(dir.resolve(initrd.path())));
         }
@@ -136,74 +151,77 @@ public final class ImageChecks {
     }
 
     private interface HeadTest {
-        String problem(byte[] head);
+        String problem(byte[] head, long size);
     }
 
-    private static Params.Check headCheck(String name, Path file, int bytes, HeadTest test) {
+    private static Params.Check headCheck(String name, Path file, HeadTest test) {
         try (InputStream in = Files.newInputStream(file)) {
-            String problem = test.problem(in.readNBytes(bytes));
+            String problem = test.problem(in.readNBytes(HEAD_BYTES), Files.size(file));
             return new Params.Check(name, problem == null, problem == null ? "bootable format" : problem);
         } catch (IOException e) {
             return new Params.Check(name, false, e.toString());
         }
     }
 
-    /** Copies user-supplied files into {@code work} and writes their manifest; rejects what cannot boot. */
-    public static void importInto(Path work, String name, Params.ImageImport request, Instant now) throws IOException {
+    /**
+     * Copies user-supplied files into {@code work} and writes their manifest; rejects what cannot boot.
+     * Each file is read with {@code caller}'s rights ({@link CallerFiles}) and it is the copy that is
+     * checked, so what passed the checks is exactly what is kept.
+     */
+    public static void importInto(Path work, String name, Params.ImageImport request, Instant now, CallerFiles.Identity caller)
+            throws IOException {
         if (request.kernel() == null || request.rootfs() == null) {
             throw BangerException.invalid("import needs --kernel and --rootfs");
         }
-        Path kernel = readable(request.kernel(), "--kernel");
-        Path rootfs = readable(request.rootfs(), "--rootfs");
-        byte[] head;
-        try (InputStream in = Files.newInputStream(kernel)) {
-            head = in.readNBytes(1024);
-        }
-        String kernelFile;
-        String kernelRole;
-        if (KernelFormats.isBzImage(head)) {
-            kernelFile = ImageRecipe.BZIMAGE;
-            kernelRole = ImageManifest.ROLE_BZIMAGE;
-        } else if (KernelFormats.elf(head).bootableX86_64()) {
-            kernelFile = ImageRecipe.VMLINUX;
-            kernelRole = ImageManifest.ROLE_VMLINUX;
-        } else {
-            throw BangerException.invalid(kernel + " is neither a Linux bzImage nor an x86-64 ELF vmlinux");
-        }
-        byte[] sb;
-        try (InputStream in = Files.newInputStream(rootfs)) {
-            sb = in.readNBytes(EXT_MAGIC_OFFSET + 2);
-        }
-        if (sb.length < EXT_MAGIC_OFFSET + 2 || (sb[EXT_MAGIC_OFFSET] & 0xff) != 0x53 || (sb[EXT_MAGIC_OFFSET + 1] & 0xff) != 0xEF) {
-            throw BangerException.invalid(rootfs + " is not an ext2/3/4 filesystem image (no ext superblock magic)");
-        }
+        Path kernel = absolute(request.kernel(), "--kernel");
+        Path rootfs = absolute(request.rootfs(), "--rootfs");
+        Path initrd = request.initrd() == null ? null : absolute(request.initrd(), "--initrd");
         List<ImageManifest.FileEntry> files = new ArrayList<>();
-        files.add(copy(kernel, work.resolve(kernelFile), kernelRole));
-        files.add(copy(rootfs, work.resolve(ImageRecipe.ROOTFS), ImageManifest.ROLE_ROOTFS));
-        if (request.initrd() != null) {
-            files.add(copy(readable(request.initrd(), "--initrd"), work.resolve(ImageRecipe.INITRD), ImageManifest.ROLE_INITRD));
+
+        String kernelLabel = "--kernel " + kernel;
+        Path kernelCopy = work.resolve(".kernel");
+        CallerFiles.Copied k = CallerFiles.copy(kernelLabel, kernel, kernelCopy, caller, MAX_KERNEL_BYTES, HEAD_BYTES,
+                head -> kernelProblem(KernelFormats.identify(head, -1)), COPY_TIMEOUT);
+        KernelFormats.Identified kind = KernelFormats.identify(k.head(), k.size());
+        if (kind.kind() == null) {
+            throw BangerException.invalid(kernelLabel + " " + kernelProblem(kind));
+        }
+        boolean bz = kind.kind() == KernelFormats.Kind.BZIMAGE;
+        String kernelFile = bz ? ImageRecipe.BZIMAGE : ImageRecipe.VMLINUX;
+        Files.move(kernelCopy, work.resolve(kernelFile));
+        files.add(new ImageManifest.FileEntry(kernelFile, bz ? ImageManifest.ROLE_BZIMAGE : ImageManifest.ROLE_VMLINUX, k.size(), k.sha256()));
+
+        CallerFiles.Copied r = CallerFiles.copy("--rootfs " + rootfs, rootfs, work.resolve(ImageRecipe.ROOTFS), caller,
+                ImageRecipe.MAX_SIZE_MIB << 20, HEAD_BYTES, ImageChecks::rootfsProblem, COPY_TIMEOUT);
+        files.add(new ImageManifest.FileEntry(ImageRecipe.ROOTFS, ImageManifest.ROLE_ROOTFS, r.size(), r.sha256()));
+
+        if (initrd != null) {
+            CallerFiles.Copied i = CallerFiles.copy("--initrd " + initrd, initrd, work.resolve(ImageRecipe.INITRD), caller,
+                    MAX_INITRD_BYTES, HEAD_BYTES, head -> {
+                        InitramfsFormats.Identified format = InitramfsFormats.identify(head);
+                        return format.ok() ? null : "is not an initramfs the kernel can unpack: " + format.problem();
+                    }, COPY_TIMEOUT);
+            files.add(new ImageManifest.FileEntry(ImageRecipe.INITRD, ImageManifest.ROLE_INITRD, i.size(), i.sha256()));
         }
         ImageBuilder.writeManifest(work, new ImageManifest(name, "imported", "unknown", null, null, null, now, 0, files,
                 List.of(), List.of("image's own")));
     }
 
-    private static ImageManifest.FileEntry copy(Path from, Path to, String role) throws IOException {
-        // cp keeps a sparse rootfs sparse and reflinks where the filesystem can.
-        HostCommand.Output cp = HostCommand.run(List.of("cp", "--sparse=always", "--reflink=auto", "--", from.toString(), to.toString()),
-                Duration.ofMinutes(30));
-        if (!cp.ok()) {
-            throw new BangerException(ErrorCode.INTERNAL, "copying " + from + ": " + cp.text().strip());
-        }
-        return new ImageManifest.FileEntry(to.getFileName().toString(), role, Files.size(to), ImageBuilder.sha256(to));
+    private static String kernelProblem(KernelFormats.Identified kind) {
+        return kind.kind() != null ? null : "is not a kernel banger can boot: " + kind.problem();
     }
 
-    private static Path readable(String path, String flag) {
+    /** An ext2/3/4 image has its superblock magic 0xEF53 (little endian) at byte 1080. */
+    static String rootfsProblem(byte[] head) {
+        boolean ext = head.length >= EXT_MAGIC_OFFSET + 2 && (head[EXT_MAGIC_OFFSET] & 0xff) == 0x53 && (head[EXT_MAGIC_OFFSET + 1] & 0xff) == 0xEF;
+        return ext ? null : "is not an ext2/3/4 filesystem image (no ext superblock magic at byte " + EXT_MAGIC_OFFSET + ")";
+    }
+
+    /** Refused before any file is touched: the daemon does not share the caller's working directory. */
+    private static Path absolute(String path, String flag) {
         Path p = Path.of(path);
         if (!p.isAbsolute()) {
             throw BangerException.invalid(flag + " must be an absolute path (the daemon does not share your working directory)");
-        }
-        if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
-            throw BangerException.invalid(flag + " " + path + " is not a readable file");
         }
         return p;
     }

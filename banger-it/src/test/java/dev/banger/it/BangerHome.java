@@ -80,15 +80,13 @@ final class BangerHome implements AutoCloseable {
 
     /**
      * Imports, as the default image, files that pass {@code image import}'s checks but cannot boot: a
-     * kernel that is only a bzImage header and an empty 8 MiB ext4. For tests about VM records, which
+     * kernel that is only a bzImage setup header ({@link #placeholderKernel()}) and an empty 8 MiB ext4. For tests about VM records, which
      * need an image to exist (create refuses an unknown one) but never start a VM.
      */
     void importPlaceholderImage() {
         try {
             Path dir = Files.createDirectories(home.resolve("placeholder-image"));
-            byte[] kernel = new byte[4096];
-            System.arraycopy("HdrS".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, kernel, 0x202, 4);
-            Files.write(dir.resolve("vmlinuz"), kernel);
+            Files.write(dir.resolve("vmlinuz"), placeholderKernel());
             Path rootfs = dir.resolve("rootfs.ext4");
             Result mkfs = run(List.of("mkfs.ext4", "-q", "-F", rootfs.toString(), "8M"), CLI_TIMEOUT);
             assertThat(mkfs.exitCode()).as("%s", mkfs).isZero();
@@ -96,6 +94,19 @@ final class BangerHome implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * A bzImage setup header and nothing to boot: setup_sects 4 (2,560 bytes of real-mode code), "HdrS",
+     * boot protocol 2.15, in a 4 KiB file, so import's kernel check passes.
+     */
+    static byte[] placeholderKernel() {
+        byte[] kernel = new byte[4096];
+        kernel[0x1f1] = 4;
+        System.arraycopy("HdrS".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, kernel, 0x202, 4);
+        kernel[0x206] = 0x0f;
+        kernel[0x207] = 0x02;
+        return kernel;
     }
 
     Path repoDir() {

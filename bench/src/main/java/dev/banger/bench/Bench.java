@@ -192,8 +192,12 @@ public final class Bench {
      */
     static void placeholderImage(Path repo, Map<String, String> env, Path home) throws Exception {
         Path dir = Files.createDirectories(home.resolve("placeholder-image"));
+        // A bzImage setup header (setup_sects 4, "HdrS", boot protocol 2.15) in 4 KiB: import's kernel check passes.
         byte[] kernel = new byte[4096];
+        kernel[0x1f1] = 4;
         System.arraycopy("HdrS".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, kernel, 0x202, 4);
+        kernel[0x206] = 0x0f;
+        kernel[0x207] = 0x02;
         Files.write(dir.resolve("vmlinuz"), kernel);
         run(env, "mkfs.ext4", "-q", "-F", dir.resolve("rootfs.ext4").toString(), "8M");
         run(env, repo.resolve("bin/banger").toString(), "image", "import", "--name", "debian-bookworm",
