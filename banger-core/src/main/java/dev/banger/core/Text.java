@@ -14,7 +14,15 @@ public final class Text {
             return "";
         }
         StringBuilder sb = new StringBuilder();
-        s.codePoints().limit(maxChars).forEach(cp -> sb.appendCodePoint(cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ? '?' : cp));
+        s.codePoints().limit(maxChars).forEach(cp -> sb.appendCodePoint(isControl(cp) ? '?' : cp));
         return s.codePointCount(0, s.length()) > maxChars ? sb + "..." : sb.toString();
+    }
+
+    /**
+     * Whether a terminal would act on the code point rather than show it: C0 controls (ESC, CR, BEL, ...,
+     * also newline and tab), DEL and the C1 controls (CSI U+009B, OSC U+009D, ...).
+     */
+    public static boolean isControl(int cp) {
+        return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
     }
 }

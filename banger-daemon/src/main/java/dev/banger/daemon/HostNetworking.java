@@ -12,9 +12,9 @@ import java.util.logging.Logger;
 
 /**
  * The host side of VM networking, set up on first need (not at daemon start, so a daemon that never
- * boots a VM never touches the host's network): the bridge with the gateway address, NAT when the
- * config asks, the .vm DNS server on the gateway, resolved routing of ~vm. Idempotent; `teardown`
- * undoes it.
+ * boots a VM never touches the host's network): the guard that keeps guests from opening connections
+ * to the host ({@code core.net.GuestGuard}), the bridge with the gateway address, NAT when the config
+ * asks, the .vm DNS server on the gateway, resolved routing of ~vm. Idempotent; `teardown` undoes it.
  */
 final class HostNetworking implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(HostNetworking.class.getName());
@@ -46,13 +46,15 @@ final class HostNetworking implements AutoCloseable {
     }
 
     /**
-     * Bridge, NAT and DNS as configured. Checked against the host once per daemon life (and again after a
-     * teardown, or when a tap cannot join the bridge): a VM start need not pay for five commands.
+     * Guard, bridge, NAT and DNS as configured. Checked against the host once per daemon life (and again
+     * after a teardown, or when a tap cannot join the bridge): a VM start need not pay for five commands.
+     * The guard comes first, so the bridge never exists unguarded.
      */
     synchronized void ensure() {
         if (ready) {
             return;
         }
+        network.guardGuests(settings.bridge(), settings.subnet());
         network.ensureBridge(settings.bridge(), settings.subnet());
         network.setNat(settings.bridge(), settings.subnet(), settings.nat());
         if (dns == null) {
@@ -68,8 +70,13 @@ final class HostNetworking implements AutoCloseable {
         ready = true;
     }
 
-    /** A tap on the bridge; if that fails (the bridge was removed behind banger's back), the bridge is set up again once. */
+    /**
+     * A tap on the bridge; if that fails (the bridge was removed behind banger's back), the bridge is set up
+     * again once. The guard is put up again first, every time (one nft command): a firewall reload that
+     * flushed the ruleset must not leave a new guest unguarded.
+     */
     void createTap(String tap) {
+        network.guardGuests(settings.bridge(), settings.subnet());
         try {
             network.createTap(tap, settings.bridge());
         } catch (RuntimeException e) {
@@ -97,14 +104,14 @@ final class HostNetworking implements AutoCloseable {
     }
 
     /**
-     * Removes what {@link #ensure} made: the DNS server, banger's taps, the bridge, the nft table. The
-     * bridge's resolved settings go with the link. Idempotent.
+     * Removes what {@link #ensure} made: the DNS server, banger's taps, the bridge, the NAT and guard
+     * tables. The bridge's resolved settings go with the link. Idempotent.
      */
     synchronized void teardown() {
         ready = false;
         close();
         network.teardown(settings.bridge());
-        LOG.info("removed bridge " + settings.bridge() + ", its taps and banger's nft table");
+        LOG.info("removed bridge " + settings.bridge() + ", its taps and banger's nft tables");
     }
 
     @Override

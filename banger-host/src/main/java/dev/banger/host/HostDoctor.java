@@ -49,7 +49,7 @@ public final class HostDoctor {
             out.add(binary("jailer", fc.jailerBinary(), List.of("--version"),
                     "[jailer] enabled = true needs Firecracker's jailer binary: set [jailer] binary to its path"));
         }
-        for (String tool : List.of("debootstrap", "mkfs.ext4", "cpio", "lz4", "depmod", "mcopy", "ssh", "ssh-keygen", "setpriv", "ip")) {
+        for (String tool : List.of("debootstrap", "mkfs.ext4", "cpio", "lz4", "depmod", "mcopy", "ssh", "ssh-keygen", "setpriv", "ip", "nft")) {
             Optional<Path> p = onPath(tool);
             out.add(new Params.Check("tool " + tool, p.isPresent(), p.map(Path::toString).orElse("missing: run ./setup.sh")));
         }

@@ -81,7 +81,8 @@ class VmNatIT {
                 "exec 3<>/dev/tcp/" + OUTSIDE + "/8080 && cat <&3");
         assertThat(off.exitCode()).as("%s", off).isNotZero();
         assertThat(off.stdout()).doesNotContain("seen-as");
-        assertThat(ns.inNetns("nft", "list", "tables").stdout()).doesNotContain("banger");
+        // NAT's table is gone; the guard (GuestIsolationIT) is not NAT's and stays.
+        assertThat(ns.inNetns("nft", "list", "tables").stdout()).doesNotContain("table ip banger").contains("table inet banger_guard");
         ns.ok(Duration.ofMinutes(2), "vm", "delete", "--force", "natty");
     }
 

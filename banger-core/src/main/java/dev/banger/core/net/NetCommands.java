@@ -9,7 +9,7 @@ import java.util.List;
  * one as a keyword of its own (a bridge called "help" or "type" is then just a name).
  */
 public final class NetCommands {
-    /** The one nftables table banger owns; everything NAT-related lives in it and goes with it. */
+    /** banger's NAT table; everything NAT-related lives in it and goes with it. The guard has its own, {@link GuestGuard#TABLE}. */
     public static final String NFT_TABLE = "banger";
     /** Written by the host layer through /proc/sys (never a shell), only ever switched on. */
     public static final String IP_FORWARD_SYSCTL = "net.ipv4.ip_forward";
@@ -96,7 +96,17 @@ public final class NetCommands {
         return List.of("nft", "add table ip " + NFT_TABLE + "; delete table ip " + NFT_TABLE);
     }
 
-    /** Lists nft tables as JSON, to tell whether banger's table exists. */
+    /** Puts up (or replaces, atomically) the guard of the host against its guests: see {@link GuestGuard}. */
+    public static List<String> guardOn(String bridge, Ipv4Subnet subnet) {
+        return List.of("nft", GuestGuard.script(bridge, subnet));
+    }
+
+    /** Removes the guard table if it is there; succeeds when it is not. */
+    public static List<String> guardOff() {
+        return List.of("nft", GuestGuard.removal());
+    }
+
+    /** Lists nft tables as JSON, to tell whether banger's tables exist. */
     public static List<String> listNftTables() {
         return List.of("nft", "-j", "list", "tables");
     }

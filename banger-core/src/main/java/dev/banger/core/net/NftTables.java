@@ -13,8 +13,17 @@ public final class NftTables {
     private NftTables() {
     }
 
-    /** Whether the output lists banger's table ({@code ip banger}). */
+    /** Whether the output lists banger's NAT table ({@code ip banger}). */
     public static boolean hasBangerTable(String json) {
+        return hasTable(json, "ip", NetCommands.NFT_TABLE);
+    }
+
+    /** Whether the output lists the guard table ({@code inet banger_guard}, see {@link GuestGuard}). */
+    public static boolean hasGuardTable(String json) {
+        return hasTable(json, GuestGuard.FAMILY, GuestGuard.TABLE);
+    }
+
+    private static boolean hasTable(String json, String family, String name) {
         JsonNode root;
         try {
             root = JSON.readTree(json == null ? "" : json);
@@ -24,7 +33,7 @@ public final class NftTables {
         }
         for (JsonNode entry : root.path("nftables")) {
             JsonNode table = entry.path("table");
-            if ("ip".equals(table.path("family").asText()) && NetCommands.NFT_TABLE.equals(table.path("name").asText())) {
+            if (family.equals(table.path("family").asText()) && name.equals(table.path("name").asText())) {
                 return true;
             }
         }

@@ -45,7 +45,8 @@ class NetCommandsTest {
                     () -> NetCommands.deleteAddress(bad, 1, 24), () -> NetCommands.linkUp(bad),
                     () -> NetCommands.setMac(bad, "02:00:00:00:00:01"), () -> NetCommands.addTap(bad),
                     () -> NetCommands.attachTap(bad, "banger0"), () -> NetCommands.attachTap("bgr1", bad),
-                    () -> NetCommands.deleteLink(bad), () -> NetCommands.natOn(bad, SUBNET));
+                    () -> NetCommands.deleteLink(bad), () -> NetCommands.natOn(bad, SUBNET),
+                    () -> NetCommands.guardOn(bad, SUBNET));
             for (Runnable b : builders) {
                 assertThatThrownBy(b::run).isInstanceOf(BangerException.class);
             }
@@ -65,6 +66,12 @@ class NetCommandsTest {
                 .contains("oifname \"banger0\" ct state established,related accept;")
                 .contains("oifname \"banger0\" drop;");
         assertThat(NetCommands.natOff()).containsExactly("nft", "add table ip banger; delete table ip banger");
+    }
+
+    @Test
+    void theGuardIsOneAtomicReplacementOfItsOwnTable() {
+        assertThat(NetCommands.guardOn("banger0", SUBNET)).containsExactly("nft", GuestGuard.script("banger0", SUBNET));
+        assertThat(NetCommands.guardOff()).containsExactly("nft", "add table inet banger_guard; delete table inet banger_guard");
     }
 
     @Test

@@ -21,6 +21,16 @@ class NftTablesTest {
     }
 
     @Test
+    void findsTheGuardTableOnlyInTheInetFamily() {
+        assertThat(NftTables.hasGuardTable("{\"nftables\": [" + META
+                + ", {\"table\": {\"family\": \"inet\", \"name\": \"banger_guard\", \"handle\": 4}}]}")).isTrue();
+        assertThat(NftTables.hasGuardTable("{\"nftables\": [" + META
+                + ", {\"table\": {\"family\": \"ip\", \"name\": \"banger_guard\", \"handle\": 4}},"
+                + " {\"table\": {\"family\": \"ip\", \"name\": \"banger\", \"handle\": 5}}]}")).isFalse();
+        assertThat(NftTables.hasGuardTable("")).isFalse();
+    }
+
+    @Test
     void garbageIsAnError() {
         assertThatThrownBy(() -> NftTables.hasBangerTable("table ip banger")).isInstanceOf(BangerException.class)
                 .hasMessageContaining("nft -j list tables");

@@ -5,6 +5,7 @@ import dev.banger.api.ErrorCode;
 import dev.banger.core.Ipv4Subnet;
 import dev.banger.core.net.BridgePlan;
 import dev.banger.core.net.BridgeSpec;
+import dev.banger.core.net.GuestGuard;
 import dev.banger.core.net.InterfaceNames;
 import dev.banger.core.net.LinkState;
 import dev.banger.core.net.NetCommands;
@@ -13,10 +14,12 @@ import dev.banger.core.net.TapPlan;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * The host side of VM networking: the bridge, the VMs' taps and outbound NAT. Each operation looks at the
+ * The host side of VM networking: the bridge, the VMs' taps, outbound NAT and the guard that keeps guests
+ * from opening connections to the host ({@link GuestGuard}). Each operation looks at the
  * host ({@code ip -j -d addr show}), asks a pure plan in {@code dev.banger.core.net} what is missing and
  * runs only that, so every operation is idempotent and finishes whatever a crash left half done. Names
  * are validated before any command runs.
@@ -67,11 +70,27 @@ public final class NetworkHost {
         converge(state -> TapPlan.delete(state, tap));
     }
 
-    /** Removes banger's taps on the bridge, the bridge and the nft table; what is already gone is fine. */
+    /**
+     * Removes banger's taps on the bridge, the bridge, the NAT table and the guard table; what is already
+     * gone is fine. The guard goes last, once no guest is attached to the bridge any more.
+     */
     public void teardown(String bridge) {
         InterfaceNames.validate(bridge);
         converge(state -> TapPlan.teardown(state, bridge));
-        disableNat();
+        removeTable(NetCommands.natOff());
+        removeTable(NetCommands.guardOff());
+    }
+
+    /**
+     * Puts up the guard (or replaces it, atomically): guests may open no connection to any of the host's
+     * addresses except the services {@link GuestGuard#SERVICES} names on the gateway. It matches the
+     * bridge by name, so it works before the bridge exists; without nft it cannot be had, and a VM must
+     * then not start.
+     */
+    public void guardGuests(String bridge, Ipv4Subnet subnet) {
+        InterfaceNames.validate(bridge);
+        Objects.requireNonNull(subnet, "subnet");
+        check(NetCommands.guardOn(bridge, subnet));
     }
 
     /**
@@ -82,7 +101,7 @@ public final class NetworkHost {
         InterfaceNames.validate(bridge);
         Objects.requireNonNull(subnet, "subnet");
         if (!enabled) {
-            disableNat();
+            removeTable(NetCommands.natOff());
             return;
         }
         if (!"1".equals(sysctls.read(NetCommands.IP_FORWARD_SYSCTL))) {
@@ -91,17 +110,27 @@ public final class NetworkHost {
         check(NetCommands.natOn(bridge, subnet));
     }
 
-    /** Whether banger's nft table exists (false when nft is not installed: then it cannot). */
+    /** Whether banger's NAT table exists (false when nft is not installed: then it cannot). */
     public boolean natEnabled() {
+        return nftTables().map(NftTables::hasBangerTable).orElse(false);
+    }
+
+    /** Whether the guard table exists (false when nft is not installed: then it cannot). */
+    public boolean guarded() {
+        return nftTables().map(NftTables::hasGuardTable).orElse(false);
+    }
+
+    /** {@code nft -j list tables}, or empty when nft is not installed. */
+    private Optional<String> nftTables() {
         List<String> argv = NetCommands.listNftTables();
         Executor.Result r = executor.run(argv);
         if (r.programMissing()) {
-            return false;
+            return Optional.empty();
         }
         if (!r.ok()) {
             throw failure(argv, r);
         }
-        return NftTables.hasBangerTable(r.stdout());
+        return Optional.of(r.stdout());
     }
 
     /** Names of the taps starting with {@code prefix}, sorted: for sweeping taps no VM owns. */
@@ -117,8 +146,7 @@ public final class NetworkHost {
     }
 
     /** Without nft there can be no table of banger's to remove, so a host without nftables is fine here. */
-    private void disableNat() {
-        List<String> argv = NetCommands.natOff();
+    private void removeTable(List<String> argv) {
         Executor.Result r = executor.run(argv);
         if (r.ok() || r.programMissing()) {
             return;
@@ -161,7 +189,8 @@ public final class NetworkHost {
         if (r.programMissing()) {
             String hint = switch (program) {
                 case "ip" -> "install iproute2 (apt install iproute2)";
-                case "nft" -> "install nftables (apt install nftables), or set network.nat = false in config.toml";
+                case "nft" -> "install nftables (apt install nftables): banger needs it to keep guests from reaching the host's"
+                        + " services, and for NAT";
                 default -> "install it (./setup.sh installs banger's host packages)";
             };
             return new BangerException(ErrorCode.FAILED_PRECONDITION, "cannot run " + program + ": " + hint);

@@ -59,7 +59,8 @@ class NetworkHostTest {
         NetworkHost host = new NetworkHost(exec, NO_SYSCTLS);
         List<Consumer<String>> operations = List.of(
                 n -> host.ensureBridge(n, SUBNET), n -> host.createTap(n, "banger0"), n -> host.createTap("bgr1", n),
-                host::deleteTap, host::teardown, n -> host.setNat(n, SUBNET, true), n -> host.setNat(n, SUBNET, false));
+                host::deleteTap, host::teardown, n -> host.setNat(n, SUBNET, true), n -> host.setNat(n, SUBNET, false),
+                n -> host.guardGuests(n, SUBNET));
         for (String bad : List.of("", "bad name", "0123456789abcdef", "-x", "x;y", "a\"b", "$(reboot)")) {
             for (Consumer<String> op : operations) {
                 assertThatThrownBy(() -> op.accept(bad)).isInstanceOf(BangerException.class)
@@ -127,16 +128,39 @@ class NetworkHostTest {
         };
         Scripted noNft = new Scripted().answer(Executor.PROGRAM_MISSING, "", "cannot run nft");
         assertThatThrownBy(() -> new NetworkHost(noNft, forwarding).setNat("banger0", SUBNET, true))
-                .hasMessageContaining("apt install nftables").hasMessageContaining("network.nat = false");
+                .hasMessageContaining("apt install nftables");
+    }
+
+    @Test
+    void withoutNftGuestsCannotBeGuardedSoThatIsAnErrorNotASilentSkip() {
+        Scripted noNft = new Scripted().answer(Executor.PROGRAM_MISSING, "", "cannot run nft");
+        assertThatThrownBy(() -> new NetworkHost(noNft, NO_SYSCTLS).guardGuests("banger0", SUBNET))
+                .hasMessageContaining("apt install nftables").hasMessageContaining("reaching the host's services")
+                .satisfies(e -> assertThat(((BangerException) e).code()).isEqualTo(ErrorCode.FAILED_PRECONDITION));
+        assertThat(noNft.ran).containsExactly(NetCommands.guardOn("banger0", SUBNET));
+        Scripted refused = new Scripted().answer(1, "", "Error: Could not process rule: Operation not permitted");
+        assertThatThrownBy(() -> new NetworkHost(refused, NO_SYSCTLS).guardGuests("banger0", SUBNET))
+                .hasMessageContaining("must run as root");
+    }
+
+    @Test
+    void guardedReadsTheGuardTableFromTheListing() {
+        String listing = "{\"nftables\": [{\"table\": {\"family\": \"inet\", \"name\": \"banger_guard\", \"handle\": 3}}]}";
+        Scripted exec = new Scripted().answer(0, listing, "").answer(0, listing, "");
+        NetworkHost host = new NetworkHost(exec, NO_SYSCTLS);
+        assertThat(host.guarded()).isTrue();
+        assertThat(host.natEnabled()).isFalse();
+        assertThat(new NetworkHost(new Scripted().answer(Executor.PROGRAM_MISSING, "", ""), NO_SYSCTLS).guarded()).isFalse();
     }
 
     @Test
     void withoutNftThereIsNoTableToRemove() {
         Scripted exec = new Scripted().answer(Executor.PROGRAM_MISSING, "", "cannot run nft");
         new NetworkHost(exec, NO_SYSCTLS).setNat("banger0", SUBNET, false);
-        Scripted teardown = new Scripted().answer(0, EMPTY, "").answer(Executor.PROGRAM_MISSING, "", "cannot run nft");
+        Scripted teardown = new Scripted().answer(0, EMPTY, "").answer(Executor.PROGRAM_MISSING, "", "cannot run nft")
+                .answer(Executor.PROGRAM_MISSING, "", "cannot run nft");
         new NetworkHost(teardown, NO_SYSCTLS).teardown("banger0");
-        assertThat(teardown.ran).containsExactly(NetCommands.observe(), NetCommands.natOff());
+        assertThat(teardown.ran).containsExactly(NetCommands.observe(), NetCommands.natOff(), NetCommands.guardOff());
         assertThat(new NetworkHost(new Scripted().answer(Executor.PROGRAM_MISSING, "", ""), NO_SYSCTLS).natEnabled()).isFalse();
     }
 
