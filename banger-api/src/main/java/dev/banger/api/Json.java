@@ -1,15 +1,22 @@
 package dev.banger.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.cfg.MutableCoercionConfig;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.type.LogicalType;
 
 /**
  * The one JSON configuration of the wire format: snake_case fields, unknown fields rejected (a typo in
- * a parameter is an error, not silently ignored), integers never coerced from floats or strings.
+ * a parameter is an error, not silently ignored), duplicate keys rejected (no "last one wins"), and no
+ * type coercion at all: a string field takes only a JSON string ({@code 1}, {@code true} or {@code 1e400}
+ * are not names), an integer field only a JSON integer, a boolean field only {@code true} or {@code false}.
  */
 public final class Json {
     private static final com.fasterxml.jackson.annotation.JsonInclude.Value NON_NULL =
@@ -23,6 +30,14 @@ public final class Json {
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .disable(com.fasterxml.jackson.databind.MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            // ALLOW_COERCION_OF_SCALARS covers numbers and booleans as targets but not strings: say it for each.
+            .withCoercionConfig(LogicalType.Textual, c -> fail(c, CoercionInputShape.Integer, CoercionInputShape.Float, CoercionInputShape.Boolean))
+            .withCoercionConfig(LogicalType.Integer, c -> fail(c, CoercionInputShape.Float, CoercionInputShape.String,
+                    CoercionInputShape.EmptyString, CoercionInputShape.Boolean))
+            .withCoercionConfig(LogicalType.Float, c -> fail(c, CoercionInputShape.String, CoercionInputShape.EmptyString, CoercionInputShape.Boolean))
+            .withCoercionConfig(LogicalType.Boolean, c -> fail(c, CoercionInputShape.Integer, CoercionInputShape.Float,
+                    CoercionInputShape.String, CoercionInputShape.EmptyString))
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
             .addModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
@@ -36,6 +51,12 @@ public final class Json {
             .build();
 
     private Json() {
+    }
+
+    private static void fail(MutableCoercionConfig config, CoercionInputShape... shapes) {
+        for (CoercionInputShape shape : shapes) {
+            config.setCoercion(shape, CoercionAction.Fail);
+        }
     }
 
     /** One line of the wire protocol: compact JSON, never containing a raw newline. */

@@ -54,15 +54,30 @@ public final class DaemonClient {
     }
 
     private <T> T call(String method, Object params, JavaType resultType, java.util.function.Consumer<dev.banger.api.Params.Progress> onProgress) {
-        SocketChannel channel = connect();
+        return exchange(connect(), method, params, resultType, onProgress);
+    }
+
+    /** Sends one request on {@code channel} (connected, and closed here) and reads its answer. */
+    <T> T exchange(SocketChannel channel, String method, Object params, JavaType resultType,
+                   java.util.function.Consumer<dev.banger.api.Params.Progress> onProgress) {
         java.util.concurrent.atomic.AtomicLong lastHeard = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
         Thread watchdog = Thread.ofPlatform().daemon().start(() -> closeWhenSilent(channel, lastHeard));
         try (channel) {
-            OutputStream out = Channels.newOutputStream(channel);
-            out.write((Json.line(RpcRequest.call(ids.incrementAndGet(), method, params)) + "\n").getBytes(StandardCharsets.UTF_8));
-            out.flush();
             BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
-            String line = readBoundedLine(in);
+            String refusal = null;
+            try {
+                OutputStream out = Channels.newOutputStream(channel);
+                out.write((Json.line(RpcRequest.call(ids.incrementAndGet(), method, params)) + "\n").getBytes(StandardCharsets.UTF_8));
+                out.flush();
+            } catch (IOException writeFailed) {
+                // bangerd may have refused the connection (too many connections) and hung up before the
+                // request went out: its reason is then waiting to be read, and says more than "Broken pipe".
+                refusal = reasonLeftBehind(in);
+                if (refusal == null) {
+                    throw writeFailed;
+                }
+            }
+            String line = refusal != null ? refusal : readBoundedLine(in);
             // Progress notifications come before the response; each one proves the daemon is alive.
             while (line != null && isProgress(line)) {
                 lastHeard.set(System.nanoTime());
@@ -94,9 +109,20 @@ public final class DaemonClient {
                         + REPLY_TIMEOUT_SECONDS + " s from " + ctx.paths().socket()
                         + ": the process holding it is not a responsive bangerd (its log: " + ctx.paths().logFile() + ")");
             }
-            throw new BangerException(ErrorCode.DAEMON_UNAVAILABLE, "lost the connection to bangerd during " + method + ": " + e.getMessage());
+            throw new BangerException(ErrorCode.DAEMON_UNAVAILABLE, "lost the connection to bangerd during " + method + ": " + e.getMessage()
+                    + "; its log (" + ctx.paths().logFile() + ") may say why");
         } finally {
             watchdog.interrupt();
+        }
+    }
+
+    /** The line a daemon sent before it hung up on us, or null when there is none (or it is only progress). */
+    private String reasonLeftBehind(BufferedReader in) {
+        try {
+            String line = readBoundedLine(in);
+            return line == null || isProgress(line) ? null : line;
+        } catch (IOException e) {
+            return null;
         }
     }
 

@@ -7,7 +7,8 @@ import java.nio.channels.ReadableByteChannel;
 
 /**
  * Reads newline-terminated lines from a channel with a hard cap on line length, so a client cannot make
- * the daemon buffer an unbounded request.
+ * the daemon buffer an unbounded request. It says when a line begins (its first byte arrives), so that
+ * the server can start the clock on it.
  */
 final class LineReader {
     /** Thrown when a line grows past the limit before its newline arrives. */
@@ -21,10 +22,13 @@ final class LineReader {
     private final int maxLineBytes;
     private final ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
     private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+    private final Runnable onLineStart;
 
-    LineReader(ReadableByteChannel channel, int maxLineBytes) {
+    /** @param onLineStart run when the first byte of a line (other than its newline) is read */
+    LineReader(ReadableByteChannel channel, int maxLineBytes, Runnable onLineStart) {
         this.channel = channel;
         this.maxLineBytes = maxLineBytes;
+        this.onLineStart = onLineStart;
         buffer.flip(); // start empty, in read mode
     }
 
@@ -37,6 +41,9 @@ final class LineReader {
                     byte[] out = line.toByteArray();
                     line.reset();
                     return out;
+                }
+                if (line.size() == 0) {
+                    onLineStart.run();
                 }
                 if (line.size() >= maxLineBytes) {
                     throw new LineTooLongException(maxLineBytes);

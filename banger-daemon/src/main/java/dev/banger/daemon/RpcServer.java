@@ -1,5 +1,6 @@
 package dev.banger.daemon;
 
+import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
 import dev.banger.api.Json;
 import dev.banger.api.RpcError;
@@ -13,7 +14,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.util.Set;
+import java.util.Map;
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,33 +25,45 @@ import java.util.logging.Logger;
 
 /**
  * Serves JSON-RPC 2.0 over the daemon's Unix socket: one JSON object per line, each connection on its own
- * virtual thread, so a slow, idle or dead client only ever holds its own thread.
+ * virtual thread, so a slow, idle or dead client only ever holds its own thread. What a client may hold
+ * is bounded by {@link RpcLimits}: connections per user ({@link ConnectionQuota}, with a reserve for
+ * root) and time between and within requests ({@link ConnectionDeadline}, enforced by one
+ * {@link ConnectionReaper}). A client that is refused or cut off is told why in a JSON-RPC error line
+ * before its connection is closed.
  */
 final class RpcServer {
     private static final Logger LOG = Logger.getLogger(RpcServer.class.getName());
 
-    static final int MAX_REQUEST_BYTES = 1024 * 1024;
-    /** Far above any real use; stops a runaway client from exhausting the daemon's file descriptors. */
-    static final int MAX_CONNECTIONS = 4096;
-
     private final ServerSocketChannel server;
     private final RpcDispatcher dispatcher;
-    private final Set<SocketChannel> open = ConcurrentHashMap.newKeySet();
+    private final RpcLimits limits;
+    private final ConnectionQuota quota;
+    private final ConnectionReaper reaper;
+    /** Every accepted connection until its thread ends, with its deadline (the reaper walks it). */
+    private final Map<SocketChannel, ConnectionDeadline> open = new ConcurrentHashMap<>();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong connectionCounter = new AtomicLong();
     private volatile boolean closing;
 
     RpcServer(ServerSocketChannel server, RpcDispatcher dispatcher) {
+        this(server, dispatcher, RpcLimits.fromSystemProperties());
+    }
+
+    RpcServer(ServerSocketChannel server, RpcDispatcher dispatcher, RpcLimits limits) {
         this.server = server;
         this.dispatcher = dispatcher;
+        this.limits = limits;
+        this.quota = new ConnectionQuota(limits);
+        this.reaper = new ConnectionReaper(open, limits.sweepInterval(), RpcLimits.CUT_OFF_GRACE);
     }
 
     int openConnections() {
         return open.size();
     }
 
-    /** Accepts until {@link #close()}; returns then. */
+    /** Accepts until {@link #close}; returns then. */
     void serve() {
+        reaper.start();
         while (!closing) {
             SocketChannel client;
             try {
@@ -61,28 +74,42 @@ final class RpcServer {
                 LOG.log(Level.WARNING, "accept failed", e);
                 continue;
             }
-            if (open.size() >= MAX_CONNECTIONS) {
-                refuse(client);
+            if (open.size() >= limits.maxConnections()) {
+                refuse(client, "too many connections: bangerd holds " + limits.maxConnections()
+                        + ", the most it allows; close idle clients and retry");
                 continue;
             }
-            open.add(client);
-            Thread.ofVirtual().name("rpc-" + connectionCounter.incrementAndGet()).start(() -> handle(client));
+            ConnectionDeadline deadline = new ConnectionDeadline(limits.lineTimeout(), limits.idleTimeout(), System.nanoTime());
+            open.put(client, deadline);
+            Thread.ofVirtual().name("rpc-" + connectionCounter.incrementAndGet()).start(() -> handle(client, deadline));
         }
     }
 
-    private void refuse(SocketChannel client) {
+    /** Tells a client it gets no service, and hangs up. Its connection is new: the short line fits its buffer. */
+    private static void refuse(SocketChannel client, String why) {
         try (client) {
-            write(client, RpcResponse.failure(NullNode.getInstance(), RpcError.of(ErrorCode.RESOURCE_EXHAUSTED,
-                    "bangerd has " + MAX_CONNECTIONS + " open connections; close idle clients and retry")));
+            write(client, RpcResponse.failure(NullNode.getInstance(), RpcError.of(ErrorCode.RESOURCE_EXHAUSTED, why)));
         } catch (IOException ignored) {
             // the client is gone; nothing to tell it
         }
     }
 
-    private void handle(SocketChannel client) {
-        LineReader reader = new LineReader(client, MAX_REQUEST_BYTES);
+    private void handle(SocketChannel client, ConnectionDeadline deadline) {
         try (client) {
-            serveRequests(client, reader);
+            // On this thread, not the accepting one: naming a caller may ask NSS (getent), which may be slow.
+            Caller caller = peer(client);
+            try {
+                quota.acquire(caller);
+            } catch (BangerException refused) {
+                LOG.fine(() -> "refused a connection: " + refused.getMessage());
+                write(client, RpcResponse.failure(NullNode.getInstance(), RpcError.of(refused.code(), refused.getMessage())));
+                return;
+            }
+            try {
+                serveRequests(client, caller, deadline);
+            } finally {
+                quota.release(caller);
+            }
         } catch (IOException e) {
             LOG.fine(() -> "connection ended: " + e);
         } finally {
@@ -90,8 +117,8 @@ final class RpcServer {
         }
     }
 
-    private void serveRequests(SocketChannel client, LineReader reader) throws IOException {
-        Caller caller = peer(client);
+    private void serveRequests(SocketChannel client, Caller caller, ConnectionDeadline deadline) throws IOException {
+        LineReader reader = new LineReader(client, limits.maxRequestBytes(), () -> deadline.lineStarted(System.nanoTime()));
         while (!closing) {
             byte[] line;
             try {
@@ -99,13 +126,20 @@ final class RpcServer {
             } catch (LineReader.LineTooLongException e) {
                 // Answer, then let the caller close: the rest of that line is not worth reading.
                 write(client, RpcResponse.failure(NullNode.getInstance(), RpcError.of(ErrorCode.INVALID_REQUEST,
-                        "request larger than " + MAX_REQUEST_BYTES / 1024 / 1024 + " MiB; the connection is closed")));
+                        "request larger than " + limits.maxRequestBytes() / 1024 / 1024 + " MiB; the connection is closed")));
                 return;
             }
             if (line == null) {
+                // The client hung up, or the reaper shut our input because a deadline passed: then say which.
+                tellIfMissed(client, deadline);
                 return;
             }
-            if (isBlank(line)) {
+            boolean blank = isBlank(line);
+            if (!(blank ? deadline.blankLine() : deadline.serving())) {
+                tellIfMissed(client, deadline); // the deadline passed just as the line completed
+                return;
+            }
+            if (blank) {
                 continue;
             }
             inFlight.incrementAndGet();
@@ -117,7 +151,23 @@ final class RpcServer {
             } finally {
                 inFlight.decrementAndGet();
             }
+            deadline.awaitRequest(System.nanoTime());
         }
+    }
+
+    /** The error line for a client whose deadline passed (the connection is closed after it). */
+    private void tellIfMissed(SocketChannel client, ConnectionDeadline deadline) throws IOException {
+        ConnectionDeadline.Phase missed = deadline.missed();
+        if (missed == null) {
+            return;
+        }
+        RpcError error = switch (missed) {
+            case LINE -> RpcError.of(ErrorCode.INVALID_REQUEST, "request line not complete within "
+                    + RpcLimits.describe(limits.lineTimeout()) + "; the connection is closed (send each request as one line ending in a newline)");
+            case IDLE -> RpcError.of(ErrorCode.RESOURCE_EXHAUSTED, "no request for " + RpcLimits.describe(limits.idleTimeout())
+                    + ": bangerd closed this idle connection; connect again to send more");
+        };
+        write(client, RpcResponse.failure(NullNode.getInstance(), error));
     }
 
     /** The connection's peer as the kernel knows it; unknown (unprivileged) when it cannot be read. */
@@ -221,7 +271,8 @@ final class RpcServer {
                 break;
             }
         }
-        for (SocketChannel c : open) {
+        reaper.stop();
+        for (SocketChannel c : open.keySet()) {
             try {
                 c.close();
             } catch (IOException ignored) {
