@@ -85,7 +85,9 @@ public final class Daemon implements AutoCloseable {
             Vmms vmms = Vmms.of(new QemuVmm(settings.accel(), settings.kernelLog(), paths),
                     new FirecrackerVmm(settings.accel(), settings.kernelLog(), settings.firecracker(), paths));
             NetworkHost host = NetworkHost.direct();
-            db = openDatabase(paths, mode, vmms, host, clock);
+            VmHandleCache handles = new VmHandleCache();
+            VmLiveness liveness = new VmLiveness(vmms, handles);
+            db = openDatabase(paths, mode, liveness, host, clock);
             var store = db.vms();
             ImageService images = new ImageService(paths, installDir(), store, clock, random);
             images.sweepDebris();
@@ -99,11 +101,9 @@ public final class Daemon implements AutoCloseable {
                 descriptors = recovered.getKey();
                 before = recovered.getValue().summary() + "; ";
             } else if (mode == HomeRecovery.Mode.PURGE) {
-                before = HomeRecovery.purge(store, paths.vmsDir(), vmms, network) + "; ";
+                before = HomeRecovery.purge(store, paths.vmsDir(), vmms, liveness, network) + "; ";
             }
             VmTransitions transitions = new VmTransitions(store, clock, descriptors);
-            VmHandleCache handles = new VmHandleCache();
-            VmLiveness liveness = new VmLiveness(vmms, handles);
             VmPower power = new VmPower(store, paths, images, vmms, network, locks, clock, handles, liveness, transitions);
             VmService vms = new VmService(store, paths, settings, HostInfo.totalMemoryMib(), clock, random, locks, power, images, transitions);
             // Before serving: nobody may act on a VM whose record and reality disagree.
@@ -125,13 +125,13 @@ public final class Daemon implements AutoCloseable {
      * VMs are on the host, or a damaged or unreadable one, is refused with the way out (never replaced by a
      * fresh database, whose reconcile would know none of them). A recovery moves a damaged file aside first.
      */
-    private static Database openDatabase(StatePaths paths, HomeRecovery.Mode mode, Vmms vmms, NetworkHost host, Clock clock) {
+    private static Database openDatabase(StatePaths paths, HomeRecovery.Mode mode, VmLiveness liveness, NetworkHost host, Clock clock) {
         Path file = paths.database();
         try {
             Database.FileState state = Database.inspect(file);
             if (state != Database.FileState.PRESENT) {
                 if (mode == HomeRecovery.Mode.NORMAL) {
-                    HomeRecovery.Found found = HomeRecovery.survey(paths.vmsDir(), vmms, host::listTaps);
+                    HomeRecovery.Found found = HomeRecovery.survey(paths.vmsDir(), liveness, host::listTaps);
                     if (!found.isEmpty()) {
                         throw HomeRecovery.refusal(file, state, found);
                     }

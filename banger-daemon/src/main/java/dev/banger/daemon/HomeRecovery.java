@@ -86,7 +86,7 @@ final class HomeRecovery {
     }
 
     /** Looks for banger's things with one listing of vms/, one process-table scan per driver and one tap listing. */
-    static Found survey(Path vmsDir, Vmms vmms, Function<String, List<String>> tapsWithPrefix) {
+    static Found survey(Path vmsDir, VmLiveness liveness, Function<String, List<String>> tapsWithPrefix) {
         List<String> dirs = new ArrayList<>();
         if (Files.isDirectory(vmsDir, LinkOption.NOFOLLOW_LINKS)) {
             try (Stream<Path> entries = Files.list(vmsDir)) {
@@ -95,9 +95,7 @@ final class HomeRecovery {
                 throw new BangerException(ErrorCode.INTERNAL, "cannot list " + vmsDir + ": " + e.getMessage(), e);
             }
         }
-        Map<Long, Path> running = new java.util.TreeMap<>();
-        vmms.all().forEach(v -> running.putAll(v.findAll(vmsDir)));
-        return new Found(dirs, running, tapsWithPrefix.apply(InterfaceNames.TAP_PREFIX));
+        return new Found(dirs, liveness.allVmms(vmsDir), tapsWithPrefix.apply(InterfaceNames.TAP_PREFIX));
     }
 
     /** The refusal of a normal start: what the database lacks, what was found, and the three ways out. */
@@ -216,18 +214,18 @@ final class HomeRecovery {
      * belong to no record are killed, directories of vms/ no record owns removed (with their disks), taps no
      * record owns deleted.
      */
-    static String purge(VmStore store, Path vmsDir, Vmms vmms, HostNetworking network) {
+    static String purge(VmStore store, Path vmsDir, Vmms vmms, VmLiveness liveness, HostNetworking network) {
         Set<String> known = new HashSet<>();
         store.list().forEach(vm -> known.add(vm.id()));
         Map<Path, String> bySocket = new HashMap<>();
         store.list().forEach(vm -> bySocket.put(Path.of(vm.runtime().apiSockPath()), vm.id()));
         List<String> killed = new ArrayList<>();
-        vmms.all().forEach(v -> v.findAll(vmsDir).forEach((pid, socket) -> {
+        liveness.allVmms(vmsDir).forEach((pid, socket) -> {
             if (!bySocket.containsKey(socket)) {
                 vmms.killStray(pid);
                 killed.add("pid " + pid);
             }
-        }));
+        });
         List<String> removed = new ArrayList<>();
         VmDirectories dirs = new VmDirectories(vmsDir);
         try (Stream<Path> entries = Files.list(vmsDir)) {

@@ -64,8 +64,8 @@ final class VmLiveness {
         return new Scan(running, strays);
     }
 
-    /** Every running VMM of any kind whose control socket lies in banger's VM directories. */
-    private java.util.Map<Long, java.nio.file.Path> allVmms(java.nio.file.Path vmsDir) {
+    /** Every running VMM of any kind whose control socket lies in banger's VM directories, by pid. */
+    java.util.Map<Long, java.nio.file.Path> allVmms(java.nio.file.Path vmsDir) {
         java.util.Map<Long, java.nio.file.Path> found = new java.util.TreeMap<>();
         for (Vmm v : vmms.all()) {
             found.putAll(v.findAll(vmsDir));

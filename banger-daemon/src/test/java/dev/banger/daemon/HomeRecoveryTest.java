@@ -93,7 +93,8 @@ class HomeRecoveryTest {
         leftBehind("0000000000c1", "alpha", "172.29.0.2", 3, VmState.RUNNING, OLD_HOME);
         Vmms vmms = Vmms.of(new QemuVmm(Accelerator.Mode.TCG, KernelArgs.Verbosity.QUIET, paths()),
                 new FirecrackerVmm(Accelerator.Mode.KVM, KernelArgs.Verbosity.QUIET, dev.banger.core.BangerConfig.DEFAULTS.firecracker(), paths()));
-        HomeRecovery.Found found = HomeRecovery.survey(paths().vmsDir(), vmms, prefix -> List.of("bgr0000000000c1"));
+        HomeRecovery.Found found = HomeRecovery.survey(paths().vmsDir(), new VmLiveness(vmms, new VmHandleCache()),
+                prefix -> List.of("bgr0000000000c1"));
         assertThat(found.isEmpty()).isFalse();
         assertThat(found.dirs()).containsExactly("0000000000c1");
 
@@ -101,7 +102,7 @@ class HomeRecoveryTest {
         assertThat(refusal.getMessage()).contains("is missing").contains("0000000000c1").contains("bgr0000000000c1")
                 .contains("put the database back").contains("banger daemon recover").contains("--purge").contains("Nothing was changed");
 
-        HomeRecovery.Found nothing = HomeRecovery.survey(home.resolve("no-such-dir"), vmms, prefix -> List.of());
+        HomeRecovery.Found nothing = HomeRecovery.survey(home.resolve("no-such-dir"), new VmLiveness(vmms, new VmHandleCache()), prefix -> List.of());
         assertThat(nothing.isEmpty()).isTrue();
     }
 
