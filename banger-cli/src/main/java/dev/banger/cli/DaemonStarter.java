@@ -56,7 +56,7 @@ final class DaemonStarter {
                     return;
                 }
                 throw new BangerException(ErrorCode.DAEMON_UNAVAILABLE, "bangerd exited with status " + exit.getAsInt()
-                        + " before it was ready. Last lines of " + log + ":\n" + tail(log, logOffset));
+                        + " before it was ready. " + refusalOrTail(log, logOffset));
             }
             sleep(20);
         }
@@ -78,6 +78,18 @@ final class DaemonStarter {
         } catch (IOException e) {
             return 0;
         }
+    }
+
+    /**
+     * The daemon's own error when it stated one ("bangerd: error: ..." to the end, which may span lines:
+     * a refusal names what it found and the ways out), else the last lines of the log.
+     */
+    static String refusalOrTail(Path log, long fromOffset) {
+        String tail = tail(log, fromOffset);
+        int at = tail.indexOf("bangerd: error: ");
+        return at < 0 ? "Last lines of " + log + ":\n" + tail
+                : "It said:\n" + tail.substring(at + "bangerd: error: ".length()).lines()
+                        .map(l -> l.startsWith("  ") ? l.substring(2) : l).collect(java.util.stream.Collectors.joining("\n"));
     }
 
     /** The last lines this start wrote to the log (earlier runs' lines are not this failure's story). */
