@@ -89,7 +89,12 @@ final class NetnsHome implements AutoCloseable {
 
     /** kill -9 of the daemon, as a crash would. */
     void killDaemon() {
-        home.daemons().forEach(ProcessHandle::destroyForcibly);
+        List<ProcessHandle> killed = home.daemons();
+        killed.forEach(ProcessHandle::destroyForcibly);
+        // Gone means gone: a killed process loses its environment (daemons() stops listing it) before the
+        // kernel closes its sockets, and a connection in that window would reach the dying daemon.
+        assertThat(BangerHome.await(Duration.ofSeconds(30), () -> killed.stream().noneMatch(ProcessHandle::isAlive)))
+                .as("killed daemon gone").isTrue();
         awaitNoDaemon();
     }
 
@@ -114,8 +119,8 @@ final class NetnsHome implements AutoCloseable {
         }
         try (RpcConnection c = RpcConnection.open(home.socket())) {
             return c.call("daemon.status", null).has("result");
-        } catch (RuntimeException e) {
-            return false;
+        } catch (RuntimeException | AssertionError e) {
+            return false; // not yet listening, or a dying daemon's socket: keep polling
         }
     }
 
