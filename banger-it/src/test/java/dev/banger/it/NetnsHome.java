@@ -84,7 +84,8 @@ final class NetnsHome implements AutoCloseable {
 
     /** Waits until no daemon serves this home (after a stop, or a crash point); its socket may stay behind. */
     void awaitNoDaemon() {
-        assertThat(BangerHome.await(Duration.ofSeconds(30), () -> home.daemons().isEmpty())).as("daemon gone").isTrue();
+        // No process, and nothing accepting on the socket any more (a dying process keeps it a moment longer).
+        assertThat(BangerHome.await(Duration.ofSeconds(30), () -> home.daemons().isEmpty() && !socketAccepts())).as("daemon gone").isTrue();
     }
 
     /** kill -9 of the daemon, as a crash would. */
@@ -111,6 +112,14 @@ final class NetnsHome implements AutoCloseable {
         }
         // The socket file may be a crashed daemon's: wait until a daemon answers on it.
         assertThat(BangerHome.await(Duration.ofSeconds(60), this::daemonAnswers)).as("daemon answering on " + home.socket()).isTrue();
+    }
+
+    private boolean socketAccepts() {
+        try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            return ch.connect(java.net.UnixDomainSocketAddress.of(home.socket()));
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private boolean daemonAnswers() {
