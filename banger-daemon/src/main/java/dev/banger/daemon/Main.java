@@ -2,6 +2,7 @@ package dev.banger.daemon;
 
 import dev.banger.api.BangerException;
 import dev.banger.core.StatePaths;
+import dev.banger.daemon.vm.HomeRecovery;
 import dev.banger.host.HostInfo;
 import java.util.logging.ConsoleHandler;
 import java.util.logging.Handler;

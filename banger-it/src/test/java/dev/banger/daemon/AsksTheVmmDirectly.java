@@ -1,6 +1,8 @@
 package dev.banger.daemon;
 
 import dev.banger.api.VmRecord;
+import dev.banger.daemon.vm.VmLiveness;
+import dev.banger.daemon.vmm.Vmm;
 
 /**
  * Violates the liveness rule on purpose (LivenessPolicyTest): a daemon class other than VmLiveness asks

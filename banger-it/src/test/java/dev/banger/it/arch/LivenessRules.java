@@ -8,17 +8,17 @@ import com.tngtech.archunit.lang.ArchRule;
 import java.util.Set;
 
 /**
- * "Is this VM's VMM running?" has one answer, {@code dev.banger.daemon.VmLiveness}: no other class looks
+ * "Is this VM's VMM running?" has one answer, {@code dev.banger.daemon.vm.VmLiveness}: no other class looks
  * at pids or scans for VMM processes. ({@link ShellOutRules} already keeps ProcessHandle itself in
  * dev.banger.host.) Checked over production classes by {@link LivenessPolicyTest}, proven able to fail
  * on a fixture there.
  */
 final class LivenessRules {
-    static final String LIVENESS = "dev.banger.daemon.VmLiveness";
-    static final String VMM = "dev.banger.daemon.Vmm";
-    static final String QEMU_VMM = "dev.banger.daemon.QemuVmm";
+    static final String LIVENESS = "dev.banger.daemon.vm.VmLiveness";
+    static final String VMM = "dev.banger.daemon.vmm.Vmm";
+    static final String QEMU_VMM = "dev.banger.daemon.vmm.QemuVmm";
     static final String QEMU_PROCESS = "dev.banger.host.vm.QemuProcess";
-    static final String FIRECRACKER_VMM = "dev.banger.daemon.FirecrackerVmm";
+    static final String FIRECRACKER_VMM = "dev.banger.daemon.vmm.FirecrackerVmm";
     static final String FIRECRACKER_PROCESS = "dev.banger.host.vm.FirecrackerProcess";
     private static final Set<String> FIRECRACKER_LIVENESS = Set.of("isFirecrackerOf", "findByApiSocket", "findUnder");
     private static final Set<String> VMM_LIVENESS = Set.of("find", "isRunning", "findAll");

@@ -1,0 +1,286 @@
+package dev.banger.daemon.vmm;
+
+import dev.banger.api.BangerException;
+import dev.banger.api.ErrorCode;
+import dev.banger.api.ImageManifest;
+import dev.banger.api.VmRecord;
+import dev.banger.core.BangerConfig;
+import dev.banger.core.StatePaths;
+import dev.banger.core.vm.Accelerator;
+import dev.banger.core.vm.FirecrackerBoot;
+import dev.banger.core.vm.FirecrackerCommand;
+import dev.banger.core.vm.JailerPlan;
+import dev.banger.core.vm.KernelArgs;
+import dev.banger.host.disk.RawCow;
+import dev.banger.host.vm.FirecrackerApi;
+import dev.banger.host.vm.FirecrackerProcess;
+import dev.banger.host.vm.JailerLayout;
+import dev.banger.host.vm.KvmProbe;
+import dev.banger.host.vm.QemuProcess;
+import dev.banger.host.vm.VmHandles;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.function.Consumer;
+import java.util.logging.Logger;
+
+/**
+ * The Firecracker driver: launches {@code firecracker --api-sock vms/ID/api.sock --id ID} detached,
+ * configures it through its API ({@link FirecrackerBoot}: logger, metrics, machine, kernel, drives, tap,
+ * vsock) and starts the instance; stops it with Ctrl-Alt-Del (the guest resets, Firecracker exits),
+ * then SIGKILL. Its root drive is raw ({@link RawCow}). KVM only: where KVM cannot run a guest the start
+ * is refused with the reason, unless {@code accel = "kvm"} insists (then banger does not check at all,
+ * and Firecracker reports a missing /dev/kvm itself). With {@code [jailer] enabled} it is
+ * started by the jailer in a per-VM chroot ({@link JailerPlan}, {@link JailerLayout}) as an unprivileged
+ * user; the VM directory's api.sock and vsock.sock then are links to the jail's sockets.
+ */
+public final class FirecrackerVmm implements Vmm {
+    private static final Logger LOG = Logger.getLogger(FirecrackerVmm.class.getName());
+    private static final Duration API_READY = Duration.ofSeconds(30);
+    /** Ctrl-Alt-Del is an event: one sent before the guest's init listens is lost, so it is sent again. */
+    private static final Duration RESEND = Duration.ofSeconds(3);
+    private static final Duration POLL = Duration.ofMillis(50);
+
+    private final BangerConfig.FirecrackerSettings settings;
+    private final StatePaths paths;
+    private final KernelArgs.Verbosity kernelLog;
+    private final Accelerator.Choice accel;
+    private final BangerException accelProblem;
+    private final boolean deviceMapper;
+
+    public FirecrackerVmm(Accelerator.Mode mode, KernelArgs.Verbosity kernelLog, BangerConfig.FirecrackerSettings settings, StatePaths paths) {
+        this.settings = settings;
+        this.paths = paths;
+        this.kernelLog = kernelLog;
+        Accelerator.Choice chosen = null;
+        BangerException problem = null;
+        try {
+            if (mode == Accelerator.Mode.TCG) {
+                throw new BangerException(ErrorCode.FAILED_PRECONDITION, "accel = \"tcg\" is configured, and Firecracker "
+                        + "has no TCG: use --vmm qemu, or set accel = \"auto\"");
+            }
+            if (mode == Accelerator.Mode.KVM) {
+                // The user insists: Firecracker is started without banger's check, and says itself what is missing.
+                chosen = new Accelerator.Choice(Accelerator.KVM, "accel = \"kvm\" in the configuration: started without "
+                        + "banger's KVM check");
+            } else {
+                chosen = KvmProbe.choose(mode);
+                if (!chosen.kvm()) {
+                    throw new BangerException(ErrorCode.FAILED_PRECONDITION, "Firecracker needs KVM, and this host cannot give it: "
+                            + chosen.reason().replaceFirst("; using TCG$", "") + ". Use --vmm qemu (TCG works anywhere), or set "
+                            + "accel = \"kvm\" in config.toml if the detection is wrong");
+                }
+            }
+        } catch (BangerException e) {
+            problem = e;
+            chosen = null;
+        }
+        this.accel = chosen;
+        this.accelProblem = problem;
+        this.deviceMapper = RawCow.deviceMapperUsable();
+        LOG.info("Firecracker: " + describe() + "; roots: " + (deviceMapper ? "dm-snapshot" : "full copies (no device-mapper)"));
+    }
+
+    @Override
+    public String kernelRole() {
+        return ImageManifest.ROLE_VMLINUX;
+    }
+
+    @Override
+    public Path prepareRoot(VmRecord vm, Path rootfs, VmHandles handles, Consumer<VmHandles> record, Consumer<String> warn) {
+        if (accelProblem != null) {
+            throw accelProblem; // before copying or attaching anything for a VM that cannot start here
+        }
+        RawCow.Root root = RawCow.prepare(vm.id(), rootfs, Path.of(vm.runtime().systemOverlay()), paths.rootCopy(vm.id()),
+                vm.spec().rootDiskMib(), deviceMapper, handles, record);
+        root.warning().ifPresent(warn);
+        return root.drive();
+    }
+
+    /** Also removes the VM's jail (when jailed), which holds links to its drives and the device nodes. */
+    @Override
+    public void releaseRoot(VmRecord vm, VmHandles handles) {
+        if (settings.jailed()) {
+            try {
+                jail(vm).ifPresent(JailerLayout::cleanup);
+            } catch (BangerException e) {
+                LOG.warning("VM " + vm.name() + ": cannot remove its jail: " + e.getMessage());
+            }
+        }
+        if (handles.dmName() != null || handles.cowLoop() != null || handles.baseLoop() != null) {
+            RawCow.release(handles);
+        }
+    }
+
+    @Override
+    public long launch(VmRecord vm, BootPlan plan) {
+        if (accelProblem != null) {
+            throw accelProblem;
+        }
+        String id = vm.id();
+        Path vmDir = Path.of(vm.runtime().vmDir());
+        Path api = Path.of(vm.runtime().apiSockPath());
+        Path vsock = Path.of(vm.runtime().vsockPath());
+        Path logFile = paths.firecrackerLog(id);
+        Path metrics = Path.of(vm.runtime().metricsPath());
+        try {
+            // Firecracker refuses to bind a socket path that exists, and a previous boot leaves both behind.
+            Files.deleteIfExists(api);
+            Files.deleteIfExists(vsock);
+            // The logger and metrics files must exist; Firecracker writes them from the start, so empty them.
+            for (Path f : List.of(logFile, metrics)) {
+                Files.write(f, new byte[0]);
+            }
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.INTERNAL, "cannot prepare Firecracker's files in " + vmDir + ": " + e.getMessage(), e);
+        }
+        List<FirecrackerBoot.Drive> drives = List.of(new FirecrackerBoot.Drive("rootfs", plan.rootDisk(), true, false),
+                new FirecrackerBoot.Drive("config", plan.configDrive(), false, true),
+                new FirecrackerBoot.Drive("work", plan.workDisk(), false, false));
+        Optional<JailerPlan> jail = jail(vm);
+        FirecrackerBoot boot;
+        List<String> argv;
+        if (jail.isPresent()) {
+            boot = jailedBoot(vm, plan, jail.get(), drives, logFile, metrics);
+            argv = jail.get().argv(List.of("--api-sock", jail.get().apiSocketInside()));
+            try {
+                // The VM's usual paths lead into the jail, so liveness, stop and vm ports need not know about it.
+                Files.createSymbolicLink(api, jail.get().apiSocketHost());
+                Files.createSymbolicLink(vsock, jail.get().vsockHost());
+            } catch (IOException e) {
+                throw new BangerException(ErrorCode.INTERNAL, "cannot link the jail's sockets into " + vmDir + ": " + e.getMessage(), e);
+            }
+        } else {
+            boot = boot(vm, plan.kernel(), Optional.ofNullable(plan.initrd()), drives, plan, logFile, metrics, vsock);
+            argv = FirecrackerCommand.argv(FirecrackerProcess.resolveProgram(settings.binary(), "vmm.firecracker").toString(), api, id);
+        }
+        FirecrackerProcess.Launched launched = FirecrackerProcess.launch(argv, vmDir, Path.of(vm.runtime().logPath()),
+                paths.firecrackerStderr(id));
+        try {
+            launched.awaitApiSocket(api, API_READY);
+            try (FirecrackerApi client = FirecrackerApi.open(api)) {
+                for (FirecrackerBoot.Call call : boot.calls()) {
+                    client.send(call);
+                }
+                client.send(FirecrackerBoot.instanceStart());
+            }
+            return launched.pid();
+        } catch (RuntimeException e) {
+            QemuProcess.kill(launched.pid());
+            throw e;
+        }
+    }
+
+    private FirecrackerBoot boot(VmRecord vm, Path kernel, Optional<Path> initrd, List<FirecrackerBoot.Drive> drives, BootPlan plan,
+                                 Path logFile, Path metrics, Path vsock) {
+        return new FirecrackerBoot(logFile, metrics, vm.spec().vcpus(), vm.spec().memoryMib(), kernel, initrd,
+                KernelArgs.defaults().withVerbosity(kernelLog).firecrackerLine(), drives,
+                Optional.of(new FirecrackerBoot.Nic(plan.tap(), plan.mac())), OptionalLong.of(vm.runtime().vsockCid()),
+                Optional.of(vsock));
+    }
+
+    /** The jail is made afresh for each boot (the jailer's own device nodes from the last one are in the way). */
+    private FirecrackerBoot jailedBoot(VmRecord vm, BootPlan plan, JailerPlan jail, List<FirecrackerBoot.Drive> drives,
+                                       Path logFile, Path metrics) {
+        JailerLayout.cleanup(jail);
+        List<JailerPlan.Drive> jailDrives = drives.stream().map(d -> new JailerPlan.Drive(d.id(), d.file(), d.readOnly(),
+                JailerLayout.isBlockDevice(d.file()))).toList();
+        JailerLayout.prepare(jail, jail.placements(new JailerPlan.VmFiles(plan.kernel(), Optional.ofNullable(plan.initrd()),
+                jailDrives, Optional.of(logFile), Optional.of(metrics))));
+        List<FirecrackerBoot.Drive> inside = drives.stream().map(d -> new FirecrackerBoot.Drive(d.id(),
+                Path.of(JailerPlan.insidePath(JailerPlan.DRIVE_PREFIX + d.id())), d.root(), d.readOnly())).toList();
+        return boot(vm, Path.of(JailerPlan.insidePath(JailerPlan.KERNEL_NAME)),
+                Optional.ofNullable(plan.initrd()).map(i -> Path.of(JailerPlan.insidePath(JailerPlan.INITRD_NAME))), inside, plan,
+                Path.of(JailerPlan.insidePath(JailerPlan.LOG_NAME)), Path.of(JailerPlan.insidePath(JailerPlan.METRICS_NAME)),
+                Path.of(jail.vsockInside()));
+    }
+
+    /** The VM's jail when the jailer is enabled (uid, gid and chroot base from [jailer]). */
+    private Optional<JailerPlan> jail(VmRecord vm) {
+        if (!settings.jailed()) {
+            return Optional.empty();
+        }
+        return Optional.of(JailerPlan.builder()
+                .jailerBinary(FirecrackerProcess.resolveProgram(settings.jailerBinary(), "jailer.binary"))
+                .firecrackerBinary(FirecrackerProcess.resolveProgram(settings.binary(), "vmm.firecracker"))
+                .id(vm.id()).uid(settings.uid()).gid(settings.gid()).chrootBaseDir(settings.chrootBase())
+                .build());
+    }
+
+    @Override
+    public Optional<Long> find(VmRecord vm) {
+        return FirecrackerProcess.findByApiSocket(Path.of(vm.runtime().apiSockPath()), vm.id());
+    }
+
+    @Override
+    public boolean isRunning(VmRecord vm, long pid) {
+        return FirecrackerProcess.isFirecrackerOf(pid, Path.of(vm.runtime().apiSockPath()), vm.id());
+    }
+
+    @Override
+    public Map<Long, Path> findAll(Path vmsDir) {
+        return FirecrackerProcess.findUnder(vmsDir);
+    }
+
+    /**
+     * Ctrl-Alt-Del through the API (again every few seconds), up to {@code grace} for the guest to reset
+     * and Firecracker to exit, then SIGKILL. Never signals a pid whose command line does not name the VM's
+     * API socket.
+     */
+    @Override
+    public boolean stop(VmRecord vm, long pid, Duration grace) {
+        Path api = Path.of(vm.runtime().apiSockPath());
+        if (!FirecrackerProcess.isFirecrackerOf(pid, api, vm.id())) {
+            return true;
+        }
+        long deadline = System.nanoTime() + grace.toNanos();
+        long nextPress = System.nanoTime();
+        while (System.nanoTime() < deadline) {
+            if (!FirecrackerProcess.isFirecrackerOf(pid, api, vm.id())) {
+                return true;
+            }
+            if (System.nanoTime() >= nextPress) {
+                try (FirecrackerApi client = FirecrackerApi.open(api)) {
+                    client.send(FirecrackerBoot.sendCtrlAltDel());
+                } catch (BangerException e) {
+                    LOG.warning("VM " + vm.name() + ": Ctrl-Alt-Del: " + e.getMessage() + "; killing it");
+                    break;
+                }
+                nextPress = System.nanoTime() + RESEND.toNanos();
+            }
+            try {
+                Thread.sleep(POLL);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (!FirecrackerProcess.isFirecrackerOf(pid, api, vm.id())) {
+            return true;
+        }
+        QemuProcess.kill(pid);
+        return false;
+    }
+
+    @Override
+    public void kill(long pid) {
+        QemuProcess.kill(pid);
+    }
+
+    /** Firecracker always has vsock: it implements the device itself, behind the VM's VSockPath. */
+    @Override
+    public String agentTransport() {
+        return VmHandles.AGENT_VSOCK;
+    }
+
+    @Override
+    public String describe() {
+        return accel == null ? "Firecracker (" + settings.binary() + "), cannot start VMs here: " + accelProblem.getMessage()
+                : "Firecracker (" + settings.binary() + "), " + accel.reason();
+    }
+}

@@ -1,0 +1,134 @@
+package dev.banger.daemon.vmm;
+
+import dev.banger.api.VmRecord;
+import dev.banger.core.vm.Accelerator;
+import dev.banger.core.vm.KernelArgs;
+import dev.banger.core.vm.QemuCommand;
+import dev.banger.core.vm.QemuPlan;
+import dev.banger.host.vm.KvmProbe;
+import dev.banger.host.vm.QemuProcess;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.logging.Logger;
+
+/** The QEMU microvm driver: KVM where it really works, TCG otherwise (decided once, at daemon start). */
+public final class QemuVmm implements Vmm {
+    private static final Logger LOG = Logger.getLogger(QemuVmm.class.getName());
+    private static final Duration QMP_READY = Duration.ofSeconds(30);
+
+    /** Null when the configured accelerator cannot be used here; then {@link #accelProblem} says why. */
+    private final Accelerator.Choice accel;
+    private final dev.banger.api.BangerException accelProblem;
+    private final OptionalLong tscKhz;
+    private final dev.banger.core.StatePaths paths;
+    private final KernelArgs.Verbosity kernelLog;
+    /** Whether guests get a vhost-vsock device (decided once: /dev/vhost-vsock usable at daemon start). */
+    private final boolean vsock;
+
+    public QemuVmm(Accelerator.Mode mode, KernelArgs.Verbosity kernelLog, dev.banger.core.StatePaths paths) {
+        this.paths = paths;
+        this.kernelLog = kernelLog;
+        Accelerator.Choice chosen = null;
+        dev.banger.api.BangerException problem = null;
+        try {
+            chosen = KvmProbe.choose(mode);
+            LOG.info("QEMU accelerator: " + chosen.accel() + " (" + chosen.reason() + ")");
+        } catch (dev.banger.api.BangerException e) {
+            // The daemon still serves everything else (list, delete, images); starting a VM reports this.
+            problem = e;
+            LOG.warning("QEMU accelerator: " + e.getMessage());
+        }
+        this.accel = chosen;
+        this.accelProblem = problem;
+        this.tscKhz = KvmProbe.hostTscKhz();
+        this.vsock = dev.banger.host.vm.VhostVsock.usable();
+        LOG.info("guest agents: " + (vsock ? "vsock (vhost-vsock-device)" : "TCP (no usable /dev/vhost-vsock)"));
+    }
+
+    @Override
+    public String kernelRole() {
+        return dev.banger.api.ImageManifest.ROLE_BZIMAGE;
+    }
+
+    /** A qcow2 overlay: QEMU does copy-on-write itself, nothing to attach on the host. */
+    @Override
+    public Path prepareRoot(VmRecord vm, Path rootfs, dev.banger.host.vm.VmHandles handles,
+                            java.util.function.Consumer<dev.banger.host.vm.VmHandles> record, java.util.function.Consumer<String> warn) {
+        Path overlay = Path.of(vm.runtime().systemOverlay());
+        dev.banger.host.disk.Disks.ensureOverlay(rootfs, overlay, vm.spec().rootDiskMib());
+        return overlay;
+    }
+
+    @Override
+    public void releaseRoot(VmRecord vm, dev.banger.host.vm.VmHandles handles) {
+        // nothing attached
+    }
+
+    @Override
+    public long launch(VmRecord vm, BootPlan plan) {
+        if (accelProblem != null) {
+            throw accelProblem;
+        }
+        Path qmp = Path.of(vm.runtime().apiSockPath());
+        QemuPlan.Builder builder = QemuPlan.builder()
+                .name(vm.spec().name())
+                .accel(accel.accel())
+                .memoryMib(vm.spec().memoryMib())
+                .vcpus(vm.spec().vcpus())
+                .kernel(plan.kernel())
+                .initrd(plan.initrd())
+                .kernelArgs(KernelArgs.defaults().withVerbosity(kernelLog).forAccelerator(accel.accel(), tscKhz))
+                .consoleLog(Path.of(vm.runtime().logPath()))
+                .qmpSocket(qmp)
+                .rootOverlay(plan.rootDisk())
+                .configDrive(plan.configDrive())
+                .workDisk(plan.workDisk())
+                .nic(new QemuPlan.Nic(plan.tap(), plan.mac()));
+        if (vsock) {
+            builder.vsockCid(vm.runtime().vsockCid());
+        }
+        QemuPlan qemu = builder.build();
+        QemuProcess.Launched launched = QemuProcess.launch(QemuCommand.argv(qemu), paths.vmmLog(vm.id()));
+        launched.awaitQmpSocket(qmp, QMP_READY);
+        return launched.pid();
+    }
+
+    @Override
+    public Optional<Long> find(VmRecord vm) {
+        return QemuProcess.findByQmpSocket(Path.of(vm.runtime().apiSockPath()));
+    }
+
+    @Override
+    public boolean isRunning(VmRecord vm, long pid) {
+        return QemuProcess.isQemuOf(pid, Path.of(vm.runtime().apiSockPath()));
+    }
+
+    @Override
+    public java.util.Map<Long, Path> findAll(Path vmsDir) {
+        return QemuProcess.findUnder(vmsDir);
+    }
+
+    @Override
+    public boolean stop(VmRecord vm, long pid, Duration grace) {
+        QemuProcess.Stopped s = QemuProcess.stop(pid, Path.of(vm.runtime().apiSockPath()), grace);
+        return s.ending() == QemuProcess.Ending.POWERED_DOWN || s.ending() == QemuProcess.Ending.ALREADY_GONE;
+    }
+
+    @Override
+    public void kill(long pid) {
+        QemuProcess.kill(pid);
+    }
+
+    @Override
+    public String agentTransport() {
+        return vsock ? dev.banger.host.vm.VmHandles.AGENT_VSOCK : dev.banger.host.vm.VmHandles.AGENT_TCP;
+    }
+
+    @Override
+    public String describe() {
+        return accel == null ? "QEMU microvm, no usable accelerator: " + accelProblem.getMessage()
+                : "QEMU microvm, " + accel.accel() + ": " + accel.reason();
+    }
+}
