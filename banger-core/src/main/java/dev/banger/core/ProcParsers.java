@@ -27,4 +27,43 @@ public final class ProcParsers {
         }
         throw new IllegalArgumentException("no Uid line in /proc/self/status");
     }
+
+    /**
+     * Splits /proc/PID/cmdline (arguments each ended by a NUL) into an argv. A process that rewrote its
+     * cmdline may use spaces instead; that is not a VMM's habit, and the result is then one argument.
+     */
+    public static java.util.List<String> cmdline(byte[] cmdline) {
+        java.util.List<String> argv = new java.util.ArrayList<>();
+        int start = 0;
+        for (int i = 0; i < cmdline.length; i++) {
+            if (cmdline[i] == 0) {
+                argv.add(new String(cmdline, start, i - start, java.nio.charset.StandardCharsets.UTF_8));
+                start = i + 1;
+            }
+        }
+        if (start < cmdline.length) {
+            argv.add(new String(cmdline, start, cmdline.length - start, java.nio.charset.StandardCharsets.UTF_8));
+        }
+        return argv;
+    }
+
+    /** The state letter of /proc/PID/stat (R, S, D, Z, ...), found after the last ')' since the name may hold any. */
+    public static char processState(String stat) {
+        int close = stat.lastIndexOf(')');
+        if (close < 0 || close + 2 >= stat.length()) {
+            throw new IllegalArgumentException("not a /proc/PID/stat line");
+        }
+        return stat.charAt(close + 2);
+    }
+
+    /** {@code VmRSS} of /proc/PID/status in KiB, or -1 when absent (a kernel thread or a zombie). */
+    public static long vmRssKib(String status) {
+        for (String line : status.split("\n")) {
+            if (line.startsWith("VmRSS:")) {
+                String[] f = line.substring("VmRSS:".length()).strip().split("\\s+");
+                return Long.parseLong(f[0]);
+            }
+        }
+        return -1;
+    }
 }

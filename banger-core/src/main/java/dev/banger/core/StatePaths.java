@@ -30,6 +30,40 @@ public record StatePaths(Path stateDir, Path runDir, Path logFile, Path configFi
 
     public static final String HOME_ENV = "BANGER_HOME";
 
+    /**
+     * The files of a VM directory found by name (the record stores the paths of the others: its sockets,
+     * console log and disks). {@code in(vmDir)} is the file in a VM's recorded directory.
+     */
+    public enum VmFile {
+        /** The VM's pinned SSH host key, as {@code vm ssh} checks it. */
+        KNOWN_HOSTS("known_hosts"),
+        /** The NoCloud config drive (CIDATA). */
+        CONFIG_DRIVE("config.img"),
+        /** The VM's SSH host key, made on the host and kept across restarts, and its public half. */
+        HOST_KEY("ssh_host_ed25519_key"),
+        HOST_KEY_PUB("ssh_host_ed25519_key.pub"),
+        /** The guest agent's token (0600). */
+        AGENT_TOKEN("agent.token"),
+        /** Transient handles (never in SQLite). */
+        HANDLES("handles.json"),
+        /** The VM's record and its home's identity ({@link VmDescriptor}). */
+        DESCRIPTOR(VmDescriptor.FILE);
+
+        private final String fileName;
+
+        VmFile(String fileName) {
+            this.fileName = fileName;
+        }
+
+        public String fileName() {
+            return fileName;
+        }
+
+        public Path in(Path vmDir) {
+            return vmDir.resolve(fileName);
+        }
+    }
+
     public static StatePaths forHome(Path home) {
         Path h = home.toAbsolutePath().normalize();
         return new StatePaths(h, h.resolve("run"), h.resolve("bangerd.log"), h.resolve("config.toml"));
@@ -173,7 +207,7 @@ public record StatePaths(Path stateDir, Path runDir, Path logFile, Path configFi
     }
 
     public Path handlesFile(String vmId) {
-        return vmDir(vmId).resolve("handles.json");
+        return VmFile.HANDLES.in(vmDir(vmId));
     }
 
     /**
@@ -182,7 +216,7 @@ public record StatePaths(Path stateDir, Path runDir, Path logFile, Path configFi
      * directories and a directory is never mistaken for another home's.
      */
     public Path vmDescriptor(String vmId) {
-        return vmDir(vmId).resolve(VmDescriptor.FILE);
+        return VmFile.DESCRIPTOR.in(vmDir(vmId));
     }
 
     /**

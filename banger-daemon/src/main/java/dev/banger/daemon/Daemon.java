@@ -11,6 +11,7 @@ import dev.banger.daemon.net.HostNetworking;
 import dev.banger.daemon.rpc.RpcDispatcher;
 import dev.banger.daemon.rpc.RpcServer;
 import dev.banger.daemon.rpc.SocketBinder;
+import dev.banger.daemon.vm.GuestProbe;
 import dev.banger.daemon.vm.HomeRecovery;
 import dev.banger.daemon.vm.Reconciler;
 import dev.banger.daemon.vm.VmDescriptors;
@@ -122,13 +123,13 @@ public final class Daemon implements AutoCloseable {
                 before = HomeRecovery.purge(store, paths.vmsDir(), vmms, liveness, network) + "; ";
             }
             VmTransitions transitions = new VmTransitions(store, clock, descriptors);
-            VmPower power = new VmPower(store, paths, images, vmms, network, locks, clock, handles, liveness, transitions);
+            VmPower power = new VmPower(store, paths, images, vmms, network, locks, clock, handles, liveness, transitions, GuestProbe.SSH);
             VmService vms = new VmService(store, paths, settings, HostInfo.totalMemoryMib(), clock, random, locks, power, images, transitions);
             // Before serving: nobody may act on a VM whose record and reality disagree.
             Reconciler.Report reconciled = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, transitions).reconcile();
             ServerSocketChannel channel = SocketBinder.bind(paths.socket(), paths.socketStaging(), settings.socketGroup());
             return new Daemon(paths, lock, db, vms, images, network, channel, clock, settings, before + reconciled.summary(),
-                    new VmPortsService(vms, liveness));
+                    new VmPortsService(vms, liveness, vmms));
         } catch (RuntimeException e) {
             if (db != null) {
                 db.close();
@@ -269,7 +270,7 @@ public final class Daemon implements AutoCloseable {
             dev.banger.host.StateFiles.requireOwnDirectory(paths.vmsDir(), "the VMs directory");
             Files.setPosixFilePermissions(paths.vmsDir(), PosixFilePermissions.fromString("rwx------"));
         } catch (IOException e) {
-            throw new dev.banger.api.BangerException(dev.banger.api.ErrorCode.INTERNAL,
+            throw new dev.banger.api.BangerException(dev.banger.api.ErrorCode.HOST_FAILURE,
                     "cannot create the state directories under " + paths.stateDir() + ": " + e.getMessage(), e);
         }
     }
@@ -293,7 +294,7 @@ public final class Daemon implements AutoCloseable {
             } catch (NoSuchFileException e) {
                 return BangerConfig.DEFAULTS;
             } catch (IOException e) {
-                throw new dev.banger.api.BangerException(dev.banger.api.ErrorCode.INTERNAL, "cannot read " + file + ": " + e.getMessage(), e);
+                throw new dev.banger.api.BangerException(dev.banger.api.ErrorCode.HOST_FAILURE, "cannot read " + file + ": " + e.getMessage(), e);
             }
         }
     }

@@ -41,7 +41,7 @@ final class DaemonLock implements AutoCloseable {
             ch.force(true);
             return new DaemonLock(ch, l);
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot lock " + file + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot lock " + file + ": " + e.getMessage(), e);
         }
     }
 

@@ -35,7 +35,7 @@ public final class AptSourcesFiles {
                 entries.addAll(AptSources.parseOneLine(Files.readString(SOURCES_LIST)));
             }
         } catch (IOException e) {
-            throw new dev.banger.api.BangerException(dev.banger.api.ErrorCode.INTERNAL, "cannot read apt sources: " + e.getMessage(), e);
+            throw new dev.banger.api.BangerException(dev.banger.api.ErrorCode.HOST_FAILURE, "cannot read apt sources: " + e.getMessage(), e);
         }
         return AptSources.mirror(entries, suite, SOURCES_D + "/*.sources, " + SOURCES_D + "/*.list, " + SOURCES_LIST);
     }

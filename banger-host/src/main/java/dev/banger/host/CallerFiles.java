@@ -132,7 +132,7 @@ public final class CallerFiles {
         HostCommand.Output cp = HostCommand.run(List.of("cp", "--sparse=always", "--reflink=auto", "--", source.toString(), dest.toString()),
                 timeout);
         if (!cp.ok()) {
-            throw new BangerException(ErrorCode.INTERNAL, "copying " + label + ": " + cp.text().strip());
+            throw new BangerException(ErrorCode.HOST_FAILURE, "copying " + label + ": " + cp.text().strip());
         }
         try {
             long size = Files.size(dest);
@@ -146,7 +146,7 @@ public final class CallerFiles {
             refuseBadHead(label, head, headProblem);
             return new Copied(size, ImageBuilder.sha256(dest), head);
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "reading the copy of " + label + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "reading the copy of " + label + ": " + e.getMessage(), e);
         }
     }
 
@@ -161,7 +161,7 @@ public final class CallerFiles {
         try {
             dd = pb.start();
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.FAILED_PRECONDITION, "cannot run setpriv to read " + label + " as the caller: "
+            throw new BangerException(ErrorCode.MISSING_DEPENDENCY, "cannot run setpriv to read " + label + " as the caller: "
                     + e.getMessage() + " (setpriv is in util-linux)");
         }
         AtomicBoolean timedOut = new AtomicBoolean();
@@ -192,7 +192,7 @@ public final class CallerFiles {
         } catch (InterruptedException e) {
             dd.destroyForcibly();
             Thread.currentThread().interrupt();
-            throw new BangerException(ErrorCode.INTERNAL, "interrupted while reading " + label);
+            throw new BangerException(ErrorCode.CANCELLED, "interrupted while reading " + label);
         }
         if (timedOut.get()) {
             throw BangerException.invalid(label + " was not read within " + timeout.toMinutes()
@@ -213,7 +213,7 @@ public final class CallerFiles {
         String text = stderr.strip();
         String firstLine = text.lines().findFirst().orElse("");
         if (firstLine.startsWith("setpriv:")) {
-            return new BangerException(ErrorCode.INTERNAL, "cannot read " + label + " as the caller (" + reader + "): " + firstLine);
+            return new BangerException(ErrorCode.HOST_FAILURE, "cannot read " + label + " as the caller (" + reader + "): " + firstLine);
         }
         String reason = firstLine.contains(": ") ? firstLine.substring(firstLine.lastIndexOf(": ") + 2) : firstLine;
         if (reason.equals("Permission denied")) {
@@ -269,7 +269,7 @@ public final class CallerFiles {
                 head = new byte[0];
             }
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "copying " + label + " to " + dest + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "copying " + label + " to " + dest + ": " + e.getMessage(), e);
         }
         return new Copied(size, HexFormat.of().formatHex(sha256.digest()), head);
     }

@@ -63,7 +63,7 @@ public final class CommandRunner {
     public Result check(List<String> argv, Duration timeout, Path workDir, Map<String, String> env, Consumer<String> onLine) {
         Result r = run(argv, timeout, workDir, env, onLine);
         if (!r.ok()) {
-            throw new BangerException(ErrorCode.INTERNAL, argv.get(0) + " failed with exit status " + r.exitStatus()
+            throw new BangerException(ErrorCode.HOST_FAILURE, argv.get(0) + " failed with exit status " + r.exitStatus()
                     + (r.tail().isEmpty() ? "" : "; last output:\n  " + String.join("\n  ", r.tail())));
         }
         return r;
@@ -87,7 +87,7 @@ public final class CommandRunner {
         try {
             p = pb.start();
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.FAILED_PRECONDITION, "cannot run " + argv.get(0) + ": " + e.getMessage()
+            throw new BangerException(ErrorCode.MISSING_DEPENDENCY, "cannot run " + argv.get(0) + ": " + e.getMessage()
                     + " (is it installed? ./setup.sh installs banger's host packages)");
         }
         Deque<String> tail = new ArrayDeque<>();
@@ -117,14 +117,14 @@ public final class CommandRunner {
                 }
                 if (System.nanoTime() > deadline) {
                     kill(p);
-                    throw new BangerException(ErrorCode.INTERNAL, argv.get(0) + " did not finish within " + timeout.toSeconds() + " s");
+                    throw new BangerException(ErrorCode.TIMED_OUT, argv.get(0) + " did not finish within " + timeout.toSeconds() + " s");
                 }
             }
             reader.join(5_000);
         } catch (InterruptedException e) {
             kill(p);
             Thread.currentThread().interrupt();
-            throw new BangerException(ErrorCode.INTERNAL, argv.get(0) + " was interrupted");
+            throw new BangerException(ErrorCode.CANCELLED, argv.get(0) + " was interrupted");
         }
         log.println("# exit status " + p.exitValue());
         log.flush();

@@ -33,7 +33,7 @@ public final class HostCommand {
         try {
             p = pb.start();
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.FAILED_PRECONDITION, "cannot run " + argv.get(0) + ": " + e.getMessage()
+            throw new BangerException(ErrorCode.MISSING_DEPENDENCY, "cannot run " + argv.get(0) + ": " + e.getMessage()
                     + " (is it installed? ./setup.sh installs banger's host packages)");
         }
         byte[][] out = new byte[1][];
@@ -49,14 +49,14 @@ public final class HostCommand {
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly();
-                throw new BangerException(ErrorCode.INTERNAL, argv.get(0) + " did not finish within " + timeout.toSeconds() + " s");
+                throw new BangerException(ErrorCode.TIMED_OUT, argv.get(0) + " did not finish within " + timeout.toSeconds() + " s");
             }
             reader.join(Duration.ofSeconds(10));
             return new Output(p.exitValue(), out[0] == null ? "" : new String(out[0], StandardCharsets.UTF_8));
         } catch (InterruptedException e) {
             p.destroyForcibly();
             Thread.currentThread().interrupt();
-            throw new BangerException(ErrorCode.INTERNAL, argv.get(0) + " was interrupted");
+            throw new BangerException(ErrorCode.CANCELLED, argv.get(0) + " was interrupted");
         }
     }
 

@@ -78,7 +78,7 @@ public final class ImageBuilder {
                 throw new BangerException(ErrorCode.FAILED_PRECONDITION, String.join("\n", r.tail()));
             }
             if (!r.ok()) {
-                throw new BangerException(ErrorCode.INTERNAL, "images/void/make-rootfs.sh failed with exit status " + r.exitStatus()
+                throw new BangerException(ErrorCode.HOST_FAILURE, "images/void/make-rootfs.sh failed with exit status " + r.exitStatus()
                         + ":\n  " + String.join("\n  ", r.tail()));
             }
             progress.step("kernel", "fetching the cloud kernel with the host's apt");
@@ -142,7 +142,7 @@ public final class ImageBuilder {
         HostCommand.Output depends = HostCommand.run(aptRoot == null ? BuildCommands.kernelDepends() : BuildCommands.kernelDepends(aptRoot),
                 STEP_TIMEOUT);
         if (!depends.ok()) {
-            throw new BangerException(ErrorCode.INTERNAL, "apt-cache in the new root cannot resolve " + ImageRecipe.KERNEL_METAPACKAGE
+            throw new BangerException(ErrorCode.HOST_FAILURE, "apt-cache in the new root cannot resolve " + ImageRecipe.KERNEL_METAPACKAGE
                     + ": " + depends.text().strip());
         }
         String pkg = ImageRecipe.kernelPackage(depends.text());
@@ -158,7 +158,7 @@ public final class ImageBuilder {
         String version;
         try (Stream<Path> versions = Files.list(modules)) {
             version = versions.map(p -> p.getFileName().toString()).findFirst()
-                    .orElseThrow(() -> new BangerException(ErrorCode.INTERNAL, pkg + " holds no kernel modules"));
+                    .orElseThrow(() -> new BangerException(ErrorCode.HOST_FAILURE, pkg + " holds no kernel modules"));
         } catch (IOException e) {
             throw io("reading " + modules, e);
         }
@@ -260,7 +260,7 @@ public final class ImageBuilder {
         try {
             byte[] image = Files.readAllBytes(bz);
             if (!KernelFormats.isBzImage(image)) {
-                throw new BangerException(ErrorCode.INTERNAL, bz + " is not a bzImage");
+                throw new BangerException(ErrorCode.HOST_FAILURE, bz + " is not a bzImage");
             }
             int offset = KernelFormats.lz4LegacyOffset(image);
             if (offset < 0) {
@@ -275,7 +275,7 @@ public final class ImageBuilder {
             }
             KernelFormats.ElfInfo elf = KernelFormats.elf(head);
             if (!elf.bootableX86_64()) {
-                throw new BangerException(ErrorCode.INTERNAL, "the extracted vmlinux is not a bootable x86-64 ELF (" + elf.describe() + ")");
+                throw new BangerException(ErrorCode.HOST_FAILURE, "the extracted vmlinux is not a bootable x86-64 ELF (" + elf.describe() + ")");
             }
             progress.detail("vmlinux: " + elf.describe() + ", " + Files.size(vmlinux) / (1024 * 1024) + " MiB");
         } catch (IOException e) {
@@ -300,7 +300,7 @@ public final class ImageBuilder {
     private List<String> installedPackages() {
         HostCommand.Output out = HostCommand.run(BuildCommands.installedPackages(root), STEP_TIMEOUT);
         if (!out.ok()) {
-            throw new BangerException(ErrorCode.INTERNAL, "dpkg-query failed: " + out.text().strip());
+            throw new BangerException(ErrorCode.HOST_FAILURE, "dpkg-query failed: " + out.text().strip());
         }
         return out.text().lines().filter(l -> !l.isBlank()).sorted().toList();
     }
@@ -328,7 +328,7 @@ public final class ImageBuilder {
         try {
             return Json.MAPPER.readValue(Files.readString(file), ImageManifest.class);
         } catch (JsonProcessingException e) {
-            throw new BangerException(ErrorCode.INTERNAL, file + " is not a valid manifest: " + e.getOriginalMessage());
+            throw new BangerException(ErrorCode.HOST_FAILURE, file + " is not a valid manifest: " + e.getOriginalMessage());
         } catch (IOException e) {
             throw io("reading " + file, e);
         }
@@ -361,7 +361,7 @@ public final class ImageBuilder {
         try (Stream<Path> s = Files.list(dir)) {
             List<Path> found = s.filter(p -> p.getFileName().toString().endsWith(suffix)).toList();
             if (found.size() != 1) {
-                throw new BangerException(ErrorCode.INTERNAL, "expected one " + suffix + " in " + dir + ", found " + found.size());
+                throw new BangerException(ErrorCode.HOST_FAILURE, "expected one " + suffix + " in " + dir + ", found " + found.size());
             }
             return found.get(0);
         } catch (IOException e) {
@@ -379,6 +379,6 @@ public final class ImageBuilder {
 
     private static BangerException io(String what, IOException e) {
         String msg = e.getMessage() != null && e.getMessage().contains("No space left") ? " (the disk is full: free space and retry)" : "";
-        return new BangerException(ErrorCode.INTERNAL, what + ": " + e + msg, e);
+        return new BangerException(ErrorCode.HOST_FAILURE, what + ": " + e + msg, e);
     }
 }

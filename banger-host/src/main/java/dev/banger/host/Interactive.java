@@ -18,11 +18,11 @@ public final class Interactive {
             Process p = new ProcessBuilder(argv).inheritIO().start();
             return p.waitFor();
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.FAILED_PRECONDITION, "cannot run " + argv.get(0) + ": " + e.getMessage()
+            throw new BangerException(ErrorCode.MISSING_DEPENDENCY, "cannot run " + argv.get(0) + ": " + e.getMessage()
                     + " (install openssh-client)");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new BangerException(ErrorCode.INTERNAL, argv.get(0) + " was interrupted");
+            throw new BangerException(ErrorCode.CANCELLED, argv.get(0) + " was interrupted");
         }
     }
 }

@@ -69,7 +69,7 @@ public final class SafeDelete {
                 Files.delete(root);
                 return;
             } catch (IOException e) {
-                throw new BangerException(ErrorCode.INTERNAL, "cannot remove the link " + root + ": " + e.getMessage(), e);
+                throw new BangerException(ErrorCode.HOST_FAILURE, "cannot remove the link " + root + ": " + e.getMessage(), e);
             }
         }
         unmountBelow(root);
@@ -99,7 +99,7 @@ public final class SafeDelete {
                 }
             });
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot remove " + root + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot remove " + root + ": " + e.getMessage(), e);
         }
     }
 
@@ -121,7 +121,7 @@ public final class SafeDelete {
                 }
             }
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot list /proc: " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot list /proc: " + e.getMessage(), e);
         }
         return found;
     }
@@ -147,7 +147,7 @@ public final class SafeDelete {
         try {
             mounts = MountInfo.mountPointsUnder(Files.readString(Path.of("/proc/self/mountinfo")), root.toString());
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot read /proc/self/mountinfo: " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot read /proc/self/mountinfo: " + e.getMessage(), e);
         }
         for (String m : mounts) {
             HostCommand.run(List.of("umount", "-l", m), Duration.ofSeconds(30));

@@ -42,7 +42,7 @@ public final class StateFiles {
         } catch (NoSuchFileException e) {
             throw new BangerException(ErrorCode.FAILED_PRECONDITION, what + " " + dir + " is missing");
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot inspect " + what + " " + dir + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot inspect " + what + " " + dir + ": " + e.getMessage(), e);
         }
         String problem = null;
         if (a.isSymbolicLink()) {
@@ -73,7 +73,7 @@ public final class StateFiles {
         } catch (NoSuchFileException e) {
             return out;
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot list " + dir + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot list " + dir + ": " + e.getMessage(), e);
         }
         return out;
     }

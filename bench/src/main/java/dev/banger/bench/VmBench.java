@@ -2,6 +2,7 @@ package dev.banger.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.banger.api.Json;
+import dev.banger.core.ProcParsers;
 import dev.banger.core.disk.DiskCommands;
 import dev.banger.core.guest.SshCommand;
 import dev.banger.core.vm.QemuCommand;
@@ -312,7 +313,7 @@ final class VmBench {
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
             for (Path p : procs.filter(d -> d.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
                 try {
-                    List<String> argv = QemuCommand.parseCmdline(Files.readAllBytes(p.resolve("cmdline")));
+                    List<String> argv = ProcParsers.cmdline(Files.readAllBytes(p.resolve("cmdline")));
                     if (QemuCommand.isQemuWithQmpSocket(argv, Path.of(qmpSocket))) {
                         return Optional.of(Map.entry(Long.parseLong(p.getFileName().toString()), argv));
                     }
@@ -325,7 +326,7 @@ final class VmBench {
     }
 
     private static long rssKib(long pid) throws IOException {
-        return QemuCommand.vmRssKib(Files.readString(Path.of("/proc", Long.toString(pid), "status")));
+        return ProcParsers.vmRssKib(Files.readString(Path.of("/proc", Long.toString(pid), "status")));
     }
 
     private static String seconds(List<Long> nanos) {

@@ -158,7 +158,7 @@ public record LinkState(Map<String, Link> links) {
     }
 
     private static BangerException unexpected(String what) {
-        return new BangerException(ErrorCode.INTERNAL, "the output of 'ip -j -d addr show' " + what
+        return new BangerException(ErrorCode.HOST_FAILURE, "the output of 'ip -j -d addr show' " + what
                 + ": is iproute2 older than 4.14 (no JSON)? banger needs a current iproute2");
     }
 }

@@ -28,7 +28,7 @@ public final class NftTables {
         try {
             root = JSON.readTree(json == null ? "" : json);
         } catch (JsonProcessingException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "the output of 'nft -j list tables' is not JSON ("
+            throw new BangerException(ErrorCode.HOST_FAILURE, "the output of 'nft -j list tables' is not JSON ("
                     + e.getOriginalMessage() + "): banger needs nftables 0.9 or later");
         }
         for (JsonNode entry : root.path("nftables")) {

@@ -114,41 +114,22 @@ public final class QemuCommand {
     }
 
     /**
-     * Splits /proc/PID/cmdline (arguments each ended by a NUL) into an argv. A process that rewrote its
-     * cmdline may use spaces instead; that is not QEMU's habit, and the result is then one argument.
+     * The QMP socket of a qemu-system argv (its {@code -qmp unix:PATH[,...]} option) when that path is absolute
+     * and at least two directories deep (banger's layout: vms/ID/api.sock); empty for anything else.
      */
-    public static List<String> parseCmdline(byte[] cmdline) {
-        List<String> argv = new ArrayList<>();
-        int start = 0;
-        for (int i = 0; i < cmdline.length; i++) {
-            if (cmdline[i] == 0) {
-                argv.add(new String(cmdline, start, i - start, StandardCharsets.UTF_8));
-                start = i + 1;
+    public static java.util.Optional<java.nio.file.Path> qmpSocketOf(List<String> argv) {
+        if (argv.isEmpty() || !argv.get(0).substring(argv.get(0).lastIndexOf('/') + 1).startsWith("qemu-system-")) {
+            return java.util.Optional.empty();
+        }
+        for (int i = 1; i + 1 < argv.size(); i++) {
+            if ((argv.get(i).equals("-qmp") || argv.get(i).equals("--qmp")) && argv.get(i + 1).startsWith("unix:")) {
+                String v = argv.get(i + 1).substring("unix:".length());
+                int comma = v.indexOf(',');
+                java.nio.file.Path sock = java.nio.file.Path.of(comma < 0 ? v : v.substring(0, comma));
+                return sock.isAbsolute() && sock.getParent() != null && sock.getParent().getParent() != null
+                        ? java.util.Optional.of(sock) : java.util.Optional.empty();
             }
         }
-        if (start < cmdline.length) {
-            argv.add(new String(cmdline, start, cmdline.length - start, StandardCharsets.UTF_8));
-        }
-        return argv;
-    }
-
-    /** The state letter of /proc/PID/stat (R, S, D, Z, ...), found after the last ')' since the name may hold any. */
-    public static char processState(String stat) {
-        int close = stat.lastIndexOf(')');
-        if (close < 0 || close + 2 >= stat.length()) {
-            throw new IllegalArgumentException("not a /proc/PID/stat line");
-        }
-        return stat.charAt(close + 2);
-    }
-
-    /** {@code VmRSS} of /proc/PID/status in KiB, or -1 when absent (a kernel thread or a zombie). */
-    public static long vmRssKib(String status) {
-        for (String line : status.split("\n")) {
-            if (line.startsWith("VmRSS:")) {
-                String[] f = line.substring("VmRSS:".length()).strip().split("\\s+");
-                return Long.parseLong(f[0]);
-            }
-        }
-        return -1;
+        return java.util.Optional.empty();
     }
 }

@@ -99,18 +99,18 @@ public final class QmpMessages {
     /** Parses one line (without its newline). Throws only when it is not a JSON object or is too long. */
     public static Message parse(byte[] line) {
         if (line.length > MAX_LINE_BYTES) {
-            throw new BangerException(ErrorCode.INTERNAL, "QEMU sent a QMP line of " + line.length
+            throw new BangerException(ErrorCode.HOST_FAILURE, "QEMU sent a QMP line of " + line.length
                     + " bytes, over the " + MAX_LINE_BYTES + "-byte limit");
         }
         JsonNode node;
         try {
             node = MAPPER.readTree(line);
         } catch (java.io.IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "QEMU sent a QMP line that is not JSON: "
+            throw new BangerException(ErrorCode.HOST_FAILURE, "QEMU sent a QMP line that is not JSON: "
                     + text(new String(line, StandardCharsets.UTF_8)));
         }
         if (node == null || !node.isObject()) {
-            throw new BangerException(ErrorCode.INTERNAL, "QEMU sent a QMP line that is not a JSON object: "
+            throw new BangerException(ErrorCode.HOST_FAILURE, "QEMU sent a QMP line that is not a JSON object: "
                     + text(new String(line, StandardCharsets.UTF_8)));
         }
         return classify(node);

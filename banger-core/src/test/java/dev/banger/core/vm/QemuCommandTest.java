@@ -3,6 +3,7 @@ package dev.banger.core.vm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.banger.core.ProcParsers;
 import dev.banger.core.StatePaths;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -125,7 +126,7 @@ class QemuCommandTest {
         assertThat(argv).anyMatch(a -> a.contains(plan.qmpSocket().toString()));
         assertThat(QemuCommand.isQemuWithQmpSocket(argv, plan.qmpSocket())).isTrue();
         // As a process scan sees it: /proc/PID/cmdline, NUL-terminated arguments, maybe a full path.
-        List<String> fromProc = QemuCommand.parseCmdline(cmdline(argv));
+        List<String> fromProc = ProcParsers.cmdline(cmdline(argv));
         assertThat(fromProc).isEqualTo(argv);
     }
 
@@ -147,18 +148,18 @@ class QemuCommandTest {
 
     @Test
     void cmdlineParsing() {
-        assertThat(QemuCommand.parseCmdline("a\0b c\0\0d\0".getBytes(StandardCharsets.UTF_8))).containsExactly("a", "b c", "", "d");
-        assertThat(QemuCommand.parseCmdline("no-nul".getBytes(StandardCharsets.UTF_8))).containsExactly("no-nul");
-        assertThat(QemuCommand.parseCmdline(new byte[0])).isEmpty();
+        assertThat(ProcParsers.cmdline("a\0b c\0\0d\0".getBytes(StandardCharsets.UTF_8))).containsExactly("a", "b c", "", "d");
+        assertThat(ProcParsers.cmdline("no-nul".getBytes(StandardCharsets.UTF_8))).containsExactly("no-nul");
+        assertThat(ProcParsers.cmdline(new byte[0])).isEmpty();
     }
 
     @Test
     void procStatAndStatus() {
-        assertThat(QemuCommand.processState("1234 (qemu-system-x86) S 1 1234 1234 0 -1")).isEqualTo('S');
-        assertThat(QemuCommand.processState("1234 (a) b) Z 1 2")).isEqualTo('Z');
-        assertThatThrownBy(() -> QemuCommand.processState("garbage")).isInstanceOf(IllegalArgumentException.class);
-        assertThat(QemuCommand.vmRssKib("Name:\tqemu\nVmPeak:\t 1 kB\nVmRSS:\t  271424 kB\n")).isEqualTo(271_424);
-        assertThat(QemuCommand.vmRssKib("Name:\tkthreadd\n")).isEqualTo(-1);
+        assertThat(ProcParsers.processState("1234 (qemu-system-x86) S 1 1234 1234 0 -1")).isEqualTo('S');
+        assertThat(ProcParsers.processState("1234 (a) b) Z 1 2")).isEqualTo('Z');
+        assertThatThrownBy(() -> ProcParsers.processState("garbage")).isInstanceOf(IllegalArgumentException.class);
+        assertThat(ProcParsers.vmRssKib("Name:\tqemu\nVmPeak:\t 1 kB\nVmRSS:\t  271424 kB\n")).isEqualTo(271_424);
+        assertThat(ProcParsers.vmRssKib("Name:\tkthreadd\n")).isEqualTo(-1);
     }
 
     private static byte[] cmdline(List<String> argv) {

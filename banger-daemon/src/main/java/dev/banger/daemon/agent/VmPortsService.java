@@ -13,7 +13,10 @@ import dev.banger.core.ports.PortRows;
 import dev.banger.daemon.vm.AgentTokens;
 import dev.banger.daemon.vm.VmLiveness;
 import dev.banger.daemon.vm.VmService;
+import dev.banger.daemon.vmm.Vmms;
 import dev.banger.host.guest.AgentClient;
+import dev.banger.host.guest.AgentConnection;
+import dev.banger.host.guest.AgentTransport;
 import dev.banger.host.guest.PortProbe;
 import dev.banger.host.vm.VmHandles;
 import java.io.IOException;
@@ -42,10 +45,12 @@ public final class VmPortsService {
 
     private final VmService vms;
     private final VmLiveness liveness;
+    private final Vmms vmms;
 
-    public VmPortsService(VmService vms, VmLiveness liveness) {
+    public VmPortsService(VmService vms, VmLiveness liveness, Vmms vmms) {
         this.vms = vms;
         this.liveness = liveness;
+        this.vmms = vmms;
     }
 
     public Params.VmPorts ports(String ref) {
@@ -62,14 +67,13 @@ public final class VmPortsService {
                     + "banger?): restart it ('banger vm restart " + vm.name() + "')");
         }
         String request = Json.line(Map.of("token", token, "method", "ports"));
-        // The transport this boot's VMM offered, as recorded with its handles (older boots: TCP).
-        String transport = java.util.Objects.requireNonNullElse(liveness.rediscoverHandles(vm).agent(), VmHandles.AGENT_TCP);
-        // vsock means the kernel's AF_VSOCK under QEMU (vhost-vsock), Firecracker's Unix socket under Firecracker.
-        boolean firecracker = dev.banger.core.vm.VmmKind.parse(vm.spec().vmm()) == dev.banger.core.vm.VmmKind.FIRECRACKER;
-        String reply = !transport.equals(VmHandles.AGENT_VSOCK)
-                ? AgentClient.call(vm.runtime().guestIp(), AgentClient.PORT, request, AGENT_TIMEOUT)
-                : firecracker ? AgentClient.callFirecrackerVsock(Path.of(vm.runtime().vsockPath()), AgentClient.PORT, request, AGENT_TIMEOUT)
-                : AgentClient.callVsock(vm.runtime().vsockCid(), AgentClient.PORT, request, AGENT_TIMEOUT);
+        // The transport this boot's VMM offered is in its handles; the driver knows how to reach it.
+        VmHandles handles = liveness.rediscoverHandles(vm);
+        String reply;
+        try (AgentConnection agent = vmms.of(vm).openAgent(vm, handles, AGENT_TIMEOUT)) {
+            reply = AgentClient.call(agent, request);
+        }
+        String transport = (handles.agent() != null ? handles.agent() : AgentTransport.TCP).wireName();
         Params.AgentPorts listing = parse(vm, reply);
         Map<Integer, PortRows.Scheme> schemes = probe(vm, PortRows.tcpPortsToProbe(listing.listeners()));
         return new Params.VmPorts(vm.name(), transport, PortRows.rows(vm.runtime().dnsName(), listing.listeners(), schemes),
@@ -85,16 +89,16 @@ public final class VmPortsService {
             }
             Params.AgentPorts p = Json.MAPPER.treeToValue(node.path("result"), Params.AgentPorts.class);
             if (p == null || p.listeners() == null) {
-                throw new BangerException(ErrorCode.INTERNAL, "the guest agent of VM '" + vm.name() + "' sent no listeners");
+                throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "the guest agent of VM '" + vm.name() + "' sent no listeners");
             }
             for (Params.PortListener l : p.listeners()) {
                 if (l.proto() == null || l.address() == null || l.port() < 1 || l.port() > 65535) {
-                    throw new BangerException(ErrorCode.INTERNAL, "the guest agent of VM '" + vm.name() + "' sent a malformed listener");
+                    throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "the guest agent of VM '" + vm.name() + "' sent a malformed listener");
                 }
             }
             return p;
         } catch (JsonProcessingException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "the guest agent of VM '" + vm.name() + "' sent something that is not its "
+            throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "the guest agent of VM '" + vm.name() + "' sent something that is not its "
                     + "reply (" + Text.printable(e.getOriginalMessage(), 120) + ")");
         }
     }

@@ -131,7 +131,7 @@ public final class ImageService {
         try {
             Files.createDirectories(work);
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot create " + work + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot create " + work + ": " + e.getMessage(), e);
         }
         Runnable report = () -> call.progress(new Params.Progress(phase.get(), steps.indexOf(phase.get()) + 1, steps.size(), null,
                 Duration.between(started, clock.instant()).toMillis(), detail.get()));
@@ -160,7 +160,7 @@ public final class ImageService {
             } catch (RuntimeException e) {
                 failure.set(e);
             } catch (IOException e) {
-                failure.set(new BangerException(ErrorCode.INTERNAL, "cannot write " + log + ": " + e.getMessage(), e));
+                failure.set(new BangerException(ErrorCode.HOST_FAILURE, "cannot write " + log + ": " + e.getMessage(), e));
             }
         });
         try {
@@ -180,7 +180,7 @@ public final class ImageService {
             Files.move(work, paths.imageDir(name), StandardCopyOption.ATOMIC_MOVE);
             dev.banger.host.AtomicFiles.fsyncDirectory(paths.imagesDir());
         } catch (IOException e) {
-            throw abandon(name, work, log, new BangerException(ErrorCode.INTERNAL, "cannot publish the image: " + e.getMessage(), e), false);
+            throw abandon(name, work, log, new BangerException(ErrorCode.HOST_FAILURE, "cannot publish the image: " + e.getMessage(), e), false);
         }
         LOG.info("built image " + name + " in " + Duration.between(started, clock.instant()).toSeconds() + " s");
         return info(name);
@@ -219,7 +219,7 @@ public final class ImageService {
                     }
                 }
             } catch (IOException e) {
-                throw new BangerException(ErrorCode.INTERNAL, "cannot list " + paths.imagesDir() + ": " + e.getMessage(), e);
+                throw new BangerException(ErrorCode.HOST_FAILURE, "cannot list " + paths.imagesDir() + ": " + e.getMessage(), e);
             }
         }
         return new Params.ImageList(out);
@@ -243,7 +243,7 @@ public final class ImageService {
         try {
             Files.move(dir, doomed, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot remove image " + name + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot remove image " + name + ": " + e.getMessage(), e);
         }
         SafeDelete.tree(doomed);
         return new Params.ImageDeleted(name);
@@ -272,7 +272,7 @@ public final class ImageService {
             Files.move(work, paths.imageDir(name), StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             SafeDelete.tree(work);
-            throw new BangerException(ErrorCode.INTERNAL, "cannot import image " + name + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot import image " + name + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             SafeDelete.tree(work);
             throw e;

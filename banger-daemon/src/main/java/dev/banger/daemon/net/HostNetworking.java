@@ -16,7 +16,7 @@ import java.util.logging.Logger;
  * to the host ({@code core.net.GuestGuard}), the bridge with the gateway address, NAT when the config
  * asks, the .vm DNS server on the gateway, resolved routing of ~vm. Idempotent; `teardown` undoes it.
  */
-public final class HostNetworking implements AutoCloseable {
+public final class HostNetworking implements GuestNetwork, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(HostNetworking.class.getName());
     static final int DNS_PORT = 53;
 
@@ -33,14 +33,17 @@ public final class HostNetworking implements AutoCloseable {
         this.addresses = addresses;
     }
 
+    @Override
     public String bridge() {
         return settings.bridge();
     }
 
+    @Override
     public Ipv4Subnet subnet() {
         return settings.subnet();
     }
 
+    @Override
     public String gateway() {
         return Ipv4Subnet.format(settings.subnet().gateway());
     }
@@ -50,6 +53,7 @@ public final class HostNetworking implements AutoCloseable {
      * after a teardown, or when a tap cannot join the bridge): a VM start need not pay for five commands.
      * The guard comes first, so the bridge never exists unguarded.
      */
+    @Override
     public synchronized void ensure() {
         if (ready) {
             return;
@@ -75,6 +79,7 @@ public final class HostNetworking implements AutoCloseable {
      * again once. The guard is put up again first, every time (one nft command): a firewall reload that
      * flushed the ruleset must not leave a new guest unguarded.
      */
+    @Override
     public void createTap(String tap) {
         network.guardGuests(settings.bridge(), settings.subnet());
         try {
@@ -89,16 +94,19 @@ public final class HostNetworking implements AutoCloseable {
         }
     }
 
+    @Override
     public void deleteTap(String tap) {
         network.deleteTap(tap);
     }
 
     /** banger's taps present on the host now (one {@code ip} call), for sweeping those no running VM owns. */
+    @Override
     public java.util.List<String> taps() {
         return network.listTaps(dev.banger.core.net.InterfaceNames.TAP_PREFIX);
     }
 
     /** banger's taps that no process holds open (see {@code LinkState.idleTapNames}): the only ones reconcile may remove. */
+    @Override
     public java.util.List<String> idleTaps() {
         return network.listIdleTaps(dev.banger.core.net.InterfaceNames.TAP_PREFIX);
     }

@@ -37,7 +37,7 @@ public final class SocketBinder {
             Files.move(staging, socket, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return server;
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot listen on " + socket + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot listen on " + socket + ": " + e.getMessage(), e);
         }
     }
 
@@ -54,7 +54,7 @@ public final class SocketBinder {
                 Files.delete(socket);
                 LOG.info("removed stale socket " + socket + " left by a daemon that died");
             } catch (IOException e) {
-                throw new BangerException(ErrorCode.INTERNAL, "cannot remove stale socket " + socket + ": " + e.getMessage(), e);
+                throw new BangerException(ErrorCode.HOST_FAILURE, "cannot remove stale socket " + socket + ": " + e.getMessage(), e);
             }
         }
     }

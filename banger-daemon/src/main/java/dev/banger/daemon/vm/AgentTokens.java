@@ -2,6 +2,7 @@ package dev.banger.daemon.vm;
 
 import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
+import dev.banger.core.StatePaths;
 import dev.banger.host.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,7 +17,7 @@ import java.util.Base64;
  * without it (over TCP, where vsock's host-only reach does not protect it).
  */
 public final class AgentTokens {
-    static final String FILE = "agent.token";
+
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private AgentTokens() {
@@ -24,7 +25,7 @@ public final class AgentTokens {
 
     /** The VM's token, made now if it has none. */
     static String ensure(Path vmDir) {
-        Path f = vmDir.resolve(FILE);
+        Path f = StatePaths.VmFile.AGENT_TOKEN.in(vmDir);
         try {
             if (Files.exists(f)) {
                 return read(vmDir);
@@ -36,11 +37,11 @@ public final class AgentTokens {
             Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
             return token;
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot keep the VM's agent token in " + f + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot keep the VM's agent token in " + f + ": " + e.getMessage(), e);
         }
     }
 
     public static String read(Path vmDir) throws IOException {
-        return Files.readString(vmDir.resolve(FILE)).strip();
+        return Files.readString(StatePaths.VmFile.AGENT_TOKEN.in(vmDir)).strip();
     }
 }

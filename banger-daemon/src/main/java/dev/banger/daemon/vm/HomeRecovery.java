@@ -6,7 +6,7 @@ import dev.banger.api.VmRecord;
 import dev.banger.core.VmDescriptor;
 import dev.banger.core.VmIds;
 import dev.banger.core.net.InterfaceNames;
-import dev.banger.daemon.net.HostNetworking;
+import dev.banger.daemon.net.GuestNetwork;
 import dev.banger.daemon.vmm.Vmms;
 import dev.banger.store.Database;
 import dev.banger.store.VmStore;
@@ -94,7 +94,7 @@ public final class HomeRecovery {
             try (Stream<Path> entries = Files.list(vmsDir)) {
                 entries.map(p -> p.getFileName().toString()).sorted().forEach(dirs::add);
             } catch (IOException e) {
-                throw new BangerException(ErrorCode.INTERNAL, "cannot list " + vmsDir + ": " + e.getMessage(), e);
+                throw new BangerException(ErrorCode.HOST_FAILURE, "cannot list " + vmsDir + ": " + e.getMessage(), e);
             }
         }
         return new Found(dirs, liveness.allVmms(vmsDir), tapsWithPrefix.apply(InterfaceNames.TAP_PREFIX));
@@ -140,7 +140,7 @@ public final class HomeRecovery {
                 }
             }
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot move the damaged database " + database + " aside: " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot move the damaged database " + database + " aside: " + e.getMessage(), e);
         }
         LOG.warning("moved " + database + " and its journal files aside to " + aside + "*");
         return aside;
@@ -186,7 +186,7 @@ public final class HomeRecovery {
                 }
             }
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot list " + vmsDir + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot list " + vmsDir + ": " + e.getMessage(), e);
         }
         if (known.isEmpty() && !found.isEmpty()) {
             String home = found.stream().collect(Collectors.groupingBy(VmDescriptor::homeId, Collectors.counting())).entrySet().stream()
@@ -216,7 +216,7 @@ public final class HomeRecovery {
      * belong to no record are killed, directories of vms/ no record owns removed (with their disks), taps no
      * record owns deleted.
      */
-    public static String purge(VmStore store, Path vmsDir, Vmms vmms, VmLiveness liveness, HostNetworking network) {
+    public static String purge(VmStore store, Path vmsDir, Vmms vmms, VmLiveness liveness, GuestNetwork network) {
         Set<String> known = new HashSet<>();
         store.list().forEach(vm -> known.add(vm.id()));
         Map<Path, String> bySocket = new HashMap<>();
@@ -238,7 +238,7 @@ public final class HomeRecovery {
                 }
             }
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot list " + vmsDir + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot list " + vmsDir + ": " + e.getMessage(), e);
         }
         List<String> taps = new ArrayList<>();
         for (String tap : network.taps()) {

@@ -5,7 +5,7 @@ import dev.banger.api.VmState;
 import dev.banger.core.ReconcileRules;
 import dev.banger.core.VmDescriptor;
 import dev.banger.core.net.InterfaceNames;
-import dev.banger.daemon.net.HostNetworking;
+import dev.banger.daemon.net.GuestNetwork;
 import dev.banger.host.vm.VmHandles;
 import dev.banger.store.VmStore;
 import java.io.IOException;
@@ -56,11 +56,11 @@ public final class Reconciler {
     private final VmPower power;
     private final VmLiveness liveness;
     private final VmHandleCache handles;
-    private final HostNetworking network;
+    private final GuestNetwork network;
     private final VmTransitions transitions;
 
     public Reconciler(VmStore store, Path vmsDir, VmService vms, VmPower power, VmLiveness liveness, VmHandleCache handles,
-               HostNetworking network, VmTransitions transitions) {
+               GuestNetwork network, VmTransitions transitions) {
         this.store = store;
         this.vmsDir = vmsDir;
         this.vms = vms;

@@ -37,7 +37,7 @@ public final class VmDescriptors {
         try {
             AtomicFiles.write(file, VmDescriptor.encode(homeId, vm));
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot write " + file + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot write " + file + ": " + e.getMessage(), e);
         }
     }
 

@@ -37,7 +37,7 @@ final class VmDirectories {
         } catch (java.nio.file.FileAlreadyExistsException e) {
             // idempotent: a retried create after a crash finds its own directory (checked below)
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot create VM directory " + dir + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot create VM directory " + dir + ": " + e.getMessage(), e);
         }
         check(dir, "the new VM's directory");
     }

@@ -3,6 +3,7 @@ package dev.banger.daemon.vm;
 import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
 import dev.banger.api.VmRecord;
+import dev.banger.core.StatePaths;
 import dev.banger.host.AtomicFiles;
 import dev.banger.host.StateFiles;
 import dev.banger.host.vm.VmHandles;
@@ -22,7 +23,6 @@ import java.util.logging.Logger;
  */
 public final class VmHandleCache {
     private static final Logger LOG = Logger.getLogger(VmHandleCache.class.getName());
-    static final String FILE = "handles.json";
     /** A handles file is a few hundred bytes; anything larger is not one. */
     private static final int MAX_FILE_BYTES = 64 * 1024;
 
@@ -38,7 +38,7 @@ public final class VmHandleCache {
         try {
             AtomicFiles.write(file(vm), handles.toJson());
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot write " + file(vm) + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot write " + file(vm) + ": " + e.getMessage(), e);
         }
         byId.put(vm.id(), handles);
     }
@@ -78,6 +78,6 @@ public final class VmHandleCache {
     }
 
     private static Path file(VmRecord vm) {
-        return Path.of(vm.runtime().vmDir()).resolve(FILE);
+        return StatePaths.VmFile.HANDLES.in(Path.of(vm.runtime().vmDir()));
     }
 }

@@ -7,59 +7,71 @@ import dev.banger.api.Params;
 import dev.banger.api.VmRecord;
 import dev.banger.api.VmState;
 import dev.banger.core.StatePaths;
+import dev.banger.core.StatePaths.VmFile;
 import dev.banger.core.guest.GuestConfig;
 import dev.banger.core.net.InterfaceNames;
+import dev.banger.core.vm.KernelKind;
 import dev.banger.core.vm.VmNetwork;
 import dev.banger.daemon.image.ImageService;
-import dev.banger.daemon.net.HostNetworking;
+import dev.banger.daemon.net.GuestNetwork;
 import dev.banger.daemon.rpc.Call;
 import dev.banger.daemon.vmm.Vmm;
 import dev.banger.daemon.vmm.Vmms;
+import dev.banger.host.AtomicFiles;
 import dev.banger.host.disk.Disks;
 import dev.banger.host.guest.ConfigDrive;
 import dev.banger.host.guest.SshKeys;
-import dev.banger.host.guest.SshProbe;
 import dev.banger.host.vm.VmHandles;
 import dev.banger.store.VmStore;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.logging.Logger;
 
 /**
- * Boots and stops VMs. Each step is ordered so a failure leaves the VM stopped with LastError saying
- * why, and nothing running or attached: a QEMU that started is killed, its tap removed.
+ * Boots and stops VMs. A start is a pipeline of {@link StartStep}s, each with an action and an undo; the
+ * list drives the progress notifications, the crash points and the undo. A start that fails leaves the VM
+ * {@code error} with LastError saying why, and nothing of it running or attached: the steps done are
+ * undone in reverse (the VMM killed, the tap removed, the root's devices released).
+ *
+ * <p>The VM's lock is held while the steps change the host, not while the guest boots: the last step
+ * (sshd answering) waits without it, so {@code vm stop} and {@code vm delete --force} act at once on a
+ * boot that hangs. They cancel the start ({@link BootTickets}); it then neither finishes nor undoes
+ * anything: whoever cancelled it has taken the VM over.
  */
 public final class VmPower {
     private static final Logger LOG = Logger.getLogger(VmPower.class.getName());
     /** TCG boots the fast init in ~5 s on 2 cores; leave room for a loaded machine and systemd images. */
     static final Duration SSH_TIMEOUT = Duration.ofSeconds(Long.getLong("banger.sshTimeoutSeconds", 120));
     static final Duration STOP_GRACE = Duration.ofSeconds(30);
-    /** The SSH readiness probe: short connects, polled often, so a boot is noticed within ~50 ms of sshd starting. */
-    private static final Duration SSH_CONNECT_TIMEOUT = Duration.ofMillis(250);
-    private static final Duration SSH_BANNER_TIMEOUT = Duration.ofSeconds(5);
-    private static final Duration SSH_POLL_INTERVAL = Duration.ofMillis(25);
+    /** The readiness probe is polled this often, so a boot is noticed within ~25 ms of sshd starting. */
+    private static final Duration PROBE_INTERVAL = Duration.ofMillis(25);
     private static final int CONSOLE_TAIL_LINES = 15;
 
     private final VmStore store;
     private final StatePaths paths;
     private final ImageService images;
     private final Vmms vmms;
-    private final HostNetworking network;
+    private final GuestNetwork network;
     private final VmLocks locks;
     private final Clock clock;
     private final VmTransitions transitions;
     private final VmHandleCache handles;
     private final VmLiveness liveness;
     private final VmDirectories dirs;
+    private final GuestProbe probe;
+    private final BootTickets boots = new BootTickets();
 
-    public VmPower(VmStore store, StatePaths paths, ImageService images, Vmms vmms, HostNetworking network, VmLocks locks, Clock clock,
-            VmHandleCache handles, VmLiveness liveness, VmTransitions transitions) {
+    public VmPower(VmStore store, StatePaths paths, ImageService images, Vmms vmms, GuestNetwork network, VmLocks locks, Clock clock,
+                   VmHandleCache handles, VmLiveness liveness, VmTransitions transitions, GuestProbe probe) {
         this.handles = handles;
         this.liveness = liveness;
         this.store = store;
@@ -71,108 +83,230 @@ public final class VmPower {
         this.clock = clock;
         this.transitions = transitions;
         this.dirs = new VmDirectories(paths.vmsDir());
+        this.probe = probe;
     }
 
-    VmRecord start(VmRecord found, Call call) {
-        return locks.with(found.id(), () -> {
+    /** What one start has found and made so far, shared by its steps. */
+    private final class Boot {
+        final BootTickets.Ticket ticket;
+        final Progress progress;
+        final Attached attached;
+        final Vmm vmm;
+        VmRecord vm;
+        Path kernel;
+        Path initrd;
+        Path rootfs;
+        Path rootDisk;
+        Path configDrive;
+        final String tap;
+        Long pid;
+
+        Boot(VmRecord vm, BootTickets.Ticket ticket, Progress progress) {
+            this.vm = vm;
+            this.ticket = ticket;
+            this.progress = progress;
+            this.vmm = vmms.of(vm);
+            this.attached = new Attached(vm);
+            this.tap = InterfaceNames.tapFor(vm.id());
+        }
+    }
+
+    /** One step: what it says while it runs, what it does, how to take it back. */
+    private record Step(StartStep name, java.util.function.Function<Boot, String> message, java.util.function.Consumer<Boot> action,
+                        java.util.function.Consumer<Boot> undo) {
+    }
+
+    /** The start's steps but the last, which waits for the guest without the lock ({@link #awaitGuest}). */
+    private List<Step> hostSteps() {
+        return List.of(
+                new Step(StartStep.IMAGE, b -> "checking image " + b.vm.spec().image(), this::findImage, b -> { }),
+                new Step(StartStep.DISKS, b -> "copy-on-write root and work disk", this::prepareDisks,
+                        b -> b.vmm.releaseRoot(b.vm, b.attached.now())),
+                new Step(StartStep.CONFIG, b -> "keys and config drive", b -> b.configDrive = writeGuestConfig(b.vm), b -> { }),
+                new Step(StartStep.NETWORK, b -> "bridge " + network.bridge() + ", tap " + b.tap, this::attachTap,
+                        b -> network.deleteTap(b.tap)),
+                new Step(StartStep.BOOT, b -> b.vmm.describe(), this::launch, b -> {
+                    if (b.pid != null) {
+                        b.vmm.kill(b.pid);
+                    }
+                }));
+    }
+
+    public VmRecord start(VmRecord found, Call call) {
+        Deque<Step> done = new ArrayDeque<>();
+        Boot boot = locks.with(found.id(), () -> {
             VmRecord vm = reload(found);
             if (vm.state() == VmState.RUNNING && liveness.vmAlive(vm)) {
-                return vm;
+                return null;
             }
             // Before anything is written into it: a real directory of root's, no links planted in it.
             dirs.check(Path.of(vm.runtime().vmDir()), "the directory of VM '" + vm.name() + "'");
-            Instant started = clock.instant();
-            Step step = new Step(call, started);
-            vm = transition(vm, VmState.STARTING, null);
-            CrashPoints.reach("start.after-starting");
-            Vmm vmm = vmms.of(vm);
-            Long pid = null;
-            String tap = InterfaceNames.tapFor(vm.id());
-            Attached attached = new Attached(vm);
+            BootTickets.Ticket ticket = boots.begin(vm.id());
+            vm = transitions.move(vm, VmState.STARTING, null);
+            CrashPoint.START_AFTER_STARTING.reach();
+            Boot b = new Boot(vm, ticket, new Progress(call, clock.instant()));
             try {
-                step.report("image", "checking image " + vm.spec().image());
-                ImageManifest image = images.info(vm.spec().image()).manifest();
-                Path imageDir = paths.imageDir(vm.spec().image());
-                Path kernel = imageFile(imageDir, image, vmm.kernelRole(), vmm.kernelRole().equals(ImageManifest.ROLE_VMLINUX)
-                        ? "an ELF vmlinux kernel (Firecracker boots only that; banger's image build extracts it)"
-                        : "a bzImage kernel (QEMU boots the bzImage)");
-                Path initrd = imageFile(imageDir, image, ImageManifest.ROLE_INITRD, "an initramfs");
-                Path rootfs = imageFile(imageDir, image, ImageManifest.ROLE_ROOTFS, "a root filesystem");
-
-                step.report("disks", "copy-on-write root and work disk");
-                String name = vm.name();
-                Path rootDisk = vmm.prepareRoot(vm, rootfs, attached.now(), attached, warning -> {
-                    LOG.warning("VM " + name + ": " + warning);
-                    step.warn(warning);
-                });
-                Disks.ensureWorkDisk(Path.of(vm.runtime().workDiskPath()), vm.spec().workDiskMib());
-                CrashPoints.reach("start.after-disks");
-
-                step.report("config", "keys and config drive");
-                Path vmDir = Path.of(vm.runtime().vmDir());
-                Path configDrive = writeGuestConfig(vm, vmDir);
-                CrashPoints.reach("start.after-config");
-
-                step.report("network", "bridge " + network.bridge() + ", tap " + tap);
-                network.ensure();
-                // Scratch first: a daemon killed right after creating the tap leaves the next one its name.
-                attached.accept(attached.now().withTap(tap));
-                network.createTap(tap);
-                CrashPoints.reach("start.after-tap");
-
-                step.report("boot", vmm.describe());
-                pid = vmm.launch(vm, new Vmm.BootPlan(kernel, initrd, rootDisk, configDrive, Path.of(vm.runtime().workDiskPath()),
-                        tap, VmNetwork.mac(vm.id())));
-                LOG.info("VM " + vm.name() + ": VMM started, pid " + pid);
-                attached.accept(attached.now().withPid(pid).withAgent(vmm.agentTransport()));
-                CrashPoints.reach("start.after-launch");
-                watch(vm, pid);
-
-                step.report("ssh", "waiting for sshd on " + vm.runtime().guestIp());
-                waitForSsh(vm, step);
-                CrashPoints.reach("start.before-running");
-                vm = transition(vm, VmState.RUNNING, null);
-                LOG.info("VM " + vm.name() + " running after " + Duration.between(started, clock.instant()).toMillis() + " ms");
-                return vm;
-            } catch (RuntimeException e) {
-                if (pid != null) {
-                    vmm.kill(pid);
+                for (Step step : hostSteps()) {
+                    checkNotCancelled(b);
+                    b.progress.report(step.name(), step.message().apply(b));
+                    step.action().accept(b);
+                    done.push(step);
+                    CrashPoint.after(step.name()).reach();
                 }
-                network.deleteTap(tap);
-                vmm.releaseRoot(vm, attached.now());
-                handles.remove(vm);
-                String why = e.getMessage() + (pid != null ? consoleTail(vm) : "");
-                transition(reload(vm), VmState.ERROR, why);
-                throw e instanceof BangerException b ? new BangerException(b.code(), "cannot start VM " + vm.name() + ": " + why, e)
-                        : new BangerException(ErrorCode.INTERNAL, "cannot start VM " + vm.name() + ": " + why, e);
+            } catch (RuntimeException e) {
+                throw failed(b, done, e);
+            }
+            return b;
+        });
+        if (boot == null) {
+            return reload(found);
+        }
+        try {
+            awaitGuest(boot);
+        } catch (RuntimeException e) {
+            throw locks.with(found.id(), () -> boot.ticket.cancelled() || reload(found).state() != VmState.STARTING
+                    ? cancelled(boot) : failed(boot, done, e));
+        }
+        return locks.with(found.id(), () -> {
+            try {
+                VmRecord now = reload(found);
+                if (boot.ticket.cancelled() || now.state() != VmState.STARTING) {
+                    throw cancelled(boot);
+                }
+                CrashPoint.after(StartStep.SSH).reach();
+                VmRecord running = transitions.move(now, VmState.RUNNING, null);
+                LOG.info("VM " + running.name() + " running after " + boot.progress.elapsed().toMillis() + " ms");
+                return running;
+            } finally {
+                boots.end(found.id(), boot.ticket);
             }
         });
     }
 
-    VmRecord stop(VmRecord found, boolean force) {
+    private void findImage(Boot b) {
+        ImageManifest image = images.info(b.vm.spec().image()).manifest();
+        Path imageDir = paths.imageDir(b.vm.spec().image());
+        KernelKind kernel = b.vmm.kernel();
+        b.kernel = imageFile(imageDir, image, kernel.manifestRole(), kernel.description());
+        b.initrd = imageFile(imageDir, image, ImageManifest.ROLE_INITRD, "an initramfs");
+        b.rootfs = imageFile(imageDir, image, ImageManifest.ROLE_ROOTFS, "a root filesystem");
+    }
+
+    private void prepareDisks(Boot b) {
+        String name = b.vm.name();
+        b.rootDisk = b.vmm.prepareRoot(b.vm, b.rootfs, b.attached.now(), b.attached, warning -> {
+            LOG.warning("VM " + name + ": " + warning);
+            b.progress.warn(warning);
+        });
+        Disks.ensureWorkDisk(Path.of(b.vm.runtime().workDiskPath()), b.vm.spec().workDiskMib());
+    }
+
+    private void attachTap(Boot b) {
+        network.ensure();
+        // Scratch first: a daemon killed right after creating the tap leaves the next one its name.
+        b.attached.accept(b.attached.now().withTap(b.tap));
+        network.createTap(b.tap);
+    }
+
+    private void launch(Boot b) {
+        b.pid = b.vmm.launch(b.vm, new Vmm.BootPlan(b.kernel, b.initrd, b.rootDisk, b.configDrive,
+                Path.of(b.vm.runtime().workDiskPath()), b.tap, VmNetwork.mac(b.vm.id())));
+        LOG.info("VM " + b.vm.name() + ": VMM started, pid " + b.pid);
+        b.attached.accept(b.attached.now().withPid(b.pid).withAgent(b.vmm.agentTransport()));
+        watch(b.vm, b.pid);
+    }
+
+    /** The last step, without the VM's lock: polls the guest until it answers, the VMM dies, the start is cancelled or time runs out. */
+    private void awaitGuest(Boot b) {
+        b.progress.report(StartStep.SSH, "waiting for sshd on " + b.vm.runtime().guestIp());
+        long deadline = System.nanoTime() + SSH_TIMEOUT.toNanos();
+        while (true) {
+            checkNotCancelled(b);
+            if (!liveness.vmAlive(b.vm)) {
+                throw new BangerException(ErrorCode.BOOT_FAILED, "the VM's " + b.vmm.displayName() + " exited during boot");
+            }
+            if (probe.ready(b.vm)) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new BangerException(ErrorCode.TIMED_OUT, "SSH did not answer on " + b.vm.runtime().guestIp() + " within "
+                        + SSH_TIMEOUT.toSeconds() + " s; the console log is " + b.vm.runtime().logPath());
+            }
+            b.progress.heartbeat();
+            try {
+                Thread.sleep(PROBE_INTERVAL);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new BangerException(ErrorCode.CANCELLED, "interrupted while waiting for the guest");
+            }
+        }
+    }
+
+    private void checkNotCancelled(Boot b) {
+        if (b.ticket.cancelled()) {
+            throw cancelled(b);
+        }
+    }
+
+    private BangerException cancelled(Boot b) {
+        boots.end(b.vm.id(), b.ticket);
+        String by = b.ticket.cancelledBy() != null ? b.ticket.cancelledBy() : "changed by another operation";
+        return new BangerException(ErrorCode.CANCELLED, "VM " + b.vm.name() + " was " + by + " while it was starting");
+    }
+
+    /** Undoes the steps done, newest first, and leaves the VM {@code error} with the reason; the error to throw. */
+    private BangerException failed(Boot b, Deque<Step> done, RuntimeException e) {
+        boots.end(b.vm.id(), b.ticket);
+        if (e instanceof BangerException be && be.code() == ErrorCode.CANCELLED) {
+            return be; // whoever cancelled the start has taken the VM over: nothing to undo here
+        }
+        while (!done.isEmpty()) {
+            Step step = done.pop();
+            try {
+                step.undo().accept(b);
+            } catch (RuntimeException undoFailure) {
+                LOG.warning("VM " + b.vm.name() + ": undoing " + step.name().wireName() + " after a failed start: " + undoFailure.getMessage());
+            }
+        }
+        handles.remove(b.vm);
+        String why = e.getMessage() + (b.pid != null ? consoleTail(b.vm) : "");
+        transitions.move(reload(b.vm), VmState.ERROR, why);
+        ErrorCode code = e instanceof BangerException be ? be.code() : ErrorCode.INTERNAL;
+        return new BangerException(code, "cannot start VM " + b.vm.name() + ": " + why, e);
+    }
+
+    public VmRecord stop(VmRecord found, boolean force) {
+        boots.cancel(found.id(), "stopped");
         return locks.with(found.id(), () -> {
             VmRecord vm = reload(found);
+            // A VM still starting has no guest to shut down politely, and its boot may hang: it is killed.
+            boolean kill = force || vm.state() == VmState.STARTING;
             switch (vm.state()) {
                 case STOPPED:
                     tearDown(vm, true); // a VMM started behind banger's back, or a tap left over: nothing may stay
                     return vm;
                 case RUNNING, STARTING:
-                    vm = transition(vm, VmState.STOPPING, null);
-                    CrashPoints.reach("stop.after-stopping");
+                    vm = transitions.move(vm, VmState.STOPPING, null);
+                    CrashPoint.STOP_AFTER_STOPPING.reach();
                     break;
                 default:
                     break;
             }
-            tearDown(vm, force);
-            return transition(vm, VmState.STOPPED, null);
+            tearDown(vm, kill);
+            return transitions.move(vm, VmState.STOPPED, null);
         });
+    }
+
+    /** Cancels {@code vmId}'s start, if one is in progress (a delete is about to take the VM over). */
+    void cancelStart(String vmId, String by) {
+        boots.cancel(vmId, by);
     }
 
     /**
      * When a VMM exits behind banger's back (the guest powered off, QEMU crashed, someone killed it), the
      * VM becomes stopped with the reason and its tap is released, within a second or so.
      */
-    void watch(VmRecord vm, long pid) {
+    public void watch(VmRecord vm, long pid) {
         liveness.whenExited(vm, pid).thenRunAsync(() -> vmmExited(vm.id()), task -> Thread.ofVirtual().start(task));
     }
 
@@ -182,9 +316,9 @@ public final class VmPower {
                 store.findById(vmId).ifPresent(vm -> {
                     if (vm.state() == VmState.RUNNING && !liveness.vmAlive(vm)) {
                         releaseHandles(vm);
-                        String why = "the VM's " + dev.banger.core.vm.VmmKind.parse(vm.spec().vmm()).displayName()
+                        String why = "the VM's " + vmms.of(vm).displayName()
                                 + " exited (the guest powered off, or the process was killed)" + consoleTail(vm);
-                        transition(vm, VmState.STOPPED, why);
+                        transitions.move(vm, VmState.STOPPED, why);
                         LOG.warning("VM " + vm.name() + " stopped by itself: " + why);
                     }
                 });
@@ -206,15 +340,15 @@ public final class VmPower {
                 LOG.warning("VM " + vm.name() + " did not power off within " + STOP_GRACE.toSeconds() + " s and was killed");
             }
         }
-        CrashPoints.reach("stop.after-vmm");
+        CrashPoint.STOP_AFTER_VMM.reach();
         releaseHandles(vm);
-        CrashPoints.reach("stop.after-tap");
+        CrashPoint.STOP_AFTER_TAP.reach();
     }
 
     /**
      * Releases what a VMM that is no longer running left attached: the tap (named by its handles, which
-     * rediscovery fills in even when the scratch file is gone), the root's dm target and loop devices
-     * (Firecracker), then the scratch file itself.
+     * rediscovery fills in even when the scratch file is gone), the root's devices (Firecracker), then the
+     * scratch file itself.
      */
     void releaseHandles(VmRecord vm) {
         VmHandles left = liveness.rediscoverHandles(vm);
@@ -223,54 +357,34 @@ public final class VmPower {
         handles.remove(vm);
     }
 
-    private Path writeGuestConfig(VmRecord vm, Path vmDir) {
+    private Path writeGuestConfig(VmRecord vm) {
+        Path vmDir = Path.of(vm.runtime().vmDir());
         SshKeys.KeyPair client = SshKeys.clientKey(paths.sshDir());
-        Path hostKey = vmDir.resolve("ssh_host_ed25519_key");
+        Path hostKey = VmFile.HOST_KEY.in(vmDir);
         // The host key is made once per VM and kept, so the pinned key survives restarts.
         SshKeys.KeyPair host;
         try {
             host = Files.exists(hostKey) ? new SshKeys.KeyPair(hostKey, Files.readString(hostKey),
-                    Files.readString(vmDir.resolve("ssh_host_ed25519_key.pub")).strip()) : SshKeys.hostKey(vmDir, vm.spec().name());
+                    Files.readString(VmFile.HOST_KEY_PUB.in(vmDir)).strip()) : SshKeys.hostKey(hostKey, vm.spec().name());
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot read the VM's host key: " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot read the VM's host key: " + e.getMessage(), e);
         }
         GuestConfig config = new GuestConfig(vm.id(), vm.spec().name(), VmNetwork.mac(vm.id()),
                 vm.runtime().guestIp() + "/" + network.subnet().prefix(), network.gateway(), network.gateway(), true,
                 AgentTokens.ensure(vmDir), client.publicLine(), host.privateText(), host.publicLine());
         try {
-            dev.banger.host.AtomicFiles.write(vmDir.resolve("known_hosts"), config.knownHostsLine(vm.runtime().dnsName()));
+            AtomicFiles.write(VmFile.KNOWN_HOSTS.in(vmDir), config.knownHostsLine(vm.runtime().dnsName()));
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot write the VM's known_hosts: " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot write the VM's known_hosts: " + e.getMessage(), e);
         }
-        Path drive = vmDir.resolve("config.img");
+        Path drive = VmFile.CONFIG_DRIVE.in(vmDir);
         ConfigDrive.write(drive, config.files());
         return drive;
     }
 
-    private void waitForSsh(VmRecord vm, Step step) {
-        long deadline = System.nanoTime() + SSH_TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!liveness.vmAlive(vm)) {
-                throw new BangerException(ErrorCode.INTERNAL, "the VM's " + dev.banger.core.vm.VmmKind.parse(vm.spec().vmm()).displayName() + " exited during boot");
-            }
-            if (SshProbe.answers(vm.runtime().guestIp(), SSH_CONNECT_TIMEOUT, SSH_BANNER_TIMEOUT)) {
-                return;
-            }
-            step.heartbeat();
-            try {
-                Thread.sleep(SSH_POLL_INTERVAL.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new BangerException(ErrorCode.INTERNAL, "interrupted while waiting for SSH");
-            }
-        }
-        throw new BangerException(ErrorCode.INTERNAL, "SSH did not answer on " + vm.runtime().guestIp() + " within "
-                + SSH_TIMEOUT.toSeconds() + " s; the console log is " + vm.runtime().logPath());
-    }
-
     private String consoleTail(VmRecord vm) {
         try {
-            List<String> lines = Files.readAllLines(Path.of(vm.runtime().logPath()), java.nio.charset.StandardCharsets.ISO_8859_1);
+            List<String> lines = Files.readAllLines(Path.of(vm.runtime().logPath()), StandardCharsets.ISO_8859_1);
             List<String> tail = lines.subList(Math.max(0, lines.size() - CONSOLE_TAIL_LINES), lines.size());
             // Guest text: keep it printable.
             return "\nlast console lines (" + vm.runtime().logPath() + "):\n  " + String.join("\n  ",
@@ -289,11 +403,8 @@ public final class VmPower {
     }
 
     private VmRecord reload(VmRecord vm) {
-        return store.findById(vm.id()).orElseThrow(() -> BangerException.notFound("VM '" + vm.name() + "' was deleted while this operation was under way"));
-    }
-
-    private VmRecord transition(VmRecord vm, VmState next, String error) {
-        return transitions.move(vm, next, error);
+        return store.findById(vm.id()).orElseThrow(() -> new BangerException(ErrorCode.CANCELLED,
+                "VM '" + vm.name() + "' was deleted while this operation was under way"));
     }
 
     /** What one start has attached so far, written through to the VM's scratch file as each piece appears. */
@@ -316,34 +427,36 @@ public final class VmPower {
         }
     }
 
-    /** Progress of one start: a notification per step, and heartbeats while waiting. */
-    private static final class Step {
-        private static final List<String> STEPS = List.of("image", "disks", "config", "network", "boot", "ssh");
+    /** Progress of one start: a notification per step (numbered from {@link StartStep}), and heartbeats while waiting. */
+    private static final class Progress {
+        private static final int STEPS = StartStep.values().length;
         private final Call call;
         private final Instant started;
-        private String phase = "image";
+        private StartStep step = StartStep.IMAGE;
         private String message = "";
 
-        Step(Call call, Instant started) {
+        Progress(Call call, Instant started) {
             this.call = call;
             this.started = started;
         }
 
-        void report(String phase, String message) {
-            this.phase = phase;
+        Duration elapsed() {
+            return Duration.between(started, Instant.now());
+        }
+
+        void report(StartStep step, String message) {
+            this.step = step;
             this.message = message;
             heartbeat();
         }
 
-        /** A warning, sent on its own; the phase stays what it was. */
+        /** A warning, sent on its own; the step stays what it was. */
         void warn(String text) {
-            call.progress(new Params.Progress(Params.Progress.WARNING, STEPS.indexOf(phase) + 1, STEPS.size(), null,
-                    Duration.between(started, Instant.now()).toMillis(), text));
+            call.progress(new Params.Progress(Params.Progress.WARNING, step.ordinal() + 1, STEPS, null, elapsed().toMillis(), text));
         }
 
         void heartbeat() {
-            call.progress(new Params.Progress(phase, STEPS.indexOf(phase) + 1, STEPS.size(), null,
-                    Duration.between(started, Instant.now()).toMillis(), message));
+            call.progress(new Params.Progress(step.wireName(), step.ordinal() + 1, STEPS, null, elapsed().toMillis(), message));
         }
     }
 }

@@ -83,11 +83,11 @@ public final class VmService {
         } finally {
             allocationLock.unlock();
         }
-        CrashPoints.reach("create.after-insert");
+        CrashPoint.CREATE_AFTER_INSERT.reach();
         try {
             dirs.create(Path.of(record.runtime().vmDir()));
             transitions.descriptors().write(record); // the directory is this home's from its first moment
-            CrashPoints.reach("create.after-dir");
+            CrashPoint.CREATE_AFTER_DIR.reach();
             return transition(record, VmState.STOPPED, null);
         } catch (RuntimeException e) {
             undoCreate(record);
@@ -134,6 +134,9 @@ public final class VmService {
      */
     public Params.Deleted delete(String ref, boolean force) {
         VmRecord found = get(ref);
+        if (force) {
+            power.cancelStart(found.id(), "deleted"); // a boot waiting for its guest holds no lock: it stops at once
+        }
         return locks.with(found.id(), () -> store.withReserve(() -> {
             VmRecord vm = store.findById(found.id()).orElseThrow(() -> BangerException.notFound("VM '" + ref + "' was deleted meanwhile"));
             if (!force && !VmLifecycle.deletableWithoutForce(vm.state())) {
@@ -143,7 +146,7 @@ public final class VmService {
             if (vm.state() != VmState.DELETING) {
                 vm = transition(vm, VmState.DELETING, null);
             }
-            CrashPoints.reach("delete.after-deleting");
+            CrashPoint.DELETE_AFTER_DELETING.reach();
             List<String> warnings = finishDelete(vm);
             return new Params.Deleted(vm.id(), vm.name(), warnings);
         }));
@@ -159,7 +162,7 @@ public final class VmService {
      */
     List<String> finishDelete(VmRecord vm) {
         power.tearDown(vm, true);
-        CrashPoints.reach("delete.after-teardown");
+        CrashPoint.DELETE_AFTER_TEARDOWN.reach();
         Path dir = Path.of(vm.runtime().vmDir());
         List<String> warnings = new java.util.ArrayList<>();
         if (java.nio.file.Files.isSymbolicLink(dir)) {
@@ -169,7 +172,7 @@ public final class VmService {
         for (var occupant : dirs.remove(dir)) {
             warnings.add(occupant + " had its working or root directory in " + dir + "; banger did not start it and left it running");
         }
-        CrashPoints.reach("delete.after-dir");
+        CrashPoint.DELETE_AFTER_DIR.reach();
         store.delete(vm.id());
         warnings.forEach(w -> LOG.warning("deleting VM " + vm.name() + ": " + w));
         LOG.info("deleted VM " + vm.name() + " (" + vm.id() + ")");

@@ -2,7 +2,6 @@ package dev.banger.daemon.vmm;
 
 import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
-import dev.banger.api.ImageManifest;
 import dev.banger.api.VmRecord;
 import dev.banger.core.BangerConfig;
 import dev.banger.core.StatePaths;
@@ -11,12 +10,17 @@ import dev.banger.core.vm.FirecrackerBoot;
 import dev.banger.core.vm.FirecrackerCommand;
 import dev.banger.core.vm.JailerPlan;
 import dev.banger.core.vm.KernelArgs;
+import dev.banger.core.vm.KernelKind;
 import dev.banger.host.disk.RawCow;
+import dev.banger.host.guest.AgentClient;
+import dev.banger.host.guest.AgentConnection;
+import dev.banger.host.guest.AgentTransport;
+import dev.banger.host.proc.DetachedProcess;
+import dev.banger.host.proc.ProcessTable;
 import dev.banger.host.vm.FirecrackerApi;
 import dev.banger.host.vm.FirecrackerProcess;
 import dev.banger.host.vm.JailerLayout;
 import dev.banger.host.vm.KvmProbe;
-import dev.banger.host.vm.QemuProcess;
 import dev.banger.host.vm.VmHandles;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -42,9 +46,6 @@ import java.util.logging.Logger;
 public final class FirecrackerVmm implements Vmm {
     private static final Logger LOG = Logger.getLogger(FirecrackerVmm.class.getName());
     private static final Duration API_READY = Duration.ofSeconds(30);
-    /** Ctrl-Alt-Del is an event: one sent before the guest's init listens is lost, so it is sent again. */
-    private static final Duration RESEND = Duration.ofSeconds(3);
-    private static final Duration POLL = Duration.ofMillis(50);
 
     private final BangerConfig.FirecrackerSettings settings;
     private final StatePaths paths;
@@ -87,8 +88,13 @@ public final class FirecrackerVmm implements Vmm {
     }
 
     @Override
-    public String kernelRole() {
-        return ImageManifest.ROLE_VMLINUX;
+    public String displayName() {
+        return "Firecracker";
+    }
+
+    @Override
+    public KernelKind kernel() {
+        return KernelKind.ELF_VMLINUX;
     }
 
     @Override
@@ -112,9 +118,7 @@ public final class FirecrackerVmm implements Vmm {
                 LOG.warning("VM " + vm.name() + ": cannot remove its jail: " + e.getMessage());
             }
         }
-        if (handles.dmName() != null || handles.cowLoop() != null || handles.baseLoop() != null) {
-            RawCow.release(handles);
-        }
+        RawCow.release(vm.id(), handles);
     }
 
     @Override
@@ -137,7 +141,7 @@ public final class FirecrackerVmm implements Vmm {
                 Files.write(f, new byte[0]);
             }
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot prepare Firecracker's files in " + vmDir + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot prepare Firecracker's files in " + vmDir + ": " + e.getMessage(), e);
         }
         List<FirecrackerBoot.Drive> drives = List.of(new FirecrackerBoot.Drive("rootfs", plan.rootDisk(), true, false),
                 new FirecrackerBoot.Drive("config", plan.configDrive(), false, true),
@@ -153,16 +157,16 @@ public final class FirecrackerVmm implements Vmm {
                 Files.createSymbolicLink(api, jail.get().apiSocketHost());
                 Files.createSymbolicLink(vsock, jail.get().vsockHost());
             } catch (IOException e) {
-                throw new BangerException(ErrorCode.INTERNAL, "cannot link the jail's sockets into " + vmDir + ": " + e.getMessage(), e);
+                throw new BangerException(ErrorCode.HOST_FAILURE, "cannot link the jail's sockets into " + vmDir + ": " + e.getMessage(), e);
             }
         } else {
             boot = boot(vm, plan.kernel(), Optional.ofNullable(plan.initrd()), drives, plan, logFile, metrics, vsock);
             argv = FirecrackerCommand.argv(FirecrackerProcess.resolveProgram(settings.binary(), "vmm.firecracker").toString(), api, id);
         }
-        FirecrackerProcess.Launched launched = FirecrackerProcess.launch(argv, vmDir, Path.of(vm.runtime().logPath()),
+        DetachedProcess.Launched launched = FirecrackerProcess.launch(argv, vmDir, Path.of(vm.runtime().logPath()),
                 paths.firecrackerStderr(id));
         try {
-            launched.awaitApiSocket(api, API_READY);
+            launched.awaitSocket(api, API_READY);
             try (FirecrackerApi client = FirecrackerApi.open(api)) {
                 for (FirecrackerBoot.Call call : boot.calls()) {
                     client.send(call);
@@ -171,7 +175,7 @@ public final class FirecrackerVmm implements Vmm {
             }
             return launched.pid();
         } catch (RuntimeException e) {
-            QemuProcess.kill(launched.pid());
+            ProcessTable.kill(launched.pid());
             throw e;
         }
     }
@@ -227,55 +231,33 @@ public final class FirecrackerVmm implements Vmm {
         return FirecrackerProcess.findUnder(vmsDir);
     }
 
-    /**
-     * Ctrl-Alt-Del through the API (again every few seconds), up to {@code grace} for the guest to reset
-     * and Firecracker to exit, then SIGKILL. Never signals a pid whose command line does not name the VM's
-     * API socket.
-     */
+    /** Ctrl-Alt-Del through the API (again every few seconds) up to {@code grace}, then SIGKILL ({@link FirecrackerProcess#stop}). */
     @Override
     public boolean stop(VmRecord vm, long pid, Duration grace) {
-        Path api = Path.of(vm.runtime().apiSockPath());
-        if (!FirecrackerProcess.isFirecrackerOf(pid, api, vm.id())) {
-            return true;
-        }
-        long deadline = System.nanoTime() + grace.toNanos();
-        long nextPress = System.nanoTime();
-        while (System.nanoTime() < deadline) {
-            if (!FirecrackerProcess.isFirecrackerOf(pid, api, vm.id())) {
-                return true;
-            }
-            if (System.nanoTime() >= nextPress) {
-                try (FirecrackerApi client = FirecrackerApi.open(api)) {
-                    client.send(FirecrackerBoot.sendCtrlAltDel());
-                } catch (BangerException e) {
-                    LOG.warning("VM " + vm.name() + ": Ctrl-Alt-Del: " + e.getMessage() + "; killing it");
-                    break;
-                }
-                nextPress = System.nanoTime() + RESEND.toNanos();
-            }
-            try {
-                Thread.sleep(POLL);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        if (!FirecrackerProcess.isFirecrackerOf(pid, api, vm.id())) {
-            return true;
-        }
-        QemuProcess.kill(pid);
-        return false;
+        return FirecrackerProcess.stop(pid, Path.of(vm.runtime().apiSockPath()), vm.id(), grace).clean();
     }
 
     @Override
     public void kill(long pid) {
-        QemuProcess.kill(pid);
+        ProcessTable.kill(pid);
     }
 
     /** Firecracker always has vsock: it implements the device itself, behind the VM's VSockPath. */
     @Override
-    public String agentTransport() {
-        return VmHandles.AGENT_VSOCK;
+    public AgentTransport agentTransport() {
+        return AgentTransport.VSOCK;
+    }
+
+    /** vsock through the VM's Unix socket and Firecracker's CONNECT/OK handshake; TCP when a boot recorded that. */
+    @Override
+    public AgentConnection openAgent(VmRecord vm, VmHandles handles, Duration timeout) {
+        return handles.agent() == AgentTransport.TCP ? AgentConnection.tcp(vm.runtime().guestIp(), AgentClient.PORT, timeout)
+                : AgentConnection.firecracker(Path.of(vm.runtime().vsockPath()), AgentClient.PORT, timeout);
+    }
+
+    @Override
+    public Capability.Support supports(Capability capability) {
+        return Capability.Support.no("not built yet: banger's " + capability.what() + " are the next issues' work");
     }
 
     @Override

@@ -3,14 +3,24 @@ package dev.banger.daemon.vmm;
 import dev.banger.api.VmRecord;
 import dev.banger.core.vm.Accelerator;
 import dev.banger.core.vm.KernelArgs;
+import dev.banger.core.vm.KernelKind;
 import dev.banger.core.vm.QemuCommand;
 import dev.banger.core.vm.QemuPlan;
+import dev.banger.host.disk.Disks;
+import dev.banger.host.guest.AgentClient;
+import dev.banger.host.guest.AgentConnection;
+import dev.banger.host.guest.AgentTransport;
+import dev.banger.host.proc.DetachedProcess;
+import dev.banger.host.proc.ProcessTable;
 import dev.banger.host.vm.KvmProbe;
 import dev.banger.host.vm.QemuProcess;
+import dev.banger.host.vm.VmHandles;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.Consumer;
 import java.util.logging.Logger;
 
 /** The QEMU microvm driver: KVM where it really works, TCG otherwise (decided once, at daemon start). */
@@ -48,21 +58,25 @@ public final class QemuVmm implements Vmm {
     }
 
     @Override
-    public String kernelRole() {
-        return dev.banger.api.ImageManifest.ROLE_BZIMAGE;
+    public String displayName() {
+        return "QEMU";
+    }
+
+    @Override
+    public KernelKind kernel() {
+        return KernelKind.BZIMAGE;
     }
 
     /** A qcow2 overlay: QEMU does copy-on-write itself, nothing to attach on the host. */
     @Override
-    public Path prepareRoot(VmRecord vm, Path rootfs, dev.banger.host.vm.VmHandles handles,
-                            java.util.function.Consumer<dev.banger.host.vm.VmHandles> record, java.util.function.Consumer<String> warn) {
+    public Path prepareRoot(VmRecord vm, Path rootfs, VmHandles handles, Consumer<VmHandles> record, Consumer<String> warn) {
         Path overlay = Path.of(vm.runtime().systemOverlay());
-        dev.banger.host.disk.Disks.ensureOverlay(rootfs, overlay, vm.spec().rootDiskMib());
+        Disks.ensureOverlay(rootfs, overlay, vm.spec().rootDiskMib());
         return overlay;
     }
 
     @Override
-    public void releaseRoot(VmRecord vm, dev.banger.host.vm.VmHandles handles) {
+    public void releaseRoot(VmRecord vm, VmHandles handles) {
         // nothing attached
     }
 
@@ -90,8 +104,8 @@ public final class QemuVmm implements Vmm {
             builder.vsockCid(vm.runtime().vsockCid());
         }
         QemuPlan qemu = builder.build();
-        QemuProcess.Launched launched = QemuProcess.launch(QemuCommand.argv(qemu), paths.vmmLog(vm.id()));
-        launched.awaitQmpSocket(qmp, QMP_READY);
+        DetachedProcess.Launched launched = QemuProcess.launch(QemuCommand.argv(qemu), paths.vmmLog(vm.id()));
+        launched.awaitSocket(qmp, QMP_READY);
         return launched.pid();
     }
 
@@ -106,24 +120,35 @@ public final class QemuVmm implements Vmm {
     }
 
     @Override
-    public java.util.Map<Long, Path> findAll(Path vmsDir) {
+    public Map<Long, Path> findAll(Path vmsDir) {
         return QemuProcess.findUnder(vmsDir);
     }
 
     @Override
     public boolean stop(VmRecord vm, long pid, Duration grace) {
-        QemuProcess.Stopped s = QemuProcess.stop(pid, Path.of(vm.runtime().apiSockPath()), grace);
-        return s.ending() == QemuProcess.Ending.POWERED_DOWN || s.ending() == QemuProcess.Ending.ALREADY_GONE;
+        return QemuProcess.stop(pid, Path.of(vm.runtime().apiSockPath()), grace).clean();
     }
 
     @Override
     public void kill(long pid) {
-        QemuProcess.kill(pid);
+        ProcessTable.kill(pid);
     }
 
     @Override
-    public String agentTransport() {
-        return vsock ? dev.banger.host.vm.VmHandles.AGENT_VSOCK : dev.banger.host.vm.VmHandles.AGENT_TCP;
+    public AgentTransport agentTransport() {
+        return vsock ? AgentTransport.VSOCK : AgentTransport.TCP;
+    }
+
+    /** vsock means the kernel's AF_VSOCK to the guest's CID (vhost-vsock); otherwise TCP to its address. */
+    @Override
+    public AgentConnection openAgent(VmRecord vm, VmHandles handles, Duration timeout) {
+        return handles.agent() == AgentTransport.VSOCK ? AgentConnection.vsock(vm.runtime().vsockCid(), AgentClient.PORT, timeout)
+                : AgentConnection.tcp(vm.runtime().guestIp(), AgentClient.PORT, timeout);
+    }
+
+    @Override
+    public Capability.Support supports(Capability capability) {
+        return Capability.Support.no("not built yet: banger's " + capability.what() + " are the next issues' work");
     }
 
     @Override

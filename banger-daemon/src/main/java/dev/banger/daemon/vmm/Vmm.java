@@ -1,32 +1,42 @@
 package dev.banger.daemon.vmm;
 
 import dev.banger.api.VmRecord;
+import dev.banger.core.vm.KernelKind;
+import dev.banger.host.guest.AgentConnection;
+import dev.banger.host.guest.AgentTransport;
+import dev.banger.host.vm.VmHandles;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
- * What the VM lifecycle needs from a virtual machine monitor (QEMU today, Firecracker next): start one
- * detached, find it again from durable facts alone, stop it gracefully, kill it.
+ * The one seam between the VM lifecycle and a virtual machine monitor (QEMU microvm, Firecracker): start
+ * one detached, find it again from durable facts alone, stop it gracefully, kill it, reach its guest's
+ * agent, and say what else it can do. Orchestration never asks which driver a VM has; it asks the driver
+ * ({@link Vmms#of}).
  */
 public interface Vmm {
     /** The files and devices one boot uses; every path is inside the VM directory or the image. */
     record BootPlan(Path kernel, Path initrd, Path rootDisk, Path configDrive, Path workDisk, String tap, String mac) {
     }
 
-    /** Which kernel of an image this VMM boots: the bzImage (QEMU) or the ELF vmlinux (Firecracker). */
-    String kernelRole();
+    /** The VMM's name for messages ("QEMU", "Firecracker"). */
+    String displayName();
+
+    /** Which kernel of an image this VMM boots. */
+    KernelKind kernel();
 
     /**
      * Makes (or finds, on a restart) the VM's root disk over the image's {@code rootfs} and returns the
      * path to boot from. Devices it attaches are passed to {@code record} as they appear (they must be in
      * the VM's handles before anything else can fail); {@code warn} tells the user what a fallback costs.
      */
-    Path prepareRoot(VmRecord vm, Path rootfs, dev.banger.host.vm.VmHandles handles,
-                     java.util.function.Consumer<dev.banger.host.vm.VmHandles> record, java.util.function.Consumer<String> warn);
+    Path prepareRoot(VmRecord vm, Path rootfs, VmHandles handles, Consumer<VmHandles> record, Consumer<String> warn);
 
     /** Releases what {@link #prepareRoot} attached (named by {@code handles}); idempotent. */
-    void releaseRoot(VmRecord vm, dev.banger.host.vm.VmHandles handles);
+    void releaseRoot(VmRecord vm, VmHandles handles);
 
     /** Starts the VMM for {@code vm} in its own session (it outlives the daemon); returns its pid. */
     long launch(VmRecord vm, BootPlan plan);
@@ -38,15 +48,25 @@ public interface Vmm {
     boolean isRunning(VmRecord vm, long pid);
 
     /** Every running VMM whose control socket lies in banger's VM directories, by pid, with that socket. */
-    java.util.Map<Long, Path> findAll(Path vmsDir);
+    Map<Long, Path> findAll(Path vmsDir);
 
     /** Asks the guest to power off, waits up to {@code grace}, then kills; true when it powered off by itself. */
     boolean stop(VmRecord vm, long pid, Duration grace);
 
+    /** SIGKILL of a pid the caller vouches for (found by {@link #find}, or launched); waits until it is gone. */
     void kill(long pid);
 
-    /** How guests of this VMM on this host reach their agent: VmHandles.AGENT_VSOCK or AGENT_TCP. */
-    String agentTransport();
+    /** How a guest booted now by this VMM on this host reaches its agent (recorded in the boot's handles). */
+    AgentTransport agentTransport();
+
+    /**
+     * A connection to {@code vm}'s guest agent over the transport its boot recorded in {@code handles}
+     * (TCP when none is recorded), closed {@code timeout} from now.
+     */
+    AgentConnection openAgent(VmRecord vm, VmHandles handles, Duration timeout);
+
+    /** Whether this driver, on this host, can do {@code capability}, and if not, why. */
+    Capability.Support supports(Capability capability);
 
     /** Which accelerator this host gets and why (for logs and doctor). */
     String describe();

@@ -32,14 +32,14 @@ public final class Disks {
         try {
             Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (java.io.IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot create " + file + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot create " + file + ": " + e.getMessage(), e);
         }
     }
 
     private static void run(List<String> argv, String what) {
         HostCommand.Output out = HostCommand.run(argv, TIMEOUT);
         if (!out.ok()) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot create " + what + ": " + argv.get(0) + " says: " + out.text().strip()
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot create " + what + ": " + argv.get(0) + " says: " + out.text().strip()
                     + (out.text().contains("No space left") ? " (the disk is full)" : ""));
         }
     }

@@ -3,6 +3,7 @@ package dev.banger.host.disk;
 import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
 import dev.banger.host.HostCommand;
+import dev.banger.host.vm.HandlesPart;
 import dev.banger.host.vm.VmHandles;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,6 +32,51 @@ public final class RawCow {
     /** The drive to give Firecracker, and a warning for the user when it is a full copy made just now. */
     public record Root(Path drive, Optional<String> warning) {
     }
+
+    /**
+     * The devices of a snapshot root, as attached so far (each null until it is): loops over the base image
+     * and the COW file, the dm-snapshot target and its device node. Kept in the VM's handles as the part
+     * {@link #DEVICES}, since teardown acts on them after a crash.
+     */
+    public record RootDevices(String baseLoop, String cowLoop, String dmName, String dmDevice) {
+        static final RootDevices NONE = new RootDevices(null, null, null, null);
+
+        @com.fasterxml.jackson.annotation.JsonIgnore
+        public boolean isEmpty() {
+            return equals(NONE);
+        }
+    }
+
+    private static final java.util.regex.Pattern LOOP = java.util.regex.Pattern.compile("/dev/loop[0-9]{1,6}");
+    private static final java.util.regex.Pattern DM_DEVICE = java.util.regex.Pattern.compile("/dev/(mapper/[a-z0-9-]{1,64}|dm-[0-9]{1,6})");
+
+    /** The handles part of a snapshot root: loops only /dev/loopN, the dm name banger's own for the VM. */
+    public static final HandlesPart<RootDevices> DEVICES = new HandlesPart<>() {
+        @Override
+        public String key() {
+            return "root";
+        }
+
+        @Override
+        public Class<RootDevices> type() {
+            return RootDevices.class;
+        }
+
+        @Override
+        public void check(RootDevices d, String vmId) {
+            for (String loop : new String[] {d.baseLoop(), d.cowLoop()}) {
+                if (loop != null && !LOOP.matcher(loop).matches()) {
+                    throw new IllegalArgumentException("'" + dev.banger.core.Text.printable(loop, 30) + "' is not a loop device");
+                }
+            }
+            if (d.dmName() != null && !d.dmName().equals(DmSnapshot.nameFor(vmId))) {
+                throw new IllegalArgumentException("dm name '" + dev.banger.core.Text.printable(d.dmName(), 40) + "' is not this VM's");
+            }
+            if (d.dmDevice() != null && !DM_DEVICE.matcher(d.dmDevice()).matches()) {
+                throw new IllegalArgumentException("'" + dev.banger.core.Text.printable(d.dmDevice(), 40) + "' is not a device-mapper device");
+            }
+        }
+    };
 
     private RawCow() {
     }
@@ -76,24 +122,37 @@ public final class RawCow {
                 }
             }
             baseLoop = run(DmSnapshot.attachBaseLoop(base), "attach the base image to a loop device").strip();
-            record.accept(handles.withRootDevices(baseLoop, null, null, null));
+            record.accept(handles.with(DEVICES, new RootDevices(baseLoop, null, null, null)));
             cowLoop = run(DmSnapshot.attachCowLoop(cowFile), "attach the COW file to a loop device").strip();
-            record.accept(handles.withRootDevices(baseLoop, cowLoop, null, null));
+            record.accept(handles.with(DEVICES, new RootDevices(baseLoop, cowLoop, null, null)));
             run(DmSnapshot.create(name, DmSnapshot.table(baseBytes, baseLoop, cowLoop)), "create the dm-snapshot " + name);
             String device = DmSnapshot.devicePath(name);
-            record.accept(handles.withRootDevices(baseLoop, cowLoop, name, device));
+            record.accept(handles.with(DEVICES, new RootDevices(baseLoop, cowLoop, name, device)));
             return Path.of(device);
         } catch (IOException | RuntimeException e) {
-            release(new VmHandles(0, null, baseLoop, cowLoop, null, null, null));
+            release(new RootDevices(baseLoop, cowLoop, null, null));
             throw e instanceof BangerException b ? b
-                    : new BangerException(ErrorCode.INTERNAL, "cannot make the copy-on-write root: " + e.getMessage(), e);
+                    : new BangerException(ErrorCode.HOST_FAILURE, "cannot make the copy-on-write root: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Tears down what VM {@code vmId}'s handles say its snapshot root attached; a part that is not what
+     * banger would have written is logged and left alone, never obeyed.
+     */
+    public static void release(String vmId, VmHandles handles) {
+        try {
+            handles.part(DEVICES, vmId).filter(d -> !d.isEmpty()).ifPresent(RawCow::release);
+        } catch (IllegalArgumentException e) {
+            LOG.warning("VM " + vmId + ": its handles name root devices banger would not have attached (" + e.getMessage()
+                    + "): left alone");
         }
     }
 
     /** Tears down a snapshot root in order (dm, COW loop, base loop); pieces already gone are skipped. */
-    public static void release(VmHandles h) {
+    static void release(RootDevices h) {
         if (h.dmName() != null && !Files.exists(Path.of(DmSnapshot.devicePath(h.dmName())))) {
-            h = h.withRootDevices(h.baseLoop(), h.cowLoop(), null, null);
+            h = new RootDevices(h.baseLoop(), h.cowLoop(), null, null);
         }
         for (List<String> argv : DmSnapshot.teardown(h.dmName(), h.cowLoop(), h.baseLoop())) {
             HostCommand.Output out = HostCommand.run(argv, TIMEOUT);
@@ -130,7 +189,7 @@ public final class RawCow {
                     : "a sparse copy (every used block of the image written again; took " + ms + " ms and that much disk per VM)")
                     + ". Load dm_snapshot (modprobe dm_snapshot) to get copy-on-write roots.";
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot copy the image for the root drive: " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot copy the image for the root drive: " + e.getMessage(), e);
         } finally {
             try {
                 Files.deleteIfExists(tmp);
@@ -143,7 +202,7 @@ public final class RawCow {
     private static String run(List<String> argv, String what) {
         HostCommand.Output out = HostCommand.run(argv, TIMEOUT);
         if (!out.ok()) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot " + what + ": " + argv.getFirst() + " says: " + out.text().strip()
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot " + what + ": " + argv.getFirst() + " says: " + out.text().strip()
                     + (out.text().contains("No space left") ? " (the disk is full)" : ""));
         }
         return out.text();

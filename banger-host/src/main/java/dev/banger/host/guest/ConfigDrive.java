@@ -44,7 +44,7 @@ public final class ConfigDrive {
             mcopy.add("::");
             run(mcopy);
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot write the config drive " + image + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot write the config drive " + image + ": " + e.getMessage(), e);
         } finally {
             deleteDir(staging);
         }
@@ -53,7 +53,7 @@ public final class ConfigDrive {
     private static void run(List<String> argv) {
         HostCommand.Output out = HostCommand.run(argv, TIMEOUT);
         if (!out.ok()) {
-            throw new BangerException(ErrorCode.INTERNAL, argv.get(0) + " failed: " + out.text().strip()
+            throw new BangerException(ErrorCode.HOST_FAILURE, argv.get(0) + " failed: " + out.text().strip()
                     + " (install dosfstools and mtools: ./setup.sh does)");
         }
     }
@@ -68,7 +68,7 @@ public final class ConfigDrive {
             }
             Files.deleteIfExists(dir);
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot clean " + dir + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot clean " + dir + ": " + e.getMessage(), e);
         }
     }
 }

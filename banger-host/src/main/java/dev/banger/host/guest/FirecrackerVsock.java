@@ -22,20 +22,22 @@ import java.util.regex.Pattern;
  * is the guest connection. A guest that does not accept makes Firecracker close the socket. The whole
  * exchange is bounded by a deadline (a watchdog closes the channel), the handshake reply by size.
  */
-public final class FirecrackerVsock implements AutoCloseable {
+public final class FirecrackerVsock implements AgentConnection {
     private static final Pattern OK = Pattern.compile("OK [0-9]{1,10}");
     private static final int MAX_HANDSHAKE_LINE = 64;
 
     private final SocketChannel channel;
     private final InputStream in;
     private final OutputStream out;
-    private final Thread watchdog;
+    private final Deadline deadline;
+    private final String peer;
 
-    private FirecrackerVsock(SocketChannel channel, Thread watchdog) {
+    private FirecrackerVsock(SocketChannel channel, Deadline deadline, String peer) {
         this.channel = channel;
         this.in = Channels.newInputStream(channel);
         this.out = Channels.newOutputStream(channel);
-        this.watchdog = watchdog;
+        this.deadline = deadline;
+        this.peer = peer;
     }
 
     /** Connects through {@code udsPath} to guest port {@code port}; the connection dies at {@code timeout} from now. */
@@ -44,17 +46,9 @@ public final class FirecrackerVsock implements AutoCloseable {
         try {
             ch = SocketChannel.open(StandardProtocolFamily.UNIX);
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot open a Unix socket: " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot open a Unix socket: " + e.getMessage(), e);
         }
-        Thread watchdog = Thread.ofVirtual().start(() -> {
-            try {
-                Thread.sleep(timeout);
-                ch.close();
-            } catch (InterruptedException | IOException e) {
-                // finished in time, or closing anyway
-            }
-        });
-        FirecrackerVsock v = new FirecrackerVsock(ch, watchdog);
+        FirecrackerVsock v = new FirecrackerVsock(ch, Deadline.closing(timeout, ch::close), "vsock port " + port + " through " + udsPath);
         try {
             ch.connect(UnixDomainSocketAddress.of(udsPath));
             v.out.write(("CONNECT " + port + "\n").getBytes(StandardCharsets.US_ASCII));
@@ -76,10 +70,27 @@ public final class FirecrackerVsock implements AutoCloseable {
         }
     }
 
+    @Override
+    public String peer() {
+        return peer;
+    }
+
+    @Override
+    public boolean timedOut() {
+        return deadline.fired();
+    }
+
+    @Override
+    public Duration timeout() {
+        return deadline.timeout();
+    }
+
+    @Override
     public InputStream input() {
         return in;
     }
 
+    @Override
     public OutputStream output() {
         return out;
     }
@@ -102,11 +113,6 @@ public final class FirecrackerVsock implements AutoCloseable {
 
     @Override
     public void close() {
-        watchdog.interrupt();
-        try {
-            channel.close();
-        } catch (IOException e) {
-            // closing
-        }
+        deadline.fireNow();
     }
 }

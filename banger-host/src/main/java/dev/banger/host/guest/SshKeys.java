@@ -30,20 +30,20 @@ public final class SshKeys {
             }
             return read(key);
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot make banger's SSH key in " + sshDir + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot make banger's SSH key in " + sshDir + ": " + e.getMessage(), e);
         }
     }
 
-    /** A fresh host key for one VM, written into {@code dir} (the VM's directory). */
-    public static KeyPair hostKey(Path dir, String comment) {
-        Path key = dir.resolve("ssh_host_ed25519_key");
+    /** A fresh host key for one VM, written to {@code key} (in the VM's directory) and {@code key}.pub. */
+    public static KeyPair hostKey(Path key, String comment) {
+        Path dir = key.getParent();
         try {
             Files.deleteIfExists(key);
             Files.deleteIfExists(key.resolveSibling(key.getFileName() + ".pub"));
             generate(key, comment);
             return read(key);
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot make the VM's host key in " + dir + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot make the VM's host key in " + dir + ": " + e.getMessage(), e);
         }
     }
 
@@ -51,7 +51,7 @@ public final class SshKeys {
         HostCommand.Output out = HostCommand.run(List.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment,
                 "-f", key.toString()), Duration.ofSeconds(30));
         if (!out.ok()) {
-            throw new BangerException(ErrorCode.INTERNAL, "ssh-keygen failed: " + out.text().strip()
+            throw new BangerException(ErrorCode.HOST_FAILURE, "ssh-keygen failed: " + out.text().strip()
                     + " (install openssh-client: ./setup.sh does)");
         }
         Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));

@@ -169,7 +169,7 @@ public final class NetworkHost {
                 return;
             }
             // Permission and missing programs will not get better; anything else may be a race: look again.
-            if (attempt == ATTEMPTS || failed.code() != ErrorCode.INTERNAL) {
+            if (attempt == ATTEMPTS || failed.code() != ErrorCode.HOST_FAILURE) {
                 throw failed;
             }
         }
@@ -193,14 +193,14 @@ public final class NetworkHost {
                         + " services, and for NAT";
                 default -> "install it (./setup.sh installs banger's host packages)";
             };
-            return new BangerException(ErrorCode.FAILED_PRECONDITION, "cannot run " + program + ": " + hint);
+            return new BangerException(ErrorCode.MISSING_DEPENDENCY, "cannot run " + program + ": " + hint);
         }
         String stderr = r.stderr().strip();
         if (stderr.contains("Operation not permitted") || stderr.contains("Permission denied")) {
             return new BangerException(ErrorCode.PERMISSION_DENIED, "'" + shown + "' was refused (" + firstLine(stderr)
                     + "): bangerd must run as root (CAP_NET_ADMIN) to manage bridges, taps and nftables");
         }
-        return new BangerException(ErrorCode.INTERNAL, "'" + shown + "' failed with exit status " + r.exitStatus()
+        return new BangerException(ErrorCode.HOST_FAILURE, "'" + shown + "' failed with exit status " + r.exitStatus()
                 + (stderr.isEmpty() ? "" : ": " + abbreviate(stderr)));
     }
 

@@ -16,7 +16,7 @@ public final class ProcSysctls implements Sysctls {
         try {
             return Files.readString(path(key)).strip();
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot read " + path(key) + ": " + e.getMessage());
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot read " + path(key) + ": " + e.getMessage());
         }
     }
 
@@ -28,7 +28,7 @@ public final class ProcSysctls implements Sysctls {
             throw new BangerException(ErrorCode.PERMISSION_DENIED, "cannot set " + key + ": " + e.getMessage()
                     + " is not writable; bangerd must run as root (and not in a container with /proc/sys read-only)");
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot set " + key + " = " + value + ": " + e.getMessage());
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot set " + key + " = " + value + ": " + e.getMessage());
         }
     }
 

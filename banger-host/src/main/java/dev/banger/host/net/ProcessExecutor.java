@@ -42,19 +42,19 @@ public final class ProcessExecutor implements Executor {
         try {
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
-                throw new BangerException(ErrorCode.INTERNAL, String.join(" ", argv) + " did not finish within "
+                throw new BangerException(ErrorCode.TIMED_OUT, String.join(" ", argv) + " did not finish within "
                         + timeout.toSeconds() + " s");
             }
             String stdout = out.text();
             if (out.overflowed()) {
-                throw new BangerException(ErrorCode.INTERNAL, String.join(" ", argv) + " printed more than "
+                throw new BangerException(ErrorCode.HOST_FAILURE, String.join(" ", argv) + " printed more than "
                         + (MAX_STDOUT >> 20) + " MiB");
             }
             return new Result(p.exitValue(), stdout, err.text());
         } catch (InterruptedException e) {
             p.destroyForcibly();
             Thread.currentThread().interrupt();
-            throw new BangerException(ErrorCode.INTERNAL, argv.get(0) + " was interrupted");
+            throw new BangerException(ErrorCode.CANCELLED, argv.get(0) + " was interrupted");
         }
     }
 

@@ -34,7 +34,7 @@ public final class ConsoleLog {
         } catch (NoSuchFileException e) {
             return 0;
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot read the size of " + console + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot read the size of " + console + ": " + e.getMessage(), e);
         }
     }
 
@@ -72,19 +72,19 @@ public final class ConsoleLog {
                         carry = java.util.Arrays.copyOfRange(window, window.length - keep, window.length);
                     }
                 } catch (IOException e) {
-                    throw new BangerException(ErrorCode.INTERNAL, "cannot read the console " + console + ": " + e.getMessage(), e);
+                    throw new BangerException(ErrorCode.HOST_FAILURE, "cannot read the console " + console + ": " + e.getMessage(), e);
                 }
             }
             // Checked before the last read: output written just before an exit is still seen.
             if (!wasRunning) {
-                throw new BangerException(ErrorCode.INTERNAL, "QEMU exited before the console showed '" + marker
+                throw new BangerException(ErrorCode.BOOT_FAILED, "QEMU exited before the console showed '" + marker
                         + "': see " + console + " for how far the boot got");
             }
             if (System.nanoTime() > deadline) {
-                throw new BangerException(ErrorCode.INTERNAL, "the console did not show '" + marker + "' within "
+                throw new BangerException(ErrorCode.TIMED_OUT, "the console did not show '" + marker + "' within "
                         + timeout.toSeconds() + " s: see " + console + " for how far the boot got");
             }
-            QemuProcess.sleep(POLL);
+            dev.banger.host.proc.ProcessTable.sleep(POLL);
         }
     }
 

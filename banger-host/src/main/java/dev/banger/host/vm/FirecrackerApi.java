@@ -47,7 +47,7 @@ public final class FirecrackerApi implements AutoCloseable {
         try {
             client.start();
         } catch (Exception e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot start an HTTP client for " + socket + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot start an HTTP client for " + socket + ": " + e.getMessage(), e);
         }
         return new FirecrackerApi(socket, client);
     }
@@ -66,14 +66,14 @@ public final class FirecrackerApi implements AutoCloseable {
             response = request.send();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new BangerException(ErrorCode.INTERNAL, "interrupted while talking to Firecracker on " + socket);
+            throw new BangerException(ErrorCode.CANCELLED, "interrupted while talking to Firecracker on " + socket);
         } catch (Exception e) {
-            throw new BangerException(ErrorCode.INTERNAL, "Firecracker did not answer " + call.method() + " " + call.path()
+            throw new BangerException(ErrorCode.TIMED_OUT, "Firecracker did not answer " + call.method() + " " + call.path()
                     + " on " + socket + ": " + Text.printable(String.valueOf(e.getMessage()), 300), e);
         }
         byte[] content = response.getContent();
         if (content.length > MAX_RESPONSE_BYTES) {
-            throw new BangerException(ErrorCode.INTERNAL, "Firecracker's answer to " + call.path() + " is " + content.length
+            throw new BangerException(ErrorCode.HOST_FAILURE, "Firecracker's answer to " + call.path() + " is " + content.length
                     + " bytes: not Firecracker?");
         }
         int status = response.getStatus();
@@ -106,7 +106,7 @@ public final class FirecrackerApi implements AutoCloseable {
         try {
             return Json.MAPPER.readTree(content);
         } catch (java.io.IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "Firecracker's answer to " + call.path() + " is not JSON: "
+            throw new BangerException(ErrorCode.HOST_FAILURE, "Firecracker's answer to " + call.path() + " is not JSON: "
                     + Text.printable(new String(content, StandardCharsets.UTF_8), 200));
         }
     }

@@ -72,7 +72,7 @@ public final class JailerLayout {
                 place(plan, p);
             }
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot prepare the jail " + root + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot prepare the jail " + root + ": " + e.getMessage(), e);
         }
     }
 
@@ -93,7 +93,7 @@ public final class JailerLayout {
         try {
             checkNotRedirected(plan);
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot resolve " + chroot + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot resolve " + chroot + ": " + e.getMessage(), e);
         }
         SafeDelete.tree(chroot);
     }
@@ -136,7 +136,7 @@ public final class JailerLayout {
                         + "make its jail under " + real.getFileName() + ", not " + fc.getFileName() + ": give " + real);
             }
         } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot resolve " + fc + ": " + e.getMessage(), e);
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot resolve " + fc + ": " + e.getMessage(), e);
         }
     }
 
@@ -270,7 +270,7 @@ public final class JailerLayout {
             }
             HostCommand.Output out = HostCommand.run(mknod(target, mode, major(rdev), minor(rdev)), MKNOD_TIMEOUT);
             if (!out.ok()) {
-                throw new BangerException(ErrorCode.INTERNAL, "mknod " + target + " failed: " + Text.printable(out.text().strip(), 400));
+                throw new BangerException(ErrorCode.HOST_FAILURE, "mknod " + target + " failed: " + Text.printable(out.text().strip(), 400));
             }
         }
         setOwner(target, owned ? plan.uid() : 0, plan.gid());

@@ -41,7 +41,7 @@ public final class QmpClient implements AutoCloseable {
         private final String errorClass;
 
         CommandFailed(String command, String errorClass, String description, Path socket) {
-            super(ErrorCode.INTERNAL, "QEMU refused " + command + " on " + socket + ": " + errorClass + ": " + description);
+            super(ErrorCode.HOST_FAILURE, "QEMU refused " + command + " on " + socket + ": " + errorClass + ": " + description);
             this.errorClass = errorClass;
         }
 
@@ -163,7 +163,7 @@ public final class QmpClient implements AutoCloseable {
 
     private JsonNode execute(String command, long deadline) {
         if (broken) {
-            throw new BangerException(ErrorCode.INTERNAL, "the QMP connection to " + socket + " is no longer usable "
+            throw new BangerException(ErrorCode.HOST_FAILURE, "the QMP connection to " + socket + " is no longer usable "
                     + "(an earlier read failed): connect again");
         }
         long id = nextId++;
@@ -195,7 +195,7 @@ public final class QmpClient implements AutoCloseable {
                 keep(e);
             } else {
                 broken = true;
-                throw new BangerException(ErrorCode.INTERNAL, "QMP socket " + socket + " did not greet like QEMU: got "
+                throw new BangerException(ErrorCode.HOST_FAILURE, "QMP socket " + socket + " did not greet like QEMU: got "
                         + m + " first");
             }
         }
@@ -224,7 +224,7 @@ public final class QmpClient implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             broken = true;
-            throw new BangerException(ErrorCode.INTERNAL, "interrupted while sending " + what + " to QEMU");
+            throw new BangerException(ErrorCode.CANCELLED, "interrupted while sending " + what + " to QEMU");
         }
     }
 
@@ -258,7 +258,7 @@ public final class QmpClient implements AutoCloseable {
                 }
                 if (partial.size() >= QmpMessages.MAX_LINE_BYTES) {
                     broken = true;
-                    throw new BangerException(ErrorCode.INTERNAL, "QEMU sent a QMP line over " + QmpMessages.MAX_LINE_BYTES
+                    throw new BangerException(ErrorCode.HOST_FAILURE, "QEMU sent a QMP line over " + QmpMessages.MAX_LINE_BYTES
                             + " bytes on " + socket + ": connection dropped");
                 }
                 partial.write(b);
@@ -320,14 +320,14 @@ public final class QmpClient implements AutoCloseable {
     /** The peer went away (QEMU exited, or closed the connection). */
     public static final class ConnectionClosed extends BangerException {
         ConnectionClosed(String message) {
-            super(ErrorCode.INTERNAL, message);
+            super(ErrorCode.HOST_FAILURE, message);
         }
     }
 
     /** No answer before the deadline. */
     public static final class TimedOut extends BangerException {
         TimedOut(String message) {
-            super(ErrorCode.INTERNAL, message);
+            super(ErrorCode.HOST_FAILURE, message);
         }
     }
 }

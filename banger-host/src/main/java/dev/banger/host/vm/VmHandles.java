@@ -2,34 +2,43 @@ package dev.banger.host.vm;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.banger.api.Json;
+import dev.banger.core.Text;
 import dev.banger.core.VmIds;
 import dev.banger.core.net.InterfaceNames;
-import java.util.regex.Pattern;
+import dev.banger.host.guest.AgentTransport;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 
 /**
- * What is true of a VM at the kernel and process level right now: the VMM's pid, its tap, and (for
- * Firecracker's copy-on-write) the base and COW loop devices and the dm-snapshot target. Transient by
- * nature: never stored in SQLite, only in the VM directory's {@code handles.json} scratch file (so a
- * restarted daemon can tear down what a dead VMM left) and in the daemon's cache. Absent handles are
- * null (pid 0).
+ * What is true of a VM at the kernel and process level right now. Transient by nature: never stored in
+ * SQLite, only in the VM directory's {@code handles.json} scratch file (so a restarted daemon can tear down
+ * what a dead VMM left) and in the daemon's cache. Absent handles are null (pid 0).
  *
- * <p>Every field is checked when read back, since teardown acts on them: a tap must be the VM's own
- * ({@code bgr<id>}), loops {@code /dev/loopN}, the dm name banger's for this VM. A file that names
- * anything else is rejected as corrupt rather than obeyed.
+ * <p>Two halves: the common part every VM has (the VMM's pid, its tap, how its agent is reached), checked
+ * here when read back; and {@code parts}, each owned by one driver or feature ({@link HandlesPart}: a
+ * Firecracker root's loop and dm devices, later helper processes and forwarders), carried as JSON and
+ * checked by its owner when it reads it. A file that names anything banger would not have written is
+ * rejected rather than obeyed, since teardown acts on it.
  */
-@JsonInclude(JsonInclude.Include.NON_NULL)
-public record VmHandles(long vmmPid, String tap, String baseLoop, String cowLoop, String dmName, String dmDevice, String agent) {
-    /** How this boot's guest agent is reached: over TCP on the guest's address, or over vsock. */
-    public static final String AGENT_TCP = "tcp";
-    public static final String AGENT_VSOCK = "vsock";
-
-    private static final Pattern LOOP = Pattern.compile("/dev/loop[0-9]{1,6}");
-    private static final Pattern DM_DEVICE = Pattern.compile("/dev/(mapper/[a-z0-9-]{1,64}|dm-[0-9]{1,6})");
+@JsonInclude(JsonInclude.Include.NON_EMPTY)
+public record VmHandles(long vmmPid, String tap, AgentTransport agent, Map<String, JsonNode> parts) {
     /** The largest pid Linux hands out (PID_MAX_LIMIT on 64-bit). */
     private static final long PID_MAX = 4_194_304;
+    /** Before parts existed, a Firecracker root's devices were fields of their own: read into the "root" part. */
+    private static final List<String> LEGACY_ROOT_FIELDS = List.of("base_loop", "cow_loop", "dm_name", "dm_device");
+    private static final String LEGACY_ROOT_PART = "root";
 
-    public static final VmHandles NONE = new VmHandles(0, null, null, null, null, null, null);
+    public static final VmHandles NONE = new VmHandles(0, null, null, Map.of());
+
+    public VmHandles {
+        parts = parts == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(parts));
+    }
 
     public boolean hasProcess() {
         return vmmPid > 0;
@@ -41,20 +50,46 @@ public record VmHandles(long vmmPid, String tap, String baseLoop, String cowLoop
     }
 
     public VmHandles withPid(long pid) {
-        return new VmHandles(pid, tap, baseLoop, cowLoop, dmName, dmDevice, agent);
+        return new VmHandles(pid, tap, agent, parts);
     }
 
     public VmHandles withTap(String t) {
-        return new VmHandles(vmmPid, t, baseLoop, cowLoop, dmName, dmDevice, agent);
+        return new VmHandles(vmmPid, t, agent, parts);
     }
 
-    /** The copy-on-write root's pieces (each null when absent): loops over base and COW file, the dm target. */
-    public VmHandles withRootDevices(String base, String cow, String dm, String device) {
-        return new VmHandles(vmmPid, tap, base, cow, dm, device, agent);
+    public VmHandles withAgent(AgentTransport transport) {
+        return new VmHandles(vmmPid, tap, transport, parts);
     }
 
-    public VmHandles withAgent(String transport) {
-        return new VmHandles(vmmPid, tap, baseLoop, cowLoop, dmName, dmDevice, transport);
+    /** These handles with {@code part} set to {@code value} (null removes it). */
+    public <T> VmHandles with(HandlesPart<T> part, T value) {
+        Map<String, JsonNode> next = new LinkedHashMap<>(parts);
+        if (value == null) {
+            next.remove(part.key());
+        } else {
+            next.put(part.key(), Json.MAPPER.valueToTree(value));
+        }
+        return new VmHandles(vmmPid, tap, agent, next);
+    }
+
+    /**
+     * {@code part} as its owner wrote it for VM {@code vmId}, checked by its owner; empty when absent.
+     *
+     * @throws IllegalArgumentException when it is there but is not what banger would have written
+     */
+    public <T> Optional<T> part(HandlesPart<T> part, String vmId) {
+        JsonNode node = parts.get(part.key());
+        if (node == null) {
+            return Optional.empty();
+        }
+        T value;
+        try {
+            value = Json.MAPPER.treeToValue(node, part.type());
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("handles part '" + part.key() + "' is not one: " + e.getMessage());
+        }
+        part.check(value, vmId);
+        return Optional.of(value);
     }
 
     public String toJson() {
@@ -62,8 +97,8 @@ public record VmHandles(long vmmPid, String tap, String baseLoop, String cowLoop
     }
 
     /**
-     * Reads a scratch file's text for VM {@code vmId}, checking every field against what banger would
-     * have written for that VM.
+     * Reads a scratch file's text for VM {@code vmId}, checking the common fields against what banger would
+     * have written for that VM (the parts are their owners' to check, see {@link #part}).
      *
      * @throws IllegalArgumentException when the text is not such a file (the caller logs it and treats
      *     the VM as having no handles)
@@ -74,34 +109,45 @@ public record VmHandles(long vmmPid, String tap, String baseLoop, String cowLoop
         }
         VmHandles h;
         try {
-            h = Json.MAPPER.readValue(json, VmHandles.class);
+            JsonNode tree = Json.MAPPER.readTree(json);
+            if (tree == null || !tree.isObject()) {
+                throw new IllegalArgumentException("not a handles file: not a JSON object");
+            }
+            ObjectNode object = withLegacyRootAsPart((ObjectNode) tree);
+            if (!object.has("vmm_pid")) {
+                object.put("vmm_pid", 0); // none recorded yet: written before the VMM was launched
+            }
+            h = Json.MAPPER.treeToValue(object, VmHandles.class);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("not a handles file: " + e.getOriginalMessage());
-        }
-        if (h == null) {
-            throw new IllegalArgumentException("not a handles file: empty");
         }
         if (h.vmmPid < 0 || h.vmmPid > PID_MAX) {
             throw new IllegalArgumentException("vmm_pid " + h.vmmPid + " is not a pid");
         }
         if (h.tap != null && !h.tap.equals(InterfaceNames.tapFor(vmId))) {
-            throw new IllegalArgumentException("tap '" + dev.banger.core.Text.printable(h.tap, 20) + "' is not this VM's ("
-                    + InterfaceNames.tapFor(vmId) + ")");
+            throw new IllegalArgumentException("tap '" + Text.printable(h.tap, 20) + "' is not this VM's (" + InterfaceNames.tapFor(vmId) + ")");
         }
-        for (String loop : new String[] {h.baseLoop, h.cowLoop}) {
-            if (loop != null && !LOOP.matcher(loop).matches()) {
-                throw new IllegalArgumentException("'" + dev.banger.core.Text.printable(loop, 30) + "' is not a loop device");
+        for (Map.Entry<String, JsonNode> p : h.parts.entrySet()) {
+            if (!p.getKey().matches("[a-z][a-z0-9_-]{0,31}") || !p.getValue().isObject()) {
+                throw new IllegalArgumentException("handles part '" + Text.printable(p.getKey(), 40) + "' is not one banger writes");
             }
         }
-        if (h.dmName != null && !h.dmName.equals(dev.banger.host.disk.DmSnapshot.nameFor(vmId))) {
-            throw new IllegalArgumentException("dm name '" + dev.banger.core.Text.printable(h.dmName, 40) + "' is not this VM's");
-        }
-        if (h.agent != null && !h.agent.equals(AGENT_TCP) && !h.agent.equals(AGENT_VSOCK)) {
-            throw new IllegalArgumentException("agent transport '" + dev.banger.core.Text.printable(h.agent, 20) + "' is unknown");
-        }
-        if (h.dmDevice != null && !DM_DEVICE.matcher(h.dmDevice).matches()) {
-            throw new IllegalArgumentException("'" + dev.banger.core.Text.printable(h.dmDevice, 40) + "' is not a device-mapper device");
-        }
         return h;
+    }
+
+    /** A file from before parts: its root device fields become the "root" part (checked by its owner like any). */
+    private static ObjectNode withLegacyRootAsPart(ObjectNode tree) {
+        ObjectNode root = Json.MAPPER.createObjectNode();
+        for (String field : LEGACY_ROOT_FIELDS) {
+            JsonNode v = tree.remove(field);
+            if (v != null) {
+                root.set(field, v);
+            }
+        }
+        if (!root.isEmpty()) {
+            ObjectNode parts = tree.has("parts") && tree.get("parts").isObject() ? (ObjectNode) tree.get("parts") : tree.putObject("parts");
+            parts.set(LEGACY_ROOT_PART, root);
+        }
+        return tree;
     }
 }

@@ -101,9 +101,11 @@ class RawCowTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> RawCow.prepare(ID, base, cow, dir.resolve("root.img"), 0, true,
                 VmHandles.NONE, recorded::add)).hasMessageContaining("dm-snapshot banger-" + ID);
         assertThat(recorded).hasSize(2);
-        assertThat(recorded.get(0).baseLoop()).matches("/dev/loop[0-9]+");
-        assertThat(recorded.get(0).cowLoop()).isNull();
-        assertThat(recorded.get(1).cowLoop()).matches("/dev/loop[0-9]+").isNotEqualTo(recorded.get(1).baseLoop());
+        RawCow.RootDevices first = recorded.get(0).part(RawCow.DEVICES, ID).orElseThrow();
+        RawCow.RootDevices second = recorded.get(1).part(RawCow.DEVICES, ID).orElseThrow();
+        assertThat(first.baseLoop()).matches("/dev/loop[0-9]+");
+        assertThat(first.cowLoop()).isNull();
+        assertThat(second.cowLoop()).matches("/dev/loop[0-9]+").isNotEqualTo(second.baseLoop());
         assertThat(Files.size(cow)).as("the COW file: sparse, as large as the base").isEqualTo(Files.size(base));
         for (Path f : List.of(base, cow)) {
             assertThat(dev.banger.host.HostCommand.run(List.of("losetup", "-j", f.toString()), java.time.Duration.ofSeconds(10))

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.banger.core.vm.Accelerator;
 import dev.banger.core.vm.KernelArgs;
 import dev.banger.core.vm.QemuCommand;
+import dev.banger.host.proc.DetachedProcess;
+import dev.banger.host.proc.GracefulStop;
+import dev.banger.host.proc.ProcessTable;
 import dev.banger.core.vm.QemuPlan;
 import dev.banger.core.vm.QmpMessages;
 import dev.banger.host.HostCommand;
@@ -36,8 +39,8 @@ class QemuBootTest {
 
     @Test
     void bootsToReadyAnswersQmpIsFoundAgainAndPowersOff() throws Exception {
-        assumeTrue(QemuProcess.findOnPath(QemuCommand.BINARY).isPresent(), "qemu-system-x86_64 is not installed");
-        assumeTrue(QemuProcess.findOnPath("qemu-img").isPresent(), "qemu-img is not installed");
+        assumeTrue(DetachedProcess.findOnPath(QemuCommand.BINARY).isPresent(), "qemu-system-x86_64 is not installed");
+        assumeTrue(DetachedProcess.findOnPath("qemu-img").isPresent(), "qemu-img is not installed");
         for (String f : List.of("vmlinuz", "initrd.img", "rootfs.ext4")) {
             assumeTrue(Files.isRegularFile(IMAGE.resolve(f)), IMAGE.resolve(f) + " is missing");
         }
@@ -61,9 +64,9 @@ class QemuBootTest {
 
         long consoleStart = ConsoleLog.size(plan.consoleLog());
         long t0 = System.nanoTime();
-        QemuProcess.Launched qemu = QemuProcess.launch(argv, dir.resolve("qemu.log"));
+        DetachedProcess.Launched qemu = QemuProcess.launch(argv, dir.resolve("qemu.log"));
         try {
-            qemu.awaitQmpSocket(plan.qmpSocket(), Duration.ofSeconds(20));
+            qemu.awaitSocket(plan.qmpSocket(), Duration.ofSeconds(20));
             ConsoleLog.awaitMarker(plan.consoleLog(), consoleStart, ConsoleLog.READY_MARKER, Duration.ofSeconds(180), qemu::isAlive);
             double bootSeconds = (System.nanoTime() - t0) / 1e9;
 
@@ -71,7 +74,7 @@ class QemuBootTest {
                 assertThat(qmp.status()).isEqualTo(new QmpMessages.Status("running", true));
             }
             assertThat(QemuProcess.findByQmpSocket(plan.qmpSocket())).hasValue(qemu.pid());
-            long rssAtReady = QemuProcess.rssKib(qemu.pid()).orElseThrow();
+            long rssAtReady = ProcessTable.rssKib(qemu.pid()).orElseThrow();
 
             String console = Files.readString(plan.consoleLog());
             // The drive order the guest sees is the plan's: root vda, config vdb, work vdc.
@@ -83,11 +86,11 @@ class QemuBootTest {
                         .contains("[vdc] 131072 512-byte logical blocks").contains("EXT4-fs (vdc): mounted");
             }
 
-            QemuProcess.Stopped stopped = QemuProcess.stop(qemu.pid(), plan.qmpSocket(), Duration.ofSeconds(30));
+            GracefulStop.Stopped stopped = QemuProcess.stop(qemu.pid(), plan.qmpSocket(), Duration.ofSeconds(30));
             System.out.printf("boot to '%s': %.1f s; QEMU RSS at ready: %d MiB (tb-size %d MiB); stop: %s in %.1f s (%s)%n",
                     ConsoleLog.READY_MARKER, bootSeconds, rssAtReady / 1024, plan.tcgTbSizeMib(), stopped.ending(),
                     stopped.took().toMillis() / 1e3, stopped.detail());
-            assertThat(stopped.ending()).isEqualTo(QemuProcess.Ending.POWERED_DOWN);
+            assertThat(stopped.ending()).isEqualTo(GracefulStop.Ending.POWERED_DOWN);
             assertThat(stopped.took()).isLessThan(Duration.ofSeconds(30));
             assertThat(qemu.awaitExit(Duration.ofSeconds(5))).hasValue(0);
             assertThat(QemuProcess.findByQmpSocket(plan.qmpSocket())).isEmpty();
@@ -95,7 +98,7 @@ class QemuBootTest {
             assertThat(Files.readString(dir.resolve("qemu.log")).lines().skip(1)).isEmpty();
         } finally {
             if (qemu.isAlive()) {
-                QemuProcess.kill(qemu.pid());
+                ProcessTable.kill(qemu.pid());
             }
             assertThat(processesMentioning(dir)).as("QEMU processes left behind").isEmpty();
         }
@@ -106,7 +109,7 @@ class QemuBootTest {
      * banger.env and the VM's ssh host key, so the guest need not run ssh-keygen. Empty without the tools.
      */
     private Optional<Path> configDrive() throws IOException {
-        if (QemuProcess.findOnPath("mkfs.ext4").isEmpty() || QemuProcess.findOnPath("ssh-keygen").isEmpty()) {
+        if (DetachedProcess.findOnPath("mkfs.ext4").isEmpty() || DetachedProcess.findOnPath("ssh-keygen").isEmpty()) {
             return Optional.empty();
         }
         Path content = Files.createDirectory(dir.resolve("cidata"));
@@ -132,7 +135,7 @@ class QemuBootTest {
 
     private static List<Long> processesMentioning(Path dir) {
         return ProcessHandle.allProcesses()
-                .filter(p -> QemuProcess.cmdline(p.pid()).map(a -> String.join(" ", a).contains(dir.toString())).orElse(false))
+                .filter(p -> ProcessTable.cmdline(p.pid()).map(a -> String.join(" ", a).contains(dir.toString())).orElse(false))
                 .map(ProcessHandle::pid)
                 .toList();
     }

@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
 import dev.banger.core.vm.QemuCommand;
+import dev.banger.host.proc.DetachedProcess;
+import dev.banger.host.proc.GracefulStop;
+import dev.banger.host.proc.ProcessTable;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -29,7 +32,7 @@ class QemuProcessTest {
 
     @AfterEach
     void killLeftovers() {
-        started.forEach(QemuProcess::kill);
+        started.forEach(ProcessTable::kill);
     }
 
     private Path qmp() {
@@ -47,8 +50,8 @@ class QemuProcessTest {
         return argv;
     }
 
-    private QemuProcess.Launched launch(List<String> argv) {
-        QemuProcess.Launched l = QemuProcess.launch(argv, dir.resolve("qemu.log"));
+    private DetachedProcess.Launched launch(List<String> argv) {
+        DetachedProcess.Launched l = QemuProcess.launch(argv, dir.resolve("qemu.log"));
         started.add(l.pid());
         return l;
     }
@@ -57,12 +60,12 @@ class QemuProcessTest {
     void launchedDetachedFoundByItsQmpSocketAndPoweredDown() throws Exception {
         Path held = dir.resolve("held-open");
         try (FileChannel _ = FileChannel.open(held, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-            QemuProcess.Launched l = launch(fakeArgv("-fake-powerdown", "obey"));
-            l.awaitQmpSocket(qmp(), Duration.ofSeconds(20));
+            DetachedProcess.Launched l = launch(fakeArgv("-fake-powerdown", "obey"));
+            l.awaitSocket(qmp(), Duration.ofSeconds(20));
             long pid = l.pid();
 
             // setsid exec'd in place: the pid is the program's, and it leads its own session.
-            assertThat(QemuProcess.cmdline(pid).orElseThrow().getFirst()).isEqualTo("qemu-system-fake");
+            assertThat(ProcessTable.cmdline(pid).orElseThrow().getFirst()).isEqualTo("qemu-system-fake");
             String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             assertThat(Long.parseLong(f[3])).as("session id").isEqualTo(pid);
@@ -80,13 +83,13 @@ class QemuProcessTest {
 
             assertThat(QemuProcess.findByQmpSocket(qmp())).hasValue(pid);
             assertThat(QemuProcess.findByQmpSocket(dir.resolve("api.sock2"))).isEmpty();
-            assertThat(QemuProcess.isAlive(pid)).isTrue();
-            assertThat(QemuProcess.rssKib(pid)).isPresent();
+            assertThat(ProcessTable.isAlive(pid)).isTrue();
+            assertThat(ProcessTable.rssKib(pid)).isPresent();
 
-            QemuProcess.Stopped s = QemuProcess.stop(pid, qmp(), Duration.ofSeconds(15));
-            assertThat(s.ending()).isEqualTo(QemuProcess.Ending.POWERED_DOWN);
+            GracefulStop.Stopped s = QemuProcess.stop(pid, qmp(), Duration.ofSeconds(15));
+            assertThat(s.ending()).isEqualTo(GracefulStop.Ending.POWERED_DOWN);
             assertThat(s.took()).isLessThan(Duration.ofSeconds(15));
-            assertThat(QemuProcess.isAlive(pid)).isFalse();
+            assertThat(ProcessTable.isAlive(pid)).isFalse();
             assertThat(l.awaitExit(Duration.ofSeconds(5))).hasValue(0);
             assertThat(QemuProcess.findByQmpSocket(qmp())).isEmpty();
             assertThat(Files.readString(dir.resolve("qemu.log"))).contains("exiting after system_powerdown");
@@ -95,24 +98,24 @@ class QemuProcessTest {
 
     @Test
     void aGuestThatIgnoresThePowerButtonIsKilledAfterTheGrace() throws Exception {
-        QemuProcess.Launched l = launch(fakeArgv("-fake-powerdown", "ignore"));
-        l.awaitQmpSocket(qmp(), Duration.ofSeconds(20));
-        QemuProcess.Stopped s = QemuProcess.stop(l.pid(), qmp(), Duration.ofSeconds(1));
-        assertThat(s.ending()).isEqualTo(QemuProcess.Ending.KILLED);
+        DetachedProcess.Launched l = launch(fakeArgv("-fake-powerdown", "ignore"));
+        l.awaitSocket(qmp(), Duration.ofSeconds(20));
+        GracefulStop.Stopped s = QemuProcess.stop(l.pid(), qmp(), Duration.ofSeconds(1));
+        assertThat(s.ending()).isEqualTo(GracefulStop.Ending.KILLED);
         assertThat(s.detail()).contains("did not power off within 1 s");
         assertThat(s.took()).isBetween(Duration.ofSeconds(1), Duration.ofSeconds(12));
-        assertThat(QemuProcess.isAlive(l.pid())).isFalse();
+        assertThat(ProcessTable.isAlive(l.pid())).isFalse();
         assertThat(l.awaitExit(Duration.ofSeconds(5))).hasValue(137); // 128 + SIGKILL
     }
 
     @Test
     void withoutQmpItIsKilledAtOnce() throws Exception {
-        QemuProcess.Launched l = launch(fakeArgv("-fake-qmp", "none"));
+        DetachedProcess.Launched l = launch(fakeArgv("-fake-qmp", "none"));
         awaitLog("fake qemu started");
         assertThat(QemuProcess.findByQmpSocket(qmp())).hasValue(l.pid());
-        QemuProcess.Stopped s = QemuProcess.stop(l.pid(), qmp(), Duration.ofSeconds(30));
-        assertThat(s.ending()).isEqualTo(QemuProcess.Ending.KILLED);
-        assertThat(s.detail()).startsWith("QMP failed (QMP socket " + qmp() + " does not exist");
+        GracefulStop.Stopped s = QemuProcess.stop(l.pid(), qmp(), Duration.ofSeconds(30));
+        assertThat(s.ending()).isEqualTo(GracefulStop.Ending.KILLED);
+        assertThat(s.detail()).startsWith("the power button failed (QMP socket " + qmp() + " does not exist");
         assertThat(s.took()).isLessThan(Duration.ofSeconds(12));
     }
 
@@ -120,25 +123,25 @@ class QemuProcessTest {
     void aForeignProcessIsNeverSignalled() throws Exception {
         Process sleeper = new ProcessBuilder("sleep", "60").start();
         try {
-            QemuProcess.Stopped s = QemuProcess.stop(sleeper.pid(), qmp(), Duration.ofSeconds(5));
-            assertThat(s.ending()).isEqualTo(QemuProcess.Ending.ALREADY_GONE);
-            assertThat(s.detail()).contains("is not the QEMU of " + qmp()).contains("left alone");
+            GracefulStop.Stopped s = QemuProcess.stop(sleeper.pid(), qmp(), Duration.ofSeconds(5));
+            assertThat(s.ending()).isEqualTo(GracefulStop.Ending.ALREADY_GONE);
+            assertThat(s.detail()).contains("is no longer this VM's VMM").contains("left alone");
             assertThat(sleeper.isAlive()).isTrue();
         } finally {
             sleeper.destroyForcibly().waitFor();
         }
-        assertThat(QemuProcess.stop(sleeper.pid(), qmp(), Duration.ofSeconds(5)).ending()).isEqualTo(QemuProcess.Ending.ALREADY_GONE);
-        assertThat(QemuProcess.isAlive(sleeper.pid())).isFalse();
+        assertThat(QemuProcess.stop(sleeper.pid(), qmp(), Duration.ofSeconds(5)).ending()).isEqualTo(GracefulStop.Ending.ALREADY_GONE);
+        assertThat(ProcessTable.isAlive(sleeper.pid())).isFalse();
     }
 
     @Test
     void onExitCompletesWhenTheProcessEnds() throws Exception {
-        QemuProcess.Launched l = launch(List.of("sleep", "0.5"));
-        var exited = QemuProcess.onExit(l.pid());
+        DetachedProcess.Launched l = launch(List.of("sleep", "0.5"));
+        var exited = ProcessTable.onExit(l.pid());
         assertThat(exited).isNotDone();
         exited.get(10, java.util.concurrent.TimeUnit.SECONDS);
-        assertThat(QemuProcess.isAlive(l.pid())).isFalse();
-        assertThat(QemuProcess.onExit(l.pid()).get(5, java.util.concurrent.TimeUnit.SECONDS)).isNull();
+        assertThat(ProcessTable.isAlive(l.pid())).isFalse();
+        assertThat(ProcessTable.onExit(l.pid()).get(5, java.util.concurrent.TimeUnit.SECONDS)).isNull();
     }
 
     @Test
@@ -146,13 +149,13 @@ class QemuProcessTest {
         assertThatThrownBy(() -> QemuProcess.launch(List.of("qemu-system-none-such"), dir.resolve("qemu.log")))
                 .isInstanceOf(BangerException.class)
                 .hasMessage("qemu-system-none-such is not installed (or not on PATH): install Debian's qemu-system-x86 package")
-                .satisfies(e -> assertThat(((BangerException) e).code()).isEqualTo(ErrorCode.FAILED_PRECONDITION));
+                .satisfies(e -> assertThat(((BangerException) e).code()).isEqualTo(ErrorCode.MISSING_DEPENDENCY));
     }
 
     @Test
     void anEarlyExitIsReportedWithItsLastOutput() {
-        QemuProcess.Launched l = launch(List.of("bash", "-c", "echo 'qemu-system-x86_64: Failed to get \"write\" lock' >&2; exit 1"));
-        assertThatThrownBy(() -> l.awaitQmpSocket(qmp(), Duration.ofSeconds(20)))
+        DetachedProcess.Launched l = launch(List.of("bash", "-c", "echo 'qemu-system-x86_64: Failed to get \"write\" lock' >&2; exit 1"));
+        assertThatThrownBy(() -> l.awaitSocket(qmp(), Duration.ofSeconds(20)))
                 .isInstanceOf(BangerException.class)
                 .hasMessageContaining("QEMU exited with status 1 before it listened on " + qmp())
                 .hasMessageContaining("Failed to get \"write\" lock");
@@ -160,17 +163,17 @@ class QemuProcessTest {
 
     @Test
     void aSilentProcessTimesOut() {
-        QemuProcess.Launched l = launch(List.of("sleep", "30"));
-        assertThatThrownBy(() -> l.awaitQmpSocket(qmp(), Duration.ofMillis(300)))
+        DetachedProcess.Launched l = launch(List.of("sleep", "30"));
+        assertThatThrownBy(() -> l.awaitSocket(qmp(), Duration.ofMillis(300)))
                 .isInstanceOf(BangerException.class).hasMessageContaining("did not listen on " + qmp());
-        assertThat(QemuProcess.kill(l.pid())).isTrue();
+        assertThat(ProcessTable.kill(l.pid())).isTrue();
         assertThat(l.awaitExit(Duration.ofSeconds(5))).isPresent();
     }
 
     @Test
     void theLogIsAppendedAcrossLaunches() throws Exception {
         Files.writeString(dir.resolve("qemu.log"), "earlier boot\n");
-        QemuProcess.Launched l = launch(List.of("bash", "-c", "echo second"));
+        DetachedProcess.Launched l = launch(List.of("bash", "-c", "echo second"));
         assertThat(l.awaitExit(Duration.ofSeconds(10))).hasValue(0);
         assertThat(Files.readString(dir.resolve("qemu.log"))).startsWith("earlier boot\n=== banger: starting QEMU at ").endsWith("second\n");
     }
@@ -183,8 +186,8 @@ class QemuProcessTest {
             sb.append("line ").append(i).append('\n');
         }
         Files.writeString(log, sb);
-        assertThat(QemuProcess.tail(log, 3)).containsExactly("line 4997", "line 4998", "line 4999");
-        assertThat(QemuProcess.tail(dir.resolve("missing"), 3).getFirst()).contains("unreadable");
+        assertThat(ProcessTable.tail(log, 3)).containsExactly("line 4997", "line 4998", "line 4999");
+        assertThat(ProcessTable.tail(dir.resolve("missing"), 3).getFirst()).contains("unreadable");
     }
 
     private void awaitLog(String text) throws Exception {

@@ -20,6 +20,7 @@ class LivenessPolicyTest {
         LivenessRules.ONLY_LIVENESS_ASKS_THE_VMM.check(PRODUCTION);
         LivenessRules.ONLY_THE_DRIVER_CHECKS_QEMU_PROCESSES.check(PRODUCTION);
         LivenessRules.ONLY_THE_DRIVER_CHECKS_FIRECRACKER_PROCESSES.check(PRODUCTION);
+        LivenessRules.ONLY_THE_DRIVERS_READ_THE_PROCESS_TABLE.check(PRODUCTION);
     }
 
     @Test
@@ -31,6 +32,8 @@ class LivenessPolicyTest {
                 .doesNotContain("AsksTheVmmDirectly");
         assertThat(report(LivenessRules.ONLY_THE_DRIVER_CHECKS_FIRECRACKER_PROCESSES, fixtures)).contains("firecrackerAlive")
                 .doesNotContain("AsksTheVmmDirectly");
+        assertThat(report(LivenessRules.ONLY_THE_DRIVERS_READ_THE_PROCESS_TABLE, fixtures)).contains("anyPidAlive")
+                .doesNotContain("qemuAlive");
     }
 
     private static String report(ArchRule rule, JavaClasses classes) {

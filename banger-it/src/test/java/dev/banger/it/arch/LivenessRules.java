@@ -22,7 +22,9 @@ final class LivenessRules {
     static final String FIRECRACKER_PROCESS = "dev.banger.host.vm.FirecrackerProcess";
     private static final Set<String> FIRECRACKER_LIVENESS = Set.of("isFirecrackerOf", "findByApiSocket", "findUnder");
     private static final Set<String> VMM_LIVENESS = Set.of("find", "isRunning", "findAll");
-    private static final Set<String> PROCESS_LIVENESS = Set.of("isAlive", "isQemuOf", "findByQmpSocket", "findUnder", "onExit");
+    private static final Set<String> PROCESS_LIVENESS = Set.of("isQemuOf", "findByQmpSocket", "findUnder");
+    static final String PROCESS_TABLE = "dev.banger.host.proc.ProcessTable";
+    private static final Set<String> TABLE_LIVENESS = Set.of("isAlive", "scan", "cmdline", "onExit");
 
     private LivenessRules() {
     }
@@ -45,6 +47,13 @@ final class LivenessRules {
             .should().callMethodWhere(calls(FIRECRACKER_PROCESS, FIRECRACKER_LIVENESS, false))
             .as("outside " + ShellOutRules.HOST + ", only " + FIRECRACKER_VMM + " may call FirecrackerProcess's liveness checks "
                     + FIRECRACKER_LIVENESS);
+
+    /** The process table itself: outside the host layer, only the VMM drivers look into it. */
+    static final ArchRule ONLY_THE_DRIVERS_READ_THE_PROCESS_TABLE = noClasses()
+            .that().resideOutsideOfPackage(ShellOutRules.HOST).and().doNotHaveFullyQualifiedName(QEMU_VMM)
+            .and().doNotHaveFullyQualifiedName(FIRECRACKER_VMM)
+            .should().callMethodWhere(calls(PROCESS_TABLE, TABLE_LIVENESS, false))
+            .as("outside " + ShellOutRules.HOST + ", only the VMM drivers may call ProcessTable's " + TABLE_LIVENESS);
 
     private static DescribedPredicate<JavaCall<?>> calls(String owner, Set<String> methods, boolean orSubtypes) {
         return DescribedPredicate.describe("a call of " + owner + " " + methods, call -> methods.contains(call.getTarget().getName())
