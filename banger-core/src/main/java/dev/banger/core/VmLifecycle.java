@@ -12,7 +12,7 @@ public final class VmLifecycle {
     private static final Map<VmState, Set<VmState>> NEXT = Map.of(
             VmState.CREATING, EnumSet.of(VmState.STOPPED, VmState.ERROR, VmState.DELETING),
             VmState.STOPPED, EnumSet.of(VmState.STARTING, VmState.DELETING),
-            VmState.STARTING, EnumSet.of(VmState.RUNNING, VmState.ERROR, VmState.STOPPED, VmState.DELETING),
+            VmState.STARTING, EnumSet.of(VmState.RUNNING, VmState.ERROR, VmState.STOPPED, VmState.STOPPING, VmState.DELETING),
             VmState.RUNNING, EnumSet.of(VmState.STOPPING, VmState.STOPPED, VmState.ERROR, VmState.DELETING),
             VmState.STOPPING, EnumSet.of(VmState.STOPPED, VmState.ERROR, VmState.DELETING),
             VmState.ERROR, EnumSet.of(VmState.STARTING, VmState.STOPPED, VmState.DELETING),

@@ -22,7 +22,7 @@ class VmLifecycleTest {
     private static final Set<String> ALLOWED = Set.of(
             "creating>stopped", "creating>error", "creating>deleting",
             "stopped>starting", "stopped>deleting",
-            "starting>running", "starting>error", "starting>stopped", "starting>deleting",
+            "starting>running", "starting>error", "starting>stopped", "starting>stopping", "starting>deleting",
             "running>stopping", "running>stopped", "running>error", "running>deleting",
             "stopping>stopped", "stopping>error", "stopping>deleting",
             "error>starting", "error>stopped", "error>deleting",

@@ -1,0 +1,109 @@
+package dev.banger.daemon.vm;
+
+import dev.banger.api.ImageManifest;
+import dev.banger.api.Params;
+import dev.banger.api.VmRecord;
+import dev.banger.core.BangerConfig;
+import dev.banger.core.StatePaths;
+import dev.banger.core.net.InterfaceNames;
+import dev.banger.daemon.image.ImageService;
+import dev.banger.daemon.net.FakeNetwork;
+import dev.banger.daemon.vmm.FakeVmm;
+import dev.banger.daemon.vmm.Vmms;
+import dev.banger.host.ImageBuilder;
+import dev.banger.store.Database;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
+
+/**
+ * bangerd's orchestration, wired as the real daemon wires it (a real SQLite file, real VM directories,
+ * the real VmService, VmPower and Reconciler) over a host that is faked where it would need root: a
+ * {@link FakeVmm}, a {@link FakeNetwork} and a guest probe the test answers. {@link #restart} builds a
+ * new daemon over the same database and the same fake host, as a daemon killed and started again would
+ * find them. Runs as any user.
+ */
+final class FakeDaemon implements AutoCloseable {
+    final StatePaths paths;
+    final FakeVmm vmm;
+    final FakeNetwork network;
+    /** The guests whose sshd "answers", by VM name. */
+    final java.util.Set<String> readyGuests = ConcurrentHashMap.newKeySet();
+    private final Clock clock = Clock.systemUTC();
+    Database db;
+    VmService vms;
+    VmPower power;
+    Reconciler reconciler;
+    VmHandleCache handles;
+    VmLiveness liveness;
+
+    FakeDaemon(Path home) {
+        this.paths = StatePaths.forHome(home);
+        this.vmm = new FakeVmm(paths.vmsDir().toAbsolutePath().normalize());
+        // A tap is held while its VM's fake VMM runs, as a real VMM holds its tap.
+        Predicate<String> held = tap -> vmm.running().keySet().stream().anyMatch(id -> InterfaceNames.tapFor(id).equals(tap));
+        this.network = new FakeNetwork(held);
+        try {
+            Files.createDirectories(paths.vmsDir());
+            writeImage();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        wire();
+    }
+
+    private void writeImage() throws IOException {
+        Path dir = Files.createDirectories(paths.imageDir("debian-bookworm"));
+        for (String f : List.of("vmlinuz", "initrd.img", "rootfs.ext4")) {
+            Files.writeString(dir.resolve(f), "placeholder " + f);
+        }
+        ImageBuilder.writeManifest(dir, new ImageManifest("debian-bookworm", "imported", "unknown", null, null, null, Instant.now(), 0,
+                List.of(new ImageManifest.FileEntry("vmlinuz", ImageManifest.ROLE_BZIMAGE, 20, "0"),
+                        new ImageManifest.FileEntry("initrd.img", ImageManifest.ROLE_INITRD, 20, "0"),
+                        new ImageManifest.FileEntry("rootfs.ext4", ImageManifest.ROLE_ROOTFS, 20, "0")),
+                List.of(), List.of("fast")));
+    }
+
+    private void wire() {
+        db = Database.open(paths.database());
+        var store = db.vms();
+        SecureRandom random = new SecureRandom();
+        ImageService images = new ImageService(paths, paths.stateDir(), store, clock, random);
+        Vmms vmms = Vmms.of(vmm, vmm);
+        handles = new VmHandleCache();
+        liveness = new VmLiveness(vmms, handles);
+        VmTransitions transitions = new VmTransitions(store, clock, new VmDescriptors(db.homeId(), paths.vmsDir()));
+        VmLocks locks = new VmLocks();
+        power = new VmPower(store, paths, images, vmms, network, locks, clock, handles, liveness, transitions,
+                vm -> readyGuests.contains(vm.name()));
+        vms = new VmService(store, paths, BangerConfig.DEFAULTS, 1 << 20, clock, random, locks, power, images, transitions);
+        reconciler = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, transitions);
+    }
+
+    /** A new daemon over the same database and host, as after kill -9 and a restart; it reconciles first. */
+    Reconciler.Report restart() {
+        db.close();
+        wire();
+        return reconciler.reconcile();
+    }
+
+    VmRecord create(String name) {
+        return vms.create(new Params.VmCreate(name, null, null, null, null, null, null));
+    }
+
+    VmRecord get(String name) {
+        return vms.get(name);
+    }
+
+    @Override
+    public void close() {
+        db.close();
+    }
+}
