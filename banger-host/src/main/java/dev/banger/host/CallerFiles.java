@@ -152,7 +152,7 @@ public final class CallerFiles {
 
     private static Copied stream(String label, Path source, Path dest, Identity reader, long maxBytes, int headBytes,
                                  Function<byte[], String> headProblem, Duration timeout) {
-        ProcessBuilder pb = new ProcessBuilder(readerArgv(reader, source))
+        ProcessBuilder pb = dev.banger.host.SystemPath.apply(new ProcessBuilder(readerArgv(reader, source)))
                 .directory(new File("/"))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.environment().clear();

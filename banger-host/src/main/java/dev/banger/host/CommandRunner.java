@@ -77,7 +77,7 @@ public final class CommandRunner {
         command.addAll(argv);
         log.println("$ " + String.join(" ", argv));
         log.flush();
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+        ProcessBuilder pb = dev.banger.host.SystemPath.apply(new ProcessBuilder(command)).redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         if (workDir != null) {
             pb.directory(workDir.toFile());

@@ -27,7 +27,7 @@ public final class HostCommand {
     }
 
     public static Output run(List<String> argv, Duration timeout) {
-        ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true)
+        ProcessBuilder pb = dev.banger.host.SystemPath.apply(new ProcessBuilder(argv)).redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         Process p;
         try {

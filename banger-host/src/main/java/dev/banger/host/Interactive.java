@@ -15,7 +15,7 @@ public final class Interactive {
 
     public static int run(List<String> argv) {
         try {
-            Process p = new ProcessBuilder(argv).inheritIO().start();
+            Process p = dev.banger.host.SystemPath.apply(new ProcessBuilder(argv)).inheritIO().start();
             return p.waitFor();
         } catch (IOException e) {
             throw new BangerException(ErrorCode.MISSING_DEPENDENCY, "cannot run " + argv.get(0) + ": " + e.getMessage()

@@ -169,7 +169,7 @@ class CallerFilesTest {
         assertThat(CallerFiles.readFailure("--kernel /k", alice, 1, "dd: failed to open '/k': Permission denied\n").code())
                 .isEqualTo(ErrorCode.PERMISSION_DENIED);
         assertThat(CallerFiles.readFailure("--kernel /k", alice, 1, "setpriv: setresuid failed: Operation not permitted").code())
-                .isEqualTo(ErrorCode.INTERNAL);
+                .isEqualTo(ErrorCode.HOST_FAILURE);
         assertThat(CallerFiles.readFailure("--kernel /k", alice, 1, "dd: error reading '/k': Input/output error").getMessage())
                 .isEqualTo("--kernel /k: cannot be read with your rights (uid 1001, gid 1001): Input/output error");
         assertThat(CallerFiles.readFailure("--kernel /k", alice, 9, "").getMessage()).endsWith("the reader exited with status 9");

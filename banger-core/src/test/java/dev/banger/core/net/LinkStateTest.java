@@ -86,6 +86,6 @@ class LinkStateTest {
     void unexpectedOutputIsAnErrorThatSaysSo(String json) {
         assertThatThrownBy(() -> LinkState.parse(json)).isInstanceOf(BangerException.class)
                 .hasMessageContaining("ip -j -d addr show")
-                .satisfies(e -> assertThat(((BangerException) e).code()).isEqualTo(ErrorCode.INTERNAL));
+                .satisfies(e -> assertThat(((BangerException) e).code()).isEqualTo(ErrorCode.HOST_FAILURE));
     }
 }

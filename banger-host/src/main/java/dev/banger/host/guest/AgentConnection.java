@@ -60,8 +60,8 @@ public interface AgentConnection extends AutoCloseable {
     static AgentConnection vsock(long cid, int port, Duration timeout) {
         Process p;
         try {
-            p = new ProcessBuilder("socat", "-T", Long.toString(Math.max(1, timeout.toSeconds())), "-",
-                    "VSOCK-CONNECT:" + cid + ":" + port).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            p = dev.banger.host.SystemPath.apply(new ProcessBuilder("socat", "-T", Long.toString(Math.max(1, timeout.toSeconds())), "-",
+                    "VSOCK-CONNECT:" + cid + ":" + port)).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         } catch (IOException e) {
             throw new BangerException(ErrorCode.MISSING_DEPENDENCY, "cannot run socat for vsock (install socat): " + e.getMessage());
         }

@@ -29,7 +29,7 @@ public final class ProcessExecutor implements Executor {
 
     @Override
     public Result run(List<String> argv) {
-        ProcessBuilder pb = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        ProcessBuilder pb = dev.banger.host.SystemPath.apply(new ProcessBuilder(argv)).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.environment().put("LC_ALL", "C");
         Process p;
         try {

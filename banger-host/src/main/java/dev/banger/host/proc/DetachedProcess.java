@@ -125,7 +125,7 @@ public final class DetachedProcess {
             Files.createDirectories(spec.stderr().toAbsolutePath().getParent());
             Files.writeString(spec.stderr(), "=== banger: starting " + spec.name() + " at " + Instant.now() + ": "
                     + String.join(" ", spec.argv()) + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-            ProcessBuilder pb = new ProcessBuilder(command)
+            ProcessBuilder pb = dev.banger.host.SystemPath.apply(new ProcessBuilder(command))
                     .directory(spec.workDir().toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(DEV_NULL))
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(spec.stdout().toFile()));
@@ -146,7 +146,7 @@ public final class DetachedProcess {
             Path p = Path.of(program);
             return Files.isExecutable(p) ? Optional.of(p) : Optional.empty();
         }
-        String path = System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin");
+        String path = dev.banger.host.SystemPath.current();
         for (String dir : path.split(":")) {
             if (!dir.isEmpty()) {
                 Path p = Path.of(dir, program);

@@ -42,7 +42,7 @@ class ConfigDriveTest {
         assertThat(Files.getPosixFilePermissions(client.privateKey())).isEqualTo(PosixFilePermissions.fromString("rw-------"));
         assertThat(Files.getPosixFilePermissions(dir.resolve("ssh"))).isEqualTo(PosixFilePermissions.fromString("rwx------"));
         assertThat(SshKeys.clientKey(dir.resolve("ssh")).publicLine()).as("made once, then reused").isEqualTo(client.publicLine());
-        SshKeys.KeyPair host = SshKeys.hostKey(dir, "demo");
+        SshKeys.KeyPair host = SshKeys.hostKey(dir.resolve("ssh_host_ed25519_key"), "demo");
         assertThat(host.privateText()).startsWith("-----BEGIN OPENSSH PRIVATE KEY-----");
         assertThat(host.publicLine()).isNotEqualTo(client.publicLine());
     }

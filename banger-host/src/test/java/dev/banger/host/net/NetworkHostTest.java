@@ -114,7 +114,7 @@ class NetworkHostTest {
         Scripted noIp = new Scripted().answer(Executor.PROGRAM_MISSING, "", "cannot run ip");
         assertThatThrownBy(() -> new NetworkHost(noIp, NO_SYSCTLS).listTaps("bgr"))
                 .hasMessageContaining("apt install iproute2")
-                .satisfies(e -> assertThat(((BangerException) e).code()).isEqualTo(ErrorCode.FAILED_PRECONDITION));
+                .satisfies(e -> assertThat(((BangerException) e).code()).isEqualTo(ErrorCode.MISSING_DEPENDENCY));
         Sysctls forwarding = new Sysctls() {
             @Override
             public String read(String key) {
@@ -136,7 +136,7 @@ class NetworkHostTest {
         Scripted noNft = new Scripted().answer(Executor.PROGRAM_MISSING, "", "cannot run nft");
         assertThatThrownBy(() -> new NetworkHost(noNft, NO_SYSCTLS).guardGuests("banger0", SUBNET))
                 .hasMessageContaining("apt install nftables").hasMessageContaining("reaching the host's services")
-                .satisfies(e -> assertThat(((BangerException) e).code()).isEqualTo(ErrorCode.FAILED_PRECONDITION));
+                .satisfies(e -> assertThat(((BangerException) e).code()).isEqualTo(ErrorCode.MISSING_DEPENDENCY));
         assertThat(noNft.ran).containsExactly(NetCommands.guardOn("banger0", SUBNET));
         Scripted refused = new Scripted().answer(1, "", "Error: Could not process rule: Operation not permitted");
         assertThatThrownBy(() -> new NetworkHost(refused, NO_SYSCTLS).guardGuests("banger0", SUBNET))
