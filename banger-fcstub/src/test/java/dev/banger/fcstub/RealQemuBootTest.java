@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * BANGER_FCSTUB_IMAGE names an image directory (vmlinux, vmlinuz, initrd.img, rootfs.ext4), e.g.
  * {@code BANGER_FCSTUB_IMAGE=banger-it/target/it-image mvn -pl banger-fcstub test -Dtest=RealQemuBootTest}.
  */
+@Tag("privileged")
 class RealQemuBootTest {
     static final String IMAGE_ENV = "BANGER_FCSTUB_IMAGE";
 

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Function;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Reading with a caller's rights, for real: the unprivileged reader is the system's {@code nobody}
  * (uid 65534), run through setpriv by this root test; the daemon-side copy is checked byte for byte.
  */
+@Tag("privileged")
 class CallerFilesTest {
     private static final CallerFiles.Identity NOBODY = new CallerFiles.Identity(65534, 65534, true);
     private static final Function<byte[], String> ANYTHING = head -> null;

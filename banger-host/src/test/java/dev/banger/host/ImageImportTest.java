@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link ImageChecks#importInto} on real files: what a caller may not read is refused, what is not a
  * kernel, an ext4 or an initramfs is refused, and real archives made by the usual tools pass.
  */
+@Tag("privileged")
 class ImageImportTest {
     private static final CallerFiles.Identity NOBODY = new CallerFiles.Identity(65534, 65534, true);
     private static final Duration TIMEOUT = Duration.ofMinutes(1);

@@ -33,6 +33,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,6 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
  * real taps in a network namespace this test makes; every network command goes through the host command
  * runner, which records it.
  */
+@Tag("privileged")
 class ReconcilerTest {
     private static final ProcessExecutor HOST = new ProcessExecutor(Duration.ofSeconds(20));
 

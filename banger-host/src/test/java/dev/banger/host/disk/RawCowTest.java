@@ -8,10 +8,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The fallback root (a full copy) with real files; the dm path's argv is DmSnapshotTest's. */
+@Tag("privileged")
 class RawCowTest {
     private static final String ID = "0123456789ab";
     @TempDir

@@ -8,6 +8,7 @@ import dev.banger.host.HostInfo;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.Test;
  * the connection's outcome, with and without the guard, so a rule that parses but does not match fails.
  * Needs root, iproute2, nft and socat.
  */
+@Tag("privileged")
 class GuestGuardNamespaceTest {
     private static final Ipv4Subnet SUBNET = Ipv4Subnet.parse("172.29.0.0/24");
     private static final String BRIDGE = "banger0";

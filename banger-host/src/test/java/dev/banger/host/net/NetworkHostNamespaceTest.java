@@ -8,6 +8,7 @@ import dev.banger.core.net.LinkState;
 import dev.banger.core.net.NetCommands;
 import dev.banger.host.HostInfo;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.Test;
  * {@link NetworkHost} against a real kernel: every command runs in a network namespace the test creates
  * and always deletes, so the host's network is never touched. Needs root and iproute2; NAT also nft.
  */
+@Tag("privileged")
 class NetworkHostNamespaceTest {
     private static final Ipv4Subnet SUBNET = Ipv4Subnet.parse("172.29.0.0/24");
     private static final String BRIDGE = "banger0";

@@ -21,11 +21,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Real files in a temporary directory, as root (ownership is the point); the jail user is nobody, 65534. */
+@Tag("privileged")
 class JailerLayoutTest {
     private static final int JAIL = 65534;
     private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;

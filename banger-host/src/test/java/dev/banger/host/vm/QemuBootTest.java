@@ -29,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the image is missing. The image defaults to /tmp/bhimg/images/t1 (-Dbanger.test.image=DIR to change);
  * it is only read: QEMU opens an overlay's backing file read-only.
  */
+@Tag("privileged")
 @Tag("qemu")
 @Timeout(300)
 class QemuBootTest {
