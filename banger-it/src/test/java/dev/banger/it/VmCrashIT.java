@@ -3,6 +3,7 @@ package dev.banger.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.banger.daemon.vm.CrashPoint;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +37,7 @@ import org.junit.jupiter.api.Timeout;
 class VmCrashIT {
     private static final Duration BOOT = Duration.ofMinutes(4);
     private static final Duration CLI = Duration.ofMinutes(2);
-    private static final String CRASH_ENV = "BANGER_TEST_CRASH_AT";
+    private static final String CRASH_ENV = CrashPoint.ENV;
     private NetnsHome ns;
 
     @BeforeAll
@@ -86,7 +87,7 @@ class VmCrashIT {
     @Test
     @Order(3)
     void everyCrashPointOfCreateLeavesNothing() {
-        for (String point : List.of("create.after-insert", "create.after-dir")) {
+        for (String point : points("create")) {
             crashDuring(point, "vm", "create", "--name", "half-made");
             ns.restartDaemon(Map.of());
             assertThat(ns.home.banger("vm", "show", "half-made").exitCode()).as("after %s", point).isEqualTo(1);
@@ -97,7 +98,7 @@ class VmCrashIT {
     @Test
     @Order(4)
     void everyCrashPointOfDeleteIsFinishedAtRestart() {
-        for (String point : List.of("delete.after-deleting", "delete.after-teardown", "delete.after-dir")) {
+        for (String point : points("delete")) {
             ns.ok(BOOT, "vm", "run", "--name", "doomed", "--", "true");
             crashDuring(point, "vm", "delete", "--force", "doomed");
             ns.restartDaemon(Map.of());
@@ -110,8 +111,7 @@ class VmCrashIT {
     @Order(5)
     void everyCrashPointOfStartLeavesAVmThatWorks() {
         ns.ok(CLI, "vm", "create", "--name", "phoenix");
-        for (String point : List.of("start.after-starting", "start.after-disks", "start.after-config", "start.after-tap",
-                "start.after-launch", "start.before-running")) {
+        for (String point : points("start")) {
             crashDuring(point, "vm", "start", "phoenix");
             ns.restartDaemon(Map.of());
             assertHostMatchesRecords();
@@ -133,7 +133,7 @@ class VmCrashIT {
     @Order(6)
     void everyCrashPointOfStopEndsStopped() {
         ns.ok(CLI, "vm", "create", "--name", "sleeper");
-        for (String point : List.of("stop.after-stopping", "stop.after-vmm", "stop.after-tap")) {
+        for (String point : points("stop")) {
             ns.ok(BOOT, "vm", "start", "sleeper");
             crashDuring(point, "vm", "stop", "sleeper");
             ns.restartDaemon(Map.of());
@@ -144,6 +144,14 @@ class VmCrashIT {
         }
         ns.ok(CLI, "vm", "delete", "sleeper");
         assertHostMatchesRecords();
+    }
+
+    /** Every crash point of {@code operation}, from the daemon's own enum: a point added there is tested here. */
+    private static List<String> points(String operation) {
+        List<String> points = java.util.Arrays.stream(CrashPoint.values()).filter(p -> p.operation().equals(operation))
+                .map(CrashPoint::wireName).toList();
+        assertThat(points).as("crash points of %s", operation).isNotEmpty();
+        return points;
     }
 
     /** Runs a CLI command against a daemon armed to kill itself at {@code point}; the command fails, the daemon is gone. */
