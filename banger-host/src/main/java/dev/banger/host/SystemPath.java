@@ -6,13 +6,14 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The PATH banger's commands run with: the caller's, plus the system directories where Debian keeps the
+ * The PATH banger's commands run with: the caller's, plus the directories where Debian keeps the
  * administration tools banger uses (mkfs.ext4, mkfs.vfat, ip, losetup, nft live in /usr/sbin or /sbin),
- * which a normal user's PATH lacks on Debian. Where a program is found must not depend on how the daemon
- * or a test was started.
+ * which a normal user's PATH lacks on Debian. Whether such a tool is found must not depend on how the
+ * daemon or a test was started.
  */
 public final class SystemPath {
-    private static final List<String> SYSTEM_DIRS = List.of("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin");
+    /** Only the administrators' directories: programs in the others (QEMU, ssh) are found as the PATH says. */
+    private static final List<String> SYSTEM_DIRS = List.of("/usr/local/sbin", "/usr/sbin", "/sbin");
 
     private SystemPath() {
     }
