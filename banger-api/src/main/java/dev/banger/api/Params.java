@@ -58,9 +58,9 @@ public final class Params {
     }
 
     /** {@code warnings}: what the delete found and left alone (a process standing in the VM's directory, say). */
-    public record Deleted(String id, String name, java.util.List<String> warnings) {
+    public record Deleted(String id, String name, List<String> warnings) {
         public Deleted {
-            warnings = warnings == null ? java.util.List.of() : java.util.List.copyOf(warnings);
+            warnings = warnings == null ? List.of() : List.copyOf(warnings);
         }
     }
 

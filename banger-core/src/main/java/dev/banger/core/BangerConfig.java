@@ -2,6 +2,7 @@ package dev.banger.core;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.toml.TomlMapper;
@@ -9,6 +10,8 @@ import dev.banger.api.BangerException;
 import dev.banger.core.vm.Accelerator;
 import dev.banger.core.vm.KernelArgs;
 import dev.banger.core.vm.VmmKind;
+import java.nio.file.Path;
+import java.util.function.Supplier;
 
 /**
  * The optional configuration file ({@code config.toml}, see {@link StatePaths}). Every key is optional;
@@ -60,7 +63,7 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vm
 
     /** Firecracker's settings: the binary, and the jailer when enabled (uid, gid and chroot base then apply). */
     public record FirecrackerSettings(String binary, boolean jailed, String jailerBinary, int uid, int gid,
-                                      java.nio.file.Path chrootBase) {
+                                      Path chrootBase) {
     }
 
     /** The effective, validated settings after defaults are applied. */
@@ -75,7 +78,7 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vm
      */
     public static final Settings DEFAULTS = new Settings("banger0", Ipv4Subnet.parse("172.29.0.0/24"), false,
             "debian-bookworm", 1, 512, 4096, "banger", Accelerator.Mode.AUTO, KernelArgs.Verbosity.QUIET, VmmKind.QEMU,
-            new FirecrackerSettings("firecracker", false, "jailer", 10000, 10000, java.nio.file.Path.of("/srv/jailer")));
+            new FirecrackerSettings("firecracker", false, "jailer", 10000, 10000, Path.of("/srv/jailer")));
 
     private static final TomlMapper TOML = TomlMapper.builder()
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -92,7 +95,7 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vm
         } catch (UnrecognizedPropertyException e) {
             throw BangerException.invalid(source + ": unknown setting '" + e.getPropertyName() + "'"
                     + (e.getKnownPropertyIds() == null ? "" : " (known here: " + e.getKnownPropertyIds() + ")"));
-        } catch (com.fasterxml.jackson.databind.JsonMappingException e) {
+        } catch (JsonMappingException e) {
             String key = e.getPath().stream().map(r -> r.getFieldName() == null ? "[" + r.getIndex() + "]" : r.getFieldName())
                     .map(k -> k.replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT))
                     .reduce((a, b) -> a + "." + b).orElse("");
@@ -107,7 +110,7 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vm
     }
 
     /** Runs a check and prefixes its error with the key, unless the message already names it. */
-    private static <T> T withKey(String key, java.util.function.Supplier<T> check) {
+    private static <T> T withKey(String key, Supplier<T> check) {
         try {
             return check.get();
         } catch (BangerException e) {
@@ -189,7 +192,7 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vm
         String jailerBinary = jailer.binary() == null ? d.jailerBinary() : withKey(source + ": jailer.binary", () -> program(jailer.binary()));
         int uid = jailer.uid() == null ? d.uid() : withKey(source + ": jailer.uid", () -> jailId("uid", jailer.uid()));
         int gid = jailer.gid() == null ? d.gid() : withKey(source + ": jailer.gid", () -> jailId("gid", jailer.gid()));
-        java.nio.file.Path base = jailer.chrootBase() == null ? d.chrootBase()
+        Path base = jailer.chrootBase() == null ? d.chrootBase()
                 : withKey(source + ": jailer.chroot_base", () -> absoluteDir(jailer.chrootBase()));
         return new FirecrackerSettings(binary, enabled, jailerBinary, uid, gid, base);
     }
@@ -212,8 +215,8 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vm
         return id;
     }
 
-    private static java.nio.file.Path absoluteDir(String value) {
-        java.nio.file.Path p = java.nio.file.Path.of(value);
+    private static Path absoluteDir(String value) {
+        Path p = Path.of(value);
         if (!p.isAbsolute() || !p.normalize().equals(p) || value.contains(",") || value.chars().anyMatch(c -> c < 0x20)) {
             throw BangerException.invalid("'" + Text.printable(value, 80) + "' must be an absolute, normalised directory path");
         }

@@ -1,5 +1,9 @@
 package dev.banger.core;
 
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
 /** Parsers for the text files of /proc. Pure: the host layer reads the files and hands the text here. */
 public final class ProcParsers {
     private ProcParsers() {
@@ -32,17 +36,17 @@ public final class ProcParsers {
      * Splits /proc/PID/cmdline (arguments each ended by a NUL) into an argv. A process that rewrote its
      * cmdline may use spaces instead; that is not a VMM's habit, and the result is then one argument.
      */
-    public static java.util.List<String> cmdline(byte[] cmdline) {
-        java.util.List<String> argv = new java.util.ArrayList<>();
+    public static List<String> cmdline(byte[] cmdline) {
+        List<String> argv = new ArrayList<>();
         int start = 0;
         for (int i = 0; i < cmdline.length; i++) {
             if (cmdline[i] == 0) {
-                argv.add(new String(cmdline, start, i - start, java.nio.charset.StandardCharsets.UTF_8));
+                argv.add(new String(cmdline, start, i - start, StandardCharsets.UTF_8));
                 start = i + 1;
             }
         }
         if (start < cmdline.length) {
-            argv.add(new String(cmdline, start, cmdline.length - start, java.nio.charset.StandardCharsets.UTF_8));
+            argv.add(new String(cmdline, start, cmdline.length - start, StandardCharsets.UTF_8));
         }
         return argv;
     }

@@ -1,6 +1,7 @@
 package dev.banger.core;
 
 import dev.banger.api.BangerException;
+import dev.banger.core.vm.VmmKind;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
@@ -184,8 +185,8 @@ public record StatePaths(Path stateDir, Path runDir, Path logFile, Path configFi
     }
 
     /** The root disk path recorded for a new VM of {@code vmm}: QEMU's qcow2 overlay or Firecracker's COW store. */
-    public Path rootDisk(String vmId, dev.banger.core.vm.VmmKind vmm) {
-        return vmm == dev.banger.core.vm.VmmKind.FIRECRACKER ? rootCow(vmId) : systemOverlay(vmId);
+    public Path rootDisk(String vmId, VmmKind vmm) {
+        return vmm == VmmKind.FIRECRACKER ? rootCow(vmId) : systemOverlay(vmId);
     }
 
     /** Firecracker's own log (its logger), and its stderr (its stdout is the guest's serial console). */

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 
 /**
  * Starts bangerd detached from the caller: in its own session (setsid), stdin from /dev/null, stdout and
@@ -24,8 +25,8 @@ public final class DaemonLauncher {
         }
 
         /** The exit status if the daemon has already exited. */
-        public java.util.OptionalInt exitStatus() {
-            return process.isAlive() ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(process.exitValue());
+        public OptionalInt exitStatus() {
+            return process.isAlive() ? OptionalInt.empty() : OptionalInt.of(process.exitValue());
         }
     }
 

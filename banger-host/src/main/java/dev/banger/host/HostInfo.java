@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Optional;
 
 /** Facts about this host and this process, read from /proc. */
 public final class HostInfo {
@@ -24,7 +26,7 @@ public final class HostInfo {
     }
 
     /** When this process started, for start-up timing in logs. */
-    public static java.util.Optional<java.time.Instant> processStart() {
+    public static Optional<Instant> processStart() {
         return ProcessHandle.current().info().startInstant();
     }
 

@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.sqlite.SQLiteErrorCode;
 import org.sqlite.SQLiteException;
 
@@ -29,7 +30,7 @@ public final class VmStore {
     }
 
     /** See {@link Database#withReserve}: for work that frees space, such as deleting a VM, on a full disk. */
-    public <T> T withReserve(java.util.function.Supplier<T> work) {
+    public <T> T withReserve(Supplier<T> work) {
         return db.withReserve(work);
     }
 

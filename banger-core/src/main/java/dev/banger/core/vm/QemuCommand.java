@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The qemu-system-x86_64 command line for a {@link QemuPlan}. Pure: the host layer runs it.
@@ -117,19 +118,19 @@ public final class QemuCommand {
      * The QMP socket of a qemu-system argv (its {@code -qmp unix:PATH[,...]} option) when that path is absolute
      * and at least two directories deep (banger's layout: vms/ID/api.sock); empty for anything else.
      */
-    public static java.util.Optional<java.nio.file.Path> qmpSocketOf(List<String> argv) {
+    public static Optional<Path> qmpSocketOf(List<String> argv) {
         if (argv.isEmpty() || !argv.get(0).substring(argv.get(0).lastIndexOf('/') + 1).startsWith("qemu-system-")) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         for (int i = 1; i + 1 < argv.size(); i++) {
             if ((argv.get(i).equals("-qmp") || argv.get(i).equals("--qmp")) && argv.get(i + 1).startsWith("unix:")) {
                 String v = argv.get(i + 1).substring("unix:".length());
                 int comma = v.indexOf(',');
-                java.nio.file.Path sock = java.nio.file.Path.of(comma < 0 ? v : v.substring(0, comma));
+                Path sock = Path.of(comma < 0 ? v : v.substring(0, comma));
                 return sock.isAbsolute() && sock.getParent() != null && sock.getParent().getParent() != null
-                        ? java.util.Optional.of(sock) : java.util.Optional.empty();
+                        ? Optional.of(sock) : Optional.empty();
             }
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
     }
 }

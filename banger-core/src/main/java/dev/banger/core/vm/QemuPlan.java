@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 
 /**
@@ -40,7 +41,7 @@ public record QemuPlan(String name, String accel, int tcgTbSizeMib, int memoryMi
                        Path kernel, Optional<Path> initrd, KernelArgs kernelArgs,
                        Path consoleLog, Path qmpSocket,
                        Path rootOverlay, Optional<Path> configDrive, Optional<Path> workDisk,
-                       Optional<Nic> nic, java.util.OptionalLong vsockCid) {
+                       Optional<Nic> nic, OptionalLong vsockCid) {
     /** Guest CIDs: 0-2 are the hypervisor, local and host; 2^32-1 is "any". */
     public static final long MIN_GUEST_CID = 3;
     public static final long MAX_GUEST_CID = 0xFFFF_FFFEL;
@@ -183,7 +184,7 @@ public record QemuPlan(String name, String accel, int tcgTbSizeMib, int memoryMi
         private Path configDrive;
         private Path workDisk;
         private Nic nic;
-        private java.util.OptionalLong vsockCid = java.util.OptionalLong.empty();
+        private OptionalLong vsockCid = OptionalLong.empty();
 
         private Builder() {
         }
@@ -259,7 +260,7 @@ public record QemuPlan(String name, String accel, int tcgTbSizeMib, int memoryMi
         }
 
         public Builder vsockCid(long cid) {
-            vsockCid = java.util.OptionalLong.of(cid);
+            vsockCid = OptionalLong.of(cid);
             return this;
         }
 

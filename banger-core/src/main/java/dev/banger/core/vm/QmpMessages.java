@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -105,7 +106,7 @@ public final class QmpMessages {
         JsonNode node;
         try {
             node = MAPPER.readTree(line);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new BangerException(ErrorCode.HOST_FAILURE, "QEMU sent a QMP line that is not JSON: "
                     + text(new String(line, StandardCharsets.UTF_8)));
         }

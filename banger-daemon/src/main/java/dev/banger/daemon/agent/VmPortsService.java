@@ -24,11 +24,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * {@code vm.ports}: asks the VM's guest agent what listens, probes each reachable TCP port for what it
@@ -103,7 +106,7 @@ public final class VmPortsService {
         }
     }
 
-    private static Map<Integer, PortRows.Scheme> probe(VmRecord vm, java.util.Set<Integer> ports) {
+    private static Map<Integer, PortRows.Scheme> probe(VmRecord vm, Set<Integer> ports) {
         Map<Integer, PortRows.Scheme> out = new ConcurrentHashMap<>();
         List<Integer> todo = ports.stream().limit(MAX_PROBED_PORTS).toList();
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -113,7 +116,7 @@ public final class VmPortsService {
             for (Future<?> f : running) {
                 try {
                     f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                } catch (TimeoutException | ExecutionException e) {
                     f.cancel(true); // labelled tcp
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();

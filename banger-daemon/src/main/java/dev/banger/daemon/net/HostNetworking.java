@@ -8,6 +8,7 @@ import dev.banger.host.net.NetworkHost;
 import dev.banger.host.net.ResolvedSetup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.logging.Logger;
 
 /**
@@ -101,13 +102,13 @@ public final class HostNetworking implements GuestNetwork, AutoCloseable {
 
     /** banger's taps present on the host now (one {@code ip} call), for sweeping those no running VM owns. */
     @Override
-    public java.util.List<String> taps() {
+    public List<String> taps() {
         return network.listTaps(dev.banger.core.net.InterfaceNames.TAP_PREFIX);
     }
 
     /** banger's taps that no process holds open (see {@code LinkState.idleTapNames}): the only ones reconcile may remove. */
     @Override
-    public java.util.List<String> idleTaps() {
+    public List<String> idleTaps() {
         return network.listIdleTaps(dev.banger.core.net.InterfaceNames.TAP_PREFIX);
     }
 

@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
 import dev.banger.api.Json;
+import dev.banger.api.Methods;
+import dev.banger.api.Params;
 import dev.banger.api.RpcError;
+import dev.banger.api.RpcRequest;
 import dev.banger.api.RpcResponse;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -198,12 +201,12 @@ public final class RpcServer {
         }
 
         @Override
-        public void progress(dev.banger.api.Params.Progress progress) {
+        public void progress(Params.Progress progress) {
             if (gone) {
                 return;
             }
             try {
-                write(client, Json.line(new Notification(dev.banger.api.RpcRequest.VERSION, dev.banger.api.Methods.PROGRESS, progress)));
+                write(client, Json.line(new Notification(RpcRequest.VERSION, Methods.PROGRESS, progress)));
             } catch (IOException e) {
                 gone = true;
             }

@@ -9,11 +9,15 @@ import dev.banger.core.net.InterfaceNames;
 import dev.banger.daemon.net.GuestNetwork;
 import dev.banger.daemon.vmm.Vmms;
 import dev.banger.store.Database;
+import dev.banger.store.StoreException;
 import dev.banger.store.VmStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -114,8 +118,8 @@ public final class HomeRecovery {
     }
 
     /** The refusal of a database that is damaged or cannot be read. */
-    public static BangerException unusable(Path database, dev.banger.store.StoreException e) {
-        String fix = e.kind() == dev.banger.store.StoreException.Kind.CORRUPT
+    public static BangerException unusable(Path database, StoreException e) {
+        String fix = e.kind() == StoreException.Kind.CORRUPT
                 ? "Restore it from a backup if you have one, then run any banger command; or run 'banger daemon recover', which "
                   + "moves the damaged file aside (it is kept, never deleted) and rebuilds the records from each VM directory's "
                   + VmDescriptor.FILE + "."
@@ -129,8 +133,8 @@ public final class HomeRecovery {
      * keeping it: a damaged one, or the journal a lost one left (SQLite would replay it into a new file).
      * Returns where the database went.
      */
-    public static Path moveAside(Path database, java.time.Instant now, String label) {
-        String stamp = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(java.time.ZoneOffset.UTC).format(now);
+    public static Path moveAside(Path database, Instant now, String label) {
+        String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(now);
         Path aside = database.resolveSibling(database.getFileName() + "." + label + "-" + stamp);
         try {
             for (String suffix : List.of("-wal", "-shm", "")) {

@@ -5,6 +5,7 @@ import dev.banger.api.ErrorCode;
 import dev.banger.host.SafeDelete;
 import dev.banger.host.StateFiles;
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -34,7 +35,7 @@ final class VmDirectories {
         try {
             Files.createDirectories(vmsDir);
             Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        } catch (java.nio.file.FileAlreadyExistsException e) {
+        } catch (FileAlreadyExistsException e) {
             // idempotent: a retried create after a crash finds its own directory (checked below)
         } catch (IOException e) {
             throw new BangerException(ErrorCode.HOST_FAILURE, "cannot create VM directory " + dir + ": " + e.getMessage(), e);

@@ -5,7 +5,13 @@ import dev.banger.core.net.InterfaceNames;
 import dev.banger.daemon.vmm.Vmm;
 import dev.banger.daemon.vmm.Vmms;
 import dev.banger.host.vm.VmHandles;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The single source of truth for "is this VM's VMM running?" and "what does it hold?". No other class
@@ -47,16 +53,16 @@ public final class VmLiveness {
      * not one per VM): the pid of each running VMM by VM id, and the VMMs in banger's VM directories that
      * belong to none of {@code vms}.
      */
-    record Scan(java.util.Map<String, Long> running, java.util.Map<Long, java.nio.file.Path> strays) {
+    record Scan(Map<String, Long> running, Map<Long, Path> strays) {
     }
 
-    Scan scan(java.util.Collection<VmRecord> vms, java.nio.file.Path vmsDir) {
-        java.util.Map<java.nio.file.Path, String> idBySocket = new java.util.HashMap<>();
+    Scan scan(Collection<VmRecord> vms, Path vmsDir) {
+        Map<Path, String> idBySocket = new HashMap<>();
         for (VmRecord vm : vms) {
-            idBySocket.put(java.nio.file.Path.of(vm.runtime().apiSockPath()), vm.id());
+            idBySocket.put(Path.of(vm.runtime().apiSockPath()), vm.id());
         }
-        java.util.Map<String, Long> running = new java.util.HashMap<>();
-        java.util.Map<Long, java.nio.file.Path> strays = new java.util.TreeMap<>();
+        Map<String, Long> running = new HashMap<>();
+        Map<Long, Path> strays = new TreeMap<>();
         allVmms(vmsDir).forEach((pid, socket) -> {
             String id = idBySocket.get(socket);
             if (id == null || running.putIfAbsent(id, pid) != null) {
@@ -67,8 +73,8 @@ public final class VmLiveness {
     }
 
     /** Every running VMM of any kind whose control socket lies in banger's VM directories, by pid. */
-    java.util.Map<Long, java.nio.file.Path> allVmms(java.nio.file.Path vmsDir) {
-        java.util.Map<Long, java.nio.file.Path> found = new java.util.TreeMap<>();
+    Map<Long, Path> allVmms(Path vmsDir) {
+        Map<Long, Path> found = new TreeMap<>();
         for (Vmm v : vmms.all()) {
             found.putAll(v.findAll(vmsDir));
         }
@@ -88,8 +94,8 @@ public final class VmLiveness {
      * Completes when {@code pid}, {@code vm}'s VMM, has exited (polled every 200 ms on a virtual thread:
      * for a process that is not the daemon's child, as after a restart, there is no exit notification).
      */
-    java.util.concurrent.CompletableFuture<Void> whenExited(VmRecord vm, long pid) {
-        java.util.concurrent.CompletableFuture<Void> exited = new java.util.concurrent.CompletableFuture<>();
+    CompletableFuture<Void> whenExited(VmRecord vm, long pid) {
+        CompletableFuture<Void> exited = new CompletableFuture<>();
         Thread.ofVirtual().name("vmm-exit-" + vm.id()).start(() -> {
             try {
                 while (vmms.of(vm).isRunning(vm, pid)) {

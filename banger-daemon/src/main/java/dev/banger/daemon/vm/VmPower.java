@@ -6,8 +6,8 @@ import dev.banger.api.ImageManifest;
 import dev.banger.api.Params;
 import dev.banger.api.VmRecord;
 import dev.banger.api.VmState;
-import dev.banger.core.StatePaths;
 import dev.banger.core.StatePaths.VmFile;
+import dev.banger.core.StatePaths;
 import dev.banger.core.guest.GuestConfig;
 import dev.banger.core.net.InterfaceNames;
 import dev.banger.core.vm.KernelKind;
@@ -34,6 +34,8 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.logging.Logger;
 
 /**
@@ -112,8 +114,8 @@ public final class VmPower {
     }
 
     /** One step: what it says while it runs, what it does, how to take it back. */
-    private record Step(StartStep name, java.util.function.Function<Boot, String> message, java.util.function.Consumer<Boot> action,
-                        java.util.function.Consumer<Boot> undo) {
+    private record Step(StartStep name, Function<Boot, String> message, Consumer<Boot> action,
+                        Consumer<Boot> undo) {
     }
 
     /** The start's steps but the last, which waits for the guest without the lock ({@link #awaitGuest}). */
@@ -408,7 +410,7 @@ public final class VmPower {
     }
 
     /** What one start has attached so far, written through to the VM's scratch file as each piece appears. */
-    private final class Attached implements java.util.function.Consumer<VmHandles> {
+    private final class Attached implements Consumer<VmHandles> {
         private final VmRecord vm;
         private VmHandles now = VmHandles.NONE;
 

@@ -17,9 +17,13 @@ import dev.banger.core.VmSpecRules;
 import dev.banger.daemon.image.ImageService;
 import dev.banger.daemon.rpc.Call;
 import dev.banger.store.VmStore;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Logger;
 import java.util.random.RandomGenerator;
@@ -117,7 +121,7 @@ public final class VmService {
         if (ref == null || ref.isBlank()) {
             throw BangerException.invalid("name the VM: give its name or id");
         }
-        var byId = VmIds.looksLikeId(ref) ? store.findById(ref) : java.util.Optional.<VmRecord>empty();
+        var byId = VmIds.looksLikeId(ref) ? store.findById(ref) : Optional.<VmRecord>empty();
         var byName = store.findByName(ref);
         if (byId.isPresent() && byName.isPresent() && !byId.get().id().equals(byName.get().id())) {
             throw BangerException.invalid("'" + ref + "' is ambiguous: it is the id of VM '" + byId.get().name() + "' and the name of VM "
@@ -164,8 +168,8 @@ public final class VmService {
         power.tearDown(vm, true);
         CrashPoint.DELETE_AFTER_TEARDOWN.reach();
         Path dir = Path.of(vm.runtime().vmDir());
-        List<String> warnings = new java.util.ArrayList<>();
-        if (java.nio.file.Files.isSymbolicLink(dir)) {
+        List<String> warnings = new ArrayList<>();
+        if (Files.isSymbolicLink(dir)) {
             warnings.add("the VM's directory " + dir + " was a symbolic link" + linkTarget(dir)
                     + ": the link was removed, what it points to was left alone");
         }
@@ -181,8 +185,8 @@ public final class VmService {
 
     private static String linkTarget(Path link) {
         try {
-            return " to " + dev.banger.core.Text.printable(java.nio.file.Files.readSymbolicLink(link).toString(), 200);
-        } catch (java.io.IOException e) {
+            return " to " + dev.banger.core.Text.printable(Files.readSymbolicLink(link).toString(), 200);
+        } catch (IOException e) {
             return "";
         }
     }

@@ -1,6 +1,8 @@
 package dev.banger.daemon.vmm;
 
+import dev.banger.api.BangerException;
 import dev.banger.api.VmRecord;
+import dev.banger.core.StatePaths;
 import dev.banger.core.vm.Accelerator;
 import dev.banger.core.vm.KernelArgs;
 import dev.banger.core.vm.KernelKind;
@@ -14,6 +16,7 @@ import dev.banger.host.proc.DetachedProcess;
 import dev.banger.host.proc.ProcessTable;
 import dev.banger.host.vm.KvmProbe;
 import dev.banger.host.vm.QemuProcess;
+import dev.banger.host.vm.VhostVsock;
 import dev.banger.host.vm.VmHandles;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,22 +33,22 @@ public final class QemuVmm implements Vmm {
 
     /** Null when the configured accelerator cannot be used here; then {@link #accelProblem} says why. */
     private final Accelerator.Choice accel;
-    private final dev.banger.api.BangerException accelProblem;
+    private final BangerException accelProblem;
     private final OptionalLong tscKhz;
-    private final dev.banger.core.StatePaths paths;
+    private final StatePaths paths;
     private final KernelArgs.Verbosity kernelLog;
     /** Whether guests get a vhost-vsock device (decided once: /dev/vhost-vsock usable at daemon start). */
     private final boolean vsock;
 
-    public QemuVmm(Accelerator.Mode mode, KernelArgs.Verbosity kernelLog, dev.banger.core.StatePaths paths) {
+    public QemuVmm(Accelerator.Mode mode, KernelArgs.Verbosity kernelLog, StatePaths paths) {
         this.paths = paths;
         this.kernelLog = kernelLog;
         Accelerator.Choice chosen = null;
-        dev.banger.api.BangerException problem = null;
+        BangerException problem = null;
         try {
             chosen = KvmProbe.choose(mode);
             LOG.info("QEMU accelerator: " + chosen.accel() + " (" + chosen.reason() + ")");
-        } catch (dev.banger.api.BangerException e) {
+        } catch (BangerException e) {
             // The daemon still serves everything else (list, delete, images); starting a VM reports this.
             problem = e;
             LOG.warning("QEMU accelerator: " + e.getMessage());
@@ -53,7 +56,7 @@ public final class QemuVmm implements Vmm {
         this.accel = chosen;
         this.accelProblem = problem;
         this.tscKhz = KvmProbe.hostTscKhz();
-        this.vsock = dev.banger.host.vm.VhostVsock.usable();
+        this.vsock = VhostVsock.usable();
         LOG.info("guest agents: " + (vsock ? "vsock (vhost-vsock-device)" : "TCP (no usable /dev/vhost-vsock)"));
     }
 

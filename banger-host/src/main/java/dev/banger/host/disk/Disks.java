@@ -4,6 +4,7 @@ import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
 import dev.banger.core.disk.DiskCommands;
 import dev.banger.host.HostCommand;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,7 +32,7 @@ public final class Disks {
         run(DiskCommands.workDisk(tmp, sizeMib), "the work disk");
         try {
             Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new BangerException(ErrorCode.HOST_FAILURE, "cannot create " + file + ": " + e.getMessage(), e);
         }
     }

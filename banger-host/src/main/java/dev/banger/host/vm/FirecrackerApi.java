@@ -6,6 +6,7 @@ import dev.banger.api.ErrorCode;
 import dev.banger.api.Json;
 import dev.banger.core.Text;
 import dev.banger.core.vm.FirecrackerBoot;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -96,7 +97,7 @@ public final class FirecrackerApi implements AutoCloseable {
             if (node != null && node.hasNonNull("fault_message")) {
                 text = node.get("fault_message").asText();
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             // not JSON: quote what came
         }
         return text.isBlank() ? "(no fault_message)" : Text.printable(text, MAX_FAULT_CHARS);
@@ -105,7 +106,7 @@ public final class FirecrackerApi implements AutoCloseable {
     private JsonNode parse(byte[] content, FirecrackerBoot.Call call) {
         try {
             return Json.MAPPER.readTree(content);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new BangerException(ErrorCode.HOST_FAILURE, "Firecracker's answer to " + call.path() + " is not JSON: "
                     + Text.printable(new String(content, StandardCharsets.UTF_8), 200));
         }

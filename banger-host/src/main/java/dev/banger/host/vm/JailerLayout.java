@@ -3,16 +3,18 @@ package dev.banger.host.vm;
 import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
 import dev.banger.core.Text;
-import dev.banger.core.vm.JailerPlan;
 import dev.banger.core.vm.JailerPlan.Placement;
+import dev.banger.core.vm.JailerPlan;
 import dev.banger.host.HostCommand;
 import dev.banger.host.SafeDelete;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -146,7 +148,7 @@ public final class JailerLayout {
             try {
                 Files.createDirectory(dir);
                 Files.setAttribute(dir, "unix:mode", DIR_MODE, LinkOption.NOFOLLOW_LINKS);
-            } catch (java.nio.file.FileAlreadyExistsException raced) {
+            } catch (FileAlreadyExistsException raced) {
                 // another prepare made it (two VMs share base/firecracker); checked below like any existing one
             }
         }
@@ -172,7 +174,7 @@ public final class JailerLayout {
         Path real;
         try {
             real = source.toRealPath();
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             throw new BangerException(ErrorCode.FAILED_PRECONDITION, source + " does not exist, so it cannot go into the jail");
         }
         if (!Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
