@@ -20,40 +20,31 @@ import java.util.regex.Pattern;
  * Unix socket on the host (the VM's VSockPath); a client connects to it, writes {@code CONNECT <port>\n}
  * and Firecracker answers {@code OK <host-side port>\n} once the guest accepted, after which the stream
  * is the guest connection. A guest that does not accept makes Firecracker close the socket. The whole
- * exchange is bounded by a deadline (a watchdog closes the channel), the handshake reply by size.
+ * exchange is bounded by the connection's deadline, the handshake reply by size.
  */
-public final class FirecrackerVsock implements AgentConnection {
+public final class FirecrackerVsock {
     private static final Pattern OK = Pattern.compile("OK [0-9]{1,10}");
     private static final int MAX_HANDSHAKE_LINE = 64;
 
-    private final SocketChannel channel;
-    private final InputStream in;
-    private final OutputStream out;
-    private final Deadline deadline;
-    private final String peer;
-
-    private FirecrackerVsock(SocketChannel channel, Deadline deadline, String peer) {
-        this.channel = channel;
-        this.in = Channels.newInputStream(channel);
-        this.out = Channels.newOutputStream(channel);
-        this.deadline = deadline;
-        this.peer = peer;
+    private FirecrackerVsock() {
     }
 
     /** Connects through {@code udsPath} to guest port {@code port}; the connection dies at {@code timeout} from now. */
-    public static FirecrackerVsock connect(Path udsPath, int port, Duration timeout) {
+    public static AgentConnection connect(Path udsPath, int port, Duration timeout) {
         SocketChannel ch;
         try {
             ch = SocketChannel.open(StandardProtocolFamily.UNIX);
         } catch (IOException e) {
             throw new BangerException(ErrorCode.HOST_FAILURE, "cannot open a Unix socket: " + e.getMessage(), e);
         }
-        FirecrackerVsock v = new FirecrackerVsock(ch, Deadline.closing(timeout, ch::close), "vsock port " + port + " through " + udsPath);
+        AgentConnection v = new AgentConnection.Streams(Channels.newInputStream(ch), Channels.newOutputStream(ch),
+                "vsock port " + port + " through " + udsPath, Deadline.closing(timeout, ch::close));
         try {
             ch.connect(UnixDomainSocketAddress.of(udsPath));
-            v.out.write(("CONNECT " + port + "\n").getBytes(StandardCharsets.US_ASCII));
-            v.out.flush();
-            String reply = v.readLine(MAX_HANDSHAKE_LINE);
+            OutputStream out = v.output();
+            out.write(("CONNECT " + port + "\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String reply = readLine(v.input(), MAX_HANDSHAKE_LINE);
             if (reply == null || !OK.matcher(reply).matches()) {
                 throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "the guest did not accept vsock port " + port + " through "
                         + udsPath + (reply == null ? " (Firecracker closed the connection: nothing listens there yet?)"
@@ -63,40 +54,15 @@ public final class FirecrackerVsock implements AgentConnection {
         } catch (IOException e) {
             v.close();
             throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "cannot reach guest vsock port " + port + " through " + udsPath
-                    + ": " + (ch.isOpen() ? e.getMessage() : "no answer within " + timeout.toMillis() + " ms"), e);
+                    + ": " + (v.timedOut() ? "no answer within " + timeout.toMillis() + " ms" : e.getMessage()), e);
         } catch (RuntimeException e) {
             v.close();
             throw e;
         }
     }
 
-    @Override
-    public String peer() {
-        return peer;
-    }
-
-    @Override
-    public boolean timedOut() {
-        return deadline.fired();
-    }
-
-    @Override
-    public Duration timeout() {
-        return deadline.timeout();
-    }
-
-    @Override
-    public InputStream input() {
-        return in;
-    }
-
-    @Override
-    public OutputStream output() {
-        return out;
-    }
-
     /** One line (without its newline) of at most {@code max} bytes; null when the stream ends first or it is longer. */
-    public String readLine(int max) throws IOException {
+    static String readLine(InputStream in, int max) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         while (b.size() <= max) {
             int c = in.read();
@@ -109,10 +75,5 @@ public final class FirecrackerVsock implements AgentConnection {
             b.write(c);
         }
         return null;
-    }
-
-    @Override
-    public void close() {
-        deadline.fireNow();
     }
 }

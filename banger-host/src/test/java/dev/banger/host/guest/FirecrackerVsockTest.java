@@ -62,8 +62,8 @@ class FirecrackerVsockTest {
             asked.set(line);
             write(c, "OK 1073741824\n{\"ok\":true}\n");
         });
-        try (FirecrackerVsock v = FirecrackerVsock.connect(sock, 1024, Duration.ofSeconds(5))) {
-            assertThat(v.readLine(1024)).isEqualTo("{\"ok\":true}");
+        try (AgentConnection v = FirecrackerVsock.connect(sock, 1024, Duration.ofSeconds(5))) {
+            assertThat(FirecrackerVsock.readLine(v.input(), 1024)).isEqualTo("{\"ok\":true}");
         }
         assertThat(asked.get()).isEqualTo("CONNECT 1024");
     }
