@@ -14,6 +14,24 @@ final class Json {
     private Json() {
     }
 
+    /** How deep a request may nest: the agent's requests are an object of strings, lists and maps of strings. */
+    static final int MAX_DEPTH = 4;
+
+    /**
+     * Parses a request: objects (no duplicate keys), arrays, strings, integers, booleans and null, nested
+     * at most {@link #MAX_DEPTH} deep. The caller bounds the text's length.
+     */
+    static Object parse(String text) {
+        Reader r = new Reader(text);
+        r.skipSpace();
+        Object v = r.value(0);
+        r.skipSpace();
+        if (r.pos != text.length()) {
+            throw new IllegalArgumentException("text after the value");
+        }
+        return v;
+    }
+
     /** Parses {@code {"key": "string", ...}} (strings only, no nesting, no duplicate keys). */
     static Map<String, String> parseFlatObject(String text) {
         Reader r = new Reader(text);
@@ -153,6 +171,95 @@ final class Json {
         void skipSpace() {
             while (pos < text.length() && " \t\r\n".indexOf(text.charAt(pos)) >= 0) {
                 pos++;
+            }
+        }
+
+        Object value(int depth) {
+            if (depth > MAX_DEPTH) {
+                throw new IllegalArgumentException("nested deeper than " + MAX_DEPTH);
+            }
+            char c = peek();
+            switch (c) {
+                case '"' -> {
+                    return string();
+                }
+                case '{' -> {
+                    next();
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    skipSpace();
+                    if (peek() == '}') {
+                        next();
+                        return m;
+                    }
+                    while (true) {
+                        skipSpace();
+                        String key = string();
+                        skipSpace();
+                        expect(':');
+                        skipSpace();
+                        if (m.put(key, value(depth + 1)) != null) {
+                            throw new IllegalArgumentException("duplicate key " + key);
+                        }
+                        skipSpace();
+                        char d = next();
+                        if (d == '}') {
+                            return m;
+                        }
+                        if (d != ',') {
+                            throw new IllegalArgumentException("expected , or } at " + (pos - 1));
+                        }
+                    }
+                }
+                case '[' -> {
+                    next();
+                    List<Object> list = new java.util.ArrayList<>();
+                    skipSpace();
+                    if (peek() == ']') {
+                        next();
+                        return list;
+                    }
+                    while (true) {
+                        skipSpace();
+                        list.add(value(depth + 1));
+                        skipSpace();
+                        char d = next();
+                        if (d == ']') {
+                            return list;
+                        }
+                        if (d != ',') {
+                            throw new IllegalArgumentException("expected , or ] at " + (pos - 1));
+                        }
+                    }
+                }
+                default -> {
+                    return literal();
+                }
+            }
+        }
+
+        /** true, false, null or an integer (the agent's requests have no fractions). */
+        Object literal() {
+            int start = pos;
+            while (pos < text.length() && "{}[],: \t\r\n\"".indexOf(text.charAt(pos)) < 0) {
+                pos++;
+            }
+            String word = text.substring(start, pos);
+            switch (word) {
+                case "true" -> {
+                    return Boolean.TRUE;
+                }
+                case "false" -> {
+                    return Boolean.FALSE;
+                }
+                case "null" -> {
+                    return null;
+                }
+                default -> {
+                    if (!word.matches("-?[0-9]{1,18}")) {
+                        throw new IllegalArgumentException("not a value: " + word.substring(0, Math.min(20, word.length())));
+                    }
+                    return Long.parseLong(word);
+                }
             }
         }
 

@@ -6,11 +6,13 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * The guest agent's entry point. It runs inside the VM in a trimmed Java runtime (started by the guest
- * init when the VM's config enables it): {@code banger-agent serve [--port N]} answers the host on TCP
- * (see {@link Agent}); {@code --version} prints its version.
+ * The guest agent's entry point. It runs inside the VM in a trimmed Java runtime, started by the guest's
+ * init early in the boot: {@code banger-agent serve [--port N]} serves the host over every transport the
+ * VM has ({@link Transports}: its virtio-serial port, vsock, TCP); {@code --version} prints its version.
  */
 public final class Main {
+    static final int DEFAULT_PORT = 1024;
+
     private Main() {
     }
 
@@ -20,15 +22,16 @@ public final class Main {
             return;
         }
         if (args.length >= 1 && args[0].equals("serve")) {
-            int port = Agent.DEFAULT_PORT;
+            int port = DEFAULT_PORT;
             if (args.length == 3 && args[1].equals("--port") && args[2].matches("[0-9]{1,5}")) {
                 port = Integer.parseInt(args[2]);
             } else if (args.length != 1) {
                 usage();
             }
-            Agent agent = new Agent(token(), Routes::defaultGateway, new Ports());
-            startVsock(agent, port);
-            agent.serve(port);
+            Transports transports = new Transports(new Service(new Ports(), new Users(Path.of("/etc/passwd")), Service.READY));
+            transports.startSerial();
+            startVsock(transports, port);
+            transports.serveTcp(port, token(), Routes::defaultGateway);
             return;
         }
         usage();
@@ -41,17 +44,17 @@ public final class Main {
      * vsock beside TCP where the VM has a vsock device (Firecracker; QEMU with vhost-vsock); else TCP
      * alone, and nothing of vsock is loaded (it would cost RSS for a transport that cannot be used).
      */
-    private static void startVsock(Agent agent, int port) {
+    private static void startVsock(Transports transports, int port) {
         if (!hasVsockDevice()) {
-            System.err.println("banger-agent: no vsock device in this VM: TCP only");
+            System.err.println("banger-agent: no vsock device in this VM");
             return;
         }
         try {
             int listener = Vsock.listen(port);
             System.err.println("banger-agent " + version() + ": listening on vsock port " + port);
-            Thread.ofPlatform().daemon().name("vsock-accept").start(() -> agent.serveVsock(listener));
+            Thread.ofPlatform().daemon().name("vsock-accept").start(() -> transports.serveVsock(listener));
         } catch (IOException | RuntimeException | LinkageError e) {
-            System.err.println("banger-agent: no vsock here (" + e.getMessage() + "): TCP only");
+            System.err.println("banger-agent: no vsock here (" + e.getMessage() + ")");
         }
     }
 

@@ -60,27 +60,21 @@ class VsockTest {
     }
 
     @Test
-    void aConversationOverDescriptorStreams() throws Throwable {
+    void aChannelOverDescriptorStreams() throws Throwable {
         int[] pair = socketpair();
-        Agent agent = new Agent(Optional.of("tok-0123456789abcdef"), Optional::empty, new Ports());
-        Thread server = Thread.ofPlatform().start(() -> {
-            try {
-                agent.converse(Vsock.input(pair[1]), Vsock.output(pair[1]));
-            } catch (IOException e) {
-                throw new AssertionError(e);
-            } finally {
-                Vsock.closeQuietly(pair[1]);
-            }
-        });
-        Vsock.output(pair[0]).write("{\"token\":\"tok-0123456789abcdef\",\"method\":\"version\"}\n".getBytes(StandardCharsets.UTF_8));
-        InputStream in = Vsock.input(pair[0]);
-        ByteArrayOutputStream got = new ByteArrayOutputStream();
-        int c;
-        while ((c = in.read()) >= 0 && c != '\n') {
-            got.write(c);
+        Service service = new Service(new ServiceTest.FixedPorts(), new Users(Path.of("/etc/passwd")), Path.of("/nonexistent/ready"));
+        dev.banger.channel.Channel guest = dev.banger.channel.Channel.guest(Vsock.input(pair[1]), Vsock.output(pair[1]),
+                dev.banger.channel.ChannelOptions.defaults("agent-test"), service);
+        guest.start();
+        dev.banger.channel.Channel host = dev.banger.channel.Channel.host(Vsock.input(pair[0]), Vsock.output(pair[0]),
+                dev.banger.channel.ChannelOptions.defaults("daemon-test"), null);
+        host.connect();
+        try (dev.banger.channel.Stream s = host.open("{\"op\":\"health\"}".getBytes(StandardCharsets.UTF_8))) {
+            assertThat(new String(s.input().readAllBytes(), StandardCharsets.UTF_8)).startsWith("{\"ok\":true,\"result\":{\"status\":\"ok\"");
+        } finally {
+            host.close();
+            Vsock.closeQuietly(pair[0]);
+            Vsock.closeQuietly(pair[1]);
         }
-        server.join();
-        Vsock.closeQuietly(pair[0]);
-        assertThat(got.toString(StandardCharsets.UTF_8)).startsWith("{\"ok\":true,\"result\":{\"version\":");
     }
 }

@@ -1,0 +1,109 @@
+package dev.banger.agent;
+
+import dev.banger.channel.OpenHandler;
+import dev.banger.channel.Stream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What the agent does for the host, one stream per request (the stream's OPEN carries the request, a JSON
+ * object with an {@code op}): {@code health}, {@code ports} and {@code ready} answer with one JSON line
+ * ({@code {"ok": true, "result": ...}} or {@code {"ok": false, "error": "..."}}); {@code exec} runs a
+ * command over the stream ({@link ExecSession}). Every transport (virtio-serial, vsock, TCP) serves the
+ * same; who may ask is the transport's to check.
+ */
+final class Service implements OpenHandler {
+    /** Written by the guest's boot once its configuration is applied (hostname, network, /work, keys). */
+    static final Path READY = Path.of("/run/banger/guest-ready");
+    private static final long READY_POLL_MILLIS = 50;
+    private static final long MAX_READY_WAIT_MILLIS = 10 * 60 * 1000;
+
+    private final Ports ports;
+    private final Users users;
+    private final Path ready;
+    private final long startedAt = System.nanoTime();
+
+    Service(Ports ports, Users users, Path ready) {
+        this.ports = ports;
+        this.users = users;
+        this.ready = ready;
+    }
+
+    @Override
+    public void onOpen(Stream stream, byte[] requestBytes) throws IOException {
+        Request request;
+        try {
+            request = Request.parse(requestBytes);
+        } catch (IllegalArgumentException e) {
+            reply(stream, error("not a request: " + e.getMessage()));
+            return;
+        }
+        try {
+            switch (request.op()) {
+                case "health" -> reply(stream, ok(health()));
+                case "ports" -> reply(stream, ok(ports.list()));
+                case "ready" -> reply(stream, ok(awaitReady(request.number("timeout_ms", 0, 0, MAX_READY_WAIT_MILLIS))));
+                case "exec" -> new ExecSession(stream, request, users).run();
+                default -> reply(stream, error("unknown op '" + clip(request.op()) + "' (health, ports, ready, exec)"));
+            }
+        } catch (IllegalArgumentException e) {
+            reply(stream, error(e.getMessage()));
+        }
+    }
+
+    private Map<String, Object> health() {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("status", "ok");
+        r.put("version", Main.version());
+        r.put("uptime_ms", (System.nanoTime() - startedAt) / 1_000_000);
+        r.put("ready", Files.exists(ready));
+        return r;
+    }
+
+    /** Waits up to {@code timeoutMillis} for the guest-ready milestone; says whether it came. */
+    private Map<String, Object> awaitReady(long timeoutMillis) {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
+        while (!Files.exists(ready) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(READY_POLL_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("ready", Files.exists(ready));
+        r.put("uptime_ms", (System.nanoTime() - startedAt) / 1_000_000);
+        return r;
+    }
+
+    static Map<String, Object> ok(Map<String, Object> result) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("ok", true);
+        r.put("result", result);
+        return r;
+    }
+
+    static Map<String, Object> error(String message) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("ok", false);
+        r.put("error", message);
+        return r;
+    }
+
+    private static void reply(Stream stream, Map<String, Object> reply) throws IOException {
+        OutputStream out = stream.output();
+        out.write((Json.write(reply) + "\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        stream.close(0, "answered");
+    }
+
+    private static String clip(String s) {
+        return s.substring(0, Math.min(s.length(), 40));
+    }
+}

@@ -1,0 +1,189 @@
+package dev.banger.agent;
+
+import dev.banger.channel.Channel;
+import dev.banger.channel.ChannelOptions;
+import java.io.ByteArrayOutputStream;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+
+/**
+ * Where the host reaches the agent, each carrying the same channel ({@link Channel}, served by
+ * {@link Service}):
+ * <ul>
+ *   <li>the virtio-serial port named {@link #SERIAL_PORT} (QEMU): no guest network needed; the port is
+ *       the host's alone, so nothing to check. One host at a time: the agent serves it, and when the host
+ *       goes away (a daemon restart) opens it again and waits for the next;</li>
+ *   <li>vsock (Firecracker; QEMU where vhost-vsock works): only the host, CID 2, is answered;</li>
+ *   <li>TCP, the last resort: only from the VM's gateway (the host's bridge address), and only after the
+ *       VM's token, sent first as one line ({@code TOKEN <token>}).</li>
+ * </ul>
+ */
+final class Transports {
+    static final String SERIAL_PORT = "dev.banger.agent0";
+    private static final Path VIRTIO_PORTS = Path.of("/sys/class/virtio-ports");
+    private static final long REOPEN_MILLIS = 200;
+    private static final int MAX_TCP_CLIENTS = 8;
+    private static final int MAX_TOKEN_LINE = 1100;
+    private static final int TOKEN_TIMEOUT_MS = 5000;
+
+    private final Service service;
+    private final ChannelOptions options;
+
+    Transports(Service service) {
+        this.service = service;
+        this.options = ChannelOptions.defaults("banger-agent " + Main.version()).withName("agent");
+    }
+
+    /** The /dev node of the virtio-serial port named {@code name}, from /sys (no udev in the fast boot). */
+    static Optional<Path> serialPort(Path virtioPorts, String name) {
+        try (Stream<Path> ports = Files.list(virtioPorts)) {
+            return ports.filter(p -> {
+                try {
+                    return Files.readString(p.resolve("name")).strip().equals(name);
+                } catch (IOException e) {
+                    return false;
+                }
+            }).map(p -> Path.of("/dev", p.getFileName().toString())).findFirst();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Serves the virtio-serial port forever (a platform thread: its reads are native). False when there is none. */
+    boolean startSerial() {
+        Optional<Path> port = serialPort(VIRTIO_PORTS, SERIAL_PORT);
+        if (port.isEmpty()) {
+            return false;
+        }
+        System.err.println("banger-agent " + Main.version() + ": serving " + port.get() + " (" + SERIAL_PORT + ")");
+        Thread.ofPlatform().daemon().name("serial").start(() -> {
+            while (true) {
+                serveOnce(port.get());
+                try {
+                    Thread.sleep(REOPEN_MILLIS); // no host connected: its reads end at once; wait for the next
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        return true;
+    }
+
+    private void serveOnce(Path port) {
+        try (FileInputStream in = new FileInputStream(port.toFile()); FileOutputStream out = new FileOutputStream(port.toFile())) {
+            Channel channel = Channel.guest(in, out, options, service);
+            channel.start();
+            String why = channel.closed().get();
+            if (!why.isBlank() && channel.isEstablished()) {
+                System.err.println("banger-agent: serial channel ended: " + why);
+            }
+        } catch (IOException | ExecutionException e) {
+            // the port went away or the host hung up: open it again
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Serves vsock connections from the host (CID 2) on {@code listener}, one channel each. */
+    void serveVsock(int listener) {
+        while (true) {
+            Vsock.Accepted c;
+            try {
+                c = Vsock.accept(listener);
+            } catch (IOException e) {
+                System.err.println("banger-agent: vsock accept failed (" + e.getMessage() + "): vsock serving stops");
+                return;
+            }
+            Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    if (c.peerCid() == Vsock.VMADDR_CID_HOST) {
+                        Channel channel = Channel.guest(Vsock.input(c.fd()), Vsock.output(c.fd()), options, service);
+                        channel.start();
+                        channel.closed().get();
+                    }
+                } catch (ExecutionException | RuntimeException e) {
+                    // the host went away
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    Vsock.closeQuietly(c.fd());
+                }
+            });
+        }
+    }
+
+    /** Serves TCP on {@code port}: the gateway only, the token first, then the channel. */
+    void serveTcp(int port, Optional<String> token, Supplier<Optional<InetAddress>> gateway) throws IOException {
+        Semaphore clients = new Semaphore(MAX_TCP_CLIENTS);
+        try (ServerSocket server = new ServerSocket()) {
+            server.setReuseAddress(true);
+            server.bind(new InetSocketAddress(port), 16);
+            System.err.println("banger-agent " + Main.version() + ": listening on TCP port " + port);
+            while (true) {
+                Socket s = server.accept();
+                if (!clients.tryAcquire()) {
+                    s.close(); // busy: a flood never grows the agent
+                    continue;
+                }
+                Thread.ofVirtual().start(() -> {
+                    try (s) {
+                        Optional<InetAddress> gw = gateway.get();
+                        if (gw.isPresent() && gw.get().equals(s.getInetAddress()) && tokenMatches(s, token)) {
+                            s.setSoTimeout(0);
+                            Channel channel = Channel.guest(s.getInputStream(), s.getOutputStream(), options, service);
+                            channel.start();
+                            channel.closed().get();
+                        }
+                    } catch (IOException | ExecutionException | RuntimeException e) {
+                        // a client that went away or sent nonsense
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    } finally {
+                        clients.release();
+                    }
+                });
+            }
+        }
+    }
+
+    /** The first line must be {@code TOKEN <token>}, bounded in size and time; compared in constant time. */
+    private static boolean tokenMatches(Socket s, Optional<String> token) throws IOException {
+        if (token.isEmpty()) {
+            return true;
+        }
+        s.setSoTimeout(TOKEN_TIMEOUT_MS);
+        String line = readLine(s.getInputStream(), MAX_TOKEN_LINE);
+        String given = line != null && line.startsWith("TOKEN ") ? line.substring("TOKEN ".length()) : "";
+        return MessageDigest.isEqual(token.get().getBytes(StandardCharsets.UTF_8), given.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String readLine(InputStream in, int max) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        while (b.size() <= max) {
+            int c = in.read();
+            if (c < 0) {
+                return null;
+            }
+            if (c == '\n') {
+                return b.toString(StandardCharsets.UTF_8);
+            }
+            b.write(c);
+        }
+        return null;
+    }
+}
