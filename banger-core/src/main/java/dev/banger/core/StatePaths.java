@@ -155,6 +155,11 @@ public record StatePaths(Path stateDir, Path runDir, Path logFile, Path configFi
         return vmDir(vmId).resolve("api.sock");
     }
 
+    /** The host end of the guest agent's virtio-serial port (QEMU listens; the daemon connects). */
+    public Path agentSocket(String vmId) {
+        return vmDir(vmId).resolve("agent.sock");
+    }
+
     public Path vsockSocket(String vmId) {
         return vmDir(vmId).resolve("vsock.sock");
     }
@@ -229,6 +234,7 @@ public record StatePaths(Path stateDir, Path runDir, Path logFile, Path configFi
         checkLength(socket(), "");
         checkLength(socketStaging(), "");
         checkLength(apiSocket(sampleId), "");
+        checkLength(agentSocket(sampleId), "");
         checkLength(vsockSocket(sampleId), LONGEST_VSOCK_SUFFIX);
     }
 

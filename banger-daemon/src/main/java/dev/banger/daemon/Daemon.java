@@ -5,13 +5,14 @@ import dev.banger.api.Methods;
 import dev.banger.api.Params;
 import dev.banger.core.BangerConfig;
 import dev.banger.core.StatePaths;
+import dev.banger.daemon.agent.AgentProbe;
+import dev.banger.daemon.agent.AgentSessions;
 import dev.banger.daemon.agent.VmPortsService;
 import dev.banger.daemon.image.ImageService;
 import dev.banger.daemon.net.HostNetworking;
 import dev.banger.daemon.rpc.RpcDispatcher;
 import dev.banger.daemon.rpc.RpcServer;
 import dev.banger.daemon.rpc.SocketBinder;
-import dev.banger.daemon.vm.GuestProbe;
 import dev.banger.daemon.vm.HomeRecovery;
 import dev.banger.daemon.vm.Reconciler;
 import dev.banger.daemon.vm.VmDescriptors;
@@ -123,13 +124,15 @@ public final class Daemon implements AutoCloseable {
                 before = HomeRecovery.purge(store, paths.vmsDir(), vmms, liveness, network) + "; ";
             }
             VmTransitions transitions = new VmTransitions(store, clock, descriptors);
-            VmPower power = new VmPower(store, paths, images, vmms, network, locks, clock, handles, liveness, transitions, GuestProbe.SSH);
+            AgentSessions sessions = new AgentSessions(vmms, liveness);
+            VmPower power = new VmPower(store, paths, images, vmms, network, locks, clock, handles, liveness, transitions,
+                    new AgentProbe(sessions));
             VmService vms = new VmService(store, paths, settings, HostInfo.totalMemoryMib(), clock, random, locks, power, images, transitions);
             // Before serving: nobody may act on a VM whose record and reality disagree.
             Reconciler.Report reconciled = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, transitions).reconcile();
             ServerSocketChannel channel = SocketBinder.bind(paths.socket(), paths.socketStaging(), settings.socketGroup());
             return new Daemon(paths, lock, db, vms, images, network, channel, clock, settings, before + reconciled.summary(),
-                    new VmPortsService(vms, liveness, vmms));
+                    new VmPortsService(vms, liveness, sessions));
         } catch (RuntimeException e) {
             if (db != null) {
                 db.close();

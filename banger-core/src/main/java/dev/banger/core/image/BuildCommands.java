@@ -52,7 +52,10 @@ public final class BuildCommands {
 
     public static List<String> jlink(Path jdkHome, Path output, List<String> modules) {
         return List.of(jdkHome.resolve("bin/jlink").toString(), "--add-modules", String.join(",", modules),
-                "--strip-debug", "--no-man-pages", "--no-header-files", "--compress=zip-6", "--output", output.toString());
+                "--strip-debug", "--no-man-pages", "--no-header-files", "--compress=zip-6",
+                // The runtime's own class-data sharing archive: the agent's JVM maps the JDK's classes instead of
+                // parsing them, which is most of its start under TCG.
+                "--generate-cds-archive", "--output", output.toString());
     }
 
     public static List<String> customize(Path script, Path root) {

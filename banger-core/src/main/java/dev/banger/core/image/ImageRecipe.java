@@ -37,7 +37,8 @@ public final class ImageRecipe {
      * times, about 0.2 s of the boot under TCG, while busybox's insmod in the initramfs is cheap.
      */
     public static final List<String> INITRAMFS_MODULES = List.of(
-            "virtio_mmio", "virtio_blk", "virtio_net", "vmw_vsock_virtio_transport", "overlay", "vfat", "nls_cp437", "nls_ascii");
+            "virtio_mmio", "virtio_blk", "virtio_net", "virtio_console", "vmw_vsock_virtio_transport", "overlay", "vfat", "nls_cp437",
+            "nls_ascii");
 
     /** The cloud kernel: small, made for VMs. Its metapackage points at the current versioned package. */
     public static final String KERNEL_METAPACKAGE = "linux-image-cloud-amd64";

@@ -34,6 +34,10 @@ import java.util.Optional;
  *   -drive id=config,...,format=raw,readonly=on   -device virtio-blk-device,drive=config    vdb
  *   -drive id=work,...,format=raw,discard=unmap   -device virtio-blk-device,drive=work      vdc
  *   -netdev tap,id=n0,ifname=TAP,script=no,downscript=no -device virtio-net-device,netdev=n0,mac=MAC
+ *   -device virtio-serial-device -chardev socket,id=agent,path=SOCK,server=on,wait=off
+ *   -device virtserialport,chardev=agent,name=dev.banger.agent0
+ *                                           the guest agent's port: a byte stream that needs no guest network;
+ *                                           QEMU listens, the daemon is its one client
  *   -device vhost-vsock-device,guest-cid=CID  where /dev/vhost-vsock exists: the guest agent over vsock
  * </pre>
  * microvm gives virtio-mmio devices to the guest in the order of their {@code -device} options, so the
@@ -74,6 +78,9 @@ public final class QemuCommand {
             a.addAll(List.of("-netdev", "tap,id=n0,ifname=" + n.tap() + ",script=no,downscript=no"));
             a.addAll(List.of("-device", "virtio-net-device,netdev=n0,mac=" + n.mac()));
         });
+        plan.agentSocket().ifPresent(sock -> a.addAll(List.of("-device", "virtio-serial-device",
+                "-chardev", "socket,id=agent,path=" + sock + ",server=on,wait=off",
+                "-device", "virtserialport,chardev=agent,name=" + QemuPlan.AGENT_PORT)));
         plan.vsockCid().ifPresent(cid -> a.addAll(List.of("-device", "vhost-vsock-device,guest-cid=" + cid)));
         return List.copyOf(a);
     }

@@ -35,13 +35,17 @@ import java.util.Set;
  * @param workDisk the raw work disk (vdc)
  * @param nic the tap network interface; absent means no network at all (tests, or a VM that needs none)
  * @param vsockCid the guest's vsock CID for a vhost-vsock-device; absent where the host has no
- *     /dev/vhost-vsock (the guest agent is then reached over TCP)
+ *     /dev/vhost-vsock
+ * @param agentSocket the host end of the guest agent's virtio-serial port ({@link #AGENT_PORT}), a Unix
+ *     socket QEMU listens on; the agent's channel needs no guest network
  */
 public record QemuPlan(String name, String accel, int tcgTbSizeMib, int memoryMib, int vcpus,
                        Path kernel, Optional<Path> initrd, KernelArgs kernelArgs,
                        Path consoleLog, Path qmpSocket,
                        Path rootOverlay, Optional<Path> configDrive, Optional<Path> workDisk,
-                       Optional<Nic> nic, OptionalLong vsockCid) {
+                       Optional<Nic> nic, OptionalLong vsockCid, Optional<Path> agentSocket) {
+    /** The name of the guest agent's virtio-serial port, as the guest finds it in /sys/class/virtio-ports. */
+    public static final String AGENT_PORT = "dev.banger.agent0";
     /** Guest CIDs: 0-2 are the hypervisor, local and host; 2^32-1 is "any". */
     public static final long MIN_GUEST_CID = 3;
     public static final long MAX_GUEST_CID = 0xFFFF_FFFEL;
@@ -101,6 +105,7 @@ public record QemuPlan(String name, String accel, int tcgTbSizeMib, int memoryMi
         Objects.requireNonNull(workDisk, "workDisk: use Optional.empty()");
         Objects.requireNonNull(nic, "nic: use Optional.empty()");
         Objects.requireNonNull(vsockCid, "vsockCid: use OptionalLong.empty()");
+        Objects.requireNonNull(agentSocket, "agentSocket: use Optional.empty()");
         if (vsockCid.isPresent() && (vsockCid.getAsLong() < MIN_GUEST_CID || vsockCid.getAsLong() > MAX_GUEST_CID)) {
             throw BangerException.invalid("vsock CID " + vsockCid.getAsLong() + " is not a guest CID (" + MIN_GUEST_CID + " to "
                     + MAX_GUEST_CID + ")");
@@ -112,11 +117,9 @@ public record QemuPlan(String name, String accel, int tcgTbSizeMib, int memoryMi
         checkPath("root overlay", rootOverlay);
         configDrive.ifPresent(p -> checkPath("config drive", p));
         workDisk.ifPresent(p -> checkPath("work disk", p));
-        int socketBytes = qmpSocket.toString().getBytes(StandardCharsets.UTF_8).length;
-        if (socketBytes > StatePaths.MAX_SOCKET_PATH_BYTES) {
-            throw BangerException.invalid("QMP socket path " + qmpSocket + " is " + socketBytes + " bytes; Unix sockets allow "
-                    + StatePaths.MAX_SOCKET_PATH_BYTES + ": use a shorter BANGER_HOME");
-        }
+        agentSocket.ifPresent(p -> checkPath("agent socket", p));
+        checkSocketLength("QMP socket", qmpSocket);
+        agentSocket.ifPresent(p -> checkSocketLength("agent socket", p));
         if (workDisk.isPresent() && configDrive.isEmpty()) {
             throw BangerException.invalid("a work disk needs a config drive: drives have fixed positions (root vda, "
                     + "config vdb, work vdc) and the work disk would otherwise become vdb");
@@ -124,11 +127,12 @@ public record QemuPlan(String name, String accel, int tcgTbSizeMib, int memoryMi
         List<Path> files = new ArrayList<>(List.of(rootOverlay, consoleLog, qmpSocket));
         configDrive.ifPresent(files::add);
         workDisk.ifPresent(files::add);
+        agentSocket.ifPresent(files::add);
         Set<Path> seen = new HashSet<>();
         for (Path p : files) {
             if (!seen.add(p)) {
-                throw BangerException.invalid(p + " is given for two different roles (drives, console log, QMP socket "
-                        + "must be distinct files)");
+                throw BangerException.invalid(p + " is given for two different roles (drives, console log, QMP and agent "
+                        + "sockets must be distinct files)");
             }
         }
     }
@@ -136,7 +140,15 @@ public record QemuPlan(String name, String accel, int tcgTbSizeMib, int memoryMi
     /** The same plan with the NIC removed (a VM with no network). */
     public QemuPlan withoutNic() {
         return new QemuPlan(name, accel, tcgTbSizeMib, memoryMib, vcpus, kernel, initrd, kernelArgs, consoleLog, qmpSocket,
-                rootOverlay, configDrive, workDisk, Optional.empty(), vsockCid);
+                rootOverlay, configDrive, workDisk, Optional.empty(), vsockCid, agentSocket);
+    }
+
+    private static void checkSocketLength(String role, Path socket) {
+        int socketBytes = socket.toString().getBytes(StandardCharsets.UTF_8).length;
+        if (socketBytes > StatePaths.MAX_SOCKET_PATH_BYTES) {
+            throw BangerException.invalid(role + " path " + socket + " is " + socketBytes + " bytes; Unix sockets allow "
+                    + StatePaths.MAX_SOCKET_PATH_BYTES + ": use a shorter BANGER_HOME");
+        }
     }
 
     public static Builder builder() {
@@ -185,6 +197,7 @@ public record QemuPlan(String name, String accel, int tcgTbSizeMib, int memoryMi
         private Path workDisk;
         private Nic nic;
         private OptionalLong vsockCid = OptionalLong.empty();
+        private Path agentSocket;
 
         private Builder() {
         }
@@ -264,10 +277,15 @@ public record QemuPlan(String name, String accel, int tcgTbSizeMib, int memoryMi
             return this;
         }
 
+        public Builder agentSocket(Path v) {
+            agentSocket = v;
+            return this;
+        }
+
         public QemuPlan build() {
             return new QemuPlan(name, accel, tcgTbSizeMib, memoryMib, vcpus, kernel, Optional.ofNullable(initrd), kernelArgs,
                     consoleLog, qmpSocket, rootOverlay, Optional.ofNullable(configDrive), Optional.ofNullable(workDisk),
-                    Optional.ofNullable(nic), vsockCid);
+                    Optional.ofNullable(nic), vsockCid, Optional.ofNullable(agentSocket));
         }
     }
 }

@@ -23,7 +23,7 @@ class QemuCommandTest {
                 .kernelArgs(KernelArgs.defaults().forAccelerator("tcg", OptionalLong.of(2_096_016)))
                 .consoleLog(PATHS.consoleLog(ID)).qmpSocket(PATHS.apiSocket(ID))
                 .rootOverlay(PATHS.systemOverlay(ID)).configDrive(PATHS.vmDir(ID).resolve("config.img"))
-                .workDisk(PATHS.workDisk(ID)).nic(QemuPlan.Nic.forVm(ID));
+                .workDisk(PATHS.workDisk(ID)).nic(QemuPlan.Nic.forVm(ID)).agentSocket(PATHS.agentSocket(ID));
     }
 
     @Test
@@ -51,7 +51,10 @@ class QemuCommandTest {
                 "-drive", "id=work,file=/var/lib/bh/vms/0123456789ab/work.img,if=none,format=raw,discard=unmap",
                 "-device", "virtio-blk-device,drive=work",
                 "-netdev", "tap,id=n0,ifname=bgr0123456789ab,script=no,downscript=no",
-                "-device", "virtio-net-device,netdev=n0,mac=02:23:45:67:89:ab");
+                "-device", "virtio-net-device,netdev=n0,mac=02:23:45:67:89:ab",
+                "-device", "virtio-serial-device",
+                "-chardev", "socket,id=agent,path=/var/lib/bh/vms/0123456789ab/agent.sock,server=on,wait=off",
+                "-device", "virtserialport,chardev=agent,name=dev.banger.agent0");
     }
 
     @Test

@@ -10,20 +10,14 @@ import dev.banger.api.VmRecord;
 import dev.banger.api.VmState;
 import dev.banger.core.Text;
 import dev.banger.core.ports.PortRows;
-import dev.banger.daemon.vm.AgentTokens;
 import dev.banger.daemon.vm.VmLiveness;
 import dev.banger.daemon.vm.VmService;
-import dev.banger.daemon.vmm.Vmms;
-import dev.banger.host.guest.AgentClient;
-import dev.banger.host.guest.AgentConnection;
 import dev.banger.host.guest.AgentTransport;
 import dev.banger.host.guest.PortProbe;
-import dev.banger.host.vm.VmHandles;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -48,12 +42,12 @@ public final class VmPortsService {
 
     private final VmService vms;
     private final VmLiveness liveness;
-    private final Vmms vmms;
+    private final AgentSessions sessions;
 
-    public VmPortsService(VmService vms, VmLiveness liveness, Vmms vmms) {
+    public VmPortsService(VmService vms, VmLiveness liveness, AgentSessions sessions) {
         this.vms = vms;
         this.liveness = liveness;
-        this.vmms = vmms;
+        this.sessions = sessions;
     }
 
     public Params.VmPorts ports(String ref) {
@@ -62,35 +56,17 @@ public final class VmPortsService {
             throw new BangerException(ErrorCode.FAILED_PRECONDITION, "VM '" + vm.name() + "' is " + vm.state().wireName()
                     + ": start it first ('banger vm start " + vm.name() + "')");
         }
-        String token;
-        try {
-            token = AgentTokens.read(Path.of(vm.runtime().vmDir()));
-        } catch (IOException e) {
-            throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "VM '" + vm.name() + "' has no agent token (started by an older "
-                    + "banger?): restart it ('banger vm restart " + vm.name() + "')");
-        }
-        String request = Json.line(Map.of("token", token, "method", "ports"));
-        // The transport this boot's VMM offered is in its handles; the driver knows how to reach it.
-        VmHandles handles = liveness.rediscoverHandles(vm);
-        String reply;
-        try (AgentConnection agent = vmms.of(vm).openAgent(vm, handles, AGENT_TIMEOUT)) {
-            reply = AgentClient.call(agent, request);
-        }
-        String transport = (handles.agent() != null ? handles.agent() : AgentTransport.TCP).wireName();
-        Params.AgentPorts listing = parse(vm, reply);
+        JsonNode result = sessions.request(vm, Map.of("op", "ports"), AGENT_TIMEOUT);
+        String transport = Objects.requireNonNullElse(liveness.rediscoverHandles(vm).agent(), AgentTransport.TCP).wireName();
+        Params.AgentPorts listing = parse(vm, result);
         Map<Integer, PortRows.Scheme> schemes = probe(vm, PortRows.tcpPortsToProbe(listing.listeners()));
         return new Params.VmPorts(vm.name(), transport, PortRows.rows(vm.runtime().dnsName(), listing.listeners(), schemes),
                 listing.skipped());
     }
 
-    private static Params.AgentPorts parse(VmRecord vm, String reply) {
+    private static Params.AgentPorts parse(VmRecord vm, JsonNode result) {
         try {
-            JsonNode node = Json.MAPPER.readTree(reply);
-            if (node == null || !node.path("ok").asBoolean(false)) {
-                throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "the guest agent of VM '" + vm.name() + "' refused: "
-                        + Text.printable(node == null ? "no reply" : node.path("error").asText("no reason given"), 200));
-            }
-            Params.AgentPorts p = Json.MAPPER.treeToValue(node.path("result"), Params.AgentPorts.class);
+            Params.AgentPorts p = Json.MAPPER.treeToValue(result, Params.AgentPorts.class);
             if (p == null || p.listeners() == null) {
                 throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "the guest agent of VM '" + vm.name() + "' sent no listeners");
             }
@@ -100,9 +76,9 @@ public final class VmPortsService {
                 }
             }
             return p;
-        } catch (JsonProcessingException e) {
-            throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "the guest agent of VM '" + vm.name() + "' sent something that is not its "
-                    + "reply (" + Text.printable(e.getOriginalMessage(), 120) + ")");
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+            throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "the guest agent of VM '" + vm.name() + "' sent something that is "
+                    + "not its reply (" + Text.printable(e.getMessage(), 120) + ")");
         }
     }
 

@@ -18,8 +18,11 @@ public enum StartStep {
     NETWORK,
     /** The VMM, launched detached. */
     BOOT,
-    /** The guest's sshd answering: the start is done. Waited for without the VM's lock, so a stop or delete can cut in. */
-    SSH;
+    /**
+     * The guest ready: its agent answers and reports its configuration applied (or, for an image without
+     * the agent, its sshd answers). Waited for without the VM's lock, so a stop or delete can cut in.
+     */
+    GUEST;
 
     /** As progress notifications name it. */
     public String wireName() {

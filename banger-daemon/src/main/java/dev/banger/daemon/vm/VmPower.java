@@ -54,8 +54,10 @@ public final class VmPower {
     /** TCG boots the fast init in ~5 s on 2 cores; leave room for a loaded machine and systemd images. */
     static final Duration SSH_TIMEOUT = Duration.ofSeconds(Long.getLong("banger.sshTimeoutSeconds", 120));
     static final Duration STOP_GRACE = Duration.ofSeconds(30);
-    /** The readiness probe is polled this often, so a boot is noticed within ~25 ms of sshd starting. */
+    /** Between probes that returned at once (a probe that waits, the agent's handshake, paces itself). */
     private static final Duration PROBE_INTERVAL = Duration.ofMillis(25);
+    /** How long sshd may answer alone before the start gives up on the agent (an image without one). */
+    static final Duration AGENT_GRACE = Duration.ofSeconds(Long.getLong("banger.agentGraceSeconds", 8));
     private static final int CONSOLE_TAIL_LINES = 15;
 
     private final VmStore store;
@@ -175,7 +177,7 @@ public final class VmPower {
                 if (boot.ticket.cancelled() || now.state() != VmState.STARTING) {
                     throw cancelled(boot);
                 }
-                CrashPoint.after(StartStep.SSH).reach();
+                CrashPoint.after(StartStep.GUEST).reach();
                 VmRecord running = transitions.move(now, VmState.RUNNING, null);
                 LOG.info("VM " + running.name() + " running after " + boot.progress.elapsed().toMillis() + " ms");
                 return running;
@@ -218,20 +220,37 @@ public final class VmPower {
         watch(b.vm, b.pid);
     }
 
-    /** The last step, without the VM's lock: polls the guest until it answers, the VMM dies, the start is cancelled or time runs out. */
+    /**
+     * The last step, without the VM's lock: probes the guest until its agent reports it ready (or only sshd
+     * answers for {@link #AGENT_GRACE}: an image without the agent, said once), the VMM dies, the start is
+     * cancelled or time runs out.
+     */
     private void awaitGuest(Boot b) {
-        b.progress.report(StartStep.SSH, "waiting for sshd on " + b.vm.runtime().guestIp());
+        b.progress.report(StartStep.GUEST, "waiting for the guest agent on " + b.vm.name());
         long deadline = System.nanoTime() + SSH_TIMEOUT.toNanos();
+        long sshSince = 0;
         while (true) {
             checkNotCancelled(b);
             if (!liveness.vmAlive(b.vm)) {
                 throw new BangerException(ErrorCode.BOOT_FAILED, "the VM's " + b.vmm.displayName() + " exited during boot");
             }
-            if (probe.ready(b.vm)) {
+            GuestProbe.Readiness r = probe.probe(b.vm);
+            if (r == GuestProbe.Readiness.AGENT_READY) {
                 return;
             }
+            if (r == GuestProbe.Readiness.SSH_ONLY) {
+                long now = System.nanoTime();
+                sshSince = sshSince == 0 ? now : sshSince;
+                if (now - sshSince > AGENT_GRACE.toNanos()) {
+                    String notice = "the guest agent of VM " + b.vm.name() + " did not answer, though sshd does: its image has no "
+                            + "agent (or an older one); SSH works, vm exec and vm ports will not (rebuild the image with this banger)";
+                    LOG.warning(notice);
+                    b.progress.warn(notice);
+                    return;
+                }
+            }
             if (System.nanoTime() > deadline) {
-                throw new BangerException(ErrorCode.TIMED_OUT, "SSH did not answer on " + b.vm.runtime().guestIp() + " within "
+                throw new BangerException(ErrorCode.TIMED_OUT, "the guest did not become ready (neither its agent nor sshd answered) within "
                         + SSH_TIMEOUT.toSeconds() + " s; the console log is " + b.vm.runtime().logPath());
             }
             b.progress.heartbeat();

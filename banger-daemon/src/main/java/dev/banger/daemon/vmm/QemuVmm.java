@@ -102,7 +102,8 @@ public final class QemuVmm implements Vmm {
                 .rootOverlay(plan.rootDisk())
                 .configDrive(plan.configDrive())
                 .workDisk(plan.workDisk())
-                .nic(new QemuPlan.Nic(plan.tap(), plan.mac()));
+                .nic(new QemuPlan.Nic(plan.tap(), plan.mac()))
+                .agentSocket(paths.agentSocket(vm.id()));
         if (vsock) {
             builder.vsockCid(vm.runtime().vsockCid());
         }
@@ -137,16 +138,24 @@ public final class QemuVmm implements Vmm {
         ProcessTable.kill(pid);
     }
 
+    /**
+     * The virtio-serial port every QEMU VM has: a host-only byte stream that needs no guest network and
+     * no kernel module on the host. (vhost-vsock, where it works, is used only by boots that recorded it.)
+     */
     @Override
     public AgentTransport agentTransport() {
-        return vsock ? AgentTransport.VSOCK : AgentTransport.TCP;
+        return AgentTransport.SERIAL;
     }
 
-    /** vsock means the kernel's AF_VSOCK to the guest's CID (vhost-vsock); otherwise TCP to its address. */
+    /** The transport the boot recorded: its serial port's socket, the kernel's AF_VSOCK to its CID, or TCP to its address. */
     @Override
     public AgentConnection openAgent(VmRecord vm, VmHandles handles, Duration timeout) {
-        return handles.agent() == AgentTransport.VSOCK ? AgentConnection.vsock(vm.runtime().vsockCid(), AgentClient.PORT, timeout)
-                : AgentConnection.tcp(vm.runtime().guestIp(), AgentClient.PORT, timeout);
+        AgentTransport t = handles.agent() != null ? handles.agent() : AgentTransport.TCP;
+        return switch (t) {
+            case SERIAL -> AgentConnection.unix(paths.agentSocket(vm.id()), timeout);
+            case VSOCK -> AgentConnection.vsock(vm.runtime().vsockCid(), AgentClient.PORT, timeout);
+            case TCP -> AgentConnection.tcp(vm.runtime().guestIp(), AgentClient.PORT, timeout);
+        };
     }
 
     @Override

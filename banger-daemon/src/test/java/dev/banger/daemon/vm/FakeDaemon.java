@@ -82,7 +82,7 @@ final class FakeDaemon implements AutoCloseable {
         VmTransitions transitions = new VmTransitions(store, clock, new VmDescriptors(db.homeId(), paths.vmsDir()));
         VmLocks locks = new VmLocks();
         power = new VmPower(store, paths, images, vmms, network, locks, clock, handles, liveness, transitions,
-                vm -> readyGuests.contains(vm.name()));
+                vm -> readyGuests.contains(vm.name()) ? GuestProbe.Readiness.AGENT_READY : GuestProbe.Readiness.NOT_YET);
         vms = new VmService(store, paths, BangerConfig.DEFAULTS, 1 << 20, clock, random, locks, power, images, transitions);
         reconciler = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, transitions);
     }

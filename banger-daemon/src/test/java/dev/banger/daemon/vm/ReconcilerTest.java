@@ -99,7 +99,7 @@ class ReconcilerTest {
         liveness = new VmLiveness(vmms, handles);
         VmLocks locks = new VmLocks();
         transitions = new VmTransitions(store, clock, new VmDescriptors(db.homeId(), paths.vmsDir()));
-        power = new VmPower(store, paths, images, vmms, network, locks, clock, handles, liveness, transitions, GuestProbe.SSH);
+        power = new VmPower(store, paths, images, vmms, network, locks, clock, handles, liveness, transitions, vm -> GuestProbe.Readiness.NOT_YET);
         vms = new VmService(store, paths, settings, 1 << 20, clock, new SecureRandom(), locks, power, images, transitions);
         reconciler = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, transitions);
     }

@@ -30,8 +30,34 @@ public interface AgentConnection extends AutoCloseable {
     /** How long it was given, from its opening. */
     Duration timeout();
 
+    /**
+     * Keeps the connection open past its deadline: for a long-lived channel, once it is established
+     * (the deadline then bounded only the connect and the handshake).
+     */
+    void disarm();
+
     @Override
     void close();
+
+    /** A Unix socket (a QEMU chardev: the guest agent's virtio-serial port), closed {@code timeout} from now. */
+    static AgentConnection unix(Path socket, Duration timeout) {
+        java.nio.channels.SocketChannel ch;
+        try {
+            ch = java.nio.channels.SocketChannel.open(java.net.StandardProtocolFamily.UNIX);
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot open a Unix socket: " + e.getMessage(), e);
+        }
+        Deadline deadline = Deadline.closing(timeout, ch::close);
+        try {
+            ch.connect(java.net.UnixDomainSocketAddress.of(socket));
+            return new Streams(java.nio.channels.Channels.newInputStream(ch), java.nio.channels.Channels.newOutputStream(ch),
+                    socket.toString(), deadline);
+        } catch (IOException e) {
+            deadline.fireNow();
+            throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "cannot reach the guest agent's port " + socket + ": "
+                    + e.getMessage() + " (is the VM running?)");
+        }
+    }
 
     /** TCP to {@code address}:{@code port}, closed {@code timeout} from now. */
     static AgentConnection tcp(String address, int port, Duration timeout) {
@@ -117,6 +143,11 @@ public interface AgentConnection extends AutoCloseable {
         @Override
         public Duration timeout() {
             return deadline.timeout();
+        }
+
+        @Override
+        public void disarm() {
+            deadline.cancel();
         }
 
         @Override

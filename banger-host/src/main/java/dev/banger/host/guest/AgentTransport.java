@@ -1,8 +1,11 @@
 package dev.banger.host.guest;
 
-/** How a boot's guest agent is reached: TCP on the guest's address, or vsock (the VMM's, whichever kind). */
+/**
+ * How a boot's guest agent is reached: a virtio-serial port (QEMU: a Unix socket on the host, no guest
+ * network needed), vsock (the VMM's, whichever kind), or TCP on the guest's address (the last resort).
+ */
 public enum AgentTransport {
-    TCP, VSOCK;
+    SERIAL, VSOCK, TCP;
 
     /** As it is written in handles.json and shown by {@code vm ports}. */
     public String wireName() {

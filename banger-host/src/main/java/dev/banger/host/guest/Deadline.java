@@ -52,9 +52,8 @@ final class Deadline {
         closeOnce();
     }
 
-    /** Stops the timer without closing (the caller closes itself). */
+    /** Stops the timer without closing; {@link #fireNow} still closes. */
     void cancel() {
-        done.set(true);
         timer.interrupt();
     }
 

@@ -1,0 +1,198 @@
+package dev.banger.daemon.agent;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.banger.api.BangerVersion;
+import dev.banger.api.BangerException;
+import dev.banger.api.ErrorCode;
+import dev.banger.api.Json;
+import dev.banger.api.VmRecord;
+import dev.banger.channel.Channel;
+import dev.banger.channel.ChannelException;
+import dev.banger.channel.ChannelOptions;
+import dev.banger.channel.Stream;
+import dev.banger.core.Text;
+import dev.banger.daemon.vm.AgentTokens;
+import dev.banger.daemon.vm.VmLiveness;
+import dev.banger.daemon.vmm.Vmms;
+import dev.banger.host.guest.AgentConnection;
+import dev.banger.host.guest.AgentTransport;
+import dev.banger.host.vm.VmHandles;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.logging.Logger;
+
+/**
+ * One channel per VM to its guest agent ({@link Channel}: many streams over the one connection its VMM
+ * gives, {@code Vmm.openAgent}), made on first need and kept: a VM's serial port has room for one host at
+ * a time, and a stream costs nothing once the channel exists. A channel that ends (the VM stopped, the
+ * agent restarted, a protocol error, logged with its reason) is forgotten and made again on the next
+ * request. Everything read from the guest is bounded: a reply by {@link #MAX_REPLY_BYTES}, a handshake
+ * by its timeout; one VM's trouble never holds another's.
+ */
+public final class AgentSessions {
+    private static final Logger LOG = Logger.getLogger(AgentSessions.class.getName());
+    /** A reply larger than this is not an agent's. */
+    static final int MAX_REPLY_BYTES = 4 << 20;
+
+    private final Vmms vmms;
+    private final VmLiveness liveness;
+    private final ChannelOptions options;
+    private final Map<String, Channel> channels = new ConcurrentHashMap<>();
+    private final Map<String, ReentrantLock> connecting = new ConcurrentHashMap<>();
+
+    public AgentSessions(Vmms vmms, VmLiveness liveness) {
+        this.vmms = vmms;
+        this.liveness = liveness;
+        this.options = ChannelOptions.defaults("bangerd " + BangerVersion.current()).withName("daemon")
+                .withLog(message -> LOG.warning("agent channel: " + message));
+    }
+
+    /**
+     * {@code vm}'s channel, connected now if there is none; the connection and the handshake within
+     * {@code timeout}. AGENT_UNAVAILABLE with the reason when the agent does not answer or speaks another
+     * protocol version.
+     */
+    public Channel channel(VmRecord vm, Duration timeout) {
+        Channel existing = channels.get(vm.id());
+        if (existing != null && existing.isEstablished() && !existing.closed().isDone()) {
+            return existing;
+        }
+        ReentrantLock lock = connecting.computeIfAbsent(vm.id(), k -> new ReentrantLock());
+        try {
+            if (!lock.tryLock(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                throw unavailable(vm, "another request is connecting to it");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BangerException(ErrorCode.CANCELLED, "interrupted while connecting to VM " + vm.name() + "'s agent");
+        }
+        try {
+            Channel again = channels.get(vm.id());
+            if (again != null && again.isEstablished() && !again.closed().isDone()) {
+                return again;
+            }
+            Channel fresh = connect(vm, timeout);
+            channels.put(vm.id(), fresh);
+            fresh.closed().thenAccept(why -> {
+                channels.remove(vm.id(), fresh);
+                LOG.fine(() -> "VM " + vm.name() + ": agent channel ended: " + why);
+            });
+            return fresh;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Channel connect(VmRecord vm, Duration timeout) {
+        VmHandles handles = liveness.rediscoverHandles(vm);
+        AgentConnection c = vmms.of(vm).openAgent(vm, handles, timeout);
+        try {
+            if (handles.agent() == null || handles.agent() == AgentTransport.TCP) {
+                // The TCP fallback reaches the guest's network, which others share: the VM's token comes first.
+                c.output().write(("TOKEN " + AgentTokens.read(Path.of(vm.runtime().vmDir())) + "\n").getBytes(StandardCharsets.UTF_8));
+                c.output().flush();
+            }
+            Channel channel = Channel.host(c.input(), c.output(), options.withHandshakeTimeout(timeout), null);
+            channel.connect();
+            c.disarm();
+            channel.closed().thenRun(c::close);
+            return channel;
+        } catch (ChannelException e) {
+            c.close();
+            throw unavailable(vm, switch (e.kind()) {
+                case INCOMPATIBLE -> e.getMessage();
+                case TIMEOUT -> "it did not answer within " + timeout.toMillis() + " ms (still starting after a boot, or absent from "
+                        + "this image?)";
+                default -> e.getMessage();
+            });
+        } catch (IOException e) {
+            c.close();
+            throw unavailable(vm, e.getMessage());
+        } catch (InterruptedException e) {
+            c.close();
+            Thread.currentThread().interrupt();
+            throw new BangerException(ErrorCode.CANCELLED, "interrupted while connecting to VM " + vm.name() + "'s agent");
+        }
+    }
+
+    /**
+     * A one-reply request ({@code health}, {@code ports}, {@code ready}): its {@code result}, or the agent's
+     * error; the reply bounded in size, the whole exchange by the stream's reading in {@code timeout}.
+     */
+    public JsonNode request(VmRecord vm, Map<String, Object> request, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Channel channel = channel(vm, timeout);
+        byte[] reply;
+        try (Stream s = channel.open(Json.line(request).getBytes(StandardCharsets.UTF_8))) {
+            // The reply is bounded in time too: a hung agent's stream is closed at the deadline, which ends the read.
+            Thread timer = Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+                    s.close(-1, "no reply in time");
+                } catch (InterruptedException done) {
+                    // replied in time
+                }
+            });
+            try {
+                reply = readBounded(s.input(), vm);
+            } finally {
+                timer.interrupt();
+            }
+        } catch (IOException e) {
+            throw unavailable(vm, System.nanoTime() >= deadline ? "no reply within " + timeout.toMillis() + " ms" : e.getMessage());
+        }
+        try {
+            JsonNode node = Json.MAPPER.readTree(reply);
+            if (node == null || !node.path("ok").isBoolean()) {
+                throw unavailable(vm, "it sent something that is not a reply");
+            }
+            if (!node.get("ok").asBoolean()) {
+                throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "the guest agent of VM '" + vm.name() + "' refused: "
+                        + Text.printable(node.path("error").asText("no reason given"), 300));
+            }
+            return node.path("result");
+        } catch (JsonProcessingException e) {
+            throw unavailable(vm, "it sent something that is not its reply (" + Text.printable(e.getOriginalMessage(), 120) + ")");
+        } catch (IOException e) {
+            throw unavailable(vm, e.getMessage());
+        }
+    }
+
+    /** A stream to {@code vm}'s agent for a conversation of its own (exec, copies), opened with {@code request}. */
+    public Stream open(VmRecord vm, Map<String, Object> request, Duration connectTimeout) {
+        try {
+            return channel(vm, connectTimeout).open(Json.line(request).getBytes(StandardCharsets.UTF_8));
+        } catch (ChannelException e) {
+            throw unavailable(vm, e.getMessage());
+        }
+    }
+
+    /** Drops {@code vm}'s channel (its VM stopped or is deleted). */
+    public void forget(String vmId) {
+        Channel c = channels.remove(vmId);
+        if (c != null) {
+            c.close("the VM stopped");
+        }
+    }
+
+    private static byte[] readBounded(InputStream in, VmRecord vm) throws IOException {
+        byte[] all = in.readNBytes(MAX_REPLY_BYTES + 1);
+        if (all.length > MAX_REPLY_BYTES) {
+            throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "the guest agent of VM '" + vm.name() + "' sent a reply over "
+                    + (MAX_REPLY_BYTES >> 20) + " MiB: refused (the guest is not trusted)");
+        }
+        return all;
+    }
+
+    private static BangerException unavailable(VmRecord vm, String why) {
+        return new BangerException(ErrorCode.AGENT_UNAVAILABLE, "cannot talk to the guest agent of VM '" + vm.name() + "': "
+                + Text.printable(String.valueOf(why), 400));
+    }
+}
