@@ -31,7 +31,7 @@ public final class Main {
             Transports transports = new Transports(new Service(new Ports(), new Users(Path.of("/etc/passwd")), Service.READY));
             transports.startSerial();
             startVsock(transports, port);
-            transports.serveTcp(port, token(), Routes::defaultGateway);
+            transports.serveTcp(port, Main::token, Routes::defaultGateway);
             return;
         }
         usage();
@@ -71,14 +71,22 @@ public final class Main {
         System.exit(2);
     }
 
-    /** The VM's token, from the file BANGER_AGENT_TOKEN_FILE names (written 0600 by the guest's apply-config). */
-    private static Optional<String> token() throws IOException {
+    /**
+     * The VM's token, from the file BANGER_AGENT_TOKEN_FILE names (written 0600 by the guest's apply-config),
+     * read at each TCP connection: the agent starts before the guest's configuration is applied, so the
+     * token may not exist yet (and then TCP is refused).
+     */
+    private static Optional<String> token() {
         String file = System.getenv("BANGER_AGENT_TOKEN_FILE");
-        if (file == null || file.isBlank() || !Files.exists(Path.of(file))) {
+        if (file == null || file.isBlank()) {
             return Optional.empty();
         }
-        String t = Files.readString(Path.of(file)).strip();
-        return t.isEmpty() ? Optional.empty() : Optional.of(t);
+        try {
+            String t = Files.readString(Path.of(file)).strip();
+            return t.isEmpty() ? Optional.empty() : Optional.of(t);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
     }
 
     static String version() {

@@ -30,7 +30,7 @@ import java.util.stream.Stream;
  *       goes away (a daemon restart) opens it again and waits for the next;</li>
  *   <li>vsock (Firecracker; QEMU where vhost-vsock works): only the host, CID 2, is answered;</li>
  *   <li>TCP, the last resort: only from the VM's gateway (the host's bridge address), and only after the
- *       VM's token, sent first as one line ({@code TOKEN <token>}).</li>
+ *       VM's token, sent first as one line ({@code TOKEN <token>}); refused while there is no token.</li>
  * </ul>
  */
 final class Transports {
@@ -128,7 +128,7 @@ final class Transports {
     }
 
     /** Serves TCP on {@code port}: the gateway only, the token first, then the channel. */
-    void serveTcp(int port, Optional<String> token, Supplier<Optional<InetAddress>> gateway) throws IOException {
+    void serveTcp(int port, Supplier<Optional<String>> token, Supplier<Optional<InetAddress>> gateway) throws IOException {
         Semaphore clients = new Semaphore(MAX_TCP_CLIENTS);
         try (ServerSocket server = new ServerSocket()) {
             server.setReuseAddress(true);
@@ -143,7 +143,7 @@ final class Transports {
                 Thread.ofVirtual().start(() -> {
                     try (s) {
                         Optional<InetAddress> gw = gateway.get();
-                        if (gw.isPresent() && gw.get().equals(s.getInetAddress()) && tokenMatches(s, token)) {
+                        if (gw.isPresent() && gw.get().equals(s.getInetAddress()) && tokenMatches(s, token.get())) {
                             s.setSoTimeout(0);
                             Channel channel = Channel.guest(s.getInputStream(), s.getOutputStream(), options, service);
                             channel.start();
@@ -161,10 +161,14 @@ final class Transports {
         }
     }
 
-    /** The first line must be {@code TOKEN <token>}, bounded in size and time; compared in constant time. */
+    /**
+     * The first line must be {@code TOKEN <token>}, bounded in size and time; compared in constant time.
+     * No token (not written yet, or unreadable) refuses the connection: TCP is reachable from the guest
+     * network, so it is never open without one.
+     */
     private static boolean tokenMatches(Socket s, Optional<String> token) throws IOException {
         if (token.isEmpty()) {
-            return true;
+            return false;
         }
         s.setSoTimeout(TOKEN_TIMEOUT_MS);
         String line = readLine(s.getInputStream(), MAX_TOKEN_LINE);

@@ -234,6 +234,7 @@ class ServiceTest {
     @Test
     void overTcpOnlyTheGatewayWithTheTokenGetsAChannel() throws Exception {
         AtomicReference<InetAddress> gateway = new AtomicReference<>(InetAddress.getLoopbackAddress());
+        AtomicReference<Optional<String>> token = new AtomicReference<>(Optional.empty());
         Transports transports = new Transports(new Service(new FixedPorts(), new Users(Path.of("/etc/passwd")), dir.resolve("ready")));
         int port;
         try (ServerSocket probe = new ServerSocket(0)) {
@@ -241,14 +242,16 @@ class ServiceTest {
         }
         Thread server = Thread.ofVirtual().start(() -> {
             try {
-                transports.serveTcp(port, Optional.of("s3cret-token-0123"), () -> Optional.of(gateway.get()));
+                transports.serveTcp(port, token::get, () -> Optional.of(gateway.get()));
             } catch (IOException e) {
                 // the test is over
             }
         });
         try {
             waitForPort(port);
-            assertThat(tcpHealth(port, "s3cret-token-0123")).as("gateway and token").isTrue();
+            assertThat(tcpHealth(port, "")).as("no token written yet: refused").isFalse();
+            token.set(Optional.of("s3cret-token-0123"));
+            assertThat(tcpHealth(port, "s3cret-token-0123")).as("gateway and token (read at each connection)").isTrue();
             assertThat(tcpHealth(port, "wrong")).as("a wrong token").isFalse();
             gateway.set(InetAddress.getByName("10.255.255.1"));
             assertThat(tcpHealth(port, "s3cret-token-0123")).as("not from the gateway").isFalse();

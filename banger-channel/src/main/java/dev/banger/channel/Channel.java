@@ -234,9 +234,11 @@ public final class Channel implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        startThreads();
+        // Queued before the reader starts: a host HELLO already waiting on the line must be answered after
+        // this HELLO, never before it (the host would take a HELLO after its HELLO_ACK for a restart).
         answer(new Answer(0, -1, DELIMITER));
         answer(new Answer(0, FrameType.HELLO.code(), mine.withNonce(ThreadLocalRandom.current().nextLong()).encode()));
+        startThreads();
     }
 
     /**

@@ -98,6 +98,26 @@ class ChannelTest {
     }
 
     @Test
+    void aHostThatSpeaksFirstKeepsItsSessionWhenTheGuestStartsLate() throws Exception {
+        // The host's HELLO already waits on the line when the agent starts (a daemon connected before the
+        // agent opened its port): the guest's own HELLO must go out before its answer, or the host would
+        // take it, after the session began, for a restart.
+        for (int i = 0; i < 30; i++) {
+            Connections.Pair wires = Connections.socketPair(tmp);
+            Channel host = track(Channel.host(wires.host().in(), wires.host().out(), hostOptions(), null));
+            Future<Hello> connecting = threads.submit(host::connect);
+            Thread.sleep(5);
+            Channel guest = track(Channel.guest(wires.guest().in(), wires.guest().out(), guestOptions(), ECHO));
+            guest.start();
+            connecting.get(10, TimeUnit.SECONDS);
+            assertThat(host.ping(WAIT)).as("round %d: the session survives the guest's own HELLO", i).isPositive();
+            assertThat(host.closed()).isNotDone();
+            host.close();
+            guest.close();
+        }
+    }
+
+    @Test
     void manyConcurrentStreamsEachEchoTheirOwnBytes() throws Exception {
         Pair p = connected(hostOptions(), guestOptions(), ECHO);
         int streams = 32;
