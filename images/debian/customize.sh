@@ -148,7 +148,7 @@ if [ "$has_systemd" = 1 ]; then
     else
         systemctl_root() { chroot "$ROOT" systemctl --quiet "$@"; }
     fi
-    systemctl_root enable banger-config.service banger-agent.service banger-acpid.service
+    systemctl_root enable banger-config.service banger-agent.service banger-acpid.service banger-ready.service
     # A disposable VM should not wake up to refresh apt lists and upgrade behind its user's back;
     # e2scrub checks LVM snapshots, which a VM's plain ext4 disks never are.
     for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service; do
@@ -159,7 +159,7 @@ if [ "$has_systemd" = 1 ]; then
     mkdir -p "$ROOT/etc/systemd/network"
     [ "$(readlink "$ROOT/etc/systemd/network/99-default.link")" = /dev/null ] ||
         ln -sfn /dev/null "$ROOT/etc/systemd/network/99-default.link"
-    note "systemd: enabled banger-config, banger-agent, banger-acpid; disabled apt-daily and e2scrub units; kernel NIC names"
+    note "systemd: enabled banger-config, banger-agent, banger-acpid, banger-ready; disabled apt-daily and e2scrub units; kernel NIC names"
 fi
 
 # --- later apt installs in the VM skip docs, man pages and translations -----------------------
