@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -25,6 +27,8 @@ final class ApiController {
     static final String STATE_RUNNING = "Running";
     /** Firecracker's rule for drive and interface ids (src/vmm/src/vmm_config/mod.rs). */
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9_]{1,64}");
+    /** The vsock port banger's guest agent listens on (dev.banger.host.guest.AgentConnection.AGENT_PORT). */
+    static final int AGENT_VSOCK_PORT = 1024;
     private static final Pattern MAC = Pattern.compile("([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}");
 
     private final ApiContract contract;
@@ -143,7 +147,9 @@ final class ApiController {
         started = true;
         if (vsock != null) {
             List<Path> drives = config.drivesRootFirst().stream().map(VmConfig.Drive::path).toList();
-            vsock.serve(() -> guestAddressOf(drives));
+            vsock.serve(port -> port == AGENT_VSOCK_PORT && guest.agentSerial().isPresent()
+                    ? guest.agentSerial().map(UnixDomainSocketAddress::of)
+                    : guestAddressOf(drives).map(a -> new InetSocketAddress(a, port)));
         }
         files.log("Successfully started microvm that was configured from one single json");
     }

@@ -1,5 +1,8 @@
 package dev.banger.fcstub;
 
+import java.nio.file.Path;
+import java.util.Optional;
+
 /**
  * What stands behind InstanceStart. When a started guest ends by itself, the guest reports it through
  * the {@link ExitListener} it was made with, once.
@@ -18,6 +21,14 @@ interface Guest {
     void ctrlAltDel() throws Fault;
 
     boolean running();
+
+    /**
+     * The Unix socket of the started guest's agent port (a virtio-serial port standing in for vsock,
+     * which the emulated guest lacks), if it has one.
+     */
+    default Optional<Path> agentSerial() {
+        return Optional.empty();
+    }
 
     /** Ends the guest now, if it runs, and removes what it left on the host; no exit is reported. Idempotent. */
     void stop();

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -25,6 +26,10 @@ import java.util.OptionalLong;
  *   -drive id=dN,file=PATH,format=raw,if=none[,readonly=on] -device virtio-blk-device,drive=dN
  *                                           root drive first (vda), then the others in PUT order
  *   -netdev tap,id=nN,ifname=TAP,script=no,downscript=no -device virtio-net-device,netdev=nN[,mac=MAC]
+ *   -device virtio-serial-device -chardev socket,id=agent,path=SOCK,server=on,wait=off
+ *   -device virtserialport,chardev=agent,name=dev.banger.agent0
+ *                                           with a vsock device: the emulated guest has no vsock, so the
+ *                                           port banger's agent serves stands in for its vsock port
  * </pre>
  *
  * QEMU splits option values at commas; a comma inside a path is written twice.
@@ -48,8 +53,14 @@ final class QemuArgv {
     record ToStdout() implements Serial {
     }
 
-    /** What the launch adds to the configuration: the bzImage QEMU boots, the console, the QMP socket. */
-    record Launch(String instanceId, Path bzImage, Serial serial, Path qmpSocket, OptionalLong tscKhz) {
+    /** The virtio-serial port banger's guest agent looks for (dev.banger.core.vm.QemuPlan.AGENT_PORT). */
+    static final String AGENT_PORT = "dev.banger.agent0";
+
+    /**
+     * What the launch adds to the configuration: the bzImage QEMU boots, the console, the QMP socket,
+     * and the Unix socket of the agent's virtio-serial port (when the VM has a vsock device).
+     */
+    record Launch(String instanceId, Path bzImage, Serial serial, Path qmpSocket, OptionalLong tscKhz, Optional<Path> agentSerial) {
     }
 
     private QemuArgv() {
@@ -87,6 +98,11 @@ final class QemuArgv {
             add(a, "-netdev", "tap,id=" + id + ",ifname=" + nic.hostDevName() + ",script=no,downscript=no");
             add(a, "-device", "virtio-net-device,netdev=" + id + nic.guestMac().map(m -> ",mac=" + m).orElse(""));
         }
+        launch.agentSerial().ifPresent(sock -> {
+            add(a, "-device", "virtio-serial-device");
+            add(a, "-chardev", "socket,id=agent,path=" + escape(sock.toString()) + ",server=on,wait=off");
+            add(a, "-device", "virtserialport,chardev=agent,name=" + AGENT_PORT);
+        });
         return List.copyOf(a);
     }
 

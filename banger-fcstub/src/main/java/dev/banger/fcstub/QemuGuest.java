@@ -14,6 +14,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -49,6 +50,7 @@ final class QemuGuest implements Guest {
     private volatile Process process;
     private volatile Path scratch;
     private volatile Path qmp;
+    private volatile Optional<Path> agentSerial = Optional.empty();
 
     /** @param binary qemu-system-x86_64, found on PATH (tests: a fake) */
     QemuGuest(String instanceId, Path apiSocket, ExitListener listener, String binary) {
@@ -77,11 +79,12 @@ final class QemuGuest implements Guest {
             throw new Fault("cannot start the emulated guest: " + e.getMessage());
         }
         qmp = scratch.resolve("qmp.sock");
+        agentSerial = config.vsock.map(v -> scratch.resolve("agent.sock"));
         synchronized (stderrTail) {
             stderrTail.clear();
         }
         List<String> argv = QemuArgv.argv(config, new QemuArgv.Launch(instanceId, bzImage, ConsoleTarget.ofStdout(), qmp,
-                KvmProbe.hostTscKhz()));
+                KvmProbe.hostTscKhz(), agentSerial));
         List<String> command = new ArrayList<>(List.of("setpriv", "--pdeathsig", "KILL", "--", binary));
         command.addAll(argv.subList(1, argv.size()));
         System.err.println("fcstub: starting the guest: " + String.join(" ", argv.stream().map(QemuGuest::quoted).toList()));
@@ -123,6 +126,11 @@ final class QemuGuest implements Guest {
         } catch (RuntimeException e) {
             throw new Fault("could not press the emulated guest's power button over QMP: " + e.getMessage());
         }
+    }
+
+    @Override
+    public Optional<Path> agentSerial() {
+        return agentSerial;
     }
 
     @Override

@@ -1,8 +1,8 @@
 package dev.banger.fcstub;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -15,7 +15,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -23,8 +23,9 @@ import java.util.regex.Pattern;
  * The host side of Firecracker's vsock device: a Unix socket at uds_path where the host connects and
  * asks for a guest port with {@code CONNECT <port>\n}. Firecracker answers {@code OK <host port>\n} once
  * the guest accepted, and then carries bytes both ways; when nothing listens in the guest it just closes
- * the connection. The emulated guest has no vsock device, so the proxy connects to TCP
- * {@code <guest address>:<port>} instead.
+ * the connection. The emulated guest has no vsock device, so a {@link Route} says where each guest port
+ * is reached instead: banger's agent port by the guest's virtio-serial port (a Unix socket of QEMU's,
+ * which needs no guest network, as vsock needs none), any other port by TCP to the guest's address.
  *
  * <p>Like Firecracker, the socket is bound when the device is configured (PUT /vsock) and connections
  * are served once the guest runs ({@link #serve}); until then they wait in the listen backlog.
@@ -35,10 +36,18 @@ final class VsockProxy implements AutoCloseable {
     static final int MAX_HANDSHAKE = 32;
     private static final Pattern CONNECT = Pattern.compile("CONNECT ([0-9]{1,10})");
 
+    /** Where a guest port is reached: a Unix socket (a QEMU chardev) or a TCP address; empty: nowhere. */
+    @FunctionalInterface
+    interface Route {
+        Optional<SocketAddress> to(int guestPort);
+    }
+
     private final Path path;
     private final ServerSocketChannel server;
     private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
+    /** The host-side port an OK names: Firecracker's muxer numbers them upward from 2^30. */
+    private final AtomicInteger nextLocalPort = new AtomicInteger(1 << 30);
 
     private VsockProxy(Path path, ServerSocketChannel server) {
         this.path = path;
@@ -67,7 +76,7 @@ final class VsockProxy implements AutoCloseable {
     }
 
     /** Starts accepting: each connection gets its handshake and, if the guest answers, its splice. */
-    void serve(Supplier<Optional<InetAddress>> guest) {
+    void serve(Route route) {
         Thread.ofVirtual().name("fcstub-vsock-accept").start(() -> {
             while (!closed) {
                 SocketChannel c;
@@ -80,7 +89,7 @@ final class VsockProxy implements AutoCloseable {
                     return;
                 }
                 open.add(c);
-                Thread.ofVirtual().name("fcstub-vsock-conn").start(() -> handle(c, guest));
+                Thread.ofVirtual().name("fcstub-vsock-conn").start(() -> handle(c, route));
             }
         });
     }
@@ -95,24 +104,23 @@ final class VsockProxy implements AutoCloseable {
         return port >= 1 && port <= 65_535 ? OptionalInt.of((int) port) : OptionalInt.empty();
     }
 
-    private void handle(SocketChannel host, Supplier<Optional<InetAddress>> guest) {
+    private void handle(SocketChannel host, Route route) {
         SocketChannel tcp = null;
         try {
             Optional<String> line = readLine(host);
             OptionalInt port = line.map(VsockProxy::parseConnect).orElse(OptionalInt.empty());
-            Optional<InetAddress> address = port.isPresent() ? guest.get() : Optional.empty();
-            if (address.isEmpty()) {
+            Optional<SocketAddress> target = port.isPresent() ? route.to(port.getAsInt()) : Optional.empty();
+            if (target.isEmpty()) {
                 return; // not a handshake, or no guest to forward to: Firecracker just closes
             }
-            tcp = SocketChannel.open();
+            tcp = SocketChannel.open(target.get() instanceof UnixDomainSocketAddress ? StandardProtocolFamily.UNIX : StandardProtocolFamily.INET);
             open.add(tcp);
             try {
-                // the socket adaptor's connect is the one with a timeout
-                tcp.socket().connect(new InetSocketAddress(address.get(), port.getAsInt()), CONNECT_TIMEOUT_MS);
+                connect(tcp, target.get());
             } catch (IOException e) {
                 return; // nothing listens on that port in the guest
             }
-            write(host, "OK " + tcp.socket().getLocalPort() + "\n");
+            write(host, "OK " + nextLocalPort.getAndIncrement() + "\n");
             splice(host, tcp);
         } catch (IOException e) {
             // either side went away
@@ -123,6 +131,14 @@ final class VsockProxy implements AutoCloseable {
             if (tcp != null) {
                 open.remove(tcp);
             }
+        }
+    }
+
+    private static void connect(SocketChannel c, SocketAddress target) throws IOException {
+        if (target instanceof InetSocketAddress) {
+            c.socket().connect(target, CONNECT_TIMEOUT_MS); // the socket adaptor's connect is the one with a timeout
+        } else {
+            c.connect(target); // a Unix socket connects at once or is refused
         }
     }
 

@@ -31,7 +31,7 @@ class QemuArgvTest {
     }
 
     static List<String> argv(VmConfig c, OptionalLong tsc, QemuArgv.Serial serial) {
-        return QemuArgv.argv(c, new QemuArgv.Launch("vm1", BZ, serial, QMP, tsc));
+        return QemuArgv.argv(c, new QemuArgv.Launch("vm1", BZ, serial, QMP, tsc, Optional.empty()));
     }
 
     static String after(List<String> argv, String option, int nth) {
@@ -69,6 +69,18 @@ class QemuArgvTest {
         assertThat(after(a, "-device", 2)).isEqualTo("virtio-blk-device,drive=d2");
         // each -device follows its -drive
         assertThat(a.indexOf("virtio-blk-device,drive=d1")).isGreaterThan(a.indexOf("id=d1,file=/vm/config.img,format=raw,if=none,readonly=on"));
+    }
+
+    @Test
+    void theAgentPortStandsInForVsockOnlyWhenThereIsOne() {
+        List<String> none = argv(config(), OptionalLong.empty(), new QemuArgv.ToStdout());
+        assertThat(none).noneMatch(w -> w.contains("virtio-serial") || w.contains("virtserialport"));
+
+        List<String> a = QemuArgv.argv(config(), new QemuArgv.Launch("vm1", BZ, new QemuArgv.ToStdout(), QMP, OptionalLong.empty(),
+                Optional.of(Path.of("/run/banger-fcstub/1-ab,c/agent.sock"))));
+        assertThat(a).containsSubsequence("-device", "virtio-serial-device",
+                "-chardev", "socket,id=agent,path=/run/banger-fcstub/1-ab,,c/agent.sock,server=on,wait=off",
+                "-device", "virtserialport,chardev=agent,name=dev.banger.agent0");
     }
 
     @Test

@@ -6,12 +6,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -20,7 +22,7 @@ import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Firecracker's host-initiated vsock handshake, forwarded to TCP on the guest's address. */
+/** Firecracker's host-initiated vsock handshake, forwarded where the route says (TCP, or a Unix socket). */
 class VsockProxyTest {
     @TempDir
     Path dir;
@@ -29,7 +31,7 @@ class VsockProxyTest {
     void connectIsForwardedAndBytesFlowBothWays() throws Exception {
         try (ServerSocket guest = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
              VsockProxy proxy = VsockProxy.bind(dir.resolve("v.sock"))) {
-            proxy.serve(() -> Optional.of(InetAddress.getLoopbackAddress()));
+            proxy.serve(port -> Optional.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)));
             Thread echo = Thread.ofVirtual().start(() -> {
                 try (Socket s = guest.accept()) {
                     byte[] got = s.getInputStream().readNBytes(5);
@@ -54,13 +56,40 @@ class VsockProxyTest {
     }
 
     @Test
+    void aPortRoutedToAUnixSocketReachesIt() throws Exception {
+        Path serial = dir.resolve("agent.sock");
+        try (ServerSocketChannel guest = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+             VsockProxy proxy = VsockProxy.bind(dir.resolve("v.sock"))) {
+            guest.bind(UnixDomainSocketAddress.of(serial));
+            proxy.serve(port -> port == 1024 ? Optional.of(UnixDomainSocketAddress.of(serial)) : Optional.empty());
+            Thread echo = Thread.ofVirtual().start(() -> {
+                try (SocketChannel s = guest.accept()) {
+                    byte[] got = Channels.newInputStream(s).readNBytes(4);
+                    Channels.newOutputStream(s).write(("unix:" + new String(got, StandardCharsets.US_ASCII)).getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                c.connect(UnixDomainSocketAddress.of(proxy.path()));
+                Channels.newOutputStream(c).write("CONNECT 1024\nping".getBytes(StandardCharsets.US_ASCII));
+                InputStream in = Channels.newInputStream(c);
+                assertThat(readLine(in)).as("Firecracker's host-side ports start at 2^30").isEqualTo("OK " + (1 << 30));
+                assertThat(new String(in.readAllBytes(), StandardCharsets.US_ASCII)).isEqualTo("unix:ping");
+            }
+            echo.join();
+            assertThat(exchange(proxy.path(), "CONNECT 1025\n")).as("a port with no route").isEmpty();
+        }
+    }
+
+    @Test
     void nothingListeningClosesWithoutOk() throws Exception {
         int closedPort;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closedPort = s.getLocalPort();
         }
         try (VsockProxy proxy = VsockProxy.bind(dir.resolve("v.sock"))) {
-            proxy.serve(() -> Optional.of(InetAddress.getLoopbackAddress()));
+            proxy.serve(port -> Optional.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)));
             assertThat(exchange(proxy.path(), "CONNECT " + closedPort + "\n")).isEmpty();
         }
     }
@@ -70,8 +99,8 @@ class VsockProxyTest {
         try (ServerSocket guest = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
              VsockProxy none = VsockProxy.bind(dir.resolve("none.sock"));
              VsockProxy some = VsockProxy.bind(dir.resolve("some.sock"))) {
-            none.serve(Optional::empty);
-            some.serve(() -> Optional.of(InetAddress.getLoopbackAddress()));
+            none.serve(port -> Optional.empty());
+            some.serve(port -> Optional.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)));
             assertThat(exchange(none.path(), "CONNECT " + guest.getLocalPort() + "\n")).isEmpty();
             assertThat(exchange(some.path(), "HELLO " + guest.getLocalPort() + "\n")).isEmpty();
             assertThat(exchange(some.path(), "CONNECT 70000\n")).isEmpty();

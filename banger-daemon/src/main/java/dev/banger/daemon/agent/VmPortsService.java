@@ -30,7 +30,7 @@ import java.util.concurrent.TimeoutException;
 /**
  * {@code vm.ports}: asks the VM's guest agent what listens, probes each reachable TCP port for what it
  * speaks (all at once, each step bounded), and returns the rows. The agent is untrusted: its reply is
- * bounded in size and time (AgentClient), parsed strictly, and a probe never outlives its deadline, so a
+ * bounded in size and time (AgentSessions), parsed strictly, and a probe never outlives its deadline, so a
  * hung or hostile guest costs one call a few seconds and nothing else.
  */
 public final class VmPortsService {

@@ -12,7 +12,6 @@ import dev.banger.core.vm.JailerPlan;
 import dev.banger.core.vm.KernelArgs;
 import dev.banger.core.vm.KernelKind;
 import dev.banger.host.disk.RawCow;
-import dev.banger.host.guest.AgentClient;
 import dev.banger.host.guest.AgentConnection;
 import dev.banger.host.guest.AgentTransport;
 import dev.banger.host.proc.DetachedProcess;
@@ -251,8 +250,8 @@ public final class FirecrackerVmm implements Vmm {
     /** vsock through the VM's Unix socket and Firecracker's CONNECT/OK handshake; TCP when a boot recorded that. */
     @Override
     public AgentConnection openAgent(VmRecord vm, VmHandles handles, Duration timeout) {
-        return handles.agent() == AgentTransport.TCP ? AgentConnection.tcp(vm.runtime().guestIp(), AgentClient.PORT, timeout)
-                : AgentConnection.firecracker(Path.of(vm.runtime().vsockPath()), AgentClient.PORT, timeout);
+        return handles.agent() == AgentTransport.TCP ? AgentConnection.tcp(vm.runtime().guestIp(), AgentConnection.AGENT_PORT, timeout)
+                : AgentConnection.firecracker(Path.of(vm.runtime().vsockPath()), AgentConnection.AGENT_PORT, timeout);
     }
 
     @Override

@@ -9,7 +9,6 @@ import dev.banger.core.vm.KernelKind;
 import dev.banger.core.vm.QemuCommand;
 import dev.banger.core.vm.QemuPlan;
 import dev.banger.host.disk.Disks;
-import dev.banger.host.guest.AgentClient;
 import dev.banger.host.guest.AgentConnection;
 import dev.banger.host.guest.AgentTransport;
 import dev.banger.host.proc.DetachedProcess;
@@ -153,8 +152,8 @@ public final class QemuVmm implements Vmm {
         AgentTransport t = handles.agent() != null ? handles.agent() : AgentTransport.TCP;
         return switch (t) {
             case SERIAL -> AgentConnection.unix(paths.agentSocket(vm.id()), timeout);
-            case VSOCK -> AgentConnection.vsock(vm.runtime().vsockCid(), AgentClient.PORT, timeout);
-            case TCP -> AgentConnection.tcp(vm.runtime().guestIp(), AgentClient.PORT, timeout);
+            case VSOCK -> AgentConnection.vsock(vm.runtime().vsockCid(), AgentConnection.AGENT_PORT, timeout);
+            case TCP -> AgentConnection.tcp(vm.runtime().guestIp(), AgentConnection.AGENT_PORT, timeout);
         };
     }
 

@@ -17,6 +17,9 @@ import java.time.Duration;
  * ({@code Vmm.openAgent}); nothing else needs to know which it is.
  */
 public interface AgentConnection extends AutoCloseable {
+    /** The agent's vsock and TCP port (banger-agent's {@code serve} default). */
+    int AGENT_PORT = 1024;
+
     InputStream input();
 
     OutputStream output();
