@@ -2,11 +2,14 @@ package dev.banger.agent;
 
 import dev.banger.channel.Channel;
 import dev.banger.channel.ChannelOptions;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.RandomAccessFile;
+import java.io.SequenceInputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -26,8 +29,8 @@ import java.util.stream.Stream;
  * {@link Service}):
  * <ul>
  *   <li>the virtio-serial port named {@link #SERIAL_PORT} (QEMU): no guest network needed; the port is
- *       the host's alone, so nothing to check. One host at a time: the agent serves it, and when the host
- *       goes away (a daemon restart) opens it again and waits for the next;</li>
+ *       the host's alone, so nothing to check. One host at a time: when the host goes away (a daemon
+ *       restart) the agent waits for the next on the same open port ({@link SerialLine});</li>
  *   <li>vsock (Firecracker; QEMU where vhost-vsock works): only the host, CID 2, is answered;</li>
  *   <li>TCP, the last resort: only from the VM's gateway (the host's bridge address), and only after the
  *       VM's token, sent first as one line ({@code TOKEN <token>}); refused while there is no token.</li>
@@ -36,7 +39,8 @@ import java.util.stream.Stream;
 final class Transports {
     static final String SERIAL_PORT = "dev.banger.agent0";
     private static final Path VIRTIO_PORTS = Path.of("/sys/class/virtio-ports");
-    private static final long REOPEN_MILLIS = 200;
+    /** How often the serial port is read while no host is connected (it answers at once then). */
+    private static final long POLL_MILLIS = 50;
     private static final int MAX_TCP_CLIENTS = 8;
     private static final int MAX_TOKEN_LINE = 1100;
     private static final int TOKEN_TIMEOUT_MS = 5000;
@@ -72,30 +76,65 @@ final class Transports {
         }
         System.err.println("banger-agent " + Main.version() + ": serving " + port.get() + " (" + SERIAL_PORT + ")");
         Thread.ofPlatform().daemon().name("serial").start(() -> {
-            while (true) {
-                serveOnce(port.get());
-                try {
-                    Thread.sleep(REOPEN_MILLIS); // no host connected: its reads end at once; wait for the next
-                } catch (InterruptedException e) {
-                    return;
-                }
+            try {
+                serveSerial(openSerial(port.get()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         });
         return true;
     }
 
-    private void serveOnce(Path port) {
-        try (FileInputStream in = new FileInputStream(port.toFile()); FileOutputStream out = new FileOutputStream(port.toFile())) {
-            Channel channel = Channel.guest(in, out, options, service);
-            channel.start();
-            String why = channel.closed().get();
-            if (!why.isBlank() && channel.isEstablished()) {
-                System.err.println("banger-agent: serial channel ended: " + why);
+    /** Opens the port read-write, once (a second opener is refused with EBUSY); tried until it opens. */
+    private static SerialLine openSerial(Path port) throws InterruptedException {
+        String last = "";
+        while (true) {
+            try {
+                RandomAccessFile file = new RandomAccessFile(port.toFile(), "rw"); // open for the agent's life
+                return new SerialLine(new FileInputStream(file.getFD()), new FileOutputStream(file.getFD()));
+            } catch (IOException e) {
+                if (!String.valueOf(e.getMessage()).equals(last)) {
+                    last = String.valueOf(e.getMessage());
+                    System.err.println("banger-agent: cannot open " + port + ": " + last + " (trying again)");
+                }
+                Thread.sleep(POLL_MILLIS);
             }
-        } catch (IOException | ExecutionException e) {
-            // the port went away or the host hung up: open it again
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * One channel per host connection on {@code line}: waits for the host's first bytes (polling: a read
+     * returns at once while no host is connected), serves the channel until the host goes away, and waits
+     * for the next.
+     */
+    void serveSerial(SerialLine line) throws InterruptedException {
+        byte[] first = new byte[4096];
+        while (true) {
+            SerialLine.Session session = line.session();
+            int n;
+            try {
+                n = session.read(first, 0, first.length);
+            } catch (IOException e) {
+                n = -1;
+                System.err.println("banger-agent: reading the serial port failed: " + e.getMessage());
+            }
+            if (n < 0) {
+                Thread.sleep(POLL_MILLIS); // no host yet
+                continue;
+            }
+            Channel channel = Channel.guest(new SequenceInputStream(new ByteArrayInputStream(first, 0, n), session), line.output(),
+                    options, service);
+            channel.start();
+            try {
+                String why = channel.closed().get();
+                if (!why.endsWith("closed the connection")) {
+                    System.err.println("banger-agent: serial channel ended: " + why);
+                }
+            } catch (ExecutionException e) {
+                System.err.println("banger-agent: serial channel failed: " + e.getCause());
+            } finally {
+                session.retire();
+            }
         }
     }
 
