@@ -8,8 +8,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 public record RpcRequest(String jsonrpc, JsonNode id, String method, JsonNode params) {
     public static final String VERSION = "2.0";
 
-    public static RpcRequest call(long id, String method, Object params) {
-        return new RpcRequest(VERSION, Json.MAPPER.getNodeFactory().numberNode(id), method,
+    /** A call of {@code rpc} with {@code params} (null for a method that takes none). */
+    public static <P> RpcRequest call(long id, Rpc<P, ?> rpc, P params) {
+        return new RpcRequest(VERSION, Json.MAPPER.getNodeFactory().numberNode(id), rpc.name(),
                 params == null ? null : Json.MAPPER.valueToTree(params));
     }
 }

@@ -22,16 +22,9 @@ final class Commands {
         root.addOption(OptionSpec.builder("-V", "--version").versionHelp(true).arity("0").type(boolean.class)
                 .description("Print the version and exit.").build());
         CommandLine cl = new CommandLine(root);
-        cl.addSubcommand("vm", group("vm", "Run, create, start, stop, inspect and delete VMs.",
-                List.of(new VmRunCommand(ctx), new VmCreateCommand(ctx), new VmStartCommand(ctx), new VmStopCommand(ctx),
-                        new VmRestartCommand(ctx), new VmSshCommand(ctx), new VmLogsCommand(ctx), new VmListCommand(ctx),
-                        new VmShowCommand(ctx), new VmPortsCommand(ctx), new VmDeleteCommand(ctx))));
-        cl.addSubcommand("image", group("image", "Build, import, list, verify and delete guest images.",
-                List.of(new ImageBuildCommand(ctx), new ImageListCommand(ctx), new ImageShowCommand(ctx), new ImageRmCommand(ctx),
-                        new ImageImportCommand(ctx), new ImageVerifyCommand(ctx))));
-        cl.addSubcommand("daemon", group("daemon", "Inspect, stop or tear down bangerd.",
-                List.of(new DaemonStatusCommand(ctx), new DaemonStopCommand(ctx), new DaemonTeardownCommand(ctx),
-                        new DaemonRecoverCommand(ctx))));
+        cl.addSubcommand("vm", group("vm", "Run, create, start, stop, inspect and delete VMs.", VmVerbs.all(ctx)));
+        cl.addSubcommand("image", group("image", "Build, import, list, verify and delete guest images.", ImageVerbs.all(ctx)));
+        cl.addSubcommand("daemon", group("daemon", "Inspect, stop or tear down bangerd.", DaemonVerbs.all(ctx)));
         add(cl, new DoctorCommand(ctx));
         add(cl, new VersionCommand(ctx));
         add(cl, new CompletionCommand(ctx));

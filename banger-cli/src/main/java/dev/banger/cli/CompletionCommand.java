@@ -8,19 +8,8 @@ import picocli.CommandLine.Model.PositionalParamSpec;
 final class CompletionCommand extends Verb {
     enum Shell { bash, zsh }
 
-
     CompletionCommand(CliContext ctx) {
-        super(ctx);
-    }
-
-    @Override
-    String name() {
-        return "completion";
-    }
-
-    @Override
-    String description() {
-        return "Print a shell completion script: source <(banger completion bash), or zsh.";
+        super(ctx, "completion", "Print a shell completion script: source <(banger completion bash), or zsh.");
     }
 
     @Override

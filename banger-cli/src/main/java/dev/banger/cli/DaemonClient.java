@@ -1,12 +1,14 @@
 package dev.banger.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JavaType;
 import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
 import dev.banger.api.Json;
+import dev.banger.api.Params;
+import dev.banger.api.Rpc;
 import dev.banger.api.RpcRequest;
 import dev.banger.api.RpcResponse;
+import dev.banger.api.Rpcs;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -20,6 +22,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * The CLI's side of the RPC: one connection, one request line, one response line. Starts the daemon
@@ -40,26 +43,23 @@ public final class DaemonClient {
         this.autoStart = autoStart;
     }
 
-    public <T> T call(String method, Object params, Class<T> resultType) {
-        return call(method, params, Json.MAPPER.constructType(resultType));
+    /** Calls a method that takes no parameters. */
+    public <R> R call(Rpc<Void, R> rpc) {
+        return call(rpc, null);
     }
 
-    public <T> T call(String method, Object params, JavaType resultType) {
-        return call(method, params, resultType, null);
+    public <P, R> R call(Rpc<P, R> rpc, P params) {
+        return call(rpc, params, null);
     }
 
-    /** A long call: progress notifications go to {@code onProgress} until the response arrives. */
-    public <T> T call(String method, Object params, Class<T> resultType, java.util.function.Consumer<dev.banger.api.Params.Progress> onProgress) {
-        return call(method, params, Json.MAPPER.constructType(resultType), onProgress);
-    }
-
-    private <T> T call(String method, Object params, JavaType resultType, java.util.function.Consumer<dev.banger.api.Params.Progress> onProgress) {
-        return exchange(connect(), method, params, resultType, onProgress);
+    /** A long call: progress notifications go to {@code onProgress} (if not null) until the response arrives. */
+    public <P, R> R call(Rpc<P, R> rpc, P params, Consumer<Params.Progress> onProgress) {
+        return exchange(connect(), rpc, params, onProgress);
     }
 
     /** Sends one request on {@code channel} (connected, and closed here) and reads its answer. */
-    <T> T exchange(SocketChannel channel, String method, Object params, JavaType resultType,
-                   java.util.function.Consumer<dev.banger.api.Params.Progress> onProgress) {
+    <P, R> R exchange(SocketChannel channel, Rpc<P, R> rpc, P params, Consumer<Params.Progress> onProgress) {
+        String method = rpc.name();
         java.util.concurrent.atomic.AtomicLong lastHeard = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
         Thread watchdog = Thread.ofPlatform().daemon().start(() -> closeWhenSilent(channel, lastHeard));
         try (channel) {
@@ -67,7 +67,7 @@ public final class DaemonClient {
             String refusal = null;
             try {
                 OutputStream out = Channels.newOutputStream(channel);
-                out.write((Json.line(RpcRequest.call(ids.incrementAndGet(), method, params)) + "\n").getBytes(StandardCharsets.UTF_8));
+                out.write((Json.line(RpcRequest.call(ids.incrementAndGet(), rpc, params)) + "\n").getBytes(StandardCharsets.UTF_8));
                 out.flush();
             } catch (IOException writeFailed) {
                 // bangerd may have refused the connection (too many connections) and hung up before the
@@ -99,7 +99,7 @@ public final class DaemonClient {
             if (response.error() != null) {
                 throw response.error().toException();
             }
-            return Json.MAPPER.treeToValue(response.result(), resultType);
+            return Json.MAPPER.treeToValue(response.result(), rpc.resultType());
         } catch (JsonProcessingException e) {
             throw new BangerException(ErrorCode.INTERNAL, "unexpected reply to " + method + ": " + e.getOriginalMessage()
                     + " (are banger and bangerd the same version? 'banger version' shows both)");
@@ -145,16 +145,18 @@ public final class DaemonClient {
         }
     }
 
+    private static final String PROGRESS_PREFIX = "{\"jsonrpc\":\"2.0\",\"method\":\"" + Rpcs.PROGRESS + "\"";
+
     private static boolean isProgress(String line) {
-        return line.startsWith("{\"jsonrpc\":\"2.0\",\"method\":\"" + dev.banger.api.Methods.PROGRESS + "\"");
+        return line.startsWith(PROGRESS_PREFIX);
     }
 
     /** Decodes a progress notification; a malformed one is ignored (progress is advisory). */
     private static final class JsonNodeHolder {
-        static void report(String line, java.util.function.Consumer<dev.banger.api.Params.Progress> onProgress) {
+        static void report(String line, Consumer<Params.Progress> onProgress) {
             try {
                 var node = Json.MAPPER.readTree(line).get("params");
-                onProgress.accept(Json.MAPPER.treeToValue(node, dev.banger.api.Params.Progress.class));
+                onProgress.accept(Json.MAPPER.treeToValue(node, Params.Progress.class));
             } catch (JsonProcessingException | IllegalArgumentException ignored) {
                 // not worth failing a build over a progress line
             }

@@ -9,6 +9,7 @@ import dev.banger.api.Json;
 import dev.banger.api.Params;
 import dev.banger.api.RpcError;
 import dev.banger.api.RpcResponse;
+import dev.banger.api.Rpcs;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -61,7 +62,7 @@ class DaemonClientTest {
     }
 
     private Params.VmList listOn(SocketChannel channel) {
-        return ctx.existingDaemon().exchange(channel, "vm.list", null, Json.MAPPER.constructType(Params.VmList.class), null);
+        return ctx.existingDaemon().exchange(channel, Rpcs.VM_LIST, null, null);
     }
 
     @Test

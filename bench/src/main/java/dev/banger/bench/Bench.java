@@ -2,8 +2,9 @@ package dev.banger.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.banger.api.Json;
-import dev.banger.api.Methods;
 import dev.banger.api.Params;
+import dev.banger.api.Rpc;
+import dev.banger.api.Rpcs;
 import dev.banger.api.RpcRequest;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -254,20 +255,20 @@ public final class Bench {
             Path socket = home.resolve("run/bangerd.sock");
             long t0 = System.nanoTime();
             for (int i = 0; i < LIST_RECORDS; i++) {
-                JsonNode r = rpc(socket, Methods.VM_CREATE, new Params.VmCreate("vm-" + i, null, null, null, null, null, null));
+                JsonNode r = rpc(socket, Rpcs.VM_CREATE, new Params.VmCreate("vm-" + i, null, null, null, null, null, null));
                 if (r.has("error")) {
                     throw new IllegalStateException("create failed: " + r);
                 }
             }
             double createSeconds = (System.nanoTime() - t0) / 1e9;
             for (int i = 0; i < 20; i++) {
-                rpc(socket, Methods.VM_LIST, null);
+                rpc(socket, Rpcs.VM_LIST, null);
             }
             List<Long> times = new ArrayList<>();
             int count = 0;
             for (int i = 0; i < 30; i++) {
                 long s = System.nanoTime();
-                JsonNode r = rpc(socket, Methods.VM_LIST, null);
+                JsonNode r = rpc(socket, Rpcs.VM_LIST, null);
                 times.add(System.nanoTime() - s);
                 count = r.path("result").path("vms").size();
             }
@@ -283,7 +284,7 @@ public final class Bench {
         }
     }
 
-    static JsonNode rpc(Path socket, String method, Object params) throws IOException {
+    static <P> JsonNode rpc(Path socket, Rpc<P, ?> method, P params) throws IOException {
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(socket));
             var out = Channels.newOutputStream(ch);

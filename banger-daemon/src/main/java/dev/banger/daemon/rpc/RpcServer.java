@@ -203,7 +203,7 @@ public final class RpcServer {
                 return;
             }
             try {
-                write(client, Json.line(new Notification(dev.banger.api.RpcRequest.VERSION, dev.banger.api.Methods.PROGRESS, progress)));
+                write(client, Json.line(new Notification(dev.banger.api.RpcRequest.VERSION, dev.banger.api.Rpcs.PROGRESS, progress)));
             } catch (IOException e) {
                 gone = true;
             }
