@@ -43,6 +43,16 @@ public final class DaemonClient {
         this.autoStart = autoStart;
     }
 
+    /**
+     * Builds what every call needs before it is needed: the wire mapper, the request's serializer and the
+     * response's deserializer (Jackson caches both). Safe on any thread, and at any time: a call that comes
+     * first builds what it needs itself, and waits for the mapper's class initialisation if it is under way.
+     */
+    static void warmUp() {
+        Json.MAPPER.writerFor(RpcRequest.class);
+        Json.MAPPER.readerFor(RpcResponse.class);
+    }
+
     /** Calls a method that takes no parameters. */
     public <R> R call(Rpc<Void, R> rpc) {
         return call(rpc, null);

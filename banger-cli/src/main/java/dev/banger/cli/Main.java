@@ -14,6 +14,9 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        // What every call to bangerd needs and no command line changes (Jackson's mapper, ~20 ms to build, and the
+        // envelope's (de)serializers) is made on a second thread while picocli builds the tree and parses.
+        Thread.ofPlatform().daemon().name("warm-up").start(DaemonClient::warmUp);
         PrintWriter out = new PrintWriter(System.out, false, StandardCharsets.UTF_8);
         PrintWriter err = new PrintWriter(System.err, false, StandardCharsets.UTF_8);
         String install = System.getProperty("banger.install");
@@ -26,7 +29,7 @@ public final class Main {
 
     /** Runs one command line; returns the exit status (0 success, 1 failure, 2 usage error). */
     public static int run(CliContext ctx, String... args) {
-        CommandLine cl = Commands.tree(ctx);
+        CommandLine cl = Commands.tree(ctx, args);
         cl.setOut(ctx.out());
         cl.setErr(ctx.err());
         cl.setExecutionExceptionHandler((thrown, commandLine, parseResult) -> {

@@ -35,6 +35,19 @@ abstract class Verb {
         return aliases.clone();
     }
 
+    /** Whether {@code word} is this verb's name or one of its aliases. */
+    final boolean answersTo(String word) {
+        if (name.equals(word)) {
+            return true;
+        }
+        for (String alias : aliases) {
+            if (alias.equals(word)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Adds the verb's options and parameters; called once when the command tree is built. */
     abstract void declare(CommandSpec spec);
 

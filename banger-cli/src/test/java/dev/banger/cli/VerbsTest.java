@@ -157,6 +157,31 @@ class VerbsTest {
         }
     }
 
+    @Test
+    void aLineNamingAVerbGetsATreeOfThatVerbAloneAndAnyOtherLineTheWholeTree() {
+        CommandLine vmList = Commands.tree(ctx, "vm", "ls", "--json");
+        assertThat(vmList.getSubcommands()).containsOnlyKeys("vm");
+        assertThat(vmList.getSubcommands().get("vm").getSubcommands()).containsOnlyKeys("list", "ls");
+        assertThat(Commands.tree(ctx, "doctor").getSubcommands()).containsOnlyKeys("doctor");
+
+        CommandLine whole = Commands.tree(ctx);
+        for (String[] line : List.of(new String[] {"vm"}, new String[] {"vm", "lst"}, new String[] {"--help", "vm"},
+                new String[] {"image", "list-all"}, new String[0])) {
+            CommandLine tree = Commands.tree(ctx, line);
+            assertThat(tree.getSubcommands().keySet()).as("%s", List.of(line)).isEqualTo(whole.getSubcommands().keySet());
+            assertThat(tree.getSubcommands().get("vm").getSubcommands().keySet())
+                    .isEqualTo(whole.getSubcommands().get("vm").getSubcommands().keySet());
+        }
+    }
+
+    @Test
+    void aTypoIsAnsweredWithSuggestionsFromTheWholeGroup() {
+        int status = Main.run(ctx, "vm", "lst");
+
+        assertThat(status).isEqualTo(2);
+        assertThat(err.toString()).contains("Did you mean").contains("vm list");
+    }
+
     private static Set<String> optionNames(CommandSpec spec) {
         Set<String> names = new TreeSet<>();
         for (OptionSpec o : spec.options()) {
