@@ -45,12 +45,21 @@ public final class DaemonClient {
 
     /**
      * Builds what every call needs before it is needed: the wire mapper, the request's serializer and the
-     * response's deserializer (Jackson caches both). Safe on any thread, and at any time: a call that comes
-     * first builds what it needs itself, and waits for the mapper's class initialisation if it is under way.
+     * response's deserializer (Jackson caches both). Safe on any thread and at any time: a call that comes first
+     * builds what it needs itself (and waits for the mapper's class initialisation if it is under way).
      */
-    static void warmUp() {
+    static void warmUpJson() {
         Json.MAPPER.writerFor(RpcRequest.class);
         Json.MAPPER.readerFor(RpcResponse.class);
+    }
+
+    /** Opens and closes an unconnected Unix socket: the JDK loads and initialises what a connection needs. */
+    static void warmUpSocket() {
+        try {
+            SocketChannel.open(StandardProtocolFamily.UNIX).close();
+        } catch (IOException e) {
+            // nothing is lost: the call opens its own socket and reports what fails
+        }
     }
 
     /** Calls a method that takes no parameters. */
@@ -64,6 +73,9 @@ public final class DaemonClient {
 
     /** A long call: progress notifications go to {@code onProgress} (if not null) until the response arrives. */
     public <P, R> R call(Rpc<P, R> rpc, P params, Consumer<Params.Progress> onProgress) {
+        // The result type's deserializer (for vm.list, the records of a VM and their parts) is built while the
+        // request goes out and the daemon answers.
+        Thread.ofPlatform().daemon().name("prefetch-result").start(() -> Json.MAPPER.readerFor(rpc.resultType()));
         return exchange(connect(), rpc, params, onProgress);
     }
 
