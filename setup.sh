@@ -30,15 +30,32 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-if [ ! -x "$JAVA_HOME/bin/java" ]; then
-  echo "setup: banger needs a Java 25 JDK; none at $JAVA_HOME. Install Temurin 25 there or set BANGER_JAVA_HOME." >&2
+if ! java_ok "$JAVA_HOME"; then
+  found="there is none at $JAVA_HOME"
+  [ -n "${BANGER_JAVA_HOME:-}" ] && found="BANGER_JAVA_HOME ($BANGER_JAVA_HOME) is not one, and $found"
+  echo "setup: banger needs a Java 25 JDK: $found. Install Temurin 25 (README.md says how on Debian and Ubuntu)" \
+    "or set BANGER_JAVA_HOME to a Java 25 JDK." >&2
   exit 1
 fi
 [ "${1:-}" = "--deps-only" ] && exit 0
 
 echo "setup: building with Maven (JAVA_HOME=$JAVA_HOME)"
-mvn -B -q -DskipTests package 2>&1 | grep -v -E 'sun\.misc\.Unsafe|^WARNING: .*(Unsafe|terminally deprecated|reporting this)' || true
-test -f banger-cli/target/banger.jar && test -f banger-daemon/target/bangerd.jar
+# Maven's own status decides, not the filter's (grep -v fails when it has nothing to print, as after a quiet
+# build); and the jars must be there: a build that failed must never leave an older jar in use.
+set +e
+mvn -B -q -DskipTests package 2>&1 | grep -v -E 'sun\.misc\.Unsafe|^WARNING: .*(Unsafe|terminally deprecated|reporting this)'
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -ne 0 ]; then
+  echo "setup: the build failed (Maven exit status $status; its errors are above); nothing was set up" >&2
+  exit "$status"
+fi
+for built in banger-cli/target/banger.jar banger-daemon/target/bangerd.jar; do
+  if [ ! -f "$built" ]; then
+    echo "setup: the build reported success but made no $built" >&2
+    exit 1
+  fi
+done
 
 # picocli ships Java 5 class files, which the AOT cache cannot keep once linked: rewrite them as Java 8
 # class files (same code, stack maps added) so they load from the cache. See scripts/ModernizeJar.java.
