@@ -14,7 +14,9 @@ if [ -n "${BANGER_JAVA_HOME:-}" ] && java_ok "$BANGER_JAVA_HOME"; then
   JAVA_HOME=$BANGER_JAVA_HOME
 elif [ -n "${JAVA_HOME:-}" ] && java_ok "$JAVA_HOME"; then
   :
+elif java_ok /usr/lib/jvm/java-25-openjdk-amd64; then
+  JAVA_HOME=/usr/lib/jvm/java-25-openjdk-amd64 # Ubuntu's own package
 else
-  JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
+  JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64 # Adoptium's package (README.md); named in setup.sh's message when missing
 fi
 export JAVA_HOME
