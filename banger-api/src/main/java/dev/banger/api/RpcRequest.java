@@ -1,7 +1,9 @@
 package dev.banger.api;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.StringWriter;
 
 /**
  * A JSON-RPC 2.0 request. {@code id} is null for a notification; {@code params} may be absent.
@@ -10,15 +12,26 @@ public record RpcRequest(String jsonrpc, JsonNode id, String method, JsonNode pa
     public static final String VERSION = "2.0";
 
     /**
-     * The line of a call of {@code rpc} with {@code params} (null for a method that takes none), written from a
-     * JSON tree: a client that starts for every command would otherwise build this record's serializer each time.
+     * The line of a call of {@code rpc} with {@code params} (null for a method that takes none). The envelope is
+     * written with Jackson's generator and the params through the mapper: neither this record's serializer nor a
+     * JSON tree is built, which a client that starts for every command would pay for each time.
      */
     public static <P> String line(long id, Rpc<P, ?> rpc, P params) {
-        ObjectNode call = Json.MAPPER.createObjectNode().put("jsonrpc", VERSION).put("id", id).put("method", rpc.name());
-        if (params != null) {
-            call.set("params", Json.MAPPER.valueToTree(params));
+        StringWriter line = new StringWriter();
+        try (JsonGenerator out = Json.MAPPER.createGenerator(line)) {
+            out.writeStartObject();
+            out.writeStringField("jsonrpc", VERSION);
+            out.writeNumberField("id", id);
+            out.writeStringField("method", rpc.name());
+            if (params != null) {
+                out.writeFieldName("params");
+                Json.MAPPER.writeValue(out, params);
+            }
+            out.writeEndObject();
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.INTERNAL, "cannot encode a call of " + rpc.name() + ": " + e.getMessage(), e);
         }
-        return Json.line(call);
+        return line.toString();
     }
 
     /** A call of {@code rpc} with {@code params} (null for a method that takes none). */

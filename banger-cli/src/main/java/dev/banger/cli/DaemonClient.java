@@ -1,7 +1,9 @@
 package dev.banger.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
 import dev.banger.api.Json;
@@ -14,6 +16,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
@@ -46,13 +49,13 @@ public final class DaemonClient {
 
     /**
      * Runs what every call needs once before a call needs it: the wire mapper (~20 ms to build), a request line
-     * written and a reply read. Safe on any thread and at any time: a call that comes first does the work itself
+     * written and a reply read (a small record's deserializer built, as every result's is). Safe on any thread and at any time: a call that comes first does the work itself
      * (and waits for the mapper's class initialisation if it is under way).
      */
     static void warmUpJson() {
-        RpcRequest.line(0, Rpcs.DAEMON_STATUS, null);
+        RpcRequest.line(0, Rpcs.DAEMON_SHUTDOWN, null);
         try {
-            Json.MAPPER.readTree("{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":{}}");
+            parseReply("{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":{\"stopping\":true}}", Params.ShutdownAccepted.class);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("banger's own sample reply does not parse", e);
         }
@@ -117,7 +120,14 @@ public final class DaemonClient {
                 throw new BangerException(ErrorCode.DAEMON_UNAVAILABLE, "bangerd closed the connection without answering "
                         + method + "; its log (" + ctx.paths().logFile() + ") may say why");
             }
-            return Json.MAPPER.treeToValue(reply(line), rpc.resultType());
+            Reply<R> reply = parseReply(line, rpc.resultType());
+            if (reply == null) {
+                throw notBanger();
+            }
+            if (reply.error() != null) {
+                throw reply.error().toException();
+            }
+            return reply.result();
         } catch (JsonProcessingException e) {
             throw new BangerException(ErrorCode.INTERNAL, "unexpected reply to " + method + ": " + e.getOriginalMessage()
                     + " (are banger and bangerd the same version? 'banger version' shows both)");
@@ -134,30 +144,57 @@ public final class DaemonClient {
         }
     }
 
+    /** A reply: its result, or its error. */
+    record Reply<R>(R result, RpcError error) {
+    }
+
     /**
-     * The result of a reply line, or its error thrown. The reply is read as a JSON tree, not into a record: the
-     * envelope is two fields to look up, while a record's deserializer would be built at every start (~8 ms, on
-     * the way to the answer). A line that is not a JSON-RPC 2.0 reply comes from a process that is not bangerd.
+     * A reply line read into its result's type, or null when the line is not a JSON-RPC 2.0 reply (one result or
+     * one error). The envelope is read with Jackson's streaming parser and the result straight into its type: no
+     * JSON tree and no record for the envelope, whose deserializers a client that starts for every command would
+     * build each time (~10 ms on the way to the answer).
+     *
+     * @throws JsonProcessingException when the result does not decode to its type (banger and bangerd differ)
      */
-    private JsonNode reply(String line) {
-        JsonNode reply;
-        try {
-            reply = Json.MAPPER.readTree(line);
-        } catch (JsonProcessingException e) {
-            throw notBanger();
-        }
-        if (reply == null || !reply.isObject() || !RpcRequest.VERSION.equals(reply.path("jsonrpc").textValue())
-                || reply.has("result") == reply.has("error")) {
-            throw notBanger();
-        }
-        if (reply.has("error")) {
-            try {
-                throw Json.MAPPER.treeToValue(reply.get("error"), RpcError.class).toException();
-            } catch (JsonProcessingException e) {
-                throw notBanger();
+    static <R> Reply<R> parseReply(String line, Class<R> type) throws JsonProcessingException {
+        try (JsonParser in = Json.MAPPER.createParser(line)) {
+            if (in.nextToken() != JsonToken.START_OBJECT) {
+                return null;
             }
+            boolean version = false;
+            boolean answered = false;
+            R result = null;
+            RpcError error = null;
+            while (in.nextToken() == JsonToken.FIELD_NAME) {
+                String field = in.currentName();
+                JsonToken value = in.nextToken();
+                switch (field) {
+                    case "jsonrpc" -> version = value == JsonToken.VALUE_STRING && RpcRequest.VERSION.equals(in.getText());
+                    case "result" -> {
+                        answered = true;
+                        result = Json.MAPPER.readValue(in, type);
+                    }
+                    case "error" -> {
+                        if (value != JsonToken.START_OBJECT) {
+                            return null;
+                        }
+                        try {
+                            error = Json.MAPPER.readValue(in, RpcError.class);
+                        } catch (JsonProcessingException notAnError) {
+                            return null; // bangerd's errors always decode
+                        }
+                    }
+                    default -> in.skipChildren();
+                }
+            }
+            return version && answered != (error != null) ? new Reply<>(result, error) : null;
+        } catch (JsonParseException notJson) {
+            return null;
+        } catch (JsonProcessingException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading a string cannot fail", e);
         }
-        return reply.get("result");
     }
 
     /** The line a daemon sent before it hung up on us, or null when there is none (or it is only progress). */
