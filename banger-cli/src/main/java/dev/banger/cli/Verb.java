@@ -71,10 +71,12 @@ abstract class Verb {
         return OptionSpec.builder(names).paramLabel(label).type(type).description(description).build();
     }
 
-    /** A positional parameter at {@code index} (needed as soon as a verb has more than one). */
+    /** A positional parameter at {@code index}; one whose arity asks for at least one value is required. */
     static PositionalParamSpec parameter(String label, String index, String arity, String description) {
-        PositionalParamSpec.Builder b = PositionalParamSpec.builder().index(index).paramLabel(label).arity(arity).description(description);
-        boolean many = picocli.CommandLine.Range.valueOf(arity).max() > 1;
+        picocli.CommandLine.Range range = picocli.CommandLine.Range.valueOf(arity);
+        PositionalParamSpec.Builder b = PositionalParamSpec.builder().index(index).paramLabel(label).arity(arity)
+                .required(range.min() > 0).description(description);
+        boolean many = range.max() > 1;
         return (many ? b.type(java.util.List.class).auxiliaryTypes(String.class) : b.type(String.class)).build();
     }
 

@@ -148,6 +148,19 @@ class VerbsTest {
     }
 
     @Test
+    void aMissingNameIsAUsageErrorNamingIt() {
+        for (String[] line : List.of(new String[] {"image", "show"}, new String[] {"vm", "start"}, new String[] {"vm", "delete"},
+                new String[] {"vm", "ssh"})) {
+            err.getBuffer().setLength(0);
+
+            int status = Main.run(ctx, line);
+
+            assertThat(status).as("%s", List.of(line)).isEqualTo(2);
+            assertThat(err.toString()).as("%s", List.of(line)).startsWith("Missing required parameter");
+        }
+    }
+
+    @Test
     void completionCoversEveryVerb() {
         int status = Main.run(ctx, "completion", "bash");
 
