@@ -70,6 +70,12 @@ final class CallVerb<P, R> extends Verb {
         return this;
     }
 
+    /** The answer's deserializer (for vm.list, the records of a VM and their parts) is built while picocli parses. */
+    @Override
+    void named() {
+        DaemonClient.prepareFor(rpc);
+    }
+
     @Override
     void declare(CommandSpec spec) {
         options.accept(spec);

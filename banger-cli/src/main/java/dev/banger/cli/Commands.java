@@ -10,7 +10,8 @@ import picocli.CommandLine.Model.OptionSpec;
  * The command tree: banger [vm|image|daemon|doctor|version|completion] ... Building a verb's picocli model
  * costs about half a millisecond, and the CLI starts for every command, so a command line that names a verb
  * ({@code banger vm list --json}) gets a tree of that verb alone: parsing it, its help and its errors need no
- * other. Any other line (a group alone, help, a typo picocli should answer with suggestions) gets them all.
+ * other (and the verb may start work its command line does not change, see {@link Verb#named}). Any other line
+ * (a group alone, help, a typo picocli should answer with suggestions) gets them all.
  */
 final class Commands {
     /** A group of verbs: banger NAME VERB ... */
@@ -32,6 +33,7 @@ final class Commands {
         if (args.length >= 1) {
             for (Verb verb : top) {
                 if (verb.answersTo(args[0])) {
+                    verb.named();
                     return build(List.of(), List.of(verb));
                 }
             }
@@ -40,6 +42,7 @@ final class Commands {
             for (Group group : groups) {
                 for (Verb verb : group.name().equals(args[0]) ? group.verbs() : List.<Verb>of()) {
                     if (verb.answersTo(args[1])) {
+                        verb.named();
                         return build(List.of(new Group(group.name(), group.description(), List.of(verb))), List.of());
                     }
                 }

@@ -70,6 +70,11 @@ public final class DaemonClient {
         }
     }
 
+    /** Builds the deserializer of {@code rpc}'s result on another thread (Jackson caches it for the call). */
+    static void prepareFor(Rpc<?, ?> rpc) {
+        Thread.ofPlatform().daemon().name("prepare-result").start(() -> Json.MAPPER.readerFor(rpc.resultType()));
+    }
+
     /** Calls a method that takes no parameters. */
     public <R> R call(Rpc<Void, R> rpc) {
         return call(rpc, null);
@@ -81,9 +86,6 @@ public final class DaemonClient {
 
     /** A long call: progress notifications go to {@code onProgress} (if not null) until the response arrives. */
     public <P, R> R call(Rpc<P, R> rpc, P params, Consumer<Params.Progress> onProgress) {
-        // The result type's deserializer (for vm.list, the records of a VM and their parts) is built while the
-        // request goes out and the daemon answers.
-        Thread.ofPlatform().daemon().name("prefetch-result").start(() -> Json.MAPPER.readerFor(rpc.resultType()));
         return exchange(connect(), rpc, params, onProgress);
     }
 

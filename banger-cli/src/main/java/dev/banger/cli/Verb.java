@@ -48,6 +48,13 @@ abstract class Verb {
         return false;
     }
 
+    /**
+     * Called when a command line names this verb, before picocli builds its model and parses: a verb may start
+     * here, on another thread, work that its options do not change. Nothing by default.
+     */
+    void named() {
+    }
+
     /** Adds the verb's options and parameters; called once when the command tree is built. */
     abstract void declare(CommandSpec spec);
 
