@@ -89,7 +89,10 @@ if [ "$(id -u)" -eq 0 ]; then
   BANGER_HOME="$train" bin/banger image import --name debian-bookworm --kernel "$train/placeholder-kernel" \
     --rootfs "$train/placeholder-rootfs.ext4" >/dev/null
   BANGER_HOME="$train" bin/banger vm create --name aot-training >/dev/null
-  BANGER_HOME="$train" BANGER_CLI_JAVA_OPTS="-XX:AOTCacheOutput=build/banger.aot" bin/banger vm list >build/aot.log 2>&1 \
+  # Without method profiles (JDK 25 records them by default for C2): the CLI runs C1 only, and replaying them
+  # at every start costs ~14 ms of CPU. If a later JDK drops the flag, training fails and is reported below.
+  BANGER_HOME="$train" BANGER_CLI_JAVA_OPTS="-XX:AOTCacheOutput=build/banger.aot -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining" \
+    bin/banger vm list >build/aot.log 2>&1 \
     || { echo "setup: CLI AOT training failed (see build/aot.log); banger works, only starts slower" >&2; rm -f build/banger.aot; }
   BANGER_HOME="$train" bin/banger vm delete aot-training >/dev/null
   # The JVM writes its cache as it exits, which can outlast 'daemon stop''s own wait: wait for the file.
