@@ -30,15 +30,32 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-if [ ! -x "$JAVA_HOME/bin/java" ]; then
-  echo "setup: banger needs a Java 25 JDK; none at $JAVA_HOME. Install Temurin 25 there or set BANGER_JAVA_HOME." >&2
+if ! java_ok "$JAVA_HOME"; then
+  found="there is none at $JAVA_HOME"
+  [ -n "${BANGER_JAVA_HOME:-}" ] && found="BANGER_JAVA_HOME ($BANGER_JAVA_HOME) is not one, and $found"
+  echo "setup: banger needs a Java 25 JDK: $found. Install Temurin 25 (README.md says how on Debian and Ubuntu)" \
+    "or set BANGER_JAVA_HOME to a Java 25 JDK." >&2
   exit 1
 fi
 [ "${1:-}" = "--deps-only" ] && exit 0
 
 echo "setup: building with Maven (JAVA_HOME=$JAVA_HOME)"
-mvn -B -q -DskipTests package 2>&1 | grep -v -E 'sun\.misc\.Unsafe|^WARNING: .*(Unsafe|terminally deprecated|reporting this)' || true
-test -f banger-cli/target/banger.jar && test -f banger-daemon/target/bangerd.jar
+# Maven's own status decides, not the filter's (grep -v fails when it has nothing to print, as after a quiet
+# build); and the jars must be there: a build that failed must never leave an older jar in use.
+set +e
+mvn -B -q -DskipTests package 2>&1 | grep -v -E 'sun\.misc\.Unsafe|^WARNING: .*(Unsafe|terminally deprecated|reporting this)'
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -ne 0 ]; then
+  echo "setup: the build failed (Maven exit status $status; its errors are above); nothing was set up" >&2
+  exit "$status"
+fi
+for built in banger-cli/target/banger.jar banger-daemon/target/bangerd.jar; do
+  if [ ! -f "$built" ]; then
+    echo "setup: the build reported success but made no $built" >&2
+    exit 1
+  fi
+done
 
 # picocli ships Java 5 class files, which the AOT cache cannot keep once linked: rewrite them as Java 8
 # class files (same code, stack maps added) so they load from the cache. See scripts/ModernizeJar.java.
@@ -72,7 +89,10 @@ if [ "$(id -u)" -eq 0 ]; then
   BANGER_HOME="$train" bin/banger image import --name debian-bookworm --kernel "$train/placeholder-kernel" \
     --rootfs "$train/placeholder-rootfs.ext4" >/dev/null
   BANGER_HOME="$train" bin/banger vm create --name aot-training >/dev/null
-  BANGER_HOME="$train" BANGER_CLI_JAVA_OPTS="-XX:AOTCacheOutput=build/banger.aot" bin/banger vm list >build/aot.log 2>&1 \
+  # Without method profiles (JDK 25 records them by default for C2): the CLI runs C1 only, and replaying them
+  # at every start costs ~14 ms of CPU. If a later JDK drops the flag, training fails and is reported below.
+  BANGER_HOME="$train" BANGER_CLI_JAVA_OPTS="-XX:AOTCacheOutput=build/banger.aot -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining" \
+    bin/banger vm list >build/aot.log 2>&1 \
     || { echo "setup: CLI AOT training failed (see build/aot.log); banger works, only starts slower" >&2; rm -f build/banger.aot; }
   BANGER_HOME="$train" bin/banger vm delete aot-training >/dev/null
   # The JVM writes its cache as it exits, which can outlast 'daemon stop''s own wait: wait for the file.

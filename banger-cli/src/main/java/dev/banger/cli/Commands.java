@@ -6,12 +6,62 @@ import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
-/** The command tree: banger [vm|daemon|version|completion] ... */
+/**
+ * The command tree: banger [vm|image|daemon|doctor|version|completion] ... Building a verb's picocli model
+ * costs about half a millisecond, and the CLI starts for every command, so a command line that names a verb
+ * ({@code banger vm list --json}) gets a tree of that verb alone: parsing it, its help and its errors need no
+ * other (and the verb may start work its command line does not change, see {@link Verb#named}). Any other line
+ * (a group alone, help, a typo picocli should answer with suggestions) gets them all.
+ */
 final class Commands {
+    /** A group of verbs: banger NAME VERB ... */
+    private record Group(String name, String description, List<Verb> verbs) {
+    }
+
     private Commands() {
     }
 
+    /** The whole tree. */
     static CommandLine tree(CliContext ctx) {
+        return build(groups(ctx), topVerbs(ctx));
+    }
+
+    /** The tree {@code args} need: the verb they name alone, else the whole tree. */
+    static CommandLine tree(CliContext ctx, String... args) {
+        List<Group> groups = groups(ctx);
+        List<Verb> top = topVerbs(ctx);
+        if (args.length >= 1) {
+            for (Verb verb : top) {
+                if (verb.answersTo(args[0])) {
+                    verb.named();
+                    return build(List.of(), List.of(verb));
+                }
+            }
+        }
+        if (args.length >= 2) {
+            for (Group group : groups) {
+                for (Verb verb : group.name().equals(args[0]) ? group.verbs() : List.<Verb>of()) {
+                    if (verb.answersTo(args[1])) {
+                        verb.named();
+                        return build(List.of(new Group(group.name(), group.description(), List.of(verb))), List.of());
+                    }
+                }
+            }
+        }
+        return build(groups, top);
+    }
+
+    private static List<Group> groups(CliContext ctx) {
+        return List.of(new Group("vm", "Run, create, start, stop, inspect and delete VMs.", VmVerbs.all(ctx)),
+                new Group("image", "Build, import, list, verify and delete guest images.", ImageVerbs.all(ctx)),
+                new Group("daemon", "Inspect, stop or tear down bangerd.", DaemonVerbs.all(ctx)));
+    }
+
+    private static List<Verb> topVerbs(CliContext ctx) {
+        return List.of(new DoctorCommand(ctx), new VersionCommand(ctx), new CompletionCommand(ctx));
+    }
+
+    private static CommandLine build(List<Group> groups, List<Verb> top) {
         CommandSpec root = CommandSpec.create().name("banger").version("banger " + BangerVersion.current());
         root.usageMessage()
                 .description("Disposable, fast, isolated Linux VMs on this host.",
@@ -22,36 +72,21 @@ final class Commands {
         root.addOption(OptionSpec.builder("-V", "--version").versionHelp(true).arity("0").type(boolean.class)
                 .description("Print the version and exit.").build());
         CommandLine cl = new CommandLine(root);
-        cl.addSubcommand("vm", group("vm", "Run, create, start, stop, inspect and delete VMs.",
-                List.of(new VmRunCommand(ctx), new VmCreateCommand(ctx), new VmStartCommand(ctx), new VmStopCommand(ctx),
-                        new VmRestartCommand(ctx), new VmSshCommand(ctx), new VmLogsCommand(ctx), new VmListCommand(ctx),
-                        new VmShowCommand(ctx), new VmPortsCommand(ctx), new VmDeleteCommand(ctx))));
-        cl.addSubcommand("image", group("image", "Build, import, list, verify and delete guest images.",
-                List.of(new ImageBuildCommand(ctx), new ImageListCommand(ctx), new ImageShowCommand(ctx), new ImageRmCommand(ctx),
-                        new ImageImportCommand(ctx), new ImageVerifyCommand(ctx))));
-        cl.addSubcommand("daemon", group("daemon", "Inspect, stop or tear down bangerd.",
-                List.of(new DaemonStatusCommand(ctx), new DaemonStopCommand(ctx), new DaemonTeardownCommand(ctx),
-                        new DaemonRecoverCommand(ctx))));
-        add(cl, new DoctorCommand(ctx));
-        add(cl, new VersionCommand(ctx));
-        add(cl, new CompletionCommand(ctx));
+        for (Group group : groups) {
+            CommandSpec spec = CommandSpec.create().name(group.name());
+            spec.usageMessage().description(group.description()).commandListHeading("%nCommands:%n");
+            spec.addOption(helpOption());
+            CommandLine groupLine = new CommandLine(spec);
+            group.verbs().forEach(verb -> add(groupLine, verb));
+            cl.addSubcommand(group.name(), groupLine);
+        }
+        top.forEach(verb -> add(cl, verb));
         return cl;
     }
 
     static OptionSpec helpOption() {
         return OptionSpec.builder("-h", "--help").usageHelp(true).arity("0").type(boolean.class)
                 .description("Show this help and exit.").build();
-    }
-
-    private static CommandLine group(String name, String description, List<Verb> verbs) {
-        CommandSpec spec = CommandSpec.create().name(name);
-        spec.usageMessage().description(description).commandListHeading("%nCommands:%n");
-        spec.addOption(helpOption());
-        CommandLine cl = new CommandLine(spec);
-        for (Verb v : verbs) {
-            add(cl, v);
-        }
-        return cl;
     }
 
     private static void add(CommandLine parent, Verb verb) {

@@ -8,19 +8,8 @@ import picocli.CommandLine.Model.PositionalParamSpec;
 final class CompletionCommand extends Verb {
     enum Shell { bash, zsh }
 
-
     CompletionCommand(CliContext ctx) {
-        super(ctx);
-    }
-
-    @Override
-    String name() {
-        return "completion";
-    }
-
-    @Override
-    String description() {
-        return "Print a shell completion script: source <(banger completion bash), or zsh.";
+        super(ctx, "completion", "Print a shell completion script: source <(banger completion bash), or zsh.");
     }
 
     @Override
@@ -32,7 +21,8 @@ final class CompletionCommand extends Verb {
     @Override
     int run(ParseResult args) {
         Shell shell = args.matchedPositional(0).getValue();
-        String script = AutoComplete.bash("banger", args.commandSpec().root().commandLine());
+        // The tree this command line was parsed with holds this verb alone: completion needs them all.
+        String script = AutoComplete.bash("banger", Commands.tree(ctx));
         if (shell == Shell.zsh) {
             // picocli's script is written for bash; zsh runs it through its bash compatibility layer.
             ctx.out().println("autoload -U +X compinit && compinit");

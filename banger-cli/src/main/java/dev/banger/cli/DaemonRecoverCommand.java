@@ -1,7 +1,6 @@
 package dev.banger.cli;
 
-import dev.banger.api.Methods;
-import dev.banger.api.Params;
+import dev.banger.api.Rpcs;
 import java.util.List;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParseResult;
@@ -13,18 +12,8 @@ import picocli.CommandLine.ParseResult;
  */
 final class DaemonRecoverCommand extends Verb {
     DaemonRecoverCommand(CliContext ctx) {
-        super(ctx);
-    }
-
-    @Override
-    String name() {
-        return "recover";
-    }
-
-    @Override
-    String description() {
-        return "Rebuild lost VM records from each VM directory's vm.json and adopt the VMs that run (a damaged database is "
-                + "moved aside, never deleted); with --purge, destroy every VM the database does not know instead.";
+        super(ctx, "recover", "Rebuild lost VM records from each VM directory's vm.json and adopt the VMs that run (a damaged "
+                + "database is moved aside, never deleted); with --purge, destroy every VM the database does not know instead.");
     }
 
     @Override
@@ -38,8 +27,7 @@ final class DaemonRecoverCommand extends Verb {
         boolean purge = has(args, "--purge");
         DaemonStopCommand.stop(ctx); // running VMs keep running; the recovering daemon adopts them
         new DaemonStarter(ctx).start(List.of(purge ? "--purge" : "--recover"));
-        Params.DaemonStatus status = ctx.existingDaemon().call(Methods.DAEMON_STATUS, null, Params.DaemonStatus.class);
-        println(status.reconcile());
+        println(ctx.existingDaemon().call(Rpcs.DAEMON_STATUS).reconcile());
         return 0;
     }
 }

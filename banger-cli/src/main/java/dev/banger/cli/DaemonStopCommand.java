@@ -2,8 +2,8 @@ package dev.banger.cli;
 
 import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
-import dev.banger.api.Methods;
 import dev.banger.api.Params;
+import dev.banger.api.Rpcs;
 import java.nio.file.Files;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParseResult;
@@ -12,22 +12,12 @@ final class DaemonStopCommand extends Verb {
     static final long STOP_TIMEOUT_MILLIS = 10_000;
 
     DaemonStopCommand(CliContext ctx) {
-        super(ctx);
-    }
-
-    @Override
-    String name() {
-        return "stop";
-    }
-
-    @Override
-    String description() {
-        return "Stop bangerd. Running VMs keep running; the next banger command starts bangerd again.";
+        super(ctx, "stop", "Stop bangerd. Running VMs keep running; the next banger command starts bangerd again.");
     }
 
     @Override
     void declare(CommandSpec spec) {
-
+        // no options
     }
 
     @Override
@@ -44,8 +34,8 @@ final class DaemonStopCommand extends Verb {
         if (!daemon.reachable()) {
             return false;
         }
-        Params.DaemonStatus status = daemon.call(Methods.DAEMON_STATUS, null, Params.DaemonStatus.class);
-        daemon.call(Methods.DAEMON_SHUTDOWN, null, Params.ShutdownAccepted.class);
+        Params.DaemonStatus status = daemon.call(Rpcs.DAEMON_STATUS);
+        daemon.call(Rpcs.DAEMON_SHUTDOWN);
         long deadline = System.nanoTime() + STOP_TIMEOUT_MILLIS * 1_000_000;
         while (Files.exists(ctx.paths().socket()) || dev.banger.host.HostInfo.processAlive(status.pid())) {
             if (System.nanoTime() > deadline) {

@@ -1,6 +1,5 @@
 package dev.banger.cli;
 
-import dev.banger.api.Params;
 import dev.banger.core.BangerConfig;
 import dev.banger.host.HostDoctor;
 import java.nio.file.Files;
@@ -9,40 +8,21 @@ import picocli.CommandLine.ParseResult;
 
 final class DoctorCommand extends Verb {
     DoctorCommand(CliContext ctx) {
-        super(ctx);
-    }
-
-    @Override
-    String name() {
-        return "doctor";
-    }
-
-    @Override
-    String description() {
-        return "Check what this host can do for banger (KVM, QEMU, taps, device-mapper, vsock, Firecracker, DNS), each with its fix.";
+        super(ctx, "doctor", "Check what this host can do for banger (KVM, QEMU, taps, device-mapper, vsock, Firecracker, DNS), "
+                + "each with its fix.");
     }
 
     @Override
     void declare(CommandSpec spec) {
-        spec.addOption(jsonFlag("the checks"));
+        Args.json(spec, "the checks");
     }
 
+    /** Findings are information, not failure: banger works without KVM, vsock or device-mapper (status 0). */
     @Override
     int run(ParseResult args) throws Exception {
         BangerConfig.Settings settings = Files.exists(ctx.paths().configFile())
                 ? BangerConfig.parse(Files.readString(ctx.paths().configFile()), ctx.paths().configFile().toString())
                 : BangerConfig.DEFAULTS;
-        var checks = HostDoctor.checks(settings);
-        if (has(args, "--json")) {
-            printJson(checks);
-            return 0;
-        }
-        Table t = new Table("CHECK", "RESULT", "DETAIL");
-        for (Params.Check c : checks) {
-            t.row(c.name(), c.ok() ? "ok" : "no", c.detail());
-        }
-        t.print(ctx.out());
-        // Findings are information, not failure: banger works without KVM, vsock or device-mapper.
-        return 0;
+        return print(args, HostDoctor.checks(settings), checks -> Table.checks(ctx.out(), checks, "no"));
     }
 }

@@ -1,6 +1,7 @@
 package dev.banger.cli;
 
 import dev.banger.api.Params;
+import dev.banger.api.Rpc;
 import java.io.PrintWriter;
 import java.util.function.Consumer;
 
@@ -50,10 +51,10 @@ final class ProgressPrinter implements Consumer<Params.Progress> {
     }
 
     /** A long call with its progress shown on stderr; the progress line is closed however the call ends. */
-    static <T> T call(CliContext ctx, String method, Object params, Class<T> resultType) {
+    static <P, R> R call(CliContext ctx, Rpc<P, R> rpc, P params) {
         ProgressPrinter progress = new ProgressPrinter(ctx.err(), ctx.terminal());
         try {
-            return ctx.daemon().call(method, params, resultType, progress);
+            return ctx.daemon().call(rpc, params, progress);
         } finally {
             progress.finish();
         }

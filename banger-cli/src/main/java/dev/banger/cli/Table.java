@@ -1,5 +1,6 @@
 package dev.banger.cli;
 
+import dev.banger.api.Params;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -48,6 +49,23 @@ final class Table {
             line(out, rows.get(r), links.get(r), widths);
         }
         out.flush();
+    }
+
+    /** Labelled lines, values aligned ("Name:           web"); a missing value shows as "-". */
+    static void fields(PrintWriter out, String[][] fields) {
+        for (String[] f : fields) {
+            out.println(String.format("%-15s %s", f[0] + ":", f[1] == null ? "-" : f[1]));
+        }
+        out.flush();
+    }
+
+    /** Checks as CHECK RESULT DETAIL, a failed one's result written as {@code failed}. */
+    static void checks(PrintWriter out, List<Params.Check> checks, String failed) {
+        Table t = new Table("CHECK", "RESULT", "DETAIL");
+        for (Params.Check c : checks) {
+            t.row(c.name(), c.ok() ? "ok" : failed, c.detail());
+        }
+        t.print(out);
     }
 
     private static void line(PrintWriter out, List<String> cells, String[] links, int[] widths) {

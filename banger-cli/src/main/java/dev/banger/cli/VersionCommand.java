@@ -2,32 +2,20 @@ package dev.banger.cli;
 
 import dev.banger.api.BangerException;
 import dev.banger.api.BangerVersion;
-import dev.banger.api.Methods;
-import dev.banger.api.Params;
+import dev.banger.api.Rpcs;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParseResult;
 
 final class VersionCommand extends Verb {
-
     VersionCommand(CliContext ctx) {
-        super(ctx);
-    }
-
-    @Override
-    String name() {
-        return "version";
-    }
-
-    @Override
-    String description() {
-        return "Print the versions of banger and of a running bangerd.";
+        super(ctx, "version", "Print the versions of banger and of a running bangerd.");
     }
 
     @Override
     void declare(CommandSpec spec) {
-        spec.addOption(jsonFlag("the versions"));
+        Args.json(spec, "the versions");
     }
 
     @Override
@@ -36,22 +24,18 @@ final class VersionCommand extends Verb {
         DaemonClient daemon = ctx.existingDaemon();
         if (daemon.reachable()) {
             try {
-                daemonVersion = daemon.call(Methods.DAEMON_STATUS, null, Params.DaemonStatus.class).version();
+                daemonVersion = daemon.call(Rpcs.DAEMON_STATUS).version();
             } catch (BangerException e) {
                 daemonVersion = "unknown (" + e.getMessage() + ")";
             }
         }
-        if (has(args, "--json")) {
-            Map<String, String> v = new LinkedHashMap<>();
-            v.put("banger", BangerVersion.current());
-            v.put("bangerd", daemonVersion);
-            v.put("java", Runtime.version().toString());
-            printJson(v);
-        } else {
-            println("banger  " + BangerVersion.current() + " (Java " + Runtime.version() + ")");
-            println("bangerd " + (daemonVersion == null ? "not running" : daemonVersion));
-        }
-        return 0;
+        Map<String, String> versions = new LinkedHashMap<>();
+        versions.put("banger", BangerVersion.current());
+        versions.put("bangerd", daemonVersion);
+        versions.put("java", Runtime.version().toString());
+        return print(args, versions, v -> {
+            println("banger  " + v.get("banger") + " (Java " + v.get("java") + ")");
+            println("bangerd " + (v.get("bangerd") == null ? "not running" : v.get("bangerd")));
+        });
     }
-
 }

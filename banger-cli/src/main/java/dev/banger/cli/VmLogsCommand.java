@@ -2,8 +2,8 @@ package dev.banger.cli;
 
 import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
-import dev.banger.api.Methods;
 import dev.banger.api.Params;
+import dev.banger.api.Rpcs;
 import dev.banger.api.VmRecord;
 import dev.banger.api.VmState;
 import dev.banger.core.ConsoleEscaper;
@@ -29,22 +29,12 @@ final class VmLogsCommand extends Verb {
     private static final int CHUNK = 64 * 1024;
 
     VmLogsCommand(CliContext ctx) {
-        super(ctx);
-    }
-
-    @Override
-    String name() {
-        return "logs";
-    }
-
-    @Override
-    String description() {
-        return "Print a VM's serial console log, control sequences shown escaped; -f keeps following it while the VM runs.";
+        super(ctx, "logs", "Print a VM's serial console log, control sequences shown escaped; -f keeps following it while the VM runs.");
     }
 
     @Override
     void declare(CommandSpec spec) {
-        spec.addPositional(parameter("VM", "1", "name or id"));
+        Args.VM.declare(spec);
         spec.addOption(flag("follow the log until the VM stops (Ctrl-C to quit)", "-f", "--follow"));
         spec.addOption(flag("write the console's bytes as they are, escape sequences included (only for a terminal "
                 + "you trust with what the guest printed, or a file)", "--raw"));
@@ -52,8 +42,7 @@ final class VmLogsCommand extends Verb {
 
     @Override
     int run(ParseResult args) throws IOException, InterruptedException {
-        String name = args.matchedPositional(0).getValue();
-        VmRecord vm = ctx.daemon().call(Methods.VM_GET, new Params.VmRef(name), VmRecord.class);
+        VmRecord vm = ctx.daemon().call(Rpcs.VM_GET, new Params.VmRef(Args.VM.value(args)));
         Path log = Path.of(vm.runtime().logPath());
         ConsoleEscaper escaper = has(args, "--raw") ? null : new ConsoleEscaper();
         long offset = 0;
@@ -67,7 +56,7 @@ final class VmLogsCommand extends Verb {
                 Thread.sleep(200);
                 if (System.nanoTime() - lastCheck > 2_000_000_000L) {
                     lastCheck = System.nanoTime();
-                    VmRecord now = ctx.daemon().call(Methods.VM_GET, new Params.VmRef(vm.id()), VmRecord.class);
+                    VmRecord now = ctx.daemon().call(Rpcs.VM_GET, new Params.VmRef(vm.id()));
                     if (now.state() != VmState.RUNNING && now.state() != VmState.STARTING) {
                         copyFrom(log, offset, escaper);
                         return 0;

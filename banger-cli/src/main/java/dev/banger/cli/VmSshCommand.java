@@ -2,8 +2,8 @@ package dev.banger.cli;
 
 import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
-import dev.banger.api.Methods;
 import dev.banger.api.Params;
+import dev.banger.api.Rpcs;
 import dev.banger.api.VmRecord;
 import dev.banger.api.VmState;
 import dev.banger.core.guest.SshCommand;
@@ -15,30 +15,19 @@ import picocli.CommandLine.ParseResult;
 
 final class VmSshCommand extends Verb {
     VmSshCommand(CliContext ctx) {
-        super(ctx);
-    }
-
-    @Override
-    String name() {
-        return "ssh";
-    }
-
-    @Override
-    String description() {
-        return "Log in to a VM with OpenSSH (its host key pinned), or run a command: banger vm ssh NAME -- CMD...";
+        super(ctx, "ssh", "Log in to a VM with OpenSSH (its host key pinned), or run a command: banger vm ssh NAME -- CMD...");
     }
 
     @Override
     void declare(CommandSpec spec) {
-        spec.addPositional(parameter("VM", "0", "1", "name or id"));
+        Args.VM.declare(spec);
         spec.addPositional(parameter("CMD", "1..*", "0..*", "command to run instead of a login shell (after --)"));
     }
 
     @Override
     int run(ParseResult args) {
-        String name = args.matchedPositional(0).getValue();
         List<String> command = args.matchedPositionals().size() > 1 ? args.matchedPositionals().get(1).stringValues() : List.of();
-        VmRecord vm = ctx.daemon().call(Methods.VM_GET, new Params.VmRef(name), VmRecord.class);
+        VmRecord vm = ctx.daemon().call(Rpcs.VM_GET, new Params.VmRef(Args.VM.value(args)));
         return ssh(ctx, vm, command);
     }
 

@@ -9,6 +9,7 @@ import dev.banger.api.Json;
 import dev.banger.api.Params;
 import dev.banger.api.RpcError;
 import dev.banger.api.RpcResponse;
+import dev.banger.api.Rpcs;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -24,6 +25,8 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A daemon that refuses a connection writes its reason and hangs up, possibly before the CLI has sent its
@@ -61,7 +64,7 @@ class DaemonClientTest {
     }
 
     private Params.VmList listOn(SocketChannel channel) {
-        return ctx.existingDaemon().exchange(channel, "vm.list", null, Json.MAPPER.constructType(Params.VmList.class), null);
+        return ctx.existingDaemon().exchange(channel, Rpcs.VM_LIST, null, null);
     }
 
     @Test
@@ -77,6 +80,49 @@ class DaemonClientTest {
                 .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.RESOURCE_EXHAUSTED))
                 .hasMessage(REFUSAL);
         assertThat(client.isOpen()).as("the channel is closed after the call").isFalse();
+    }
+
+    /** Plays the daemon for one call: reads the request line, answers {@code reply}. */
+    private Params.VmList listAnsweredWith(String reply) throws Exception {
+        Thread peer = Thread.ofVirtual().start(() -> {
+            try (SocketChannel accepted = daemon.accept()) {
+                new java.io.BufferedReader(new java.io.InputStreamReader(java.nio.channels.Channels.newInputStream(accepted),
+                        StandardCharsets.UTF_8)).readLine();
+                accepted.write(ByteBuffer.wrap((reply + "\n").getBytes(StandardCharsets.UTF_8)));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        try {
+            return listOn(DaemonClient.open(ctx.paths().socket()));
+        } finally {
+            peer.join();
+        }
+    }
+
+    @Test
+    void anErrorReplyBecomesItsCodeAndMessage() throws Exception {
+        String reply = Json.line(RpcResponse.failure(Json.MAPPER.getNodeFactory().numberNode(1), RpcError.of(ErrorCode.NOT_FOUND, "no VM named 'x'")));
+
+        assertThatThrownBy(() -> listAnsweredWith(reply))
+                .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND))
+                .hasMessage("no VM named 'x'");
+    }
+
+    @Test
+    void aResultIsDecodedToTheDescriptorsResultType() throws Exception {
+        assertThat(listAnsweredWith(RpcResponse.successLine(Json.MAPPER.getNodeFactory().numberNode(1), new Params.VmList(java.util.List.of()))))
+                .isEqualTo(new Params.VmList(java.util.List.of()));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"hello", "{\"hello\":\"world\"}", "{\"jsonrpc\":\"1.0\",\"id\":1,\"result\":{}}", "[1,2]",
+            "{\"jsonrpc\":\"2.0\",\"id\":1}", "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{},\"error\":{}}",
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":\"oops\"}"})
+    void aPeerThatDoesNotSpeakJsonRpcIsNamedAsSuch(String reply) {
+        assertThatThrownBy(() -> listAnsweredWith(reply))
+                .isInstanceOfSatisfying(BangerException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.DAEMON_UNAVAILABLE))
+                .hasMessageContaining("is held by a process that does not speak banger's protocol");
     }
 
     @Test

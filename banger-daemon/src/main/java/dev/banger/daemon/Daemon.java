@@ -1,8 +1,8 @@
 package dev.banger.daemon;
 
 import dev.banger.api.BangerVersion;
-import dev.banger.api.Methods;
 import dev.banger.api.Params;
+import dev.banger.api.Rpcs;
 import dev.banger.core.BangerConfig;
 import dev.banger.core.StatePaths;
 import dev.banger.daemon.agent.AgentProbe;
@@ -178,26 +178,27 @@ public final class Daemon implements AutoCloseable {
 
     private RpcDispatcher dispatcher() {
         return new RpcDispatcher()
-                .register(Methods.VM_CREATE, Params.VmCreate.class, vms::create)
-                .register(Methods.VM_LIST, Void.class, ignored -> new Params.VmList(vms.list()))
-                .register(Methods.VM_GET, Params.VmRef.class, p -> vms.get(p.vm()))
-                .register(Methods.VM_DELETE, Params.VmDelete.class, p -> vms.delete(p.vm(), p.forced()))
-                .registerLong(Methods.VM_START, Params.VmRef.class, (p, call) -> vms.start(p.vm(), call))
-                .register(Methods.VM_STOP, Params.VmStop.class, p -> vms.stop(p.vm(), p.forced()))
-                .register(Methods.VM_PORTS, Params.VmRef.class, p -> ports.ports(p.vm()))
-                .registerLong(Methods.IMAGE_BUILD, Params.ImageBuild.class, images::build)
-                .register(Methods.IMAGE_LIST, Void.class, ignored -> images.list())
-                .register(Methods.IMAGE_GET, Params.ImageRef.class, p -> images.info(p.image()))
-                .register(Methods.IMAGE_DELETE, Params.ImageRef.class, p -> images.delete(p.image()))
-                .registerLong(Methods.IMAGE_IMPORT, Params.ImageImport.class, (p, call) -> images.importImage(p, call.caller()))
-                .register(Methods.IMAGE_VERIFY, Params.ImageRef.class, p -> images.verify(p.image()))
-                .register(Methods.DAEMON_STATUS, Void.class, ignored -> status())
-                .register(Methods.DAEMON_TEARDOWN, Void.class, ignored -> teardown())
-                .register(Methods.DAEMON_SHUTDOWN, Void.class, ignored -> {
+                .register(Rpcs.VM_CREATE, vms::create)
+                .register(Rpcs.VM_LIST, ignored -> new Params.VmList(vms.list()))
+                .register(Rpcs.VM_GET, p -> vms.get(p.vm()))
+                .register(Rpcs.VM_DELETE, p -> vms.delete(p.vm(), p.forced()))
+                .registerLong(Rpcs.VM_START, (p, call) -> vms.start(p.vm(), call))
+                .register(Rpcs.VM_STOP, p -> vms.stop(p.vm(), p.forced()))
+                .register(Rpcs.VM_PORTS, p -> ports.ports(p.vm()))
+                .registerLong(Rpcs.IMAGE_BUILD, images::build)
+                .register(Rpcs.IMAGE_LIST, ignored -> images.list())
+                .register(Rpcs.IMAGE_GET, p -> images.info(p.image()))
+                .register(Rpcs.IMAGE_DELETE, p -> images.delete(p.image()))
+                .registerLong(Rpcs.IMAGE_IMPORT, (p, call) -> images.importImage(p, call.caller()))
+                .register(Rpcs.IMAGE_VERIFY, p -> images.verify(p.image()))
+                .register(Rpcs.DAEMON_STATUS, ignored -> status())
+                .register(Rpcs.DAEMON_TEARDOWN, ignored -> teardown())
+                .register(Rpcs.DAEMON_SHUTDOWN, ignored -> {
                     LOG.info("shutdown requested over RPC");
                     shutdownRequested.countDown();
                     return new Params.ShutdownAccepted(true);
-                });
+                })
+                .requireExactly(Rpcs.ALL);
     }
 
     Params.DaemonStatus status() {

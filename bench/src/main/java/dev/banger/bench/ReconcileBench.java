@@ -1,8 +1,8 @@
 package dev.banger.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.banger.api.Methods;
 import dev.banger.api.Params;
+import dev.banger.api.Rpcs;
 import dev.banger.api.VmRecord;
 import dev.banger.api.VmState;
 import dev.banger.store.Database;
@@ -48,7 +48,7 @@ final class ReconcileBench {
             Bench.placeholderImage(repo, env, home);
             Path socket = home.resolve("run/bangerd.sock");
             for (int i = 0; i < RECORDS; i++) {
-                JsonNode r = Bench.rpc(socket, Methods.VM_CREATE, new Params.VmCreate("vm-" + i, null, null, null, null, null, null));
+                JsonNode r = Bench.rpc(socket, Rpcs.VM_CREATE, new Params.VmCreate("vm-" + i, null, null, null, null, null, null));
                 if (r.has("error")) {
                     throw new IllegalStateException("create failed: " + r);
                 }

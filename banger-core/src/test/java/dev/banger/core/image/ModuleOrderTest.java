@@ -33,7 +33,7 @@ class ModuleOrderTest {
                 assertThat(order.indexOf(dep)).as(order.get(i) + " needs " + dep).isBetween(0, i - 1);
             }
         }
-        assertThat(names(order)).contains("virtio_mmio", "virtio_blk", "virtio_net", "vmw_vsock_virtio_transport", "overlay",
+        assertThat(names(order)).contains("virtio_mmio", "virtio_blk", "virtio_net", "virtio_console", "vmw_vsock_virtio_transport", "overlay",
                 "fat", "vfat", "nls_cp437", "nls_ascii").doesNotContain("virtio_pci", "msdos", "nls_utf8");
     }
 

@@ -7,10 +7,15 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
 import dev.banger.api.Json;
+import dev.banger.api.Rpc;
 import dev.banger.api.RpcError;
 import dev.banger.api.RpcResponse;
+import java.util.Collection;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -26,13 +31,13 @@ import java.util.logging.Logger;
 public final class RpcDispatcher {
     private static final Logger LOG = Logger.getLogger(RpcDispatcher.class.getName());
 
-    /** A method: its parameter record type ({@link Void} for none) and what it does with the decoded parameters. */
-    record Method<P>(Class<P> paramsType, java.util.function.BiFunction<P, Call, Object> handler) {
-        Object invoke(String name, JsonNode params, Call call) throws JsonProcessingException {
+    /** A method: its descriptor and what it does with the decoded parameters. */
+    private record Method<P, R>(Rpc<P, R> rpc, BiFunction<P, Call, R> handler) {
+        R invoke(JsonNode params, Call call) throws JsonProcessingException {
             P decoded;
-            if (paramsType == Void.class) {
+            if (!rpc.takesParams()) {
                 if (params != null && !params.isNull() && !(params.isObject() && params.isEmpty())) {
-                    throw new BangerException(ErrorCode.INVALID_PARAMS, name + " takes no params, got "
+                    throw new BangerException(ErrorCode.INVALID_PARAMS, rpc.name() + " takes no params, got "
                             + ParamsProblem.given(params) + "; leave \"params\" out or send {}");
                 }
                 decoded = null;
@@ -42,22 +47,49 @@ public final class RpcDispatcher {
                     throw new BangerException(ErrorCode.INVALID_PARAMS, "params must be a JSON object with named fields, got "
                             + ParamsProblem.given(p));
                 }
-                decoded = Json.MAPPER.treeToValue(p, paramsType);
+                decoded = Json.MAPPER.treeToValue(p, rpc.paramsType());
             }
             return handler.apply(decoded, call);
         }
     }
 
-    private final Map<String, Method<?>> methods = new TreeMap<>();
+    private final Map<String, Method<?, ?>> methods = new TreeMap<>();
 
-    public <P> RpcDispatcher register(String name, Class<P> paramsType, Function<P, Object> handler) {
-        methods.put(name, new Method<>(paramsType, (p, call) -> handler.apply(p)));
+    public <P, R> RpcDispatcher register(Rpc<P, R> rpc, Function<P, R> handler) {
+        return registerLong(rpc, (p, call) -> handler.apply(p));
+    }
+
+    /**
+     * A long-running method: it gets the {@link Call} to report progress and notice a caller that left.
+     *
+     * @throws IllegalStateException when a method of that name is registered already
+     */
+    public <P, R> RpcDispatcher registerLong(Rpc<P, R> rpc, BiFunction<P, Call, R> handler) {
+        if (methods.putIfAbsent(rpc.name(), new Method<>(rpc, handler)) != null) {
+            throw new IllegalStateException("RPC method " + rpc.name() + " is registered twice");
+        }
         return this;
     }
 
-    /** A long-running method: it gets the {@link Call} to report progress and notice a caller that left. */
-    public <P> RpcDispatcher registerLong(String name, Class<P> paramsType, java.util.function.BiFunction<P, Call, Object> handler) {
-        methods.put(name, new Method<>(paramsType, handler));
+    /**
+     * Checks that exactly {@code expected} are registered (a server that lacks one, or serves one nobody
+     * describes, is a bug to find at start-up, not on the first call).
+     *
+     * @throws IllegalStateException naming the methods missing and those not expected
+     */
+    public RpcDispatcher requireExactly(Collection<Rpc<?, ?>> expected) {
+        Set<String> missing = new TreeSet<>();
+        Set<String> unexpected = new TreeSet<>(methods.keySet());
+        for (Rpc<?, ?> rpc : expected) {
+            Method<?, ?> bound = methods.get(rpc.name());
+            if (bound == null || !bound.rpc().equals(rpc)) {
+                missing.add(rpc.name());
+            }
+            unexpected.remove(rpc.name());
+        }
+        if (!missing.isEmpty() || !unexpected.isEmpty()) {
+            throw new IllegalStateException("RPC methods without a handler: " + missing + "; handlers of no known method: " + unexpected);
+        }
         return this;
     }
 
@@ -105,7 +137,7 @@ public final class RpcDispatcher {
             return invalidRequest(replyId, "\"method\" must be a string such as \"vm.list\"");
         }
         String name = methodNode.textValue();
-        Method<?> method = methods.get(name);
+        Method<?, ?> method = methods.get(name);
         String response;
         if (method == null) {
             response = Json.line(RpcResponse.failure(replyId, RpcError.of(ErrorCode.METHOD_NOT_FOUND,
@@ -113,15 +145,16 @@ public final class RpcDispatcher {
         } else if (paramsRepeat != null) {
             response = Json.line(RpcResponse.failure(replyId, RpcError.of(ErrorCode.INVALID_PARAMS, "invalid params for " + name + ": " + paramsRepeat)));
         } else {
-            response = invoke(name, method, request.get("params"), replyId, call);
+            response = invoke(method, request.get("params"), replyId, call);
         }
         return notification ? null : response;
     }
 
-    private static String invoke(String name, Method<?> method, JsonNode params, JsonNode id, Call call) {
+    private static String invoke(Method<?, ?> method, JsonNode params, JsonNode id, Call call) {
+        String name = method.rpc().name();
         RpcError error;
         try {
-            return RpcResponse.successLine(id, method.invoke(name, params, call));
+            return RpcResponse.successLine(id, method.invoke(params, call));
         } catch (BangerException e) {
             error = RpcError.of(e.code(), e.getMessage());
         } catch (JsonMappingException e) {

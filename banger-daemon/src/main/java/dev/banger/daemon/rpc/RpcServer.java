@@ -4,10 +4,10 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
 import dev.banger.api.Json;
-import dev.banger.api.Methods;
 import dev.banger.api.Params;
 import dev.banger.api.RpcError;
 import dev.banger.api.RpcRequest;
+import dev.banger.api.Rpcs;
 import dev.banger.api.RpcResponse;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -206,7 +206,7 @@ public final class RpcServer {
                 return;
             }
             try {
-                write(client, Json.line(new Notification(RpcRequest.VERSION, Methods.PROGRESS, progress)));
+                write(client, Json.line(new Notification(RpcRequest.VERSION, Rpcs.PROGRESS, progress)));
             } catch (IOException e) {
                 gone = true;
             }

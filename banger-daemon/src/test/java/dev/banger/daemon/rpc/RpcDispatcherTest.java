@@ -1,10 +1,13 @@
 package dev.banger.daemon.rpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.banger.api.Json;
 import dev.banger.api.Params;
+import dev.banger.api.Rpc;
+import dev.banger.api.Rpcs;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -20,16 +23,69 @@ class RpcDispatcherTest {
     private static final int INVALID_REQUEST = -32600;
     private static final int INVALID_PARAMS = -32602;
 
+    /** What the handlers here answer. */
+    private record Ok(boolean ok) {
+    }
+
+    private static final Rpc<Params.VmCreate, Ok> CREATE = new Rpc<>("vm.create", Params.VmCreate.class, Ok.class);
+    private static final Rpc<Params.VmDelete, Ok> DELETE = new Rpc<>("vm.delete", Params.VmDelete.class, Ok.class);
+    private static final Rpc<Params.ImageBuild, Ok> BUILD = new Rpc<>("image.build", Params.ImageBuild.class, Ok.class);
+    private static final Rpc<Void, Ok> STATUS = new Rpc<>("daemon.status", Void.class, Ok.class);
+
     private final List<Object> calls = new ArrayList<>();
     private final RpcDispatcher dispatcher = new RpcDispatcher()
-            .register("vm.create", Params.VmCreate.class, p -> record(p))
-            .register("vm.delete", Params.VmDelete.class, p -> record(p))
-            .register("image.build", Params.ImageBuild.class, p -> record(p))
-            .register("daemon.status", Void.class, p -> record("status"));
+            .register(CREATE, this::record)
+            .register(DELETE, this::record)
+            .register(BUILD, this::record)
+            .register(STATUS, p -> record("status"));
 
-    private Object record(Object params) {
+    private Ok record(Object params) {
         calls.add(params);
-        return java.util.Map.of("ok", true);
+        return new Ok(true);
+    }
+
+    @Test
+    void paramsDecodeToTheDescriptorsTypeAndTheResultIsEncodedOnTheWire() {
+        Rpc<Params.VmStop, Params.Deleted> stop = new Rpc<>("vm.stop", Params.VmStop.class, Params.Deleted.class);
+        List<Params.VmStop> received = new ArrayList<>();
+        RpcDispatcher d = new RpcDispatcher().register(stop, p -> {
+            received.add(p);
+            return new Params.Deleted("d257d58ff63c", p.vm(), List.of("left " + p.vm() + " alone"));
+        });
+
+        JsonNode reply = parse(d.dispatch("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"vm.stop\",\"params\":{\"vm\":\"web\",\"force\":true}}"));
+
+        assertThat(received).containsExactly(new Params.VmStop("web", true));
+        assertThat(reply.get("result")).isEqualTo(parse("{\"id\":\"d257d58ff63c\",\"name\":\"web\",\"warnings\":[\"left web alone\"]}"));
+        assertThat(reply.get("id").asInt()).isEqualTo(3);
+    }
+
+    @Test
+    void aMethodCannotBeRegisteredTwice() {
+        RpcDispatcher d = new RpcDispatcher().register(STATUS, p -> new Ok(true));
+        Rpc<Void, Params.DaemonStatus> sameName = Rpcs.DAEMON_STATUS;
+
+        assertThatThrownBy(() -> d.register(STATUS, p -> new Ok(false)))
+                .isInstanceOf(IllegalStateException.class).hasMessage("RPC method daemon.status is registered twice");
+        assertThatThrownBy(() -> d.registerLong(sameName, (p, call) -> null))
+                .as("a second descriptor of the same name too").isInstanceOf(IllegalStateException.class);
+        assertThat(parse(d.dispatch("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"daemon.status\"}")).at("/result/ok").asBoolean())
+                .as("the first handler stays").isTrue();
+    }
+
+    @Test
+    void requireExactlyNamesWhatIsMissingAndWhatNobodyDescribes() {
+        Rpc<Void, Ok> other = new Rpc<>("vm.other", Void.class, Ok.class);
+
+        assertThat(dispatcher.requireExactly(List.of(CREATE, DELETE, BUILD, STATUS))).isSameAs(dispatcher);
+        assertThatThrownBy(() -> dispatcher.requireExactly(List.of(CREATE, DELETE, BUILD, STATUS, other)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("RPC methods without a handler: [vm.other]; handlers of no known method: []");
+        assertThatThrownBy(() -> dispatcher.requireExactly(List.of(CREATE, DELETE, BUILD)))
+                .hasMessage("RPC methods without a handler: []; handlers of no known method: [daemon.status]");
+        assertThatThrownBy(() -> dispatcher.requireExactly(List.of(CREATE, DELETE, BUILD, Rpcs.DAEMON_STATUS)))
+                .as("the name alone is not enough: the types must be the descriptor's")
+                .hasMessage("RPC methods without a handler: [daemon.status]; handlers of no known method: []");
     }
 
     private JsonNode call(String method, String params) {

@@ -1,0 +1,45 @@
+package dev.banger.api;
+
+import java.util.List;
+
+/** Every RPC method bangerd serves, with its parameter and result types (documented in docs/API.md). */
+public final class Rpcs {
+    public static final Rpc<Params.VmCreate, VmRecord> VM_CREATE = new Rpc<>("vm.create", Params.VmCreate.class, VmRecord.class);
+    public static final Rpc<Void, Params.VmList> VM_LIST = new Rpc<>("vm.list", Void.class, Params.VmList.class);
+    public static final Rpc<Params.VmRef, VmRecord> VM_GET = new Rpc<>("vm.get", Params.VmRef.class, VmRecord.class);
+    public static final Rpc<Params.VmDelete, Params.Deleted> VM_DELETE = new Rpc<>("vm.delete", Params.VmDelete.class, Params.Deleted.class);
+    /** Long: sends {@link #PROGRESS} notifications before its response. */
+    public static final Rpc<Params.VmRef, VmRecord> VM_START = new Rpc<>("vm.start", Params.VmRef.class, VmRecord.class);
+    public static final Rpc<Params.VmStop, VmRecord> VM_STOP = new Rpc<>("vm.stop", Params.VmStop.class, VmRecord.class);
+    public static final Rpc<Params.VmRef, Params.VmPorts> VM_PORTS = new Rpc<>("vm.ports", Params.VmRef.class, Params.VmPorts.class);
+    /** Long: sends {@link #PROGRESS} notifications before its response. */
+    public static final Rpc<Params.ImageBuild, Params.ImageInfo> IMAGE_BUILD =
+            new Rpc<>("image.build", Params.ImageBuild.class, Params.ImageInfo.class);
+    public static final Rpc<Void, Params.ImageList> IMAGE_LIST = new Rpc<>("image.list", Void.class, Params.ImageList.class);
+    public static final Rpc<Params.ImageRef, Params.ImageInfo> IMAGE_GET = new Rpc<>("image.get", Params.ImageRef.class, Params.ImageInfo.class);
+    public static final Rpc<Params.ImageRef, Params.ImageDeleted> IMAGE_DELETE =
+            new Rpc<>("image.delete", Params.ImageRef.class, Params.ImageDeleted.class);
+    /** Long: reads the caller's files with the caller's rights. */
+    public static final Rpc<Params.ImageImport, Params.ImageInfo> IMAGE_IMPORT =
+            new Rpc<>("image.import", Params.ImageImport.class, Params.ImageInfo.class);
+    public static final Rpc<Params.ImageRef, Params.ImageVerification> IMAGE_VERIFY =
+            new Rpc<>("image.verify", Params.ImageRef.class, Params.ImageVerification.class);
+    public static final Rpc<Void, Params.DaemonStatus> DAEMON_STATUS = new Rpc<>("daemon.status", Void.class, Params.DaemonStatus.class);
+    public static final Rpc<Void, Params.ShutdownAccepted> DAEMON_SHUTDOWN =
+            new Rpc<>("daemon.shutdown", Void.class, Params.ShutdownAccepted.class);
+    public static final Rpc<Void, Params.TornDown> DAEMON_TEARDOWN = new Rpc<>("daemon.teardown", Void.class, Params.TornDown.class);
+
+    /** All of the above: the daemon must serve each one, and nothing else. */
+    public static final List<Rpc<?, ?>> ALL = List.of(VM_CREATE, VM_LIST, VM_GET, VM_DELETE, VM_START, VM_STOP, VM_PORTS,
+            IMAGE_BUILD, IMAGE_LIST, IMAGE_GET, IMAGE_DELETE, IMAGE_IMPORT, IMAGE_VERIFY,
+            DAEMON_STATUS, DAEMON_SHUTDOWN, DAEMON_TEARDOWN);
+
+    /**
+     * Not a method but the notification ({@code "method": "progress"}, params {@link Params.Progress}) a long
+     * call sends on its connection before its response.
+     */
+    public static final String PROGRESS = "progress";
+
+    private Rpcs() {
+    }
+}

@@ -1,0 +1,39 @@
+package dev.banger.cli;
+
+import dev.banger.api.Params;
+import dev.banger.core.Sizes;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParseResult;
+
+/**
+ * What a new VM is made of, as options: declared once for 'vm create' and 'vm run', read into the
+ * vm.create request. Absent options are left to the daemon's defaults.
+ */
+final class VmSpecOptions {
+    private VmSpecOptions() {
+    }
+
+    static void declare(CommandSpec spec) {
+        spec.addOption(Verb.option("NAME", String.class, "DNS label: 1-63 of a-z, 0-9, '-' (default: generated)", "--name"));
+        spec.addOption(Verb.option("IMAGE", String.class, "base image (default from config: debian-bookworm)", "--image"));
+        spec.addOption(Verb.option("N", Integer.class, "vCPUs, 1-32 (default 1)", "--cpus", "--vcpus"));
+        spec.addOption(Verb.option("SIZE", String.class, "memory, e.g. 512M or 2G (default 512M)", "--memory"));
+        spec.addOption(Verb.option("SIZE", String.class, "work disk mounted at /work (default 4G)", "--work-disk"));
+        spec.addOption(Verb.option("SIZE", String.class, "grow the root disk to SIZE (default: the image's size)", "--root-disk"));
+        spec.addOption(Verb.option("VMM", String.class, "qemu or firecracker (default from config: qemu)", "--vmm"));
+    }
+
+    static Params.VmCreate read(ParseResult args) {
+        Long memory = mib(args, "--memory");
+        return new Params.VmCreate(args.matchedOptionValue("--name", null), args.matchedOptionValue("--image", null),
+                args.matchedOptionValue("--cpus", null),
+                memory == null ? null : Math.toIntExact(Math.min(Integer.MAX_VALUE, memory)),
+                mib(args, "--root-disk"), mib(args, "--work-disk"), args.matchedOptionValue("--vmm", null));
+    }
+
+    /** A size option in MiB, or null when absent. */
+    static Long mib(ParseResult args, String option) {
+        String size = args.matchedOptionValue(option, null);
+        return size == null ? null : Sizes.parseMib(option, size);
+    }
+}

@@ -1,0 +1,91 @@
+package dev.banger.cli;
+
+import dev.banger.api.Params;
+import dev.banger.api.Rpcs;
+import dev.banger.api.VmRecord;
+import dev.banger.api.VmRuntime;
+import dev.banger.core.Sizes;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/** banger vm ...: its verbs in the order help lists them, and the text form of what they print. */
+final class VmVerbs {
+    private VmVerbs() {
+    }
+
+    static List<Verb> all(CliContext ctx) {
+        return List.of(
+                new VmRunCommand(ctx),
+                new CallVerb<>(ctx, "create", "Create a VM record (booting comes with 'vm start').", Rpcs.VM_CREATE)
+                        .request(VmSpecOptions::declare, VmSpecOptions::read).json("the VM")
+                        .text((vm, c) -> c.out().println("created VM " + vm.name() + " (" + vm.id() + ", " + vm.runtime().guestIp()
+                                + ", " + vm.runtime().dnsName() + ")")),
+                new CallVerb<>(ctx, "start", "Boot a VM and wait until SSH answers.", Rpcs.VM_START)
+                        .on(Args.VM, Params.VmRef::new).withProgress().json("the VM")
+                        .text((vm, c) -> c.out().println("started VM " + vm.name() + " (" + vm.runtime().guestIp() + ", "
+                                + vm.runtime().dnsName() + ")")),
+                new CallVerb<>(ctx, "stop", "Power a VM off (ACPI power button, then a kill after 30 s); its disks are kept.", Rpcs.VM_STOP)
+                        .request(spec -> {
+                            Args.VM.declare(spec);
+                            Args.force(spec, "kill the VM at once instead of asking it to power off");
+                        }, args -> new Params.VmStop(Args.VM.value(args), Args.force(args)))
+                        .text((vm, c) -> c.out().println("stopped VM " + vm.name())),
+                new VmRestartCommand(ctx),
+                new VmSshCommand(ctx),
+                new VmLogsCommand(ctx),
+                new CallVerb<>(ctx, "list", "List VMs.", Rpcs.VM_LIST, "ls").json("the VMs").text(VmVerbs::table),
+                new CallVerb<>(ctx, "show", "Show one VM in detail.", Rpcs.VM_GET, "inspect")
+                        .on(Args.VM, Params.VmRef::new).json("the VM").text(VmVerbs::details),
+                new CallVerb<>(ctx, "ports", "Show what listens inside a VM: PROTO ENDPOINT PROCESS COMMAND (http/https as links).",
+                        Rpcs.VM_PORTS).on(Args.VM, Params.VmRef::new).json("the listeners").text(VmVerbs::ports),
+                new VmDeleteCommand(ctx));
+    }
+
+    /** Starts a VM showing boot progress on stderr (vm run and vm restart). */
+    static VmRecord start(CliContext ctx, String vm) {
+        return ProgressPrinter.call(ctx, Rpcs.VM_START, new Params.VmRef(vm));
+    }
+
+    private static void table(Params.VmList list, CliContext ctx) {
+        Table t = new Table("NAME", "STATE", "IP", "DNS", "IMAGE", "CPUS", "MEMORY", "AGE");
+        Instant now = Instant.now();
+        for (VmRecord vm : list.vms()) {
+            t.row(vm.name(), vm.state().wireName(), vm.runtime().guestIp(), vm.runtime().dnsName(), vm.spec().image(),
+                    Integer.toString(vm.spec().vcpus()), Sizes.formatMib(vm.spec().memoryMib()),
+                    Durations.shortForm(Duration.between(vm.createdAt(), now)));
+        }
+        t.print(ctx.out());
+    }
+
+    private static void details(VmRecord v, CliContext ctx) {
+        VmRuntime r = v.runtime();
+        Table.fields(ctx.out(), new String[][] {
+                {"Name", v.name()}, {"ID", v.id()}, {"State", r.state().wireName()}, {"Image", v.spec().image()}, {"VMM", v.spec().vmm()},
+                {"vCPUs", Integer.toString(v.spec().vcpus())}, {"Memory", Sizes.formatMib(v.spec().memoryMib())},
+                {"Root disk", v.spec().rootDiskMib() == 0 ? "image size" : Sizes.formatMib(v.spec().rootDiskMib())},
+                {"Work disk", Sizes.formatMib(v.spec().workDiskMib())},
+                {"Guest IP", r.guestIp()}, {"DNS name", r.dnsName()}, {"Created", v.createdAt().toString()},
+                {"Updated", v.updatedAt().toString()}, {"VM dir", r.vmDir()}, {"API socket", r.apiSockPath()},
+                {"vsock", r.vsockPath() + " (CID " + r.vsockCid() + ")"}, {"Console log", r.logPath()},
+                {"Metrics", r.metricsPath()}, {"System overlay", r.systemOverlay()}, {"Work disk file", r.workDiskPath()},
+                {"Last error", r.lastError()}});
+    }
+
+    /** http and https endpoints as URLs and, on a terminal, as clickable hyperlinks. */
+    private static void ports(Params.VmPorts ports, CliContext ctx) {
+        Table t = new Table("PROTO", "ENDPOINT", "PROCESS", "COMMAND");
+        for (Params.PortRow r : ports.ports()) {
+            String endpoint = r.url() != null ? r.url() : r.reachable() ? r.endpoint() : r.endpoint() + " (inside the VM only)";
+            t.row(r.proto(), endpoint, r.process(), r.command());
+            if (r.url() != null && ctx.terminal()) {
+                t.link(1, r.url());
+            }
+        }
+        t.print(ctx.out());
+        if (ports.skipped() > 0) {
+            ctx.err().println("banger: " + ports.skipped() + " line(s) of the guest's ss output could not be read and were skipped");
+            ctx.err().flush();
+        }
+    }
+}
