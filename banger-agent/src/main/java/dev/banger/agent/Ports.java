@@ -15,12 +15,23 @@ import java.util.concurrent.TimeUnit;
 /**
  * The guest's listening sockets: {@code ss -H -t -u -l -n -p} (an argv, no shell), parsed by
  * {@link SsListeners}, each process given its command line from /proc. Bounded: ss's output is read up
- * to 1 MiB and ss is killed after 5 s; a command line is cut at 1 KiB.
+ * to 1 MiB and ss is killed after 5 s; a command line is cut at 1 KiB. The agent's own listener is left out.
  */
 class Ports {
     static final List<String> SS = List.of("ss", "-H", "-t", "-u", "-l", "-n", "-p");
     private static final int MAX_SS_BYTES = 1 << 20;
     private static final int MAX_COMMAND_BYTES = 1024;
+
+    /** The agent's own listeners (its TCP fallback) are not the user's services: left out of the list. */
+    private final long hiddenPid;
+
+    Ports() {
+        this(ProcessHandle.current().pid());
+    }
+
+    Ports(long hiddenPid) {
+        this.hiddenPid = hiddenPid;
+    }
 
     /**
      * What the agent answers for "ports": {@code {"listeners": [{"proto", "address", "port",
@@ -30,6 +41,9 @@ class Ports {
         SsListeners.Parsed parsed = SsListeners.parse(runSs());
         List<Object> out = new ArrayList<>();
         for (SsListeners.Listener l : parsed.listeners()) {
+            if (!l.processes().isEmpty() && l.processes().stream().allMatch(p -> p.pid() == hiddenPid)) {
+                continue;
+            }
             List<Object> procs = new ArrayList<>();
             for (SsListeners.Proc p : l.processes()) {
                 Map<String, Object> proc = new LinkedHashMap<>();

@@ -47,6 +47,10 @@ class ServiceTest {
 
     /** Ports over a fixed ss output, with real command lines from /proc (this JVM's pid). */
     static final class FixedPorts extends Ports {
+        FixedPorts() {
+            super(-1); // the listener below is this JVM's: keep it
+        }
+
         @Override
         String runSs() {
             long me = ProcessHandle.current().pid();

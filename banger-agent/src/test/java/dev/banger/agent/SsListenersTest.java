@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class SsListenersTest {
@@ -48,5 +49,20 @@ class SsListenersTest {
         SsListeners.Parsed p = SsListeners.parse(line.repeat(SsListeners.MAX_LISTENERS + 10));
         assertThat(p.listeners()).hasSize(SsListeners.MAX_LISTENERS);
         assertThat(p.skipped()).isEqualTo(10);
+    }
+
+    @Test
+    void theAgentsOwnListenerIsLeftOut() throws Exception {
+        long me = ProcessHandle.current().pid();
+        Ports ports = new Ports(me) {
+            @Override
+            String runSs() {
+                return "tcp LISTEN 0 50 *:1024 *:* users:((\"java\",pid=" + me + ",fd=9))\n"
+                        + "tcp LISTEN 0 5 0.0.0.0:8080 0.0.0.0:* users:((\"httpd\",pid=" + (me + 1) + ",fd=3))\n";
+            }
+        };
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> listeners = (List<Map<String, Object>>) ports.list().get("listeners");
+        assertThat(listeners).extracting(l -> l.get("port")).containsExactly(8080);
     }
 }
