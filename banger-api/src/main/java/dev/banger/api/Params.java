@@ -1,6 +1,7 @@
 package dev.banger.api;
 
 import java.util.List;
+import java.util.Map;
 
 /** Parameter and result records of the RPC methods (see docs/API.md). */
 public final class Params {
@@ -116,5 +117,25 @@ public final class Params {
     public record Progress(String phase, int step, int steps, Integer percent, long elapsedMs, String message) {
         /** The phase of a warning: the message says what a fallback costs; clients show it in full. */
         public static final String WARNING = "warning";
+    }
+
+    /**
+     * {@code vm.exec}: runs {@code argv} in the VM through its guest agent, exactly as given (no shell).
+     * Optional: {@code env} (laid over a login-like environment), {@code cwd} (absolute; default the user's
+     * home), {@code user} (default root), {@code tty} (a pseudo-terminal of {@code rows} x {@code cols}),
+     * {@code stdin} (false: the command reads /dev/null), {@code keep} (the command outlives a client that
+     * goes away, instead of being hung up), {@code readyTimeoutMs} (how long to wait for the guest to be
+     * ready, default 60 s). The response is {@link Conversation}; after it the connection carries the
+     * exec records both ways (docs/API.md).
+     */
+    public record VmExec(String vm, List<String> argv, Map<String, String> env, String cwd, String user, Boolean tty,
+                         Integer rows, Integer cols, Boolean stdin, Boolean keep, Long readyTimeoutMs) {
+    }
+
+    /**
+     * The response of a method that continues on its connection: what the bytes after the response line
+     * are ({@code protocol}, e.g. {@code exec-records/1}), and through which transport the VM was reached.
+     */
+    public record Conversation(String vm, String protocol, String transport) {
     }
 }

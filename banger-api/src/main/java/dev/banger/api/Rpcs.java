@@ -12,6 +12,8 @@ public final class Rpcs {
     public static final Rpc<Params.VmRef, VmRecord> VM_START = new Rpc<>("vm.start", Params.VmRef.class, VmRecord.class);
     public static final Rpc<Params.VmStop, VmRecord> VM_STOP = new Rpc<>("vm.stop", Params.VmStop.class, VmRecord.class);
     public static final Rpc<Params.VmRef, Params.VmPorts> VM_PORTS = new Rpc<>("vm.ports", Params.VmRef.class, Params.VmPorts.class);
+    /** Continues on its connection after the response: the exec records of docs/API.md. */
+    public static final Rpc<Params.VmExec, Params.Conversation> VM_EXEC = new Rpc<>("vm.exec", Params.VmExec.class, Params.Conversation.class);
     /** Long: sends {@link #PROGRESS} notifications before its response. */
     public static final Rpc<Params.ImageBuild, Params.ImageInfo> IMAGE_BUILD =
             new Rpc<>("image.build", Params.ImageBuild.class, Params.ImageInfo.class);
@@ -30,7 +32,7 @@ public final class Rpcs {
     public static final Rpc<Void, Params.TornDown> DAEMON_TEARDOWN = new Rpc<>("daemon.teardown", Void.class, Params.TornDown.class);
 
     /** All of the above: the daemon must serve each one, and nothing else. */
-    public static final List<Rpc<?, ?>> ALL = List.of(VM_CREATE, VM_LIST, VM_GET, VM_DELETE, VM_START, VM_STOP, VM_PORTS,
+    public static final List<Rpc<?, ?>> ALL = List.of(VM_CREATE, VM_LIST, VM_GET, VM_DELETE, VM_START, VM_STOP, VM_PORTS, VM_EXEC,
             IMAGE_BUILD, IMAGE_LIST, IMAGE_GET, IMAGE_DELETE, IMAGE_IMPORT, IMAGE_VERIFY,
             DAEMON_STATUS, DAEMON_SHUTDOWN, DAEMON_TEARDOWN);
 

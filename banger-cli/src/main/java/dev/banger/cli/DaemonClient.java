@@ -13,7 +13,9 @@ import dev.banger.api.RpcRequest;
 import dev.banger.api.RpcError;
 import dev.banger.api.Rpcs;
 import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -92,7 +94,7 @@ public final class DaemonClient {
     /** Sends one request on {@code channel} (connected, and closed here) and reads its answer. */
     <P, R> R exchange(SocketChannel channel, Rpc<P, R> rpc, P params, Consumer<Params.Progress> onProgress) {
         String method = rpc.name();
-        java.util.concurrent.atomic.AtomicLong lastHeard = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
+        AtomicLong lastHeard = new AtomicLong(System.nanoTime());
         Thread watchdog = Thread.ofPlatform().daemon().start(() -> closeWhenSilent(channel, lastHeard));
         try (channel) {
             BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
@@ -144,6 +146,82 @@ public final class DaemonClient {
         } finally {
             watchdog.interrupt();
         }
+    }
+
+    /**
+     * A call whose connection carries a conversation after its response ({@code vm.exec}): the result, and
+     * the connection's two directions from the first byte after the response. Closing it closes the
+     * connection (which, for an exec, hangs the command up unless it was asked to keep running).
+     */
+    public record Opened<R>(R result, InputStream in, OutputStream out, SocketChannel channel) implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+    }
+
+    /** Calls {@code rpc} and, once it answers, hands over its connection ({@link Opened}). */
+    public <P, R> Opened<R> converse(Rpc<P, R> rpc, P params) {
+        SocketChannel channel = connect();
+        AtomicLong lastHeard = new AtomicLong(System.nanoTime());
+        Thread watchdog = Thread.ofPlatform().daemon().start(() -> closeWhenSilent(channel, lastHeard));
+        boolean handedOver = false;
+        try {
+            InputStream in = Channels.newInputStream(channel);
+            OutputStream out = Channels.newOutputStream(channel);
+            out.write((RpcRequest.line(ids.incrementAndGet(), rpc, params) + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            // Unbuffered, a byte at a time: what follows the response line is the conversation's.
+            String line = readLineExactly(in);
+            watchdog.interrupt();
+            if (line == null) {
+                throw new BangerException(ErrorCode.DAEMON_UNAVAILABLE, "bangerd closed the connection without answering "
+                        + rpc.name() + "; its log (" + ctx.paths().logFile() + ") may say why");
+            }
+            Reply<R> reply = parseReply(line, rpc.resultType());
+            if (reply == null) {
+                throw notBanger();
+            }
+            if (reply.error() != null) {
+                throw reply.error().toException();
+            }
+            handedOver = true;
+            return new Opened<>(reply.result(), in, out, channel);
+        } catch (JsonProcessingException e) {
+            throw new BangerException(ErrorCode.INTERNAL, "unexpected reply to " + rpc.name() + ": " + e.getOriginalMessage()
+                    + " (are banger and bangerd the same version? 'banger version' shows both)");
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.DAEMON_UNAVAILABLE, "lost the connection to bangerd during " + rpc.name() + ": "
+                    + e.getMessage() + "; its log (" + ctx.paths().logFile() + ") may say why");
+        } finally {
+            watchdog.interrupt();
+            if (!handedOver) {
+                try {
+                    channel.close();
+                } catch (IOException ignored) {
+                    // closing anyway
+                }
+            }
+        }
+    }
+
+    private String readLineExactly(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int c;
+        while ((c = in.read()) >= 0) {
+            if (c == '\n') {
+                return line.toString(StandardCharsets.UTF_8);
+            }
+            if (line.size() >= MAX_RESPONSE_CHARS) {
+                throw notBanger();
+            }
+            line.write(c);
+        }
+        return line.size() == 0 ? null : line.toString(StandardCharsets.UTF_8);
     }
 
     /** A reply: its result, or its error. */
@@ -210,7 +288,7 @@ public final class DaemonClient {
     }
 
     /** A hung peer must not hang the CLI: closing the channel unblocks the read. Any line heard resets the clock. */
-    private static void closeWhenSilent(SocketChannel channel, java.util.concurrent.atomic.AtomicLong lastHeard) {
+    private static void closeWhenSilent(SocketChannel channel, AtomicLong lastHeard) {
         try {
             while (true) {
                 long silentNanos = System.nanoTime() - lastHeard.get();

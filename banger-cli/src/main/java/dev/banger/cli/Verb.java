@@ -78,6 +78,11 @@ abstract class Verb {
         return OptionSpec.builder(names).paramLabel(label).type(type).description(description).build();
     }
 
+    /** An option that may be given many times, each with one value (read back as a String[]). */
+    static OptionSpec repeatable(String label, String description, String... names) {
+        return OptionSpec.builder(names).paramLabel(label).type(String[].class).arity("1").description(description).build();
+    }
+
     /** A positional parameter at {@code index}; one whose arity asks for at least one value is required. */
     static PositionalParamSpec parameter(String label, String index, String arity, String description) {
         picocli.CommandLine.Range range = picocli.CommandLine.Range.valueOf(arity);

@@ -33,6 +33,7 @@ final class VmVerbs {
                         .text((vm, c) -> c.out().println("stopped VM " + vm.name())),
                 new VmRestartCommand(ctx),
                 new VmSshCommand(ctx),
+                new VmExecCommand(ctx),
                 new VmLogsCommand(ctx),
                 new CallVerb<>(ctx, "list", "List VMs.", Rpcs.VM_LIST, "ls").json("the VMs").text(VmVerbs::table),
                 new CallVerb<>(ctx, "show", "Show one VM in detail.", Rpcs.VM_GET, "inspect")

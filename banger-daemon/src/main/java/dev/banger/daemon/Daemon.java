@@ -7,6 +7,7 @@ import dev.banger.core.BangerConfig;
 import dev.banger.core.StatePaths;
 import dev.banger.daemon.agent.AgentProbe;
 import dev.banger.daemon.agent.AgentSessions;
+import dev.banger.daemon.agent.ExecService;
 import dev.banger.daemon.agent.VmPortsService;
 import dev.banger.daemon.image.ImageService;
 import dev.banger.daemon.net.HostNetworking;
@@ -61,6 +62,7 @@ public final class Daemon implements AutoCloseable {
     private final Instant startedAt;
     private final BangerConfig.Settings settings;
     private final VmPortsService ports;
+    private final ExecService exec;
     /** What the start-up reconcile did (daemon status shows it). */
     private final String reconcileSummary;
     private final Clock clock;
@@ -69,10 +71,11 @@ public final class Daemon implements AutoCloseable {
 
     private Daemon(StatePaths paths, DaemonLock lock, Database db, VmService vms, ImageService images, HostNetworking network,
                    ServerSocketChannel channel, Clock clock, BangerConfig.Settings settings, String reconcileSummary,
-                   VmPortsService ports) {
+                   VmPortsService ports, ExecService exec) {
         this.settings = settings;
         this.reconcileSummary = reconcileSummary;
         this.ports = ports;
+        this.exec = exec;
         this.network = network;
         this.paths = paths;
         this.lock = lock;
@@ -132,7 +135,7 @@ public final class Daemon implements AutoCloseable {
             Reconciler.Report reconciled = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, transitions).reconcile();
             ServerSocketChannel channel = SocketBinder.bind(paths.socket(), paths.socketStaging(), settings.socketGroup());
             return new Daemon(paths, lock, db, vms, images, network, channel, clock, settings, before + reconciled.summary(),
-                    new VmPortsService(vms, liveness, sessions));
+                    new VmPortsService(vms, liveness, sessions), new ExecService(vms, liveness, sessions));
         } catch (RuntimeException e) {
             if (db != null) {
                 db.close();
@@ -185,6 +188,7 @@ public final class Daemon implements AutoCloseable {
                 .registerLong(Rpcs.VM_START, (p, call) -> vms.start(p.vm(), call))
                 .register(Rpcs.VM_STOP, p -> vms.stop(p.vm(), p.forced()))
                 .register(Rpcs.VM_PORTS, p -> ports.ports(p.vm()))
+                .registerLong(Rpcs.VM_EXEC, exec::exec)
                 .registerLong(Rpcs.IMAGE_BUILD, images::build)
                 .register(Rpcs.IMAGE_LIST, ignored -> images.list())
                 .register(Rpcs.IMAGE_GET, p -> images.info(p.image()))

@@ -23,7 +23,10 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Logger;
@@ -40,12 +43,15 @@ public final class AgentSessions {
     private static final Logger LOG = Logger.getLogger(AgentSessions.class.getName());
     /** A reply larger than this is not an agent's. */
     static final int MAX_REPLY_BYTES = 4 << 20;
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
 
     private final Vmms vmms;
     private final VmLiveness liveness;
     private final ChannelOptions options;
     private final Map<String, Channel> channels = new ConcurrentHashMap<>();
     private final Map<String, ReentrantLock> connecting = new ConcurrentHashMap<>();
+    /** Channels whose guest said it was ready (weak: a channel that ended is forgotten with its VM's entry). */
+    private final Set<Channel> readyChannels = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
 
     public AgentSessions(Vmms vmms, VmLiveness liveness) {
         this.vmms = vmms;
@@ -172,6 +178,25 @@ public final class AgentSessions {
         } catch (ChannelException e) {
             throw unavailable(vm, e.getMessage());
         }
+    }
+
+    /**
+     * Returns once {@code vm}'s guest has reached its ready milestone (configuration applied, /work mounted,
+     * sshd up), asking its agent at most once per channel: a guest does not become unready. TIMED_OUT with
+     * where to look when {@code timeout} passes first.
+     */
+    public void awaitReady(VmRecord vm, Duration timeout) {
+        Channel channel = channel(vm, CONNECT_TIMEOUT.compareTo(timeout) < 0 ? timeout : CONNECT_TIMEOUT);
+        if (readyChannels.contains(channel)) {
+            return;
+        }
+        JsonNode r = request(vm, Map.of("op", "ready", "timeout_ms", timeout.toMillis()), timeout.plus(CONNECT_TIMEOUT));
+        if (!r.path("ready").asBoolean()) {
+            throw new BangerException(ErrorCode.TIMED_OUT, "the guest of VM '" + vm.name() + "' was not ready within "
+                    + timeout.toSeconds() + " s (its boot has not finished applying its configuration; 'banger vm logs "
+                    + vm.name() + "' shows where it is)");
+        }
+        readyChannels.add(channel);
     }
 
     /** Drops {@code vm}'s channel (its VM stopped or is deleted). */

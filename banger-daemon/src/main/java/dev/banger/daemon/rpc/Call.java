@@ -1,5 +1,7 @@
 package dev.banger.daemon.rpc;
 
+import dev.banger.api.BangerException;
+import dev.banger.api.ErrorCode;
 import dev.banger.api.Params;
 
 /**
@@ -15,6 +17,15 @@ public interface Call {
 
     /** Who made the call (peer credentials of its connection). */
     Caller caller();
+
+    /**
+     * Makes the connection carry {@code conversation} after the response. Set it last, just before the
+     * handler returns its result: a handler that fails afterwards would leave it set for an error response.
+     */
+    default void continueWith(Conversation conversation) {
+        conversation.abandon();
+        throw new BangerException(ErrorCode.UNSUPPORTED, "this call has no connection to continue on (it was not made over bangerd's socket)");
+    }
 
     /** For calls without a connection (tests, internal use): the daemon's own rights. */
     Call NONE = new Call() {

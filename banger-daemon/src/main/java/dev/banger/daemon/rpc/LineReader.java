@@ -32,6 +32,13 @@ final class LineReader {
         buffer.flip(); // start empty, in read mode
     }
 
+    /** What was read past the last line returned (a client that did not wait for its response). */
+    byte[] buffered() {
+        byte[] rest = new byte[buffer.remaining()];
+        buffer.get(rest);
+        return rest;
+    }
+
     /** @return the next line without its newline (bytes, to be decoded by the caller), or null at end of stream */
     byte[] next() throws IOException {
         while (true) {

@@ -9,8 +9,11 @@ import dev.banger.api.RpcError;
 import dev.banger.api.RpcRequest;
 import dev.banger.api.Rpcs;
 import dev.banger.api.RpcResponse;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.SequenceInputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -145,14 +148,29 @@ public final class RpcServer {
             if (blank) {
                 continue;
             }
+            ConnectionCall call = new ConnectionCall(client, caller);
+            String response;
             inFlight.incrementAndGet();
             try {
-                String response = dispatch(line, new ConnectionCall(client, caller));
+                response = dispatch(line, call);
                 if (response != null) {
                     write(client, response);
                 }
+            } catch (IOException | RuntimeException e) {
+                call.abandonConversation();
+                throw e;
             } finally {
                 inFlight.decrementAndGet();
+            }
+            Conversation conversation = call.conversation;
+            if (conversation != null && (response == null || !isSuccess(response))) {
+                call.abandonConversation(); // a notification has nobody to talk to; an error ends the call
+            } else if (conversation != null) {
+                // The connection is the conversation's now, with no deadline, until it ends; then it closes.
+                // Bytes the client sent after its request line (it should wait for the response) come first.
+                conversation.run(new SequenceInputStream(new ByteArrayInputStream(reader.buffered()), Channels.newInputStream(client)),
+                        Channels.newOutputStream(client));
+                return;
             }
             deadline.awaitRequest(System.nanoTime());
         }
@@ -184,11 +202,37 @@ public final class RpcServer {
         }
     }
 
+    private static boolean isSuccess(String response) {
+        try {
+            return Json.MAPPER.readTree(response).has("result");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** Progress for a call goes to its own connection; a failed write means the caller left. */
     private static final class ConnectionCall implements Call {
         private final SocketChannel client;
         private final Caller caller;
         private volatile boolean gone;
+        private volatile Conversation conversation;
+
+        @Override
+        public void continueWith(Conversation next) {
+            if (conversation != null) {
+                next.abandon();
+                throw new IllegalStateException("a call continues with one conversation");
+            }
+            conversation = next;
+        }
+
+        void abandonConversation() {
+            Conversation c = conversation;
+            conversation = null;
+            if (c != null) {
+                c.abandon();
+            }
+        }
 
         ConnectionCall(SocketChannel client, Caller caller) {
             this.client = client;
