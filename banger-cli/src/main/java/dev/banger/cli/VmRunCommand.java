@@ -12,8 +12,8 @@ import picocli.CommandLine.ParseResult;
 
 final class VmRunCommand extends Verb {
     VmRunCommand(CliContext ctx) {
-        super(ctx, "run", "Create a VM, boot it, run a command in it over SSH and exit with the command's status: "
-                + "banger vm run [--name N] -- CMD...");
+        super(ctx, "run", "Create a VM, boot it, run a command in it (through its guest agent, argv as given) and exit with the "
+                + "command's status; without a command, log in over SSH: banger vm run [--name N] -- CMD...");
     }
 
     @Override
@@ -68,6 +68,41 @@ final class VmRunCommand extends Verb {
         }
     }
 
+    /**
+     * The command through the guest agent, as {@code vm exec -i} runs it (stdin forwarded, as ssh does). An
+     * image whose agent does not answer gets the command over SSH instead, with a one-line notice: the
+     * agent is asked before anything runs, so the command never runs twice.
+     */
+    private int throughAgent(VmRecord vm, List<String> command) {
+        DaemonClient.Opened<Params.Conversation> opened;
+        try {
+            opened = ctx.daemon().converse(Rpcs.VM_EXEC, new Params.VmExec(vm.id(), command, null, null, null, false, null, null, true,
+                    false, VmExecCommand.READY_TIMEOUT_MS));
+        } catch (BangerException e) {
+            if (e.code() != ErrorCode.AGENT_UNAVAILABLE) {
+                throw e;
+            }
+            warn("the guest agent of VM " + vm.name() + " does not answer (" + e.getMessage() + "): running the command over SSH");
+            return overSsh(vm, command);
+        }
+        try (opened) {
+            return ExecClient.run(opened.in(), opened.out(), System.in, System.out, System.err);
+        } catch (BangerException e) {
+            if (e.code() == ErrorCode.AGENT_UNAVAILABLE) {
+                explainLostVm(vm);
+            }
+            throw e;
+        }
+    }
+
+    private int overSsh(VmRecord vm, List<String> command) {
+        int status = VmSshCommand.ssh(ctx, vm, command);
+        if (status == SSH_FAILED) {
+            explainLostVm(vm);
+        }
+        return status;
+    }
+
     @Override
     int run(ParseResult args) {
         Params.VmCreate request = VmSpecOptions.read(args);
@@ -77,11 +112,7 @@ final class VmRunCommand extends Verb {
         boolean remove = has(args, "--rm");
         try {
             vm = VmVerbs.start(ctx, vm.name());
-            int status = VmSshCommand.ssh(ctx, vm, command);
-            if (status == SSH_FAILED) {
-                explainLostVm(vm);
-            }
-            return status;
+            return command.isEmpty() ? overSsh(vm, command) : throughAgent(vm, command);
         } finally {
             if (remove) {
                 try {

@@ -122,6 +122,14 @@ class FirecrackerIT {
     }
 
     @Test
+    @Order(2)
+    void execGoesThroughFirecrackersVsockHandshake() {
+        BangerHome.Result r = ns.ok(CLI, "vm", "exec", "fc1", "--", "sh", "-c", "printf '%s|' \"$0\" \"$1\"; cat /etc/hostname", "a b", "$(id)");
+        assertThat(r.stdout()).isEqualTo("a b|$(id)|fc1\n");
+        assertThat(ns.banger(CLI, "vm", "exec", "fc1", "--", "sh", "-c", "exit 9").exitCode()).isEqualTo(9);
+    }
+
+    @Test
     @Order(3)
     void theVmOutlivesKillMinus9AndIsFoundByItsApiSocket() {
         long before = firecrackerPids(show("fc1")).getFirst();

@@ -55,7 +55,7 @@ class GuestIsolationIT {
         ns.ok(BOOT, "vm", "run", "--name", "iso-b", "--", "true");
         // IPv6 between the host and guest a (banger itself configures none): a global address on each side.
         sh("ip", "-n", ns.netns, "addr", "add", HOST_V6 + "/64", "dev", BRIDGE, "nodad");
-        ns.ok(CLI, "vm", "ssh", "iso-a", "--", "sh", "-c",
+        ns.ok(CLI, "vm", "exec", "iso-a", "--", "sh", "-c",
                 "ip -6 addr add " + GUEST_V6 + "/64 dev $(ip -o -4 route show default | awk '{print $5}') nodad");
         List<String> seen = new ArrayList<>();
         assertThat(BangerHome.await(Duration.ofSeconds(20), () -> {
@@ -145,7 +145,7 @@ class GuestIsolationIT {
      * as an argument, never spliced into the script.
      */
     private BangerHome.Result connect(String vm, String address, int port) {
-        return ns.banger(CLI, "vm", "ssh", vm, "--", "timeout", "8", "bash", "-c",
+        return ns.banger(CLI, "vm", "exec", vm, "--", "timeout", "8", "bash", "-c",
                 "exec 3<>/dev/tcp/\"$1\"/" + port + " && timeout 3 head -n 1 <&3", "connect", address);
     }
 

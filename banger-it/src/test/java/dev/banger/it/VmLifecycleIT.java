@@ -75,7 +75,7 @@ class VmLifecycleIT {
     @Order(4)
     void stopAndStartKeepTheAddressAndWorkData() {
         String ip = ns.home.ok("vm", "show", "peer", "--json").json().at("/runtime/guest_ip").asText();
-        ns.ok(Duration.ofMinutes(1), "vm", "ssh", "peer", "--", "sh", "-c", "echo kept > /work/proof && sync");
+        ns.ok(Duration.ofMinutes(1), "vm", "exec", "peer", "--", "sh", "-c", "echo kept > /work/proof && sync");
         ns.ok(Duration.ofMinutes(2), "vm", "stop", "peer");
         assertThat(ns.home.ok("vm", "show", "peer", "--json").json().at("/runtime/state").asText()).isEqualTo("stopped");
         ns.ok(BOOT, "vm", "start", "peer");

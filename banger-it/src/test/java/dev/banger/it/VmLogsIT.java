@@ -39,7 +39,7 @@ class VmLogsIT {
     void start() {
         ns = NetnsHome.withSharedImage(null);
         ns.ok(BOOT, "vm", "run", "--name", "noisy", "--", "true");
-        ns.ok(CLI, "vm", "ssh", "noisy", "--", "sh", "-c", "printf '" + HOSTILE + "' > /dev/console");
+        ns.ok(CLI, "vm", "exec", "noisy", "--", "sh", "-c", "printf '" + HOSTILE + "' > /dev/console");
         assertThat(BangerHome.await(Duration.ofSeconds(30), () -> ns.home.banger("vm", "logs", "--raw", "noisy").stdout().contains("MARK-B")))
                 .as("the guest's bytes reached the console log").isTrue();
     }

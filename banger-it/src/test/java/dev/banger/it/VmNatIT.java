@@ -77,7 +77,7 @@ class VmNatIT {
         ns.ok(Duration.ofMinutes(2), "vm", "stop", "natty");
         ns.restartDaemon("[network]\nnat = false\n");
         ns.ok(BOOT, "vm", "start", "natty");
-        BangerHome.Result off = ns.banger(Duration.ofMinutes(2), "vm", "ssh", "natty", "--", "timeout", "5", "bash", "-c",
+        BangerHome.Result off = ns.banger(Duration.ofMinutes(2), "vm", "exec", "natty", "--", "timeout", "5", "bash", "-c",
                 "exec 3<>/dev/tcp/" + OUTSIDE + "/8080 && cat <&3");
         assertThat(off.exitCode()).as("%s", off).isNotZero();
         assertThat(off.stdout()).doesNotContain("seen-as");

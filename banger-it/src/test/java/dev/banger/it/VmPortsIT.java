@@ -38,7 +38,7 @@ class VmPortsIT {
 
     @Test
     void showsHttpHttpsTcpAndLoopbackListenersAsEndpoints() {
-        ns.ok(CLI, "vm", "ssh", "ports-test", "--", "sh", "-c", String.join(" && ",
+        ns.ok(CLI, "vm", "exec", "ports-test", "--", "sh", "-c", String.join(" && ",
                 "busybox httpd -p 8080 -h /tmp",
                 "busybox httpd -p 127.0.0.1:9090 -h /tmp",
                 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout /tmp/k.pem -out /tmp/c.pem"

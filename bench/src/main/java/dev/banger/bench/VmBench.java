@@ -153,7 +153,7 @@ final class VmBench {
             for (int port = 8001; port <= 8020; port++) {
                 servers.append("busybox httpd -p ").append(port).append(" -h /tmp && ");
             }
-            cli("vm", "ssh", "ports", "--", "sh", "-c", servers + "true");
+            cli("vm", "exec", "ports", "--", "sh", "-c", servers + "true");
             List<Long> times = new ArrayList<>();
             for (int i = 0; i < 7; i++) {
                 long t0 = System.nanoTime();
@@ -166,7 +166,7 @@ final class VmBench {
                     times.add(t);
                 }
             }
-            String rss = cliOut("vm", "ssh", "ports", "--", "sh", "-c",
+            String rss = cliOut("vm", "exec", "ports", "--", "sh", "-c",
                     "grep VmRSS /proc/$(cat /run/banger/agent.pid)/status 2>/dev/null || grep VmRSS /proc/$(pgrep -f banger-agent.jar | head -1)/status");
             rows.add(new String[] {"`vm ports` with 20 listeners (+ sshd), TCG (median of 5)", Bench.fmt(Bench.median(times) / 1e6) + " ms",
                     "target <= 2 s"});

@@ -13,7 +13,9 @@ public final class SshCommand {
     }
 
     /**
-     * @param remoteCommand empty for an interactive login; otherwise run in the guest, each argument quoted
+     * @param remoteCommand empty for an interactive login; otherwise its words joined with spaces and run by
+     *     the guest user's shell, as {@code ssh host a b} does (so {@code vm ssh NAME -- 'uname -a; free -m'}
+     *     works as a person expects; {@code vm exec} is the tool that keeps argv exact)
      * @param tty force a terminal (interactive login, or a command given a terminal)
      */
     public static List<String> argv(Path key, Path knownHosts, String hostAlias, String address, boolean tty, List<String> remoteCommand) {
@@ -33,7 +35,7 @@ public final class SshCommand {
                 "root@" + address));
         if (!remoteCommand.isEmpty()) {
             argv.add("--");
-            argv.add(ShellQuote.join(remoteCommand));
+            argv.add(String.join(" ", remoteCommand));
         }
         return argv;
     }

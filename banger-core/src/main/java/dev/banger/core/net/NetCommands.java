@@ -59,6 +59,14 @@ public final class NetCommands {
         return List.of("ip", "link", "set", "dev", InterfaceNames.validate(tap), "master", InterfaceNames.validate(bridge), "up");
     }
 
+    /**
+     * Forgets what the host learned about {@code address} on {@code bridge} (its MAC): a VM that takes over
+     * the address of a deleted one would otherwise get no traffic until the stale entry times out.
+     */
+    public static List<String> forgetNeighbour(String bridge, String address) {
+        return List.of("ip", "neigh", "flush", "to", Ipv4Subnet.format(Ipv4Subnet.parseAddress(address)), "dev", InterfaceNames.validate(bridge));
+    }
+
     /** Deletes a tap or a bridge (a bridge's ports are detached, not deleted, by the kernel). */
     public static List<String> deleteLink(String link) {
         return List.of("ip", "link", "del", "dev", InterfaceNames.validate(link));

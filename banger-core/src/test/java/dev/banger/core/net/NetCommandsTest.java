@@ -28,6 +28,7 @@ class NetCommandsTest {
         assertThat(NetCommands.attachTap("bgr0123456789ab", "banger0"))
                 .containsExactly("ip", "link", "set", "dev", "bgr0123456789ab", "master", "banger0", "up");
         assertThat(NetCommands.deleteLink("bgr0123456789ab")).containsExactly("ip", "link", "del", "dev", "bgr0123456789ab");
+        assertThat(NetCommands.forgetNeighbour("banger0", "172.29.0.3")).containsExactly("ip", "neigh", "flush", "to", "172.29.0.3", "dev", "banger0");
     }
 
     @Test

@@ -1,11 +1,10 @@
 package dev.banger.daemon.agent;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.banger.api.BangerException;
+import dev.banger.api.ErrorCode;
 import dev.banger.api.VmRecord;
 import dev.banger.daemon.vm.GuestProbe;
 import java.time.Duration;
-import java.util.Map;
 
 /**
  * A booting guest's readiness, asked of its agent: the channel's handshake waits for the agent itself
@@ -25,10 +24,12 @@ public final class AgentProbe implements GuestProbe {
     @Override
     public Readiness probe(VmRecord vm) {
         try {
-            JsonNode r = sessions.request(vm, Map.of("op", "ready", "timeout_ms", READY_WAIT_MILLIS),
-                    HANDSHAKE.plusMillis(READY_WAIT_MILLIS));
-            return r.path("ready").asBoolean() ? Readiness.AGENT_READY : Readiness.NOT_YET;
+            sessions.awaitReady(vm, HANDSHAKE, Duration.ofMillis(READY_WAIT_MILLIS));
+            return Readiness.AGENT_READY;
         } catch (BangerException e) {
+            if (e.code() == ErrorCode.TIMED_OUT) {
+                return Readiness.NOT_YET; // the agent answers; the guest is still applying its configuration
+            }
             return GuestProbe.sshAnswers(vm) ? Readiness.SSH_ONLY : Readiness.NOT_YET;
         }
     }

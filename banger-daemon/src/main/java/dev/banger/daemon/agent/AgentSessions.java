@@ -43,7 +43,6 @@ public final class AgentSessions {
     private static final Logger LOG = Logger.getLogger(AgentSessions.class.getName());
     /** A reply larger than this is not an agent's. */
     static final int MAX_REPLY_BYTES = 4 << 20;
-    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
 
     private final Vmms vmms;
     private final VmLiveness liveness;
@@ -182,15 +181,16 @@ public final class AgentSessions {
 
     /**
      * Returns once {@code vm}'s guest has reached its ready milestone (configuration applied, /work mounted,
-     * sshd up), asking its agent at most once per channel: a guest does not become unready. TIMED_OUT with
-     * where to look when {@code timeout} passes first.
+     * sshd up), asking its agent at most once per channel: a guest does not become unready. AGENT_UNAVAILABLE
+     * when no channel is made within {@code connectTimeout}; TIMED_OUT with where to look when {@code timeout}
+     * passes first.
      */
-    public void awaitReady(VmRecord vm, Duration timeout) {
-        Channel channel = channel(vm, CONNECT_TIMEOUT.compareTo(timeout) < 0 ? timeout : CONNECT_TIMEOUT);
+    public void awaitReady(VmRecord vm, Duration connectTimeout, Duration timeout) {
+        Channel channel = channel(vm, connectTimeout);
         if (readyChannels.contains(channel)) {
             return;
         }
-        JsonNode r = request(vm, Map.of("op", "ready", "timeout_ms", timeout.toMillis()), timeout.plus(CONNECT_TIMEOUT));
+        JsonNode r = request(vm, Map.of("op", "ready", "timeout_ms", timeout.toMillis()), timeout.plus(connectTimeout));
         if (!r.path("ready").asBoolean()) {
             throw new BangerException(ErrorCode.TIMED_OUT, "the guest of VM '" + vm.name() + "' was not ready within "
                     + timeout.toSeconds() + " s (its boot has not finished applying its configuration; 'banger vm logs "

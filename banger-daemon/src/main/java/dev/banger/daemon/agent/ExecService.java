@@ -48,7 +48,7 @@ public final class ExecService {
             throw new BangerException(ErrorCode.INVALID_ARGUMENT, "ready_timeout_ms must be from 0 to " + MAX_READY_MILLIS);
         }
         VmRecord vm = running(p.vm());
-        sessions.awaitReady(vm, Duration.ofMillis(readyMillis));
+        sessions.awaitReady(vm, CONNECT_TIMEOUT, Duration.ofMillis(readyMillis));
         Stream stream = sessions.open(vm, request(command), CONNECT_TIMEOUT);
         String transport = Objects.requireNonNullElse(liveness.rediscoverHandles(vm).agent(), AgentTransport.TCP).wireName();
         call.continueWith(new AgentRelay(stream));

@@ -19,8 +19,11 @@ public interface GuestNetwork {
     /** Bridge, NAT, guard and DNS as configured; cheap once done. */
     void ensure();
 
-    /** A tap on the bridge. */
-    void createTap(String tap);
+    /**
+     * A tap on the bridge for a guest at {@code guestIp}; the host forgets any neighbour entry it kept for
+     * that address (an earlier VM's MAC would blackhole the new guest's traffic for seconds).
+     */
+    void createTap(String tap, String guestIp);
 
     /** Removes a tap; a missing one is already removed. */
     void deleteTap(String tap);

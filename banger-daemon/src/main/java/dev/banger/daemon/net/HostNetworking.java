@@ -81,7 +81,7 @@ public final class HostNetworking implements GuestNetwork, AutoCloseable {
      * flushed the ruleset must not leave a new guest unguarded.
      */
     @Override
-    public void createTap(String tap) {
+    public void createTap(String tap, String guestIp) {
         network.guardGuests(settings.bridge(), settings.subnet());
         try {
             network.createTap(tap, settings.bridge());
@@ -93,6 +93,7 @@ public final class HostNetworking implements GuestNetwork, AutoCloseable {
             ensure();
             network.createTap(tap, settings.bridge());
         }
+        network.forgetNeighbour(settings.bridge(), guestIp);
     }
 
     @Override

@@ -209,7 +209,7 @@ public final class VmPower {
         network.ensure();
         // Scratch first: a daemon killed right after creating the tap leaves the next one its name.
         b.attached.accept(b.attached.now().withTap(b.tap));
-        network.createTap(b.tap);
+        network.createTap(b.tap, b.vm.runtime().guestIp());
     }
 
     private void launch(Boot b) {

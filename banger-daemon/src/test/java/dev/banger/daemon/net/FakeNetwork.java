@@ -53,7 +53,7 @@ public final class FakeNetwork implements GuestNetwork {
     }
 
     @Override
-    public void createTap(String tap) {
+    public void createTap(String tap, String guestIp) {
         log.add("create " + tap);
         taps.add(tap);
     }

@@ -64,6 +64,11 @@ public final class NetworkHost {
         converge(state -> TapPlan.create(state, tap, bridge));
     }
 
+    /** The host's neighbour entry for a guest address on the bridge is gone (none is fine). */
+    public void forgetNeighbour(String bridge, String address) {
+        check(NetCommands.forgetNeighbour(bridge, address));
+    }
+
     /** The tap is gone; one that is already gone is fine. */
     public void deleteTap(String tap) {
         InterfaceNames.validate(tap);

@@ -62,6 +62,18 @@ class NetworkHostNamespaceTest {
     }
 
     @Test
+    void aNewGuestAtAnOldAddressGetsNoStaleNeighbourEntry() {
+        host.ensureBridge(BRIDGE, SUBNET);
+        // the host learned the MAC of a VM at .3 that is gone now
+        ns.check(List.of("ip", "neigh", "replace", "172.29.0.3", "lladdr", "02:00:00:00:00:03", "dev", BRIDGE, "nud", "reachable"));
+        ns.check(List.of("ip", "neigh", "replace", "172.29.0.4", "lladdr", "02:00:00:00:00:04", "dev", BRIDGE, "nud", "reachable"));
+        host.forgetNeighbour(BRIDGE, "172.29.0.3");
+        String neighbours = ns.check(List.of("ip", "neigh", "show", "dev", BRIDGE));
+        assertThat(neighbours).doesNotContain("172.29.0.3 ").contains("172.29.0.4");
+        host.forgetNeighbour(BRIDGE, "172.29.0.3"); // none left: fine
+    }
+
+    @Test
     void ensureBridgeFinishesWhatACrashLeftAndFollowsANewSubnet() {
         ns.check(List.of("ip", "link", "add", "name", BRIDGE, "type", "bridge")); // crashed after the first step
         host.ensureBridge(BRIDGE, SUBNET);
