@@ -62,6 +62,7 @@ public final class Bench {
             case "fleet" -> new VmBench(repo, b.rows).fleet();
             case "reconcile" -> new ReconcileBench(repo, b.rows).run();
             case "ports" -> new VmBench(repo, b.rows).ports();
+            case "agent" -> new VmBench(repo, b.rows).agent();
             default -> throw new IllegalArgumentException("unknown benchmark '" + what + "': foundation, image, cow, rawroot, vm, fleet, reconcile or ports");
         }
         b.print();
