@@ -199,14 +199,6 @@ public final class AgentSessions {
         readyChannels.add(channel);
     }
 
-    /** Drops {@code vm}'s channel (its VM stopped or is deleted). */
-    public void forget(String vmId) {
-        Channel c = channels.remove(vmId);
-        if (c != null) {
-            c.close("the VM stopped");
-        }
-    }
-
     private static byte[] readBounded(InputStream in, VmRecord vm) throws IOException {
         byte[] all = in.readNBytes(MAX_REPLY_BYTES + 1);
         if (all.length > MAX_REPLY_BYTES) {
