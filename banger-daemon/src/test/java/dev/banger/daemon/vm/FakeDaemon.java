@@ -43,6 +43,7 @@ final class FakeDaemon implements AutoCloseable {
     Reconciler reconciler;
     VmHandleCache handles;
     VmLiveness liveness;
+    Vmms vmms;
 
     FakeDaemon(Path home) {
         this.paths = StatePaths.forHome(home);
@@ -76,7 +77,7 @@ final class FakeDaemon implements AutoCloseable {
         var store = db.vms();
         SecureRandom random = new SecureRandom();
         ImageService images = new ImageService(paths, paths.stateDir(), store, clock, random);
-        Vmms vmms = Vmms.of(vmm, vmm);
+        vmms = Vmms.of(vmm, vmm);
         handles = new VmHandleCache();
         liveness = new VmLiveness(vmms, handles);
         VmTransitions transitions = new VmTransitions(store, clock, new VmDescriptors(db.homeId(), paths.vmsDir()));

@@ -41,6 +41,8 @@ public final class FakeVmm implements Vmm {
     private final List<String> calls = Collections.synchronizedList(new ArrayList<>());
     private final Map<String, Long> running = new ConcurrentHashMap<>();
     private final Map<String, Throwable> failures = new ConcurrentHashMap<>();
+    /** Where each VM's "guest agent" listens (a Unix socket a test serves), by VM id. */
+    private final Map<String, Path> agents = new ConcurrentHashMap<>();
     private final Path vmsDir;
 
     public FakeVmm(Path vmsDir) {
@@ -162,12 +164,21 @@ public final class FakeVmm implements Vmm {
 
     @Override
     public AgentTransport agentTransport() {
-        return AgentTransport.TCP;
+        return AgentTransport.SERIAL;
     }
 
     @Override
     public AgentConnection openAgent(VmRecord vm, VmHandles handles, Duration timeout) {
-        throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "the fake VMM runs no guest");
+        Path socket = agents.get(vm.id());
+        if (socket == null) {
+            throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "the fake VMM runs no guest");
+        }
+        return AgentConnection.unix(socket, timeout);
+    }
+
+    /** The VM's agent is whatever serves {@code socket} (the agent transport is then the serial port's). */
+    public void agentAt(String vmId, Path socket) {
+        agents.put(vmId, socket);
     }
 
     @Override
