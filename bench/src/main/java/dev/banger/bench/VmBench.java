@@ -61,13 +61,9 @@ final class VmBench {
     void overhead() throws Exception {
         try {
             importImage();
-            // The template: a VM banger made, whose QEMU argv, config drive and pinned host key the hand runs reuse.
-            cli("vm", "create", "--name", "tmpl");
-            cli("vm", "start", "tmpl");
-            JsonNode tmpl = show("tmpl");
-            List<String> argv = qemuArgv(tmpl.at("/runtime/api_sock_path").asText())
-                    .orElseThrow(() -> new IllegalStateException("no QEMU found for the template VM"));
-            cli("vm", "stop", "tmpl");
+            Template t = template();
+            JsonNode tmpl = t.vm();
+            List<String> argv = t.argv();
 
             bangerRun("warm-up");
             handRun(tmpl, argv, "warm-up");
@@ -191,12 +187,9 @@ final class VmBench {
     void agent() throws Exception {
         try {
             importImage();
-            cli("vm", "create", "--name", "tmpl");
-            cli("vm", "start", "tmpl");
-            JsonNode tmpl = show("tmpl");
-            List<String> argv = qemuArgv(tmpl.at("/runtime/api_sock_path").asText())
-                    .orElseThrow(() -> new IllegalStateException("no QEMU found for the template VM"));
-            cli("vm", "stop", "tmpl");
+            Template t = template();
+            JsonNode tmpl = t.vm();
+            List<String> argv = t.argv();
             handRun(tmpl, argv, "warm-up", true);
             List<Long> agentFirst = new ArrayList<>();
             List<Long> sshFirst = new ArrayList<>();
@@ -277,6 +270,21 @@ final class VmBench {
             }
         }
         throw new IllegalStateException("the agent never answered on " + socket);
+    }
+
+    /** A VM banger made and booted once, now stopped, and the QEMU argv it ran with. */
+    private record Template(JsonNode vm, List<String> argv) {
+    }
+
+    /** The template whose QEMU argv, config drive and pinned host key the hand runs reuse (its address and MAC free). */
+    private Template template() throws Exception {
+        cli("vm", "create", "--name", "tmpl");
+        cli("vm", "start", "tmpl");
+        JsonNode vm = show("tmpl");
+        List<String> argv = qemuArgv(vm.at("/runtime/api_sock_path").asText())
+                .orElseThrow(() -> new IllegalStateException("no QEMU found for the template VM"));
+        cli("vm", "stop", "tmpl");
+        return new Template(vm, argv);
     }
 
     /** One {@code vm run}, timed from the command's start to its exit; the VM is deleted afterwards, untimed. */

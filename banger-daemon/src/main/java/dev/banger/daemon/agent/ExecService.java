@@ -4,7 +4,6 @@ import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
 import dev.banger.api.Params;
 import dev.banger.api.VmRecord;
-import dev.banger.api.VmState;
 import dev.banger.channel.Stream;
 import dev.banger.core.exec.ExecRules;
 import dev.banger.daemon.rpc.Call;
@@ -47,21 +46,12 @@ public final class ExecService {
         if (readyMillis < 0 || readyMillis > MAX_READY_MILLIS) {
             throw new BangerException(ErrorCode.INVALID_ARGUMENT, "ready_timeout_ms must be from 0 to " + MAX_READY_MILLIS);
         }
-        VmRecord vm = running(p.vm());
+        VmRecord vm = vms.getRunning(p.vm());
         sessions.awaitReady(vm, CONNECT_TIMEOUT, Duration.ofMillis(readyMillis));
         Stream stream = sessions.open(vm, request(command), CONNECT_TIMEOUT);
         String transport = Objects.requireNonNullElse(liveness.rediscoverHandles(vm).agent(), AgentTransport.TCP).wireName();
         call.continueWith(new AgentRelay(stream));
         return new Params.Conversation(vm.name(), PROTOCOL, transport);
-    }
-
-    private VmRecord running(String ref) {
-        VmRecord vm = vms.get(ref);
-        if (vm.state() != VmState.RUNNING) {
-            throw new BangerException(ErrorCode.FAILED_PRECONDITION, "VM '" + vm.name() + "' is " + vm.state().wireName()
-                    + ": start it first ('banger vm start " + vm.name() + "')");
-        }
-        return vm;
     }
 
     /** The agent's exec request (banger-agent's ExecSession reads it). */

@@ -7,7 +7,6 @@ import dev.banger.api.ErrorCode;
 import dev.banger.api.Json;
 import dev.banger.api.Params;
 import dev.banger.api.VmRecord;
-import dev.banger.api.VmState;
 import dev.banger.core.Text;
 import dev.banger.core.ports.PortRows;
 import dev.banger.daemon.vm.VmLiveness;
@@ -51,11 +50,7 @@ public final class VmPortsService {
     }
 
     public Params.VmPorts ports(String ref) {
-        VmRecord vm = vms.get(ref);
-        if (vm.state() != VmState.RUNNING) {
-            throw new BangerException(ErrorCode.FAILED_PRECONDITION, "VM '" + vm.name() + "' is " + vm.state().wireName()
-                    + ": start it first ('banger vm start " + vm.name() + "')");
-        }
+        VmRecord vm = vms.getRunning(ref);
         JsonNode result = sessions.request(vm, Map.of("op", "ports"), AGENT_TIMEOUT);
         String transport = Objects.requireNonNullElse(liveness.rediscoverHandles(vm).agent(), AgentTransport.TCP).wireName();
         Params.AgentPorts listing = parse(vm, result);

@@ -117,6 +117,16 @@ public final class VmService {
      * The VM {@code ref} names, by id or by name. New names never have an id's shape, but a VM made before
      * that rule may be named like another's id: such a reference is refused, never guessed.
      */
+    /** {@link #get}, and the VM must be running (what goes through its guest needs a guest). */
+    public VmRecord getRunning(String ref) {
+        VmRecord vm = get(ref);
+        if (vm.state() != VmState.RUNNING) {
+            throw new BangerException(ErrorCode.FAILED_PRECONDITION, "VM '" + vm.name() + "' is " + vm.state().wireName()
+                    + ": start it first ('banger vm start " + vm.name() + "')");
+        }
+        return vm;
+    }
+
     public VmRecord get(String ref) {
         if (ref == null || ref.isBlank()) {
             throw BangerException.invalid("name the VM: give its name or id");
