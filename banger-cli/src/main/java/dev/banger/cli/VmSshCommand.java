@@ -6,6 +6,7 @@ import dev.banger.api.Params;
 import dev.banger.api.Rpcs;
 import dev.banger.api.VmRecord;
 import dev.banger.api.VmState;
+import dev.banger.core.StatePaths;
 import dev.banger.core.guest.SshCommand;
 import dev.banger.host.Interactive;
 import java.nio.file.Path;
@@ -38,7 +39,7 @@ final class VmSshCommand extends Verb {
                     + ": start it first ('banger vm start " + vm.name() + "')");
         }
         Path key = ctx.paths().sshDir().resolve("id_ed25519");
-        Path knownHosts = Path.of(vm.runtime().vmDir()).resolve("known_hosts");
+        Path knownHosts = StatePaths.VmFile.KNOWN_HOSTS.in(Path.of(vm.runtime().vmDir()));
         boolean tty = command.isEmpty() ? true : ctx.terminal();
         return Interactive.run(SshCommand.argv(key, knownHosts, vm.runtime().dnsName(), vm.runtime().guestIp(), tty, command));
     }

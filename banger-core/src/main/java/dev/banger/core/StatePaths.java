@@ -45,6 +45,8 @@ public record StatePaths(Path stateDir, Path runDir, Path logFile, Path configFi
         HOST_KEY_PUB("ssh_host_ed25519_key.pub"),
         /** The guest agent's token (0600). */
         AGENT_TOKEN("agent.token"),
+        /** The host end of the guest agent's virtio-serial port (QEMU's chardev socket). */
+        AGENT_SOCKET("agent.sock"),
         /** Transient handles (never in SQLite). */
         HANDLES("handles.json"),
         /** The VM's record and its home's identity ({@link VmDescriptor}). */
@@ -157,7 +159,7 @@ public record StatePaths(Path stateDir, Path runDir, Path logFile, Path configFi
 
     /** The host end of the guest agent's virtio-serial port (QEMU listens; the daemon connects). */
     public Path agentSocket(String vmId) {
-        return vmDir(vmId).resolve("agent.sock");
+        return VmFile.AGENT_SOCKET.in(vmDir(vmId));
     }
 
     public Path vsockSocket(String vmId) {

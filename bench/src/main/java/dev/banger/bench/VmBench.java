@@ -5,6 +5,7 @@ import dev.banger.api.Json;
 import dev.banger.channel.Channel;
 import dev.banger.channel.ChannelOptions;
 import dev.banger.core.ProcParsers;
+import dev.banger.core.StatePaths;
 import dev.banger.core.disk.DiskCommands;
 import dev.banger.core.guest.SshCommand;
 import dev.banger.core.vm.QemuCommand;
@@ -206,7 +207,7 @@ final class VmBench {
 
             cli("vm", "start", "tmpl");
             tmpl = show("tmpl");
-            List<String> ssh = SshCommand.argv(home.resolve("ssh/id_ed25519"), Path.of(tmpl.at("/runtime/vm_dir").asText()).resolve("known_hosts"),
+            List<String> ssh = SshCommand.argv(home.resolve("ssh/id_ed25519"), StatePaths.VmFile.KNOWN_HOSTS.in(Path.of(tmpl.at("/runtime/vm_dir").asText())),
                     tmpl.at("/runtime/dns_name").asText(), tmpl.at("/runtime/guest_ip").asText(), false, List.of("true"));
             List<String> exec = List.of(banger(), "vm", "exec", "tmpl", "--", "true");
             Bench.time(env, exec);
@@ -325,7 +326,7 @@ final class VmBench {
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
             long deadline = launched + SSH_WAIT.toNanos();
             CompletableFuture<Long> agentAnswer = agent
-                    ? CompletableFuture.supplyAsync(() -> firstAgentAnswer(dir.resolve("agent.sock"), launched, deadline))
+                    ? CompletableFuture.supplyAsync(() -> firstAgentAnswer(StatePaths.VmFile.AGENT_SOCKET.in(dir), launched, deadline))
                     : CompletableFuture.completedFuture(-1L);
             while (!SshProbe.answers(ip, Duration.ofMillis(250), Duration.ofSeconds(5))) {
                 if (!qemu.isAlive() || System.nanoTime() > deadline) {
@@ -334,7 +335,7 @@ final class VmBench {
                 Thread.sleep(50);
             }
             long sshReady = System.nanoTime() - launched;
-            List<String> ssh = SshCommand.argv(home.resolve("ssh/id_ed25519"), tmplDir.resolve("known_hosts"),
+            List<String> ssh = SshCommand.argv(home.resolve("ssh/id_ed25519"), StatePaths.VmFile.KNOWN_HOSTS.in(tmplDir),
                     tmpl.at("/runtime/dns_name").asText(), ip, false, List.of("true"));
             Bench.run(Map.of(), ssh.toArray(String[]::new));
             long total = System.nanoTime() - t0;
