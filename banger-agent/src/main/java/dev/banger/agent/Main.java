@@ -16,9 +16,13 @@ public final class Main {
     private Main() {
     }
 
-    public static void main(String[] args) throws IOException {
+    public static void main(String[] args) throws Exception {
         if (args.length == 1 && args[0].equals("--version")) {
             System.out.println("banger-agent " + version());
+            return;
+        }
+        if (args.length == 1 && args[0].equals("train")) {
+            Training.run();
             return;
         }
         if (args.length >= 1 && args[0].equals("serve")) {
@@ -67,7 +71,7 @@ public final class Main {
     }
 
     private static void usage() {
-        System.err.println("usage: banger-agent serve [--port N] | --version");
+        System.err.println("usage: banger-agent serve [--port N] | train | --version");
         System.exit(2);
     }
 
@@ -87,6 +91,19 @@ public final class Main {
         } catch (IOException e) {
             return Optional.empty();
         }
+    }
+
+    /** Where the agent is in the guest's boot, for its log: the guest's uptime, and how long this JVM took to get here. */
+    static String since() {
+        String uptime;
+        try {
+            uptime = Files.readString(Path.of("/proc/uptime")).split(" ")[0] + " s";
+        } catch (IOException | RuntimeException e) {
+            uptime = "?";
+        }
+        long jvm = ProcessHandle.current().info().startInstant()
+                .map(t -> java.time.Duration.between(t, java.time.Instant.now()).toMillis()).orElse(-1L);
+        return "guest uptime " + uptime + ", " + jvm + " ms after the JVM started";
     }
 
     static String version() {

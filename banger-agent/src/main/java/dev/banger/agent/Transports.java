@@ -74,7 +74,7 @@ final class Transports {
         if (port.isEmpty()) {
             return false;
         }
-        System.err.println("banger-agent " + Main.version() + ": serving " + port.get() + " (" + SERIAL_PORT + ")");
+        System.err.println("banger-agent " + Main.version() + ": serving " + port.get() + " (" + SERIAL_PORT + "); " + Main.since());
         Thread.ofPlatform().daemon().name("serial").start(() -> {
             try {
                 serveSerial(openSerial(port.get()));
@@ -109,6 +109,7 @@ final class Transports {
      */
     void serveSerial(SerialLine line) throws InterruptedException {
         byte[] first = new byte[4096];
+        boolean announced = false;
         while (true) {
             SerialLine.Session session = line.session();
             int n;
@@ -125,6 +126,10 @@ final class Transports {
             Channel channel = Channel.guest(new SequenceInputStream(new ByteArrayInputStream(first, 0, n), session), line.output(),
                     options, service);
             channel.start();
+            if (!announced) {
+                announced = true;
+                System.err.println("banger-agent: the host connected over the serial port; " + Main.since());
+            }
             try {
                 String why = channel.closed().get();
                 if (!why.endsWith("closed the connection")) {

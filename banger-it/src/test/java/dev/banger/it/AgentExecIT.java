@@ -206,6 +206,21 @@ class AgentExecIT {
     }
 
     @Test
+    @Order(4)
+    void anImageWithoutTheAgentRunsTheCommandOverSshWithANotice() {
+        SharedImage.importInto(ns.home, "no-agent");
+        Path rootfs = ns.home.path().resolve("images/no-agent/rootfs.ext4");
+        BangerHome.Result rm = ns.home.run(List.of("debugfs", "-w", "-R", "rm /opt/banger/agent/banger-agent.jar", rootfs.toString()),
+                Duration.ofSeconds(30));
+        assertThat(rm.exitCode()).as("%s", rm).isZero();
+        BangerHome.Result r = ns.banger(Duration.ofMinutes(4), "vm", "run", "--rm", "--image", "no-agent", "--name", "plain", "--",
+                "cat", "/etc/hostname");
+        assertThat(r.exitCode()).as("%s", r).isZero();
+        assertThat(r.stdout()).isEqualTo("plain\n");
+        assertThat(r.stderr()).contains("running the command over SSH");
+    }
+
+    @Test
     @Order(9)
     void execNeedsNoGuestNetwork() {
         assertThat(exec("ip", "link", "set", "eth0", "down").exitCode()).isZero();

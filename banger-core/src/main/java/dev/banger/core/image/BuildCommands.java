@@ -58,6 +58,14 @@ public final class BuildCommands {
                 "--generate-cds-archive", "--output", output.toString());
     }
 
+    /**
+     * Records the guest agent's AOT cache inside the new system: its own launcher, in training mode, so the
+     * JVM, flags and jar paths are the ones the guest will use (a cache made otherwise would be refused).
+     */
+    public static List<String> trainAgent(Path root) {
+        return List.of("chroot", root.toString(), "/usr/lib/banger/agent-run", "train");
+    }
+
     public static List<String> customize(Path script, Path root) {
         return List.of("bash", script.toString(), root.toString());
     }

@@ -57,11 +57,11 @@ public final class ImageRecipe {
 
     /** The steps of a Debian build, in order, as progress reports name them. */
     public static final List<String> DEBIAN_STEPS = List.of(
-            "mirror", "debootstrap", "kernel", "agent", "customize", "initramfs", "vmlinux", "rootfs", "manifest", "publish");
+            "mirror", "debootstrap", "kernel", "agent", "customize", "agent-cache", "initramfs", "vmlinux", "rootfs", "manifest", "publish");
 
     /** The steps of a Void build: its own root filesystem script, then the shared steps. */
     public static final List<String> VOID_STEPS = List.of(
-            "rootfs-void", "kernel", "agent", "initramfs", "vmlinux", "rootfs", "manifest", "publish");
+            "rootfs-void", "kernel", "agent", "agent-cache", "initramfs", "vmlinux", "rootfs", "manifest", "publish");
 
     public static List<String> steps(String distro) {
         return distro.equals("void") ? VOID_STEPS : DEBIAN_STEPS;

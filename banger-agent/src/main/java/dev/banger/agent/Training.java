@@ -1,0 +1,78 @@
+package dev.banger.agent;
+
+import dev.banger.channel.Channel;
+import dev.banger.channel.ChannelOptions;
+import dev.banger.channel.Exec;
+import dev.banger.channel.Records;
+import dev.banger.channel.Stream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * {@code banger-agent train}: what the agent does when it starts and first serves, done once against
+ * itself, so that the image build can record it in an AOT cache (JDK 25, {@code -XX:AOTCacheOutput}) run
+ * under the same JVM, flags and jar as in the guest: the classes it loads and links and the call sites it
+ * binds are then ready when the guest's agent starts. A host channel speaks to the agent's serial-port
+ * code over a Unix socket pair: health, ready, ports, and an exec with stdin and output.
+ */
+final class Training {
+    private Training() {
+    }
+
+    static void run() throws Exception {
+        Path dir = Files.createTempDirectory("banger-agent-train");
+        Path socket = dir.resolve("s");
+        Transports.serialPort(Path.of("/sys/class/virtio-ports"), Transports.SERIAL_PORT);
+        Service service = new Service(new Ports(), new Users(Path.of("/etc/passwd")), dir.resolve("ready"));
+        Files.writeString(dir.resolve("ready"), "");
+        Transports transports = new Transports(service);
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(socket));
+            Thread guest = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    SocketChannel c = server.accept();
+                    transports.serveSerial(new SerialLine(Channels.newInputStream(c), Channels.newOutputStream(c)));
+                } catch (IOException | InterruptedException e) {
+                    // training is over
+                }
+            });
+            try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+                Channel host = Channel.host(Channels.newInputStream(c), Channels.newOutputStream(c), ChannelOptions.defaults("train"), null);
+                host.connect();
+                ask(host, "{\"op\":\"health\"}");
+                ask(host, "{\"op\":\"ready\",\"timeout_ms\":0}");
+                ask(host, "{\"op\":\"ports\"}");
+                try (Stream s = host.open("{\"op\":\"exec\",\"argv\":[\"cat\"],\"stdin\":true}".getBytes(StandardCharsets.UTF_8))) {
+                    OutputStream out = s.output();
+                    Records.write(out, Exec.STDIN, "training\n".getBytes(StandardCharsets.UTF_8));
+                    Records.write(out, Exec.STDIN_EOF, new byte[0]);
+                    out.flush();
+                    Records.Record r;
+                    while ((r = Records.read(s.input())) != null && r.type() != Exec.EXIT) {
+                        // STARTED, STDOUT
+                    }
+                }
+                host.close();
+            }
+            guest.interrupt();
+        } finally {
+            Files.deleteIfExists(socket);
+            Files.deleteIfExists(dir.resolve("ready"));
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    private static void ask(Channel host, String request) throws IOException {
+        try (Stream s = host.open(request.getBytes(StandardCharsets.UTF_8))) {
+            s.input().readAllBytes();
+        }
+    }
+}
