@@ -61,9 +61,12 @@ public final class BuildCommands {
     /**
      * Records the guest agent's AOT cache inside the new system: its own launcher, in training mode, so the
      * JVM, flags and jar paths are the ones the guest will use (a cache made otherwise would be refused).
+     * The JVM needs /proc (the dynamic loader finds the launcher's libraries through /proc/self/exe): a
+     * private one, in a mount and PID namespace of the run's own, gone when it ends.
      */
     public static List<String> trainAgent(Path root) {
-        return List.of("chroot", root.toString(), "/usr/lib/banger/agent-run", "train");
+        return List.of("unshare", "--mount", "--pid", "--fork", "--mount-proc=" + root.resolve("proc"),
+                "chroot", root.toString(), "/usr/lib/banger/agent-run", "train");
     }
 
     public static List<String> customize(Path script, Path root) {
