@@ -135,7 +135,7 @@ public final class Daemon implements AutoCloseable {
             Reconciler.Report reconciled = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, transitions).reconcile();
             ServerSocketChannel channel = SocketBinder.bind(paths.socket(), paths.socketStaging(), settings.socketGroup());
             return new Daemon(paths, lock, db, vms, images, network, channel, clock, settings, before + reconciled.summary(),
-                    new VmPortsService(vms, liveness, sessions), new ExecService(vms, liveness, sessions));
+                    new VmPortsService(vms, sessions), new ExecService(vms, sessions));
         } catch (RuntimeException e) {
             if (db != null) {
                 db.close();

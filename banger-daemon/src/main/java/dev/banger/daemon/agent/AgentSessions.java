@@ -48,6 +48,8 @@ public final class AgentSessions {
     private final VmLiveness liveness;
     private final ChannelOptions options;
     private final Map<String, Channel> channels = new ConcurrentHashMap<>();
+    /** The transport each VM's current channel runs over (from its handles when it connected). */
+    private final Map<String, AgentTransport> transports = new ConcurrentHashMap<>();
     private final Map<String, ReentrantLock> connecting = new ConcurrentHashMap<>();
     /** Channels whose guest said it was ready (weak: a channel that ended is forgotten with its VM's entry). */
     private final Set<Channel> readyChannels = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
@@ -97,6 +99,7 @@ public final class AgentSessions {
 
     private Channel connect(VmRecord vm, Duration timeout) {
         VmHandles handles = liveness.rediscoverHandles(vm);
+        transports.put(vm.id(), handles.agent() == null ? AgentTransport.TCP : handles.agent());
         AgentConnection c = vmms.of(vm).openAgent(vm, handles, timeout);
         try {
             if (handles.agent() == null || handles.agent() == AgentTransport.TCP) {
@@ -177,6 +180,11 @@ public final class AgentSessions {
         } catch (ChannelException e) {
             throw unavailable(vm, e.getMessage());
         }
+    }
+
+    /** The transport of {@code vm}'s channel, as the API names it ("serial", "vsock", "tcp"); the VM's channel must exist. */
+    public String transportOf(VmRecord vm) {
+        return transports.getOrDefault(vm.id(), AgentTransport.TCP).wireName();
     }
 
     /**

@@ -7,13 +7,10 @@ import dev.banger.api.VmRecord;
 import dev.banger.channel.Stream;
 import dev.banger.core.exec.ExecRules;
 import dev.banger.daemon.rpc.Call;
-import dev.banger.daemon.vm.VmLiveness;
 import dev.banger.daemon.vm.VmService;
-import dev.banger.host.guest.AgentTransport;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * {@code vm.exec}: a command run in a VM by its guest agent. The request is checked here
@@ -28,12 +25,10 @@ public final class ExecService {
     private static final long MAX_READY_MILLIS = 10 * 60_000;
 
     private final VmService vms;
-    private final VmLiveness liveness;
     private final AgentSessions sessions;
 
-    public ExecService(VmService vms, VmLiveness liveness, AgentSessions sessions) {
+    public ExecService(VmService vms, AgentSessions sessions) {
         this.vms = vms;
-        this.liveness = liveness;
         this.sessions = sessions;
     }
 
@@ -49,7 +44,7 @@ public final class ExecService {
         VmRecord vm = vms.getRunning(p.vm());
         sessions.awaitReady(vm, CONNECT_TIMEOUT, Duration.ofMillis(readyMillis));
         Stream stream = sessions.open(vm, request(command), CONNECT_TIMEOUT);
-        String transport = Objects.requireNonNullElse(liveness.rediscoverHandles(vm).agent(), AgentTransport.TCP).wireName();
+        String transport = sessions.transportOf(vm);
         call.continueWith(new AgentRelay(stream));
         return new Params.Conversation(vm.name(), PROTOCOL, transport);
     }

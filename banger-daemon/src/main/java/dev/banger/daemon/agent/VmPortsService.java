@@ -9,14 +9,11 @@ import dev.banger.api.Params;
 import dev.banger.api.VmRecord;
 import dev.banger.core.Text;
 import dev.banger.core.ports.PortRows;
-import dev.banger.daemon.vm.VmLiveness;
 import dev.banger.daemon.vm.VmService;
-import dev.banger.host.guest.AgentTransport;
 import dev.banger.host.guest.PortProbe;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -40,19 +37,17 @@ public final class VmPortsService {
     private static final int MAX_PROBED_PORTS = 256;
 
     private final VmService vms;
-    private final VmLiveness liveness;
     private final AgentSessions sessions;
 
-    public VmPortsService(VmService vms, VmLiveness liveness, AgentSessions sessions) {
+    public VmPortsService(VmService vms, AgentSessions sessions) {
         this.vms = vms;
-        this.liveness = liveness;
         this.sessions = sessions;
     }
 
     public Params.VmPorts ports(String ref) {
         VmRecord vm = vms.getRunning(ref);
         JsonNode result = sessions.request(vm, Map.of("op", "ports"), AGENT_TIMEOUT);
-        String transport = Objects.requireNonNullElse(liveness.rediscoverHandles(vm).agent(), AgentTransport.TCP).wireName();
+        String transport = sessions.transportOf(vm);
         Params.AgentPorts listing = parse(vm, result);
         Map<Integer, PortRows.Scheme> schemes = probe(vm, PortRows.tcpPortsToProbe(listing.listeners()));
         return new Params.VmPorts(vm.name(), transport, PortRows.rows(vm.runtime().dnsName(), listing.listeners(), schemes),
