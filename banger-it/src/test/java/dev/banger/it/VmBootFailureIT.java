@@ -69,7 +69,7 @@ class VmBootFailureIT {
         BangerHome.Result r = ns.banger(BOOT, "vm", "start", "doomed");
         assertThat(r.exitCode()).as("%s", r).isEqualTo(3); // TIMED_OUT
         JsonNode vm = ns.home.ok("vm", "show", "doomed", "--json").json();
-        assertThat(r.stderr()).contains("SSH did not answer").contains(vm.at("/runtime/log_path").asText());
+        assertThat(r.stderr()).contains("the guest did not become ready").contains(vm.at("/runtime/log_path").asText());
         assertNothingRuns("error");
     }
 
