@@ -5,9 +5,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
@@ -26,11 +24,6 @@ final class Vsock {
     /** struct sockaddr_vm: family (u16), reserved (u16), port (u32), cid (u32), flags + zero (4 bytes). */
     static final int SOCKADDR_VM_SIZE = 16;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup LIBC = LINKER.defaultLookup();
-    private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
-    private static final long ERRNO_OFFSET = Linker.Option.captureStateLayout()
-            .byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
     private static final MethodHandle SOCKET = call("socket", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
             ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     private static final MethodHandle BIND = call("bind", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
@@ -48,14 +41,10 @@ final class Vsock {
     private Vsock() {
     }
 
-    private static MethodHandle call(String name, FunctionDescriptor fd) {
-        return LINKER.downcallHandle(LIBC.find(name).orElseThrow(), fd, ERRNO);
-    }
-
     /** A listening vsock socket on {@code port} (any CID); throws when this kernel or VM has no vsock. */
     static int listen(int port) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
+            MemorySegment state = Libc.state(arena);
             int fd = (int) SOCKET.invokeExact(state, AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
             check(fd, state, "socket(AF_VSOCK)");
             MemorySegment addr = sockaddr(arena, VMADDR_CID_ANY, port);
@@ -83,7 +72,7 @@ final class Vsock {
 
     static Accepted accept(int listener) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
+            MemorySegment state = Libc.state(arena);
             MemorySegment addr = arena.allocate(SOCKADDR_VM_SIZE);
             MemorySegment len = arena.allocate(ValueLayout.JAVA_INT);
             len.set(ValueLayout.JAVA_INT, 0, SOCKADDR_VM_SIZE);
@@ -121,7 +110,7 @@ final class Vsock {
                     return 0;
                 }
                 try (Arena arena = Arena.ofConfined()) {
-                    MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
+                    MemorySegment state = Libc.state(arena);
                     MemorySegment buf = arena.allocate(len);
                     long n = (long) READ.invokeExact(state, fd, buf, (long) len);
                     check(n, state, "read");
@@ -149,7 +138,7 @@ final class Vsock {
             @Override
             public void write(byte[] b, int off, int len) throws IOException {
                 try (Arena arena = Arena.ofConfined()) {
-                    MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
+                    MemorySegment state = Libc.state(arena);
                     MemorySegment buf = arena.allocate(Math.max(1, len));
                     MemorySegment.copy(b, off, buf, ValueLayout.JAVA_BYTE, 0, len);
                     long done = 0;
@@ -169,15 +158,17 @@ final class Vsock {
 
     static void closeQuietly(int fd) {
         try (Arena arena = Arena.ofConfined()) {
-            int ignored = (int) CLOSE.invokeExact(arena.allocate(Linker.Option.captureStateLayout()), fd);
+            int ignored = (int) CLOSE.invokeExact(Libc.state(arena), fd);
         } catch (Throwable t) {
             // closing
         }
     }
 
+    private static MethodHandle call(String name, FunctionDescriptor fd) {
+        return Libc.function(name, fd);
+    }
+
     private static void check(long rc, MemorySegment state, String what) throws IOException {
-        if (rc < 0) {
-            throw new IOException(what + " failed: errno " + state.get(ValueLayout.JAVA_INT, ERRNO_OFFSET));
-        }
+        Libc.check(rc, state, what);
     }
 }
