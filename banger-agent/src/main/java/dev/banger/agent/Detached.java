@@ -58,7 +58,7 @@ final class Detached {
         List<String> argv = request.strings("argv");
         synchronized (this) {
             if (processes.size() >= MAX_PROCESSES) {
-                throw new Launch.Refused("this VM holds " + MAX_PROCESSES + " detached processes already (running, or exited and not "
+                throw new Launch.Refused(Launch.Refused.EXHAUSTED, "this VM holds " + MAX_PROCESSES + " detached processes already (running, or exited and not "
                         + "collected): collect an exited one with vm exec --attach ID, or kill one with vm exec --kill ID");
             }
             String id = newId();
@@ -82,7 +82,7 @@ final class Detached {
                 if (err != null) {
                     err.close();
                 }
-                throw new Launch.Refused("cannot start " + argv.getFirst() + ": " + e.getMessage());
+                throw new Launch.Refused(Launch.Refused.PRECONDITION, "cannot start " + argv.getFirst() + ": " + e.getMessage());
             }
         }
     }
@@ -103,7 +103,7 @@ final class Detached {
     Map<String, Object> signal(String id, int signal) throws Launch.Refused {
         DetachedProcess d = find(id);
         if (!d.running()) {
-            throw new Launch.Refused("process " + id + " has exited (status " + d.ended().join() + "): vm exec --attach " + id
+            throw new Launch.Refused(Launch.Refused.PRECONDITION, "process " + id + " has exited (status " + d.ended().join() + "): vm exec --attach " + id
                     + " collects it");
         }
         Launch.signalGroup(d.pid(), Integer.toString(signal));
@@ -236,7 +236,7 @@ final class Detached {
     private synchronized DetachedProcess find(String id) throws Launch.Refused {
         DetachedProcess d = processes.get(id);
         if (d == null) {
-            throw new Launch.Refused("no detached process '" + clip(id) + "' in this VM (vm exec --list shows them)");
+            throw new Launch.Refused(Launch.Refused.NOT_FOUND, "no detached process '" + clip(id) + "' in this VM (vm exec --list shows them)");
         }
         return d;
     }

@@ -17,10 +17,20 @@ import java.util.concurrent.TimeUnit;
  * variables are laid over, in the request's directory or the user's home.
  */
 final class Launch {
-    /** What the host asked for cannot be started: the text says why, for the host's user. */
+    /**
+     * What the host asked for cannot be done: the text says why, for the host's user; {@code kind} says which
+     * way (the daemon maps it to its error kinds): {@code not_found}, {@code exhausted} or {@code precondition}.
+     */
     static final class Refused extends Exception {
-        Refused(String message) {
+        static final String NOT_FOUND = "not_found";
+        static final String EXHAUSTED = "exhausted";
+        static final String PRECONDITION = "precondition";
+
+        final String kind;
+
+        Refused(String kind, String message) {
             super(message);
+            this.kind = kind;
         }
     }
 
@@ -38,13 +48,13 @@ final class Launch {
     static Prepared prepare(Request request, Users users, boolean terminal) throws Refused {
         List<String> argv = request.strings("argv");
         if (argv.isEmpty()) {
-            throw new Refused("no command: argv is empty");
+            throw new Refused(Refused.PRECONDITION, "no command: argv is empty");
         }
         List<String> command = new ArrayList<>(terminal ? List.of("setsid", "--ctty") : List.of("setsid"));
         String user = request.string("user", "");
         Users.Account account = null;
         if (!user.isEmpty()) {
-            account = users.find(user).orElseThrow(() -> new Refused("no user '" + user + "' in this VM"));
+            account = users.find(user).orElseThrow(() -> new Refused(Refused.NOT_FOUND, "no user '" + user + "' in this VM"));
             command.addAll(List.of("setpriv", "--reuid=" + account.uid(), "--regid=" + account.gid(), "--init-groups", "--"));
         }
         command.addAll(argv);

@@ -67,7 +67,9 @@ final class Service implements OpenHandler {
         } catch (IllegalArgumentException e) {
             reply(stream, error(e.getMessage()));
         } catch (Launch.Refused e) {
-            reply(stream, error(e.getMessage()));
+            Map<String, Object> refusal = error(e.getMessage());
+            refusal.put("kind", e.kind);
+            reply(stream, refusal);
         }
     }
 
