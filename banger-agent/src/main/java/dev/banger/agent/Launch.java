@@ -2,11 +2,6 @@ package dev.banger.agent;
 
 import java.io.File;
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,38 +38,7 @@ final class Launch {
     record Prepared(ProcessBuilder builder, Users.Account account) {
     }
 
-    /** HUP, INT, QUIT, TERM: what a command expects to be able to handle, and a terminal or a host to send. */
-    private static final int[] COMMAND_SIGNALS = {1, 2, 3, 15};
-    /** struct sigaction is 152 bytes on x86-64 and arm64 with glibc; sa_handler comes first. */
-    private static final long SIGACTION_BYTES = 256;
-    private static final long SIG_IGN = 1;
-    private static final MethodHandle SIGACTION = Libc.function("sigaction", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-            ValueLayout.ADDRESS, ValueLayout.ADDRESS));
-
     private Launch() {
-    }
-
-    /**
-     * Gives back their default action to the signals the agent was started ignoring, so that the commands it
-     * starts do not inherit that (an ignored signal stays ignored across exec, and a shell may not even trap
-     * it). The guest's boot starts the agent in the background from a shell script, which ignores SIGINT and
-     * SIGQUIT for it: without this, Ctrl-C on a command's terminal, and {@code --kill --signal INT}, would do
-     * nothing. Signals the JVM handles itself are left alone (a command gets the default for those anyway).
-     */
-    static void resetIgnoredSignals() {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = Libc.state(arena);
-            MemorySegment old = arena.allocate(SIGACTION_BYTES);
-            MemorySegment defaults = arena.allocate(SIGACTION_BYTES); // zeroed: SIG_DFL, no mask, no flags
-            for (int sig : COMMAND_SIGNALS) {
-                int rc = (int) SIGACTION.invokeExact(state, sig, MemorySegment.NULL, old);
-                if (rc == 0 && old.get(ValueLayout.JAVA_LONG, 0) == SIG_IGN) {
-                    int ignored = (int) SIGACTION.invokeExact(state, sig, defaults, MemorySegment.NULL);
-                }
-            }
-        } catch (Throwable t) {
-            System.err.println("banger-agent: cannot reset ignored signals (" + t + "): commands may ignore Ctrl-C");
-        }
     }
 
     /**

@@ -28,7 +28,6 @@ public final class Main {
             } else if (args.length != 1) {
                 usage();
             }
-            Launch.resetIgnoredSignals();
             Users users = new Users(Path.of("/etc/passwd"));
             Transports transports = new Transports(new Service(new Ports(), users, Service.READY, new Detached(Detached.DIR, users)));
             transports.startSerial();
