@@ -9,32 +9,44 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One command run for the host over one stream ({@link Exec}'s records): its argv exec'd as given (no
- * shell), in its own session and process group ({@code setsid}), so that a signal reaches everything it
- * started; stdin from the host's records, stdout and stderr back as records, then its exit status.
+ * One command run for the host over one stream ({@link Exec}'s records), started as {@link Launch} says:
+ * stdin from the host's records, stdout and stderr back as records, then its exit status. With
+ * {@code "tty": true} the command gets a pseudo-terminal ({@link Pty}) of {@code rows} x {@code cols} as its
+ * controlling terminal, stdin, stdout and stderr: all its output comes back as STDOUT, RESIZE records set
+ * the window size, the host's end of input is typed as Ctrl-D, and TERM is xterm-256color unless the
+ * request sets it.
  *
  * <p>Lifetime: when the command exits, the output it already wrote is drained for a moment and the
- * status sent; processes it left in the background keep running (as with ssh). When the host goes away
- * first (the stream or the channel ends without the command having exited), its process group gets
- * SIGHUP and, after a grace period, SIGKILL, unless the request asked to {@code keep} it.
+ * status sent; processes it left in the background keep running (as with ssh; on a terminal they get its
+ * hang-up, as with {@code ssh -t}). When the host goes away first (the stream or the channel ends without
+ * the command having exited), its process group gets SIGHUP and, after a grace period, SIGKILL, unless the
+ * request asked to {@code keep} it: then its output is read and dropped until it exits.
  */
 final class ExecSession {
     /** Output still arriving after the command exited (a pipe being drained) gets this long. */
     static final long DRAIN_MILLIS = 300;
     /** Between SIGHUP and SIGKILL when the host went away. */
     static final long HANGUP_GRACE_MILLIS = 3000;
+    static final String DEFAULT_TERM = "xterm-256color";
+    /** What a terminal's reader takes for the end of input (VEOF, Ctrl-D), typed when the host's stdin ends. */
+    private static final byte[] END_OF_INPUT = {4};
     private static final int CHUNK = 32 * 1024;
+    private static final int MAX_TERMINAL_SIZE = 10_000;
+
+    /** Where a pump puts what it read. */
+    interface Sink {
+        void accept(byte[] buf, int n);
+    }
 
     private final Stream stream;
     private final Request request;
     private final Users users;
+    private volatile boolean hostGone;
 
     ExecSession(Stream stream, Request request, Users users) {
         this.stream = stream;
@@ -43,59 +55,57 @@ final class ExecSession {
     }
 
     void run() throws IOException {
-        OutputStream out = stream.output();
-        List<String> argv = request.strings("argv");
-        if (argv.isEmpty()) {
-            send(Exec.ERROR, "no command: argv is empty".getBytes());
+        boolean tty = request.bool("tty");
+        int rows = (int) request.number("rows", 24, 1, MAX_TERMINAL_SIZE);
+        int cols = (int) request.number("cols", 80, 1, MAX_TERMINAL_SIZE);
+        Launch.Prepared prepared;
+        try {
+            prepared = Launch.prepare(request, users, tty);
+        } catch (Launch.Refused e) {
+            send(Exec.ERROR, e.getMessage().getBytes());
             return;
         }
-        List<String> command = new ArrayList<>(List.of("setsid"));
-        String user = request.string("user", "");
-        Users.Account account = null;
-        if (!user.isEmpty()) {
-            account = users.find(user).orElse(null);
-            if (account == null) {
-                send(Exec.ERROR, ("no user '" + user + "' in this VM").getBytes());
+        ProcessBuilder pb = prepared.builder();
+        Pty pty = null;
+        if (tty) {
+            try {
+                pty = terminal(pb, prepared.account(), rows, cols);
+            } catch (IOException e) {
+                send(Exec.ERROR, ("cannot give the command a terminal: " + e.getMessage()).getBytes());
                 return;
             }
-            command.addAll(List.of("setpriv", "--reuid=" + account.uid(), "--regid=" + account.gid(), "--init-groups", "--"));
-        }
-        command.addAll(argv);
-        String home = account != null ? account.home() : "/root";
-        String cwd = request.string("cwd", Files.isDirectory(Path.of(home)) ? home : "/");
-        ProcessBuilder pb = new ProcessBuilder(command).directory(new File(cwd));
-        Map<String, String> env = pb.environment();
-        env.clear();
-        env.putAll(baseEnvironment(account != null ? account.name() : "root", home));
-        env.putAll(request.stringMap("env"));
-        if (!request.bool("stdin")) {
+        } else if (!request.bool("stdin")) {
             pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         }
         Process p;
         try {
             p = pb.start();
         } catch (IOException e) {
-            send(Exec.ERROR, ("cannot start " + argv.getFirst() + ": " + e.getMessage()).getBytes());
+            if (pty != null) {
+                pty.close();
+            }
+            send(Exec.ERROR, ("cannot start " + request.strings("argv").getFirst() + ": " + e.getMessage()).getBytes());
             return;
         }
         send(Exec.STARTED, Records.u32((int) p.pid()));
-        Thread stdout = pump(p.getInputStream(), Exec.STDOUT);
-        Thread stderr = pump(p.getErrorStream(), Exec.STDERR);
-        Thread waiter = Thread.ofVirtual().start(() -> finish(p, stdout, stderr));
-        forwardInput(p);
+        Io io = pty != null ? new TerminalIo(pty) : new PipeIo(p);
+        List<Thread> output = io.startOutput();
+        Thread waiter = Thread.ofVirtual().start(() -> finish(p, io, output));
+        forwardInput(p, io);
         // The records end when the command's exit closed the stream, or when the host went away: if the
         // command still runs, it is the latter.
+        hostGone = true;
         if (p.isAlive()) {
             if (request.bool("keep")) {
                 return; // the host asked that it outlive the conversation
             }
-            signalGroup(p.pid(), "HUP");
+            Launch.signalGroup(p.pid(), "HUP");
             try {
                 if (!p.waitFor(HANGUP_GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
-                    signalGroup(p.pid(), "KILL");
+                    Launch.signalGroup(p.pid(), "KILL");
                 }
             } catch (InterruptedException e) {
-                signalGroup(p.pid(), "KILL");
+                Launch.signalGroup(p.pid(), "KILL");
                 Thread.currentThread().interrupt();
             }
         }
@@ -106,10 +116,29 @@ final class ExecSession {
         }
     }
 
-    /** The host's records until the stream's end: stdin to the command, signals to its group. */
-    private void forwardInput(Process p) {
+    /** A terminal for the command: its stdio, owned by the command's user, TERM set unless asked otherwise. */
+    private static Pty terminal(ProcessBuilder pb, Users.Account account, int rows, int cols) throws IOException {
+        Pty.keepAgentOffTerminals();
+        Pty pty = Pty.open(rows, cols);
+        try {
+            if (account != null) {
+                Files.setAttribute(Path.of(pty.slave()), "unix:uid", account.uid());
+            }
+        } catch (IOException | RuntimeException e) {
+            pty.close();
+            throw e;
+        }
+        File slave = new File(pty.slave());
+        pb.redirectInput(ProcessBuilder.Redirect.from(slave)).redirectOutput(ProcessBuilder.Redirect.to(slave))
+                .redirectError(ProcessBuilder.Redirect.to(slave));
+        Map<String, String> env = pb.environment();
+        env.putIfAbsent("TERM", DEFAULT_TERM);
+        return pty;
+    }
+
+    /** The host's records until the stream's end: stdin to the command, signals to its group, window sizes. */
+    private void forwardInput(Process p, Io io) {
         InputStream in = stream.input();
-        OutputStream stdin = p.getOutputStream();
         try {
             while (true) {
                 Records.Record r = Records.read(in);
@@ -119,21 +148,26 @@ final class ExecSession {
                 switch (r.type()) {
                     case Exec.STDIN -> {
                         try {
-                            stdin.write(r.payload());
-                            stdin.flush();
+                            io.input(r.payload());
                         } catch (IOException closed) {
                             // the command closed its stdin or exited: what the host sends is dropped
                         }
                     }
-                    case Exec.STDIN_EOF -> closeQuietly(stdin);
+                    case Exec.STDIN_EOF -> io.endInput();
                     case Exec.SIGNAL -> {
                         int sig = Records.u32(r.payload());
                         if (sig > 0 && sig < 65) {
-                            signalGroup(p.pid(), Integer.toString(sig));
+                            Launch.signalGroup(p.pid(), Integer.toString(sig));
+                        }
+                    }
+                    case Exec.RESIZE -> {
+                        int[] size = windowSize(r.payload());
+                        if (size != null) {
+                            io.resize(size[0], size[1]);
                         }
                     }
                     default -> {
-                        // RESIZE without a tty, or a newer host's record: nothing to do
+                        // a newer host's record: nothing to do
                     }
                 }
             }
@@ -142,11 +176,29 @@ final class ExecSession {
         }
     }
 
-    private void finish(Process p, Thread stdout, Thread stderr) {
+    /** Rows and columns of a RESIZE payload, or null when it is not two u32 within bounds. */
+    static int[] windowSize(byte[] payload) {
+        if (payload.length != 8) {
+            return null;
+        }
+        long rows = ((payload[0] & 0xffL) << 24) | ((payload[1] & 0xff) << 16) | ((payload[2] & 0xff) << 8) | (payload[3] & 0xff);
+        long cols = ((payload[4] & 0xffL) << 24) | ((payload[5] & 0xff) << 16) | ((payload[6] & 0xff) << 8) | (payload[7] & 0xff);
+        if (rows < 1 || rows > MAX_TERMINAL_SIZE || cols < 1 || cols > MAX_TERMINAL_SIZE) {
+            return null;
+        }
+        return new int[] {(int) rows, (int) cols};
+    }
+
+    private void finish(Process p, Io io, List<Thread> output) {
         try {
             int status = p.waitFor();
-            stdout.join(DRAIN_MILLIS);
-            stderr.join(DRAIN_MILLIS);
+            for (Thread t : output) {
+                t.join(DRAIN_MILLIS);
+            }
+            io.finish();
+            for (Thread t : output) {
+                t.join(Pty.POLL_MILLIS * 3L);
+            }
             send(Exec.EXIT, Records.u32(status));
             stream.close(0, "exited " + status);
         } catch (InterruptedException e) {
@@ -156,18 +208,31 @@ final class ExecSession {
         }
     }
 
-    private Thread pump(InputStream from, int type) {
+    /** Output as records while the host is there; read and dropped once it is gone (a kept command must not block). */
+    private void output(int type, byte[] buf, int n) {
+        if (hostGone) {
+            return;
+        }
+        try {
+            sendPart(type, buf, n);
+        } catch (IOException e) {
+            hostGone = true;
+        }
+    }
+
+    /** A thread that reads {@code from} to its end into {@code sink}. */
+    static Thread pump(InputStream from, Sink sink) {
         return Thread.ofVirtual().start(() -> {
             byte[] buf = new byte[CHUNK];
             try (from) {
                 int n;
                 while ((n = from.read(buf)) >= 0) {
                     if (n > 0) {
-                        sendPart(type, buf, n);
+                        sink.accept(buf, n);
                     }
                 }
             } catch (IOException e) {
-                // the pipe or the stream closed
+                // the pipe closed
             }
         });
     }
@@ -184,34 +249,110 @@ final class ExecSession {
         }
     }
 
-    /** What a login would give: a plain environment the request's own variables are laid over. */
-    static Map<String, String> baseEnvironment(String user, String home) {
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-        env.put("HOME", home);
-        env.put("USER", user);
-        env.put("LOGNAME", user);
-        env.put("LANG", "C.UTF-8");
-        return env;
+    /** The command's stdio as the session sees it: pipes, or a terminal. */
+    private interface Io {
+        /** Threads that send the command's output until it ends. */
+        List<Thread> startOutput();
+
+        void input(byte[] bytes) throws IOException;
+
+        void endInput();
+
+        void resize(int rows, int cols);
+
+        /** The command exited and its output had its drain time: stop reading it, release what is held. */
+        void finish();
     }
 
-    /** kill(1) to the whole process group, as a signal name or number. */
-    static void signalGroup(long pid, String signal) {
-        try {
-            new ProcessBuilder("kill", "-s", signal, "--", "-" + pid).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(5, TimeUnit.SECONDS);
-        } catch (IOException e) {
-            // no kill(1): nothing else can signal a group from Java
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    private final class PipeIo implements Io {
+        private final Process process;
+
+        PipeIo(Process process) {
+            this.process = process;
+        }
+
+        @Override
+        public List<Thread> startOutput() {
+            return List.of(pump(process.getInputStream(), (b, n) -> output(Exec.STDOUT, b, n)),
+                    pump(process.getErrorStream(), (b, n) -> output(Exec.STDERR, b, n)));
+        }
+
+        @Override
+        public void input(byte[] bytes) throws IOException {
+            OutputStream stdin = process.getOutputStream();
+            stdin.write(bytes);
+            stdin.flush();
+        }
+
+        @Override
+        public void endInput() {
+            try {
+                process.getOutputStream().close();
+            } catch (IOException ignored) {
+                // already closed
+            }
+        }
+
+        @Override
+        public void resize(int rows, int cols) {
+            // no terminal
+        }
+
+        @Override
+        public void finish() {
+            // the pipes end with their last writer (a process left in the background may hold them)
         }
     }
 
-    private static void closeQuietly(OutputStream o) {
-        try {
-            o.close();
-        } catch (IOException ignored) {
-            // already closed
+    private final class TerminalIo implements Io {
+        private final Pty pty;
+
+        TerminalIo(Pty pty) {
+            this.pty = pty;
+        }
+
+        @Override
+        public List<Thread> startOutput() {
+            // A platform thread: the reads are native calls, which would pin a virtual thread's carrier.
+            return List.of(Thread.ofPlatform().daemon().name("pty-" + pty.slave()).start(() -> {
+                byte[] buf = new byte[CHUNK];
+                try {
+                    int n;
+                    while ((n = pty.read(buf)) >= 0) {
+                        output(Exec.STDOUT, buf, n);
+                    }
+                } catch (IOException e) {
+                    // the terminal failed: its output ends here
+                }
+            }));
+        }
+
+        @Override
+        public void input(byte[] bytes) throws IOException {
+            pty.write(bytes, 0, bytes.length);
+        }
+
+        @Override
+        public void endInput() {
+            try {
+                pty.write(END_OF_INPUT, 0, 1);
+            } catch (IOException ignored) {
+                // the terminal is gone
+            }
+        }
+
+        @Override
+        public void resize(int rows, int cols) {
+            try {
+                pty.resize(rows, cols);
+            } catch (IOException ignored) {
+                // the terminal is gone
+            }
+        }
+
+        @Override
+        public void finish() {
+            pty.close();
         }
     }
 }

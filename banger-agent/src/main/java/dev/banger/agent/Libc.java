@@ -11,11 +11,14 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 /**
- * The agent's way to libc (FFM): what Java has no API for (AF_VSOCK, spawning a command in a new session,
- * a process group's signals) and plain descriptor I/O for those. Every call captures errno.
+ * The agent's way to libc (FFM; the agent has no native library of its own): what Java has no API for
+ * (AF_VSOCK, pseudo-terminals, spawning a command in a new session, a process group's signals) and plain
+ * descriptor I/O for those. Every call but {@link #plain}'s captures errno.
  */
 final class Libc {
     static final int EINTR = 4;
+    static final int EIO = 5;
+    static final int EAGAIN = 11;
     static final int O_RDONLY = 0;
     static final int O_RDWR = 2;
     static final int O_CLOEXEC = 0x80000;
@@ -35,8 +38,11 @@ final class Libc {
     }
 
     /** A downcall to libc's {@code name} that captures errno (the first argument is then the capture segment). */
-    static MethodHandle call(String name, FunctionDescriptor fd) {
-        return LINKER.downcallHandle(LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name)), fd, ERRNO);
+    static MethodHandle call(String name, FunctionDescriptor fd, Linker.Option... options) {
+        Linker.Option[] all = new Linker.Option[options.length + 1];
+        all[0] = ERRNO;
+        System.arraycopy(options, 0, all, 1, options.length);
+        return LINKER.downcallHandle(LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name)), fd, all);
     }
 
     /** A downcall without errno (functions that return their error, like posix_spawn). */

@@ -32,7 +32,8 @@ public final class Main {
             } else if (args.length != 1) {
                 usage();
             }
-            Transports transports = new Transports(new Service(new Ports(), new Users(Path.of("/etc/passwd")), Service.READY));
+            Users users = new Users(Path.of("/etc/passwd"));
+            Transports transports = new Transports(new Service(new Ports(), users, Service.READY, new Detached(Detached.DIR, users)));
             transports.startSerial();
             startVsock(transports, port);
             transports.serveTcp(port, Main::token, Routes::defaultGateway);

@@ -12,10 +12,12 @@ import java.util.Map;
 
 /**
  * What the agent does for the host, one stream per request (the stream's OPEN carries the request, a JSON
- * object with an {@code op}): {@code health}, {@code ports} and {@code ready} answer with one JSON line
- * ({@code {"ok": true, "result": ...}} or {@code {"ok": false, "error": "..."}}); {@code exec} runs a
- * command over the stream ({@link ExecSession}). Every transport (virtio-serial, vsock, TCP) serves the
- * same; who may ask is the transport's to check.
+ * object with an {@code op}): {@code health}, {@code ports}, {@code ready}, {@code procs} and {@code signal}
+ * answer with one JSON line ({@code {"ok": true, "result": ...}} or {@code {"ok": false, "error": "..."}});
+ * {@code exec} runs a command over the stream ({@link ExecSession}), or with {@code "detach": true} starts it
+ * in the background and answers with its id ({@link Detached}); {@code attach} joins a detached process over
+ * the stream. Every transport (virtio-serial, vsock, TCP) serves the same; who may ask is the transport's to
+ * check.
  */
 final class Service implements OpenHandler {
     /** Written by the guest's boot once its configuration is applied (hostname, network, /work, keys). */
@@ -26,12 +28,14 @@ final class Service implements OpenHandler {
     private final Ports ports;
     private final Users users;
     private final Path ready;
+    private final Detached detached;
     private final long startedAt = System.nanoTime();
 
-    Service(Ports ports, Users users, Path ready) {
+    Service(Ports ports, Users users, Path ready, Detached detached) {
         this.ports = ports;
         this.users = users;
         this.ready = ready;
+        this.detached = detached;
     }
 
     @Override
@@ -48,11 +52,24 @@ final class Service implements OpenHandler {
                 case "health" -> reply(stream, ok(health()));
                 case "ports" -> reply(stream, ok(ports.list()));
                 case "ready" -> reply(stream, ok(awaitReady(request.number("timeout_ms", 0, 0, MAX_READY_WAIT_MILLIS))));
-                case "exec" -> new ExecSession(stream, request, users).run();
-                default -> reply(stream, error("unknown op '" + clip(request.op()) + "' (health, ports, ready, exec)"));
+                case "exec" -> {
+                    if (request.bool("detach")) {
+                        reply(stream, ok(detached.start(request)));
+                    } else {
+                        new ExecSession(stream, request, users).run();
+                    }
+                }
+                case "procs" -> reply(stream, ok(detached.list()));
+                case "signal" -> reply(stream, ok(detached.signal(request.string("id", ""), (int) request.number("signal", 0, 1, 64))));
+                case "attach" -> detached.attach(stream, request);
+                default -> reply(stream, error("unknown op '" + clip(request.op()) + "' (health, ports, ready, exec, procs, signal, attach)"));
             }
         } catch (IllegalArgumentException e) {
             reply(stream, error(e.getMessage()));
+        } catch (Launch.Refused e) {
+            Map<String, Object> refusal = error(e.getMessage());
+            refusal.put("kind", e.kind);
+            reply(stream, refusal);
         }
     }
 

@@ -31,7 +31,8 @@ final class Training {
         Path dir = Files.createTempDirectory("banger-agent-train");
         Path socket = dir.resolve("s");
         Transports.serialPort(Path.of("/sys/class/virtio-ports"), Transports.SERIAL_PORT);
-        Service service = new Service(new Ports(), new Users(Path.of("/etc/passwd")), dir.resolve("ready"));
+        Users users = new Users(Path.of("/etc/passwd"));
+        Service service = new Service(new Ports(), users, dir.resolve("ready"), new Detached(dir.resolve("detached"), users));
         Files.writeString(dir.resolve("ready"), "");
         Transports transports = new Transports(service);
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {

@@ -158,7 +158,7 @@ class SerialLineTest {
     @Test
     void hostsComeAndGoOnTheOneOpenPort() throws Exception {
         FakePort port = new FakePort();
-        Transports transports = new Transports(new Service(new ServiceTest.FixedPorts(), new Users(Path.of("/etc/passwd")), dir.resolve("ready")));
+        Transports transports = new Transports(ServiceTest.service(dir));
         Thread agent = Thread.ofPlatform().daemon().start(() -> {
             try {
                 transports.serveSerial(new SerialLine(port.guestIn, port.guestOut));

@@ -58,6 +58,12 @@ class ServiceTest {
         }
     }
 
+    /** The agent's service over {@code dir}: its ready file and its detached processes' output there. */
+    static Service service(Path dir) {
+        Users users = new Users(Path.of("/etc/passwd"));
+        return new Service(new FixedPorts(), users, dir.resolve("ready"), new Detached(dir.resolve("detached"), users));
+    }
+
     @TempDir
     Path dir;
     private Channel host;
@@ -69,7 +75,7 @@ class ServiceTest {
         Path sock = dir.resolve("agent.sock");
         server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(sock));
-        Service service = new Service(new FixedPorts(), new Users(Path.of("/etc/passwd")), dir.resolve("ready"));
+        Service service = service(dir);
         Thread.ofVirtual().start(() -> {
             try {
                 SocketChannel s = server.accept();
@@ -121,7 +127,7 @@ class ServiceTest {
         }
     }
 
-    private static Ran collect(Stream s) throws IOException {
+    static Ran collect(Stream s) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int exit = -1;
@@ -239,7 +245,7 @@ class ServiceTest {
     void overTcpOnlyTheGatewayWithTheTokenGetsAChannel() throws Exception {
         AtomicReference<InetAddress> gateway = new AtomicReference<>(InetAddress.getLoopbackAddress());
         AtomicReference<Optional<String>> token = new AtomicReference<>(Optional.empty());
-        Transports transports = new Transports(new Service(new FixedPorts(), new Users(Path.of("/etc/passwd")), dir.resolve("ready")));
+        Transports transports = new Transports(service(dir));
         int port;
         try (ServerSocket probe = new ServerSocket(0)) {
             port = probe.getLocalPort();
@@ -305,7 +311,7 @@ class ServiceTest {
         assertThat(Transports.serialPort(dir.resolve("none"), Transports.SERIAL_PORT)).isEmpty();
     }
 
-    private static boolean await(java.util.function.BooleanSupplier c) throws InterruptedException {
+    static boolean await(java.util.function.BooleanSupplier c) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < deadline) {
             if (c.getAsBoolean()) {

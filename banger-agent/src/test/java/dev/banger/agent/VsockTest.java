@@ -62,7 +62,7 @@ class VsockTest {
     @Test
     void aChannelOverDescriptorStreams() throws Throwable {
         int[] pair = socketpair();
-        Service service = new Service(new ServiceTest.FixedPorts(), new Users(Path.of("/etc/passwd")), Path.of("/nonexistent/ready"));
+        Service service = ServiceTest.service(Path.of("/nonexistent"));
         dev.banger.channel.Channel guest = dev.banger.channel.Channel.guest(Vsock.input(pair[1]), Vsock.output(pair[1]),
                 dev.banger.channel.ChannelOptions.defaults("agent-test"), service);
         guest.start();

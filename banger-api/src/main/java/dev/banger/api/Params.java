@@ -138,4 +138,46 @@ public final class Params {
      */
     public record Conversation(String vm, String protocol, String transport) {
     }
+
+    /**
+     * {@code vm.exec_detach}: starts {@code argv} in the VM in the background, as {@code vm.exec} would run it
+     * (no terminal); {@code stdin} true keeps a pipe to its stdin for a later {@code vm.exec_attach} with
+     * stdin, else it reads /dev/null. The result is {@link ExecStarted}.
+     */
+    public record VmExecDetach(String vm, List<String> argv, Map<String, String> env, String cwd, String user, Boolean stdin,
+                               Long readyTimeoutMs) {
+    }
+
+    /** A detached process just started: its id (what the other vm.exec_* methods take) and its pid in the guest. */
+    public record ExecStarted(String vm, String id, long pid) {
+    }
+
+    /**
+     * A detached process as the guest agent reports it (untrusted): {@code state} running or exited,
+     * {@code exitStatus} once exited (128+N when signal N ended it), its age and how long ago it ended,
+     * whether it has a stdin pipe and a client attached, and how many bytes of each output were dropped
+     * (the agent keeps the last 256 KiB of each).
+     */
+    public record ExecProcess(String id, long pid, List<String> argv, String state, Integer exitStatus, long ageMs, Long endedMsAgo,
+                              boolean stdin, boolean attached, long stdoutDropped, long stderrDropped) {
+    }
+
+    /** {@code vm.exec_list}: a VM's detached processes, oldest first, and how many it may hold. */
+    public record ExecProcesses(String vm, List<ExecProcess> processes, int max) {
+    }
+
+    /** {@code vm.exec_signal}: {@code signal} (a name such as TERM or a number; default KILL) to the process group of {@code id}. */
+    public record VmExecSignal(String vm, String id, String signal) {
+    }
+
+    /** The result of {@code vm.exec_signal}: which process got which signal. */
+    public record ExecSignalled(String vm, String id, long pid, String signal, int number) {
+    }
+
+    /**
+     * {@code vm.exec_attach}: joins the detached process {@code id} (its kept output, then its live output;
+     * with {@code stdin}, the caller's stdin). The response is {@link Conversation}, as for {@code vm.exec}.
+     */
+    public record VmExecAttach(String vm, String id, Boolean stdin) {
+    }
 }

@@ -14,6 +14,15 @@ public final class Rpcs {
     public static final Rpc<Params.VmRef, Params.VmPorts> VM_PORTS = new Rpc<>("vm.ports", Params.VmRef.class, Params.VmPorts.class);
     /** Continues on its connection after the response: the exec records of docs/API.md. */
     public static final Rpc<Params.VmExec, Params.Conversation> VM_EXEC = new Rpc<>("vm.exec", Params.VmExec.class, Params.Conversation.class);
+    public static final Rpc<Params.VmExecDetach, Params.ExecStarted> VM_EXEC_DETACH =
+            new Rpc<>("vm.exec_detach", Params.VmExecDetach.class, Params.ExecStarted.class);
+    public static final Rpc<Params.VmRef, Params.ExecProcesses> VM_EXEC_LIST =
+            new Rpc<>("vm.exec_list", Params.VmRef.class, Params.ExecProcesses.class);
+    public static final Rpc<Params.VmExecSignal, Params.ExecSignalled> VM_EXEC_SIGNAL =
+            new Rpc<>("vm.exec_signal", Params.VmExecSignal.class, Params.ExecSignalled.class);
+    /** Continues on its connection after the response, as {@link #VM_EXEC} does. */
+    public static final Rpc<Params.VmExecAttach, Params.Conversation> VM_EXEC_ATTACH =
+            new Rpc<>("vm.exec_attach", Params.VmExecAttach.class, Params.Conversation.class);
     /** Long: sends {@link #PROGRESS} notifications before its response. */
     public static final Rpc<Params.ImageBuild, Params.ImageInfo> IMAGE_BUILD =
             new Rpc<>("image.build", Params.ImageBuild.class, Params.ImageInfo.class);
@@ -33,6 +42,7 @@ public final class Rpcs {
 
     /** All of the above: the daemon must serve each one, and nothing else. */
     public static final List<Rpc<?, ?>> ALL = List.of(VM_CREATE, VM_LIST, VM_GET, VM_DELETE, VM_START, VM_STOP, VM_PORTS, VM_EXEC,
+            VM_EXEC_DETACH, VM_EXEC_LIST, VM_EXEC_SIGNAL, VM_EXEC_ATTACH,
             IMAGE_BUILD, IMAGE_LIST, IMAGE_GET, IMAGE_DELETE, IMAGE_IMPORT, IMAGE_VERIFY,
             DAEMON_STATUS, DAEMON_SHUTDOWN, DAEMON_TEARDOWN);
 

@@ -9,7 +9,8 @@ package dev.banger.channel;
  *   <li>guest to host: {@link #STARTED} (u32 pid), {@link #STDOUT} and {@link #STDERR} bytes (a tty
  *       sends all its output as STDOUT), {@link #EXIT} (u32 status: the command's exit code, 128+N when
  *       signal N killed it, 127 when it could not be found), {@link #ERROR} (text: the command could not be
- *       started at all; the stream ends after it).</li>
+ *       started at all; the stream ends after it), {@link #NOTICE} (text for the person at the client, not
+ *       the command's output: e.g. that a detached process's older output was dropped).</li>
  * </ul>
  * Unknown types are ignored by both sides (a newer peer may send more), never an error.
  */
@@ -24,6 +25,7 @@ public final class Exec {
     public static final int STDERR = 18;
     public static final int EXIT = 19;
     public static final int ERROR = 20;
+    public static final int NOTICE = 21;
 
     private Exec() {
     }

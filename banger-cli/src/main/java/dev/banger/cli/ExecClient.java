@@ -11,25 +11,33 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 
 /**
- * The CLI's end of an exec conversation ({@link Exec}'s records over the connection bangerd hands over):
- * stdin goes out as records, stdout and stderr come back separately, and the command's exit status is the
- * result. What comes from the guest is bounded by the record format (64 KiB a record) and written out as it
- * arrives; a guest's error text is made printable before it reaches the terminal.
+ * The CLI's end of an exec conversation ({@link Exec}'s records over the connection bangerd hands over), for
+ * {@code vm exec} and {@code vm exec --attach}: stdin goes out as records, window sizes as RESIZE, stdout and
+ * stderr come back separately, and the command's exit status is the result. What comes from the guest is
+ * bounded by the record format (64 KiB a record) and written out as it arrives; a guest's texts (errors,
+ * notices) are made printable before they reach the terminal.
  */
 final class ExecClient {
     private static final int CHUNK = 32 * 1024;
 
-    private ExecClient() {
+    private final InputStream fromDaemon;
+    private final OutputStream toDaemon;
+
+    ExecClient(InputStream fromDaemon, OutputStream toDaemon) {
+        this.fromDaemon = fromDaemon;
+        this.toDaemon = toDaemon;
     }
 
     /**
      * Runs the conversation to the command's exit and returns its status.
      *
-     * @param stdin the terminal's input, or null when the command reads nothing (its stdin is /dev/null)
+     * @param stdin the terminal's input, or null when nothing is sent (the command reads /dev/null, or its
+     *              terminal with nobody typing)
+     * @param refused what an ERROR record from the agent means, as the start of the message ("cannot attach")
      */
-    static int run(InputStream fromDaemon, OutputStream toDaemon, InputStream stdin, PrintStream stdout, PrintStream stderr) {
+    int run(InputStream stdin, PrintStream stdout, PrintStream stderr, String refused) {
         if (stdin != null) {
-            Thread.ofPlatform().daemon().name("exec-stdin").start(() -> pumpStdin(stdin, toDaemon));
+            Thread.ofPlatform().daemon().name("exec-stdin").start(() -> pumpStdin(stdin));
         }
         try {
             while (true) {
@@ -49,8 +57,11 @@ final class ExecClient {
                     case Exec.EXIT -> {
                         return Records.u32(r.payload());
                     }
-                    case Exec.ERROR -> throw new BangerException(ErrorCode.FAILED_PRECONDITION, "the VM's agent could not run the command: "
-                            + Text.printable(r.text(), 500));
+                    case Exec.NOTICE -> {
+                        stderr.println("banger: " + Text.printable(r.text(), 500));
+                        stderr.flush();
+                    }
+                    case Exec.ERROR -> throw new BangerException(ErrorCode.FAILED_PRECONDITION, refused + ": " + Text.printable(r.text(), 500));
                     default -> {
                         // STARTED, or a record a newer agent sends: nothing to do
                     }
@@ -61,25 +72,37 @@ final class ExecClient {
         }
     }
 
+    /** Tells the command's terminal its new window size; a conversation already over ignores it. */
+    void resize(int rows, int cols) {
+        send(Exec.RESIZE, Exec.resize(rows, cols), 8);
+    }
+
     /** The terminal's bytes as STDIN records, then STDIN_EOF; a closed connection ends it quietly. */
-    private static void pumpStdin(InputStream stdin, OutputStream toDaemon) {
+    private void pumpStdin(InputStream stdin) {
         byte[] buf = new byte[CHUNK];
         try {
             int n;
             while ((n = stdin.read(buf)) >= 0) {
-                if (n > 0) {
-                    synchronized (toDaemon) {
-                        Records.write(toDaemon, Exec.STDIN, buf, 0, n);
-                        toDaemon.flush();
-                    }
+                if (n > 0 && !send(Exec.STDIN, buf, n)) {
+                    return;
                 }
             }
-            synchronized (toDaemon) {
-                Records.write(toDaemon, Exec.STDIN_EOF, new byte[0]);
-                toDaemon.flush();
-            }
+            send(Exec.STDIN_EOF, new byte[0], 0);
         } catch (IOException e) {
-            // the command exited (bangerd closed the connection) or the terminal went away
+            // the terminal went away
+        }
+    }
+
+    /** One record to bangerd; false when the connection is closed (the command exited). */
+    private boolean send(int type, byte[] payload, int n) {
+        synchronized (toDaemon) {
+            try {
+                Records.write(toDaemon, type, payload, 0, n);
+                toDaemon.flush();
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
         }
     }
 

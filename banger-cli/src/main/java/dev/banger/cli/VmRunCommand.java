@@ -86,7 +86,7 @@ final class VmRunCommand extends Verb {
             return overSsh(vm, command);
         }
         try (opened) {
-            return ExecClient.run(opened.in(), opened.out(), System.in, System.out, System.err);
+            return new ExecClient(opened.in(), opened.out()).run(System.in, System.out, System.err, "cannot run the command");
         } catch (BangerException e) {
             if (e.code() == ErrorCode.AGENT_UNAVAILABLE) {
                 explainLostVm(vm);

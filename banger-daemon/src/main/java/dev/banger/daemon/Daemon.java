@@ -7,6 +7,7 @@ import dev.banger.core.BangerConfig;
 import dev.banger.core.StatePaths;
 import dev.banger.daemon.agent.AgentProbe;
 import dev.banger.daemon.agent.AgentSessions;
+import dev.banger.daemon.agent.DetachedExecService;
 import dev.banger.daemon.agent.ExecService;
 import dev.banger.daemon.agent.VmPortsService;
 import dev.banger.daemon.image.ImageService;
@@ -63,6 +64,7 @@ public final class Daemon implements AutoCloseable {
     private final BangerConfig.Settings settings;
     private final VmPortsService ports;
     private final ExecService exec;
+    private final DetachedExecService detached;
     /** What the start-up reconcile did (daemon status shows it). */
     private final String reconcileSummary;
     private final Clock clock;
@@ -76,6 +78,7 @@ public final class Daemon implements AutoCloseable {
         this.reconcileSummary = reconcileSummary;
         this.ports = ports;
         this.exec = exec;
+        this.detached = new DetachedExecService(exec);
         this.network = network;
         this.paths = paths;
         this.lock = lock;
@@ -189,6 +192,10 @@ public final class Daemon implements AutoCloseable {
                 .register(Rpcs.VM_STOP, p -> vms.stop(p.vm(), p.forced()))
                 .register(Rpcs.VM_PORTS, p -> ports.ports(p.vm()))
                 .registerLong(Rpcs.VM_EXEC, exec::exec)
+                .register(Rpcs.VM_EXEC_DETACH, detached::detach)
+                .register(Rpcs.VM_EXEC_LIST, detached::list)
+                .register(Rpcs.VM_EXEC_SIGNAL, detached::signal)
+                .registerLong(Rpcs.VM_EXEC_ATTACH, exec::attach)
                 .registerLong(Rpcs.IMAGE_BUILD, images::build)
                 .register(Rpcs.IMAGE_LIST, ignored -> images.list())
                 .register(Rpcs.IMAGE_GET, p -> images.info(p.image()))

@@ -6,6 +6,7 @@ import dev.banger.core.Text;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -22,13 +23,67 @@ public final class ExecRules {
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     /** POSIX portable user names (and numeric ids), as useradd takes them. */
     private static final Pattern USER = Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]{0,31}\\$?|[0-9]{1,10}");
+    /** A detached process's id as the guest agent makes them. */
+    private static final Pattern PROCESS_ID = Pattern.compile("[0-9a-f]{8}");
+    /** Linux's standard signals (x86-64, arm64) by number: what vm exec --kill may send. */
+    private static final List<String> SIGNALS = List.of("HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1",
+            "SEGV", "USR2", "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU", "XFSZ",
+            "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS");
 
     /** A command checked and normalised: what is sent to the agent. */
     public record Command(List<String> argv, Map<String, String> env, String cwd, String user, boolean tty, int rows, int cols,
                           boolean stdin, boolean keep) {
     }
 
+    /** A signal by its name (without SIG) and number. */
+    public record Signal(String name, int number) {
+    }
+
     private ExecRules() {
+    }
+
+    /**
+     * A command to start detached ({@code vm exec --detach}): the rules of {@link #check}, without a terminal
+     * (nobody would be there to type) and always kept running when the client goes (that is the point).
+     */
+    public static Command checkDetached(List<String> argv, Map<String, String> env, String cwd, String user, Boolean stdin) {
+        Command c = check(argv, env, cwd, user, false, null, null, stdin, true);
+        return new Command(c.argv(), c.env(), c.cwd(), c.user(), false, c.rows(), c.cols(), Boolean.TRUE.equals(stdin), true);
+    }
+
+    /** A detached process's id as given by a caller: what the agent made ({@code vm exec --detach} printed it). */
+    public static String processId(String id) {
+        if (id == null || id.isEmpty()) {
+            throw invalid("no process id: give the id vm exec --detach printed (vm exec --list NAME shows them)");
+        }
+        if (!PROCESS_ID.matcher(id).matches()) {
+            throw invalid("'" + Text.printable(id, 40) + "' is not a detached process's id: 8 hex digits, as vm exec --detach printed "
+                    + "(vm exec --list NAME shows them)");
+        }
+        return id;
+    }
+
+    /**
+     * A signal named as kill(1) takes it: TERM, SIGTERM, term, or its number (15). Only Linux's standard
+     * signals, 1 to 31; the default (null or empty) is KILL.
+     */
+    public static Signal signal(String signal) {
+        if (signal == null || signal.isEmpty()) {
+            return new Signal("KILL", 9);
+        }
+        String s = signal.toUpperCase(Locale.ROOT);
+        if (s.chars().allMatch(Character::isDigit) && s.length() <= 2) {
+            int n = Integer.parseInt(s);
+            if (n >= 1 && n <= SIGNALS.size()) {
+                return new Signal(SIGNALS.get(n - 1), n);
+            }
+        }
+        int at = SIGNALS.indexOf(s.startsWith("SIG") ? s.substring(3) : s);
+        if (at < 0) {
+            throw invalid("'" + Text.printable(signal, 20) + "' is not a signal: a name such as TERM, INT, HUP, KILL, USR1, or a number "
+                    + "from 1 to " + SIGNALS.size());
+        }
+        return new Signal(SIGNALS.get(at), at + 1);
     }
 
     public static Command check(List<String> argv, Map<String, String> env, String cwd, String user, Boolean tty, Integer rows,

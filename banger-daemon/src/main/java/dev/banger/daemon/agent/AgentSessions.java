@@ -162,8 +162,10 @@ public final class AgentSessions {
                 throw unavailable(vm, "it sent something that is not a reply");
             }
             if (!node.get("ok").asBoolean()) {
-                throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "the guest agent of VM '" + vm.name() + "' refused: "
-                        + Text.printable(node.path("error").asText("no reason given"), 300));
+                String why = Text.printable(node.path("error").asText("no reason given"), 300);
+                ErrorCode refusal = refusal(node.path("kind").asText(""));
+                throw new BangerException(refusal, refusal == ErrorCode.AGENT_UNAVAILABLE
+                        ? "the guest agent of VM '" + vm.name() + "' refused: " + why : "VM '" + vm.name() + "': " + why);
             }
             return node.path("result");
         } catch (JsonProcessingException e) {
@@ -205,6 +207,20 @@ public final class AgentSessions {
                     + vm.name() + "' shows where it is)");
         }
         readyChannels.add(channel);
+    }
+
+    /**
+     * The error kind of an agent's refusal that says which way it refused (a process it does not have, a full
+     * table, a state that forbids it); anything else, or nothing, stays AGENT_UNAVAILABLE. A fixed set: the guest
+     * cannot make bangerd report a kind that means something else.
+     */
+    static ErrorCode refusal(String kind) {
+        return switch (kind) {
+            case "not_found" -> ErrorCode.NOT_FOUND;
+            case "exhausted" -> ErrorCode.RESOURCE_EXHAUSTED;
+            case "precondition" -> ErrorCode.FAILED_PRECONDITION;
+            default -> ErrorCode.AGENT_UNAVAILABLE;
+        };
     }
 
     private static byte[] readBounded(InputStream in, VmRecord vm) throws IOException {

@@ -16,7 +16,9 @@ import java.util.Map;
  * {@code vm.exec}: a command run in a VM by its guest agent. The request is checked here
  * ({@link ExecRules}), the guest must have reached its ready milestone (waited for, bounded), and then the
  * caller's connection is joined to the agent's exec stream ({@link AgentRelay}): the records of
- * {@code dev.banger.channel.Exec} go both ways untouched until the command's exit.
+ * {@code dev.banger.channel.Exec} go both ways untouched until the command's exit. {@code vm.exec_attach}
+ * is the same conversation with a detached process ({@link DetachedExecService} starts, lists and signals
+ * them).
  */
 public final class ExecService {
     public static final String PROTOCOL = "exec-records/1";
@@ -32,21 +34,58 @@ public final class ExecService {
         this.sessions = sessions;
     }
 
+    AgentSessions sessions() {
+        return sessions;
+    }
+
     public Params.Conversation exec(Params.VmExec p, Call call) {
-        if (p.vm() == null || p.vm().isBlank()) {
-            throw new BangerException(ErrorCode.INVALID_PARAMS, "vm.exec needs \"vm\": the VM's name or id");
-        }
+        requireVm(p.vm(), "vm.exec");
         ExecRules.Command command = ExecRules.check(p.argv(), p.env(), p.cwd(), p.user(), p.tty(), p.rows(), p.cols(), p.stdin(), p.keep());
-        long readyMillis = p.readyTimeoutMs() == null ? DEFAULT_READY_MILLIS : p.readyTimeoutMs();
-        if (readyMillis < 0 || readyMillis > MAX_READY_MILLIS) {
-            throw new BangerException(ErrorCode.INVALID_ARGUMENT, "ready_timeout_ms must be from 0 to " + MAX_READY_MILLIS);
-        }
-        VmRecord vm = vms.getRunning(p.vm());
-        sessions.awaitReady(vm, CONNECT_TIMEOUT, Duration.ofMillis(readyMillis));
-        Stream stream = sessions.open(vm, request(command), CONNECT_TIMEOUT);
+        VmRecord vm = ready(p.vm(), p.readyTimeoutMs());
+        return converse(vm, request(command), call);
+    }
+
+    /**
+     * {@code vm.exec_attach}: the caller joins a detached process of the VM's agent ({@code attach}), the same
+     * conversation as an exec's. A process the agent does not have is the agent's ERROR record.
+     */
+    public Params.Conversation attach(Params.VmExecAttach p, Call call) {
+        requireVm(p.vm(), "vm.exec_attach");
+        String id = ExecRules.processId(p.id());
+        VmRecord vm = running(p.vm());
+        Map<String, Object> request = new LinkedHashMap<>();
+        request.put("op", "attach");
+        request.put("id", id);
+        request.put("stdin", Boolean.TRUE.equals(p.stdin()));
+        return converse(vm, request, call);
+    }
+
+    private Params.Conversation converse(VmRecord vm, Map<String, Object> request, Call call) {
+        Stream stream = sessions.open(vm, request, CONNECT_TIMEOUT);
         String transport = sessions.transportOf(vm);
         call.continueWith(new AgentRelay(stream));
         return new Params.Conversation(vm.name(), PROTOCOL, transport);
+    }
+
+    static void requireVm(String vm, String method) {
+        if (vm == null || vm.isBlank()) {
+            throw new BangerException(ErrorCode.INVALID_PARAMS, method + " needs \"vm\": the VM's name or id");
+        }
+    }
+
+    /** The running VM {@code ref} names, once its guest reached its ready milestone (waited for, bounded). */
+    VmRecord ready(String ref, Long readyTimeoutMs) {
+        long readyMillis = readyTimeoutMs == null ? DEFAULT_READY_MILLIS : readyTimeoutMs;
+        if (readyMillis < 0 || readyMillis > MAX_READY_MILLIS) {
+            throw new BangerException(ErrorCode.INVALID_ARGUMENT, "ready_timeout_ms must be from 0 to " + MAX_READY_MILLIS);
+        }
+        VmRecord vm = running(ref);
+        sessions.awaitReady(vm, CONNECT_TIMEOUT, Duration.ofMillis(readyMillis));
+        return vm;
+    }
+
+    VmRecord running(String ref) {
+        return vms.getRunning(ref);
     }
 
     /** The agent's exec request (banger-agent's ExecSession reads it). */
