@@ -14,7 +14,8 @@ import java.util.Map;
  * What the agent does for the host, one stream per request (the stream's OPEN carries the request, a JSON
  * object with an {@code op}): {@code health}, {@code ports} and {@code ready} answer with one JSON line
  * ({@code {"ok": true, "result": ...}} or {@code {"ok": false, "error": "..."}}); {@code exec} runs a
- * command over the stream ({@link ExecSession}). Every transport (virtio-serial, vsock, TCP) serves the
+ * command over the stream ({@link ExecSession}); {@code copy_in} and {@code copy_out} move files ({@link CopyIn},
+ * {@link CopyOut}). Every transport (virtio-serial, vsock, TCP) serves the
  * same; who may ask is the transport's to check.
  */
 final class Service implements OpenHandler {
@@ -49,7 +50,9 @@ final class Service implements OpenHandler {
                 case "ports" -> reply(stream, ok(ports.list()));
                 case "ready" -> reply(stream, ok(awaitReady(request.number("timeout_ms", 0, 0, MAX_READY_WAIT_MILLIS))));
                 case "exec" -> new ExecSession(stream, request, users).run();
-                default -> reply(stream, error("unknown op '" + clip(request.op()) + "' (health, ports, ready, exec)"));
+                case "copy_in" -> new CopyIn(stream, request).run();
+                case "copy_out" -> new CopyOut(stream, request).run();
+                default -> reply(stream, error("unknown op '" + clip(request.op()) + "' (health, ports, ready, exec, copy_in, copy_out)"));
             }
         } catch (IllegalArgumentException e) {
             reply(stream, error(e.getMessage()));

@@ -14,6 +14,8 @@ public final class Rpcs {
     public static final Rpc<Params.VmRef, Params.VmPorts> VM_PORTS = new Rpc<>("vm.ports", Params.VmRef.class, Params.VmPorts.class);
     /** Continues on its connection after the response: the exec records of docs/API.md. */
     public static final Rpc<Params.VmExec, Params.Conversation> VM_EXEC = new Rpc<>("vm.exec", Params.VmExec.class, Params.Conversation.class);
+    /** Continues on its connection after the response: a copy's archive and status lines (docs/API.md). */
+    public static final Rpc<Params.VmCp, Params.Conversation> VM_CP = new Rpc<>("vm.cp", Params.VmCp.class, Params.Conversation.class);
     /** Long: sends {@link #PROGRESS} notifications before its response. */
     public static final Rpc<Params.ImageBuild, Params.ImageInfo> IMAGE_BUILD =
             new Rpc<>("image.build", Params.ImageBuild.class, Params.ImageInfo.class);
@@ -32,7 +34,7 @@ public final class Rpcs {
     public static final Rpc<Void, Params.TornDown> DAEMON_TEARDOWN = new Rpc<>("daemon.teardown", Void.class, Params.TornDown.class);
 
     /** All of the above: the daemon must serve each one, and nothing else. */
-    public static final List<Rpc<?, ?>> ALL = List.of(VM_CREATE, VM_LIST, VM_GET, VM_DELETE, VM_START, VM_STOP, VM_PORTS, VM_EXEC,
+    public static final List<Rpc<?, ?>> ALL = List.of(VM_CREATE, VM_LIST, VM_GET, VM_DELETE, VM_START, VM_STOP, VM_PORTS, VM_EXEC, VM_CP,
             IMAGE_BUILD, IMAGE_LIST, IMAGE_GET, IMAGE_DELETE, IMAGE_IMPORT, IMAGE_VERIFY,
             DAEMON_STATUS, DAEMON_SHUTDOWN, DAEMON_TEARDOWN);
 

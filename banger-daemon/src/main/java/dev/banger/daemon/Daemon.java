@@ -7,6 +7,7 @@ import dev.banger.core.BangerConfig;
 import dev.banger.core.StatePaths;
 import dev.banger.daemon.agent.AgentProbe;
 import dev.banger.daemon.agent.AgentSessions;
+import dev.banger.daemon.agent.CopyService;
 import dev.banger.daemon.agent.ExecService;
 import dev.banger.daemon.agent.VmPortsService;
 import dev.banger.daemon.image.ImageService;
@@ -63,6 +64,7 @@ public final class Daemon implements AutoCloseable {
     private final BangerConfig.Settings settings;
     private final VmPortsService ports;
     private final ExecService exec;
+    private final CopyService copies;
     /** What the start-up reconcile did (daemon status shows it). */
     private final String reconcileSummary;
     private final Clock clock;
@@ -71,11 +73,12 @@ public final class Daemon implements AutoCloseable {
 
     private Daemon(StatePaths paths, DaemonLock lock, Database db, VmService vms, ImageService images, HostNetworking network,
                    ServerSocketChannel channel, Clock clock, BangerConfig.Settings settings, String reconcileSummary,
-                   VmPortsService ports, ExecService exec) {
+                   VmPortsService ports, ExecService exec, CopyService copies) {
         this.settings = settings;
         this.reconcileSummary = reconcileSummary;
         this.ports = ports;
         this.exec = exec;
+        this.copies = copies;
         this.network = network;
         this.paths = paths;
         this.lock = lock;
@@ -135,7 +138,8 @@ public final class Daemon implements AutoCloseable {
             Reconciler.Report reconciled = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, transitions).reconcile();
             ServerSocketChannel channel = SocketBinder.bind(paths.socket(), paths.socketStaging(), settings.socketGroup());
             return new Daemon(paths, lock, db, vms, images, network, channel, clock, settings, before + reconciled.summary(),
-                    new VmPortsService(vms, liveness, sessions), new ExecService(vms, liveness, sessions));
+                    new VmPortsService(vms, liveness, sessions), new ExecService(vms, liveness, sessions),
+                    new CopyService(vms, liveness, sessions));
         } catch (RuntimeException e) {
             if (db != null) {
                 db.close();
@@ -189,6 +193,7 @@ public final class Daemon implements AutoCloseable {
                 .register(Rpcs.VM_STOP, p -> vms.stop(p.vm(), p.forced()))
                 .register(Rpcs.VM_PORTS, p -> ports.ports(p.vm()))
                 .registerLong(Rpcs.VM_EXEC, exec::exec)
+                .registerLong(Rpcs.VM_CP, copies::copy)
                 .registerLong(Rpcs.IMAGE_BUILD, images::build)
                 .register(Rpcs.IMAGE_LIST, ignored -> images.list())
                 .register(Rpcs.IMAGE_GET, p -> images.info(p.image()))
