@@ -16,7 +16,7 @@ import java.util.Map;
  * {@code copy_in}: files from the host written at {@code path} in the guest. The destination is resolved first
  * and answered with a status line (so a missing directory is said before any data moves); then the host's
  * archive is extracted as it arrives ({@link Extractor}: the same rules as the host's, every file checked
- * against its SHA-256 before it takes its name, all mode bits kept), and the last line says what was written
+ * against its CRC-32C before it takes its name, all mode bits kept), and the last line says what was written
  * or why the copy stopped. Streamed: a buffer and a file open at a time, whatever the size.
  */
 final class CopyIn {

@@ -28,7 +28,7 @@ import java.nio.charset.StandardCharsets;
  * agent's word that the destination is usable, send the archive ({@link SourceTree}), read the agent's last
  * line. Out of a VM: read the agent's first line, then extract what it sends ({@link Extractor}: the guest is
  * not trusted; nothing is written outside the destination or through a link, every file is checked against
- * its SHA-256 before it takes its name, setuid and setgid bits are dropped). Everything the guest says is
+ * its CRC-32C before it takes its name, setuid and setgid bits are dropped). Everything the guest says is
  * bounded and made printable.
  */
 final class CopyClient {

@@ -5,6 +5,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.attribute.FileTime;
+import java.util.zip.CRC32C;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -30,8 +31,11 @@ final class TarFormat {
     static final byte PAX_ENTRY = 'x';
     static final byte PAX_GLOBAL = 'g';
 
-    /** A regular file's checksum, in the pax global header that follows its data (banger's own keyword). */
-    static final String SHA256 = "BANGER.sha256";
+    /**
+     * A regular file's checksum, in the pax global header that follows its data (banger's own keyword): the
+     * CRC-32C of its bytes as eight hex digits. Why not SHA-256: see {@link TarWriter}.
+     */
+    static final String CRC32C = "BANGER.crc32c";
     /** Why the sender stopped: in a file's trailer, or alone before the end of the archive. */
     static final String ERROR = "BANGER.error";
 
@@ -192,6 +196,11 @@ final class TarFormat {
             sum += (i >= CHECKSUM && i < CHECKSUM + 8) ? ' ' : block[i] & 0xFF;
         }
         return sum;
+    }
+
+    /** A checksum's value as the trailer carries it. */
+    static String hex(CRC32C crc) {
+        return String.format("%08x", crc.getValue());
     }
 
     /** Pax records: {@code "LEN KEY=VALUE\n"}, LEN counting the whole record, itself included. */

@@ -3,9 +3,8 @@ package dev.banger.channel.copy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.attribute.FileTime;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.Map;
+import java.util.zip.CRC32C;
 
 /**
  * Reads a copy's archive ({@link TarWriter}'s format) from a peer that is not trusted: every header's checksum
@@ -13,7 +12,7 @@ import java.util.Map;
  * targets too ({@value TarFormat#MAX_NAME_BYTES} bytes, strict UTF-8, no NUL); only regular files, directories
  * and symbolic links are accepted (a hard link, a device, a FIFO or anything else is a {@link CopyRefusal}).
  * A file's size is only the bound of what is read for it. Its {@link #content()} is hashed as it is read and,
- * once read to its end, checked against the SHA-256 in its trailer: a stream that returned -1 delivered exactly
+ * once read to its end, checked against the CRC-32C in its trailer: a stream that returned -1 delivered exactly
  * what the sender read. The peer's own reason to stop is a {@link PeerFailure}; an archive cut short (the
  * connection lost) a {@link CopyRefusal} saying so. Memory: one block, one extended header, nothing else.
  *
@@ -22,7 +21,7 @@ import java.util.Map;
 public final class TarReader {
     private final InputStream in;
     private final byte[] block = new byte[TarFormat.BLOCK];
-    private final MessageDigest sha256 = TarWriter.sha256();
+    private final CRC32C crc = new CRC32C();
     private final Content content = new Content();
     private TarEntry current;
     private long remaining;
@@ -79,7 +78,7 @@ public final class TarReader {
                     if (g.containsKey(TarFormat.ERROR)) {
                         throw new PeerFailure(g.get(TarFormat.ERROR));
                     }
-                    if (g.containsKey(TarFormat.SHA256)) {
+                    if (g.containsKey(TarFormat.CRC32C)) {
                         throw malformed("a checksum with no file before it");
                     }
                     // another archiver's global defaults: nothing banger uses
@@ -147,7 +146,7 @@ public final class TarReader {
         if (kind == TarEntry.Kind.FILE) {
             remaining = size;
             verified = false;
-            sha256.reset();
+            crc.reset();
         }
         return current;
     }
@@ -217,14 +216,14 @@ public final class TarReader {
         if (trailer.containsKey(TarFormat.ERROR)) {
             throw new PeerFailure(trailer.get(TarFormat.ERROR));
         }
-        String expected = trailer.get(TarFormat.SHA256);
+        String expected = trailer.get(TarFormat.CRC32C);
         if (expected == null) {
             throw malformed("no checksum after the data of " + PeerFailure.shown(current.name()));
         }
-        String actual = HexFormat.of().formatHex(sha256.digest());
+        String actual = TarFormat.hex(crc);
         if (!actual.equalsIgnoreCase(expected)) {
-            throw new CopyRefusal(PeerFailure.shown(current.name()) + " arrived damaged: its SHA-256 is " + actual + ", the sender's "
-                    + PeerFailure.printable(expected.length() > 64 ? expected.substring(0, 64) : expected) + "; the copy was stopped");
+            throw new CopyRefusal(PeerFailure.shown(current.name()) + " arrived damaged: its CRC-32C is " + actual + ", the sender's "
+                    + PeerFailure.printable(expected.length() > 16 ? expected.substring(0, 16) : expected) + "; the copy was stopped");
         }
         verified = true;
     }
@@ -297,7 +296,7 @@ public final class TarReader {
             if (n < 0) {
                 throw truncated("inside the data of " + PeerFailure.shown(current.name()));
             }
-            sha256.update(b, off, n);
+            crc.update(b, off, n);
             remaining -= n;
             return n;
         }

@@ -6,7 +6,7 @@
  *   <li>{@link dev.banger.channel.copy.TarWriter} and {@link dev.banger.channel.copy.TarReader}: a small POSIX
  *       ustar + pax codec, only what a copy needs (regular files, directories, symbolic links; long names,
  *       large sizes and exact mtimes through pax records), each regular file followed by a trailer with its
- *       SHA-256 so the reader verifies every file as it arrives. Every header, name and record the reader
+ *       CRC-32C so the reader verifies every file as it arrives. Every header, name and record the reader
  *       takes is bounded; a file's size is only the bound of what is read for it.</li>
  *   <li>{@link dev.banger.channel.copy.SourceTree}: a file or directory walked without following links and
  *       written as an archive; devices, FIFOs and sockets are refused.</li>

@@ -28,14 +28,14 @@ final class RawTar {
 
     /** A regular file with its data and a correct trailer. */
     RawTar file(String name, byte[] data) {
-        return file(name, data, sha256(data));
+        return file(name, data, crc32c(data));
     }
 
     /** A regular file with its data and the trailer given. */
-    RawTar file(String name, byte[] data, String sha256) {
+    RawTar file(String name, byte[] data, String crc32c) {
         header(TarFormat.REGULAR, name, 0644, data.length, null);
         data(data);
-        return pax(TarFormat.PAX_GLOBAL, Map.of(TarFormat.SHA256, sha256));
+        return pax(TarFormat.PAX_GLOBAL, Map.of(TarFormat.CRC32C, crc32c));
     }
 
     RawTar pax(byte type, Map<String, String> records) {
@@ -63,8 +63,18 @@ final class RawTar {
         return out.toByteArray();
     }
 
+    static String crc32c(byte[] data) {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(data);
+        return TarFormat.hex(crc);
+    }
+
+    /** A file's SHA-256, for comparing trees. */
     static String sha256(byte[] data) {
-        MessageDigest md = TarWriter.sha256();
-        return HexFormat.of().formatHex(md.digest(data));
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
     }
 }
