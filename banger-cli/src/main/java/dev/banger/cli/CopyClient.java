@@ -23,7 +23,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The CLI's end of a copy (docs/CHANNEL.md, "Copies"), over the connection bangerd hands over: the host's
+ * The CLI's end of a copy (docs/API.md, "vm.cp"), over the connection bangerd hands over: the host's
  * files read and written here, as the user who runs banger, never by the root daemon. Into a VM: wait for the
  * agent's word that the destination is usable, send the archive ({@link SourceTree}), read the agent's last
  * line. Out of a VM: read the agent's first line, then extract what it sends ({@link Extractor}: the guest is
@@ -77,14 +77,24 @@ final class CopyClient {
     CopySummary copyOut(InputStream fromAgent, CopyTarget target) {
         InputStream in = new BufferedInputStream(fromAgent, BUFFER);
         status(in);
+        Extractor extractor = new Extractor(target, Extractor.PERMISSION_BITS);
+        // Ctrl-C ends the JVM without unwinding this thread: the file being written must not stay behind.
+        Thread cleanUp = new Thread(extractor::abandon, "copy-clean-up");
+        Runtime.getRuntime().addShutdownHook(cleanUp);
         try {
-            return new Extractor(target, Extractor.PERMISSION_BITS).extract(new TarReader(in));
+            return extractor.extract(new TarReader(in));
         } catch (PeerFailure e) {
             throw new BangerException(ErrorCode.FAILED_PRECONDITION, "VM " + vm + ": " + e.getMessage());
         } catch (CopyRefusal e) {
             throw new BangerException(ErrorCode.FAILED_PRECONDITION, "copying from VM " + vm + ": " + e.getMessage());
         } catch (IOException e) {
             throw new BangerException(ErrorCode.HOST_FAILURE, "copying from VM " + vm + ": " + e.getMessage());
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(cleanUp);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs
+            }
         }
     }
 

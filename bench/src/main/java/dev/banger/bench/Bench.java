@@ -62,7 +62,8 @@ public final class Bench {
             case "fleet" -> new VmBench(repo, b.rows).fleet();
             case "reconcile" -> new ReconcileBench(repo, b.rows).run();
             case "ports" -> new VmBench(repo, b.rows).ports();
-            default -> throw new IllegalArgumentException("unknown benchmark '" + what + "': foundation, image, cow, rawroot, vm, fleet, reconcile or ports");
+            case "cp" -> new CopyBench(new VmBench(repo, b.rows), b.rows).run();
+            default -> throw new IllegalArgumentException("unknown benchmark '" + what + "': foundation, image, cow, rawroot, vm, fleet, reconcile, ports or cp");
         }
         b.print();
     }

@@ -53,6 +53,8 @@ public final class Extractor {
     private final int modeMask;
     private final ByteBuffer buffer = ByteBuffer.allocate(CHUNK);
     private final Deque<OpenDirectory> open = new ArrayDeque<>();
+    /** The temporary file or link being written, for {@link #abandon()} from another thread. */
+    private volatile Path inProgress;
     private String top;
     private long files;
     private long directories;
@@ -88,6 +90,21 @@ public final class Extractor {
                 } catch (IOException ignored) {
                     // the failure that stopped the copy is the one to report
                 }
+            }
+        }
+    }
+
+    /**
+     * Removes the temporary file being written, if any: for a process that is being stopped (Ctrl-C) while
+     * {@link #extract} runs on another thread, which never renames it then (its data cannot be complete).
+     */
+    public void abandon() {
+        Path p = inProgress;
+        if (p != null) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException ignored) {
+                // best effort on the way out
             }
         }
     }
@@ -141,11 +158,13 @@ public final class Extractor {
                 refuseDirectoryAt(e, there);
                 Path temp = temporary(path);
                 try {
+                    inProgress = temp;
                     Files.createSymbolicLink(temp, Path.of(e.linkTarget()));
                     setTime(temp, e.mtime());
                     install(e, temp, path);
                 } finally {
                     Files.deleteIfExists(temp);
+                    inProgress = null;
                 }
                 symlinks++;
             }
@@ -154,6 +173,7 @@ public final class Extractor {
 
     private void writeFile(TarEntry e, Path path, InputStream content) throws IOException {
         Path temp = temporary(path);
+        inProgress = temp;
         try {
             FileChannel out;
             try {
@@ -176,6 +196,7 @@ public final class Extractor {
             install(e, temp, path);
         } finally {
             Files.deleteIfExists(temp);
+            inProgress = null;
         }
     }
 

@@ -16,6 +16,6 @@
  *       once its checksum matched.</li>
  * </ul>
  *
- * <p>The wire format is in docs/CHANNEL.md ("Copies").
+ * <p>The wire format is in docs/API.md ("vm.cp").
  */
 package dev.banger.channel.copy;

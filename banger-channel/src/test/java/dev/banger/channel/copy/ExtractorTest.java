@@ -211,4 +211,43 @@ class ExtractorTest {
             assertThat(Trees.temporaries(d)).isZero();
         }
     }
+
+    @Test
+    void aCopyStoppedFromOutsideLeavesNoTemporaryFile() throws Exception {
+        byte[] whole = new RawTar().dir("top").file("top/big", new byte[100_000]).end().bytes();
+        java.io.PipedOutputStream feed = new java.io.PipedOutputStream();
+        java.io.PipedInputStream in = new java.io.PipedInputStream(feed, 1 << 20);
+        feed.write(whole, 0, 50_000); // the file's first bytes, then nothing more: a stalled peer
+        Extractor x = new Extractor(CopyTarget.resolve(dst.toString()), Extractor.PERMISSION_BITS);
+        Thread copying = Thread.ofVirtual().start(() -> {
+            try {
+                x.extract(new TarReader(in));
+            } catch (IOException expected) {
+                // the feed is closed below
+            }
+        });
+        assertThat(Await.until(() -> Trees.temporaries(dst) == 1)).as("the file is being written").isTrue();
+        x.abandon();
+        assertThat(Trees.temporaries(dst)).isZero();
+        feed.close();
+        copying.join(10_000);
+        assertThat(dst.resolve("top/big")).doesNotExist();
+    }
+
+    /** Polls a condition for up to ten seconds. */
+    private static final class Await {
+        interface Check {
+            boolean holds() throws IOException;
+        }
+
+        static boolean until(Check c) throws Exception {
+            for (int i = 0; i < 1000; i++) {
+                if (c.holds()) {
+                    return true;
+                }
+                Thread.sleep(10);
+            }
+            return false;
+        }
+    }
 }

@@ -15,7 +15,7 @@ import java.util.Map;
  * CLI reads and writes the host's files as the calling user, and the daemon, root, only checks the request
  * ({@link CopyRules}), waits for the guest to be ready, opens the agent's {@code copy_in} or {@code copy_out}
  * stream and joins the caller's connection to it ({@link AgentRelay}): the archive and the agent's status lines
- * (docs/CHANNEL.md, "Copies") go through untouched, in constant memory.
+ * (docs/API.md, "vm.cp") go through untouched, in constant memory.
  */
 public final class CopyService {
     public static final String PROTOCOL = "copy-tar/1";
