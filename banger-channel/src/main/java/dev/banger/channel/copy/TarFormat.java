@@ -253,6 +253,10 @@ final class TarFormat {
         return records;
     }
 
+    static String utf8(byte[] b) {
+        return utf8(b, 0, b.length);
+    }
+
     /** Strict UTF-8: malformed bytes are an error, never a replacement character in a path. */
     static String utf8(byte[] b, int off, int len) {
         try {

@@ -122,15 +122,13 @@ public final class TarReader {
         int mode;
         FileTime mtime;
         try {
-            name = text(pax != null && pax.containsKey(TarFormat.PATH) ? pax.get(TarFormat.PATH) : TarFormat.utf8(TarFormat.name(block), 0,
-                    TarFormat.name(block).length), "name");
+            name = text(pax != null && pax.containsKey(TarFormat.PATH) ? pax.get(TarFormat.PATH) : TarFormat.utf8(TarFormat.name(block)), "name");
             if (kind == TarEntry.Kind.DIRECTORY && name.length() > 1 && name.endsWith("/")) {
                 name = name.substring(0, name.length() - 1);
             }
             if (kind == TarEntry.Kind.SYMLINK) {
-                byte[] l = TarFormat.linkName(block);
-                link = text(pax != null && pax.containsKey(TarFormat.LINKPATH) ? pax.get(TarFormat.LINKPATH) : TarFormat.utf8(l, 0, l.length),
-                        "link target");
+                link = text(pax != null && pax.containsKey(TarFormat.LINKPATH) ? pax.get(TarFormat.LINKPATH)
+                        : TarFormat.utf8(TarFormat.linkName(block)), "link target");
             }
             size = pax != null && pax.containsKey(TarFormat.SIZE) ? Long.parseLong(pax.get(TarFormat.SIZE)) : TarFormat.size(block);
             mode = TarFormat.mode(block);
