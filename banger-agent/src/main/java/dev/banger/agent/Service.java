@@ -16,8 +16,8 @@ import java.util.Map;
  * answer with one JSON line ({@code {"ok": true, "result": ...}} or {@code {"ok": false, "error": "..."}});
  * {@code exec} runs a command over the stream ({@link ExecSession}), or with {@code "detach": true} starts it
  * in the background and answers with its id ({@link Detached}); {@code attach} joins a detached process over
- * the stream. Every transport (virtio-serial, vsock, TCP) serves the same; who may ask is the transport's to
- * check.
+ * the stream; {@code copy_in} and {@code copy_out} move files ({@link CopyIn}, {@link CopyOut}). Every
+ * transport (virtio-serial, vsock, TCP) serves the same; who may ask is the transport's to check.
  */
 final class Service implements OpenHandler {
     /** Written by the guest's boot once its configuration is applied (hostname, network, /work, keys). */
@@ -62,7 +62,10 @@ final class Service implements OpenHandler {
                 case "procs" -> reply(stream, ok(detached.list()));
                 case "signal" -> reply(stream, ok(detached.signal(request.string("id", ""), (int) request.number("signal", 0, 1, 64))));
                 case "attach" -> detached.attach(stream, request);
-                default -> reply(stream, error("unknown op '" + clip(request.op()) + "' (health, ports, ready, exec, procs, signal, attach)"));
+                case "copy_in" -> new CopyIn(stream, request).run();
+                case "copy_out" -> new CopyOut(stream, request).run();
+                default -> reply(stream, error("unknown op '" + clip(request.op())
+                        + "' (health, ports, ready, exec, procs, signal, attach, copy_in, copy_out)"));
             }
         } catch (IllegalArgumentException e) {
             reply(stream, error(e.getMessage()));

@@ -133,6 +133,16 @@ public final class Params {
     }
 
     /**
+     * {@code vm.cp}: a copy between the caller and {@code path} in the VM (absolute), {@code direction} "in"
+     * (the caller sends an archive that the VM's agent writes at {@code path}) or "out" (the agent sends
+     * {@code path}'s archive). {@code readyTimeoutMs} as for {@link VmExec}. The response is {@link Conversation};
+     * after it the connection carries the copy (docs/API.md, "vm.cp"). Host files are the
+     * caller's to read and write: bangerd only carries the bytes.
+     */
+    public record VmCp(String vm, String path, String direction, Long readyTimeoutMs) {
+    }
+
+    /**
      * The response of a method that continues on its connection: what the bytes after the response line
      * are ({@code protocol}, e.g. {@code exec-records/1}), and through which transport the VM was reached.
      */

@@ -23,6 +23,8 @@ public final class Rpcs {
     /** Continues on its connection after the response, as {@link #VM_EXEC} does. */
     public static final Rpc<Params.VmExecAttach, Params.Conversation> VM_EXEC_ATTACH =
             new Rpc<>("vm.exec_attach", Params.VmExecAttach.class, Params.Conversation.class);
+    /** Continues on its connection after the response: a copy's archive and status lines (docs/API.md). */
+    public static final Rpc<Params.VmCp, Params.Conversation> VM_CP = new Rpc<>("vm.cp", Params.VmCp.class, Params.Conversation.class);
     /** Long: sends {@link #PROGRESS} notifications before its response. */
     public static final Rpc<Params.ImageBuild, Params.ImageInfo> IMAGE_BUILD =
             new Rpc<>("image.build", Params.ImageBuild.class, Params.ImageInfo.class);
@@ -41,7 +43,7 @@ public final class Rpcs {
     public static final Rpc<Void, Params.TornDown> DAEMON_TEARDOWN = new Rpc<>("daemon.teardown", Void.class, Params.TornDown.class);
 
     /** All of the above: the daemon must serve each one, and nothing else. */
-    public static final List<Rpc<?, ?>> ALL = List.of(VM_CREATE, VM_LIST, VM_GET, VM_DELETE, VM_START, VM_STOP, VM_PORTS, VM_EXEC,
+    public static final List<Rpc<?, ?>> ALL = List.of(VM_CREATE, VM_LIST, VM_GET, VM_DELETE, VM_START, VM_STOP, VM_PORTS, VM_EXEC, VM_CP,
             VM_EXEC_DETACH, VM_EXEC_LIST, VM_EXEC_SIGNAL, VM_EXEC_ATTACH,
             IMAGE_BUILD, IMAGE_LIST, IMAGE_GET, IMAGE_DELETE, IMAGE_IMPORT, IMAGE_VERIFY,
             DAEMON_STATUS, DAEMON_SHUTDOWN, DAEMON_TEARDOWN);

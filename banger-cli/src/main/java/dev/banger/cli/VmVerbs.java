@@ -34,6 +34,7 @@ final class VmVerbs {
                 new VmRestartCommand(ctx),
                 new VmSshCommand(ctx),
                 new VmExecCommand(ctx),
+                new VmCpCommand(ctx),
                 new VmLogsCommand(ctx),
                 new CallVerb<>(ctx, "list", "List VMs.", Rpcs.VM_LIST, "ls").json("the VMs").text(VmVerbs::table),
                 new CallVerb<>(ctx, "show", "Show one VM in detail.", Rpcs.VM_GET, "inspect")

@@ -8,6 +8,7 @@ import dev.banger.core.StatePaths;
 import dev.banger.daemon.agent.AgentProbe;
 import dev.banger.daemon.agent.AgentSessions;
 import dev.banger.daemon.agent.DetachedExecService;
+import dev.banger.daemon.agent.CopyService;
 import dev.banger.daemon.agent.ExecService;
 import dev.banger.daemon.agent.VmPortsService;
 import dev.banger.daemon.image.ImageService;
@@ -65,6 +66,7 @@ public final class Daemon implements AutoCloseable {
     private final VmPortsService ports;
     private final ExecService exec;
     private final DetachedExecService detached;
+    private final CopyService copies;
     /** What the start-up reconcile did (daemon status shows it). */
     private final String reconcileSummary;
     private final Clock clock;
@@ -73,12 +75,13 @@ public final class Daemon implements AutoCloseable {
 
     private Daemon(StatePaths paths, DaemonLock lock, Database db, VmService vms, ImageService images, HostNetworking network,
                    ServerSocketChannel channel, Clock clock, BangerConfig.Settings settings, String reconcileSummary,
-                   VmPortsService ports, ExecService exec) {
+                   VmPortsService ports, ExecService exec, CopyService copies) {
         this.settings = settings;
         this.reconcileSummary = reconcileSummary;
         this.ports = ports;
         this.exec = exec;
         this.detached = new DetachedExecService(exec);
+        this.copies = copies;
         this.network = network;
         this.paths = paths;
         this.lock = lock;
@@ -138,7 +141,7 @@ public final class Daemon implements AutoCloseable {
             Reconciler.Report reconciled = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, transitions).reconcile();
             ServerSocketChannel channel = SocketBinder.bind(paths.socket(), paths.socketStaging(), settings.socketGroup());
             return new Daemon(paths, lock, db, vms, images, network, channel, clock, settings, before + reconciled.summary(),
-                    new VmPortsService(vms, sessions), new ExecService(vms, sessions));
+                    new VmPortsService(vms, sessions), new ExecService(vms, sessions), new CopyService(vms, sessions));
         } catch (RuntimeException e) {
             if (db != null) {
                 db.close();
@@ -196,6 +199,7 @@ public final class Daemon implements AutoCloseable {
                 .register(Rpcs.VM_EXEC_LIST, detached::list)
                 .register(Rpcs.VM_EXEC_SIGNAL, detached::signal)
                 .registerLong(Rpcs.VM_EXEC_ATTACH, exec::attach)
+                .registerLong(Rpcs.VM_CP, copies::copy)
                 .registerLong(Rpcs.IMAGE_BUILD, images::build)
                 .register(Rpcs.IMAGE_LIST, ignored -> images.list())
                 .register(Rpcs.IMAGE_GET, p -> images.info(p.image()))

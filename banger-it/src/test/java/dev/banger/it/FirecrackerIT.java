@@ -130,6 +130,23 @@ class FirecrackerIT {
     }
 
     @Test
+    @Order(2)
+    void aCopyGoesInAndOutThroughFirecrackersVsock() throws IOException {
+        Path dir = Files.createTempDirectory(Path.of("/tmp"), "bfc");
+        try {
+            Files.writeString(dir.resolve("hello.txt"), "through vsock\n");
+            ns.ok(CLI, "vm", "cp", dir.resolve("hello.txt").toString(), "fc1:/root/");
+            Path back = Files.createDirectory(dir.resolve("back"));
+            ns.ok(CLI, "vm", "cp", "fc1:/root/hello.txt", back.toString());
+            assertThat(back.resolve("hello.txt")).hasContent("through vsock");
+        } finally {
+            try (var walk = Files.walk(dir)) {
+                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    @Test
     @Order(3)
     void theVmOutlivesKillMinus9AndIsFoundByItsApiSocket() {
         long before = firecrackerPids(show("fc1")).getFirst();

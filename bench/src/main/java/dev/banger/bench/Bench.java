@@ -63,7 +63,9 @@ public final class Bench {
             case "reconcile" -> new ReconcileBench(repo, b.rows).run();
             case "ports" -> new VmBench(repo, b.rows).ports();
             case "agent" -> new VmBench(repo, b.rows).agent();
-            default -> throw new IllegalArgumentException("unknown benchmark '" + what + "': foundation, image, cow, rawroot, vm, fleet, reconcile or ports");
+            case "cp" -> new CopyBench(new VmBench(repo, b.rows), b.rows).run();
+            default -> throw new IllegalArgumentException("unknown benchmark '" + what
+                    + "': foundation, image, cow, rawroot, vm, fleet, reconcile, ports, agent or cp");
         }
         b.print();
     }

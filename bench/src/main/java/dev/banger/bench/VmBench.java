@@ -49,8 +49,8 @@ final class VmBench {
 
     private final Path repo;
     private final List<String[]> rows;
-    private final Path home;
-    private final Map<String, String> env;
+    final Path home;
+    final Map<String, String> env;
 
     VmBench(Path repo, List<String[]> rows) throws IOException {
         this.repo = repo;
@@ -363,7 +363,7 @@ final class VmBench {
         return out;
     }
 
-    private void importImage() throws Exception {
+    void importImage() throws Exception {
         Path image = Path.of(System.getProperty("bench.image", repo.resolve("banger-it/target/it-image").toString()));
         if (!Files.isRegularFile(image.resolve("manifest.json"))) {
             throw new IllegalStateException("no image at " + image + ": run the integration tests once (they build it), "
@@ -373,21 +373,21 @@ final class VmBench {
                 "--initrd", image.resolve("initrd.img").toString(), "--rootfs", image.resolve("rootfs.ext4").toString());
     }
 
-    private JsonNode show(String name) throws Exception {
+    JsonNode show(String name) throws Exception {
         return Json.MAPPER.readTree(cliOut("vm", "show", name, "--json"));
     }
 
-    private String banger() {
+    String banger() {
         return repo.resolve("bin/banger").toString();
     }
 
-    private void cli(String... args) throws Exception {
+    void cli(String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(banger()));
         command.addAll(List.of(args));
         Bench.run(env, command.toArray(String[]::new));
     }
 
-    private String cliOut(String... args) throws Exception {
+    String cliOut(String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(banger()));
         command.addAll(List.of(args));
         Process p = start(command);
@@ -398,7 +398,7 @@ final class VmBench {
         return out;
     }
 
-    private Process start(List<String> command) throws IOException {
+    Process start(List<String> command) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectErrorStream(true);
         pb.environment().putAll(env);
@@ -406,7 +406,7 @@ final class VmBench {
     }
 
     /** Everything the benchmark made: VMs, bridge, daemon, home. Best effort, each step on its own. */
-    private void cleanUp() {
+    void cleanUp() {
         try {
             JsonNode vms = Json.MAPPER.readTree(cliOut("vm", "list", "--json")).get("vms");
             for (JsonNode vm : vms) {
@@ -472,7 +472,7 @@ final class VmBench {
         return v.stream().mapToLong(Long::longValue).max().orElseThrow();
     }
 
-    private static void deleteTree(Path dir) {
+    static void deleteTree(Path dir) {
         if (!Files.exists(dir)) {
             return;
         }

@@ -37,9 +37,8 @@ public final class DetachedExecService {
     }
 
     public Params.ExecStarted detach(Params.VmExecDetach p) {
-        ExecService.requireVm(p.vm(), "vm.exec_detach");
         ExecRules.Command command = ExecRules.checkDetached(p.argv(), p.env(), p.cwd(), p.user(), p.stdin());
-        VmRecord vm = exec.ready(p.vm(), p.readyTimeoutMs());
+        VmRecord vm = exec.ready(p.vm(), p.readyTimeoutMs(), "vm.exec_detach");
         Map<String, Object> request = ExecService.request(command);
         request.put("detach", true);
         JsonNode r = sessions.request(vm, request, TIMEOUT);
@@ -47,16 +46,14 @@ public final class DetachedExecService {
     }
 
     public Params.ExecProcesses list(Params.VmRef p) {
-        ExecService.requireVm(p.vm(), "vm.exec_list");
-        VmRecord vm = exec.running(p.vm());
+        VmRecord vm = exec.running(p.vm(), "vm.exec_list");
         return processes(vm.name(), sessions.request(vm, Map.of("op", "procs"), TIMEOUT));
     }
 
     public Params.ExecSignalled signal(Params.VmExecSignal p) {
-        ExecService.requireVm(p.vm(), "vm.exec_signal");
         String id = ExecRules.processId(p.id());
         ExecRules.Signal signal = ExecRules.signal(p.signal());
-        VmRecord vm = exec.running(p.vm());
+        VmRecord vm = exec.running(p.vm(), "vm.exec_signal");
         JsonNode r = sessions.request(vm, Map.of("op", "signal", "id", id, "signal", signal.number()), TIMEOUT);
         return new Params.ExecSignalled(vm.name(), id, pid(r.path("pid"), vm.name()), signal.name(), signal.number());
     }

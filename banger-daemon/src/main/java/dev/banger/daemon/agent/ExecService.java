@@ -22,9 +22,6 @@ import java.util.Map;
  */
 public final class ExecService {
     public static final String PROTOCOL = "exec-records/1";
-    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
-    private static final long DEFAULT_READY_MILLIS = 60_000;
-    private static final long MAX_READY_MILLIS = 10 * 60_000;
 
     private final VmService vms;
     private final AgentSessions sessions;
@@ -39,9 +36,8 @@ public final class ExecService {
     }
 
     public Params.Conversation exec(Params.VmExec p, Call call) {
-        requireVm(p.vm(), "vm.exec");
         ExecRules.Command command = ExecRules.check(p.argv(), p.env(), p.cwd(), p.user(), p.tty(), p.rows(), p.cols(), p.stdin(), p.keep());
-        VmRecord vm = ready(p.vm(), p.readyTimeoutMs());
+        VmRecord vm = ready(p.vm(), p.readyTimeoutMs(), "vm.exec");
         return converse(vm, request(command), call);
     }
 
@@ -50,9 +46,8 @@ public final class ExecService {
      * conversation as an exec's. A process the agent does not have is the agent's ERROR record.
      */
     public Params.Conversation attach(Params.VmExecAttach p, Call call) {
-        requireVm(p.vm(), "vm.exec_attach");
         String id = ExecRules.processId(p.id());
-        VmRecord vm = running(p.vm());
+        VmRecord vm = running(p.vm(), "vm.exec_attach");
         Map<String, Object> request = new LinkedHashMap<>();
         request.put("op", "attach");
         request.put("id", id);
@@ -61,31 +56,19 @@ public final class ExecService {
     }
 
     private Params.Conversation converse(VmRecord vm, Map<String, Object> request, Call call) {
-        Stream stream = sessions.open(vm, request, CONNECT_TIMEOUT);
+        Stream stream = sessions.open(vm, request, RunningVms.CONNECT_TIMEOUT);
         String transport = sessions.transportOf(vm);
         call.continueWith(new AgentRelay(stream));
         return new Params.Conversation(vm.name(), PROTOCOL, transport);
     }
 
-    static void requireVm(String vm, String method) {
-        if (vm == null || vm.isBlank()) {
-            throw new BangerException(ErrorCode.INVALID_PARAMS, method + " needs \"vm\": the VM's name or id");
-        }
-    }
-
     /** The running VM {@code ref} names, once its guest reached its ready milestone (waited for, bounded). */
-    VmRecord ready(String ref, Long readyTimeoutMs) {
-        long readyMillis = readyTimeoutMs == null ? DEFAULT_READY_MILLIS : readyTimeoutMs;
-        if (readyMillis < 0 || readyMillis > MAX_READY_MILLIS) {
-            throw new BangerException(ErrorCode.INVALID_ARGUMENT, "ready_timeout_ms must be from 0 to " + MAX_READY_MILLIS);
-        }
-        VmRecord vm = running(ref);
-        sessions.awaitReady(vm, CONNECT_TIMEOUT, Duration.ofMillis(readyMillis));
-        return vm;
+    VmRecord ready(String ref, Long readyTimeoutMs, String method) {
+        return RunningVms.ready(vms, sessions, ref, readyTimeoutMs, method);
     }
 
-    VmRecord running(String ref) {
-        return vms.getRunning(ref);
+    VmRecord running(String ref, String method) {
+        return RunningVms.require(vms, ref, method);
     }
 
     /** The agent's exec request (banger-agent's ExecSession reads it). */
