@@ -3,7 +3,6 @@ package dev.banger.agent;
 import dev.banger.channel.Exec;
 import dev.banger.channel.Records;
 import dev.banger.channel.Stream;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -49,12 +48,8 @@ final class Detached {
 
     /** Starts {@code request}'s command in the background; its {@code id} and {@code pid}. */
     Map<String, Object> start(Request request) throws Launch.Refused {
-        Launch.Prepared prepared = Launch.prepare(request, users, false);
+        Launch.Prepared prepared = Launch.prepare(request, users);
         boolean stdin = request.bool("stdin");
-        ProcessBuilder pb = prepared.builder();
-        if (!stdin) {
-            pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        }
         List<String> argv = request.strings("argv");
         synchronized (this) {
             if (processes.size() >= MAX_PROCESSES) {
@@ -68,7 +63,7 @@ final class Detached {
                 prepareDir();
                 out = new OutputRing(dir.resolve(id + ".out"), RING_BYTES);
                 err = new OutputRing(dir.resolve(id + ".err"), RING_BYTES);
-                Process p = pb.start();
+                Spawned p = Spawned.start(prepared, new Spawn.Pipes(stdin));
                 DetachedProcess d = new DetachedProcess(id, argv, p, out, err, stdin);
                 processes.put(id, d);
                 Map<String, Object> r = new LinkedHashMap<>();
@@ -82,7 +77,8 @@ final class Detached {
                 if (err != null) {
                     err.close();
                 }
-                throw new Launch.Refused(Launch.Refused.PRECONDITION, "cannot start " + argv.getFirst() + ": " + e.getMessage());
+                throw new Launch.Refused(e instanceof Spawn.NotStarted n && n.errno == Spawn.ENOENT ? Launch.Refused.NOT_FOUND
+                        : Launch.Refused.PRECONDITION, "cannot start " + argv.getFirst() + ": " + e.getMessage());
             }
         }
     }
@@ -106,7 +102,7 @@ final class Detached {
             throw new Launch.Refused(Launch.Refused.PRECONDITION, "process " + id + " has exited (status " + d.ended().join() + "): vm exec --attach " + id
                     + " collects it");
         }
-        Launch.signalGroup(d.pid(), Integer.toString(signal));
+        d.process.signalGroup(signal);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("id", id);
         r.put("pid", d.pid());
@@ -219,7 +215,7 @@ final class Detached {
                     case Exec.SIGNAL -> {
                         int sig = Records.u32(r.payload());
                         if (sig > 0 && sig < 65 && d.running()) {
-                            Launch.signalGroup(d.pid(), Integer.toString(sig));
+                            d.process.signalGroup(sig);
                         }
                     }
                     default -> {

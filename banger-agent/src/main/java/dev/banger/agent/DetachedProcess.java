@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class DetachedProcess {
     final String id;
     final List<String> argv;
-    final Process process;
+    final Spawned process;
     final OutputRing stdout;
     final OutputRing stderr;
     final boolean hasStdin;
@@ -26,18 +26,18 @@ final class DetachedProcess {
     private final AtomicBoolean attached = new AtomicBoolean();
     private volatile long endedNanos;
 
-    DetachedProcess(String id, List<String> argv, Process process, OutputRing stdout, OutputRing stderr, boolean hasStdin) {
+    DetachedProcess(String id, List<String> argv, Spawned process, OutputRing stdout, OutputRing stderr, boolean hasStdin) {
         this.id = id;
         this.argv = List.copyOf(argv);
         this.process = process;
         this.stdout = stdout;
         this.stderr = stderr;
         this.hasStdin = hasStdin;
-        Thread out = ExecSession.pump(process.getInputStream(), (b, n) -> keep(stdout, b, n));
-        Thread err = ExecSession.pump(process.getErrorStream(), (b, n) -> keep(stderr, b, n));
+        Thread out = ExecSession.pump(process.stdout(), (b, n) -> keep(stdout, b, n));
+        Thread err = ExecSession.pump(process.stderr(), (b, n) -> keep(stderr, b, n));
         Thread.ofVirtual().start(() -> {
             try {
-                int status = process.waitFor();
+                int status = process.exit().join();
                 out.join(ExecSession.DRAIN_MILLIS);
                 err.join(ExecSession.DRAIN_MILLIS);
                 endedNanos = System.nanoTime();
@@ -81,7 +81,7 @@ final class DetachedProcess {
     }
 
     OutputStream stdin() {
-        return process.getOutputStream();
+        return process.stdin();
     }
 
     /** The row {@code procs} lists. */
@@ -108,7 +108,7 @@ final class DetachedProcess {
         stdout.close();
         stderr.close();
         try {
-            process.getOutputStream().close();
+            process.stdin().close();
         } catch (IOException ignored) {
             // already closed
         }

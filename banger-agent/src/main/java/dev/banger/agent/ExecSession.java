@@ -3,18 +3,17 @@ package dev.banger.agent;
 import dev.banger.channel.Exec;
 import dev.banger.channel.Records;
 import dev.banger.channel.Stream;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
- * One command run for the host over one stream ({@link Exec}'s records), started as {@link Launch} says:
+ * One command run for the host over one stream ({@link Exec}'s records), prepared as {@link Launch} says and
+ * started by {@link Spawned}:
  * stdin from the host's records, stdout and stderr back as records, then its exit status. With
  * {@code "tty": true} the command gets a pseudo-terminal ({@link Pty}) of {@code rows} x {@code cols} as its
  * controlling terminal, stdin, stdout and stderr: all its output comes back as STDOUT, RESIZE records set
@@ -37,6 +36,8 @@ final class ExecSession {
     private static final byte[] END_OF_INPUT = {4};
     private static final int CHUNK = 32 * 1024;
     private static final int MAX_TERMINAL_SIZE = 10_000;
+    private static final int SIGHUP = 1;
+    private static final int SIGKILL = 9;
 
     /** Where a pump puts what it read. */
     interface Sink {
@@ -58,33 +59,33 @@ final class ExecSession {
         boolean tty = request.bool("tty");
         int rows = (int) request.number("rows", 24, 1, MAX_TERMINAL_SIZE);
         int cols = (int) request.number("cols", 80, 1, MAX_TERMINAL_SIZE);
-        Launch.Prepared prepared;
+        Launch.Prepared command;
         try {
-            prepared = Launch.prepare(request, users, tty);
+            command = Launch.prepare(request, users);
         } catch (Launch.Refused e) {
-            send(Exec.ERROR, e.getMessage().getBytes());
+            send(Exec.ERROR, e.getMessage().getBytes(StandardCharsets.UTF_8));
             return;
         }
-        ProcessBuilder pb = prepared.builder();
         Pty pty = null;
+        Spawn.Stdio stdio = new Spawn.Pipes(request.bool("stdin"));
         if (tty) {
             try {
-                pty = terminal(pb, prepared.account(), rows, cols);
+                pty = terminal(command.account(), rows, cols);
             } catch (IOException e) {
-                send(Exec.ERROR, ("cannot give the command a terminal: " + e.getMessage()).getBytes());
+                send(Exec.ERROR, ("cannot give the command a terminal: " + e.getMessage()).getBytes(StandardCharsets.UTF_8));
                 return;
             }
-        } else if (!request.bool("stdin")) {
-            pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+            command = command.withDefault("TERM", DEFAULT_TERM);
+            stdio = new Spawn.Terminal(pty.slave());
         }
-        Process p;
+        Spawned p;
         try {
-            p = pb.start();
+            p = Spawned.start(command, stdio);
         } catch (IOException e) {
             if (pty != null) {
                 pty.close();
             }
-            send(Exec.ERROR, ("cannot start " + request.strings("argv").getFirst() + ": " + e.getMessage()).getBytes());
+            notStarted(e, tty);
             return;
         }
         send(Exec.STARTED, Records.u32((int) p.pid()));
@@ -95,17 +96,17 @@ final class ExecSession {
         // The records end when the command's exit closed the stream, or when the host went away: if the
         // command still runs, it is the latter.
         hostGone = true;
-        if (p.isAlive()) {
+        if (p.alive()) {
             if (request.bool("keep")) {
                 return; // the host asked that it outlive the conversation
             }
-            Launch.signalGroup(p.pid(), "HUP");
+            p.signalGroup(SIGHUP);
             try {
-                if (!p.waitFor(HANGUP_GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
-                    Launch.signalGroup(p.pid(), "KILL");
+                if (!p.awaitExit(HANGUP_GRACE_MILLIS)) {
+                    p.signalGroup(SIGKILL);
                 }
             } catch (InterruptedException e) {
-                Launch.signalGroup(p.pid(), "KILL");
+                p.signalGroup(SIGKILL);
                 Thread.currentThread().interrupt();
             }
         }
@@ -116,9 +117,24 @@ final class ExecSession {
         }
     }
 
-    /** A terminal for the command: its stdio, owned by the command's user, TERM set unless asked otherwise. */
-    private static Pty terminal(ProcessBuilder pb, Users.Account account, int rows, int cols) throws IOException {
-        Pty.keepAgentOffTerminals();
+    /**
+     * A program that cannot be run ends as a shell would end it: its message on the command's error output
+     * (its terminal with -t) and status 127 when it is not there, 126 when it cannot be executed. Anything
+     * else that stopped the start is an ERROR record.
+     */
+    private void notStarted(IOException e, boolean tty) throws IOException {
+        if (e instanceof Spawn.NotStarted n && (n.errno == Spawn.ENOENT || n.errno == Spawn.EACCES || n.errno == Spawn.ENOEXEC)) {
+            send(tty ? Exec.STDOUT : Exec.STDERR, ("banger-agent: " + n.getMessage() + (tty ? "\r\n" : "\n")).getBytes(StandardCharsets.UTF_8));
+            int status = n.errno == Spawn.ENOENT ? 127 : 126;
+            send(Exec.EXIT, Records.u32(status));
+            stream.close(0, "exited " + status);
+            return;
+        }
+        send(Exec.ERROR, ("cannot start " + request.strings("argv").getFirst() + ": " + e.getMessage()).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A terminal for the command, owned by the command's user. */
+    private static Pty terminal(Users.Account account, int rows, int cols) throws IOException {
         Pty pty = Pty.open(rows, cols);
         try {
             if (account != null) {
@@ -128,16 +144,11 @@ final class ExecSession {
             pty.close();
             throw e;
         }
-        File slave = new File(pty.slave());
-        pb.redirectInput(ProcessBuilder.Redirect.from(slave)).redirectOutput(ProcessBuilder.Redirect.to(slave))
-                .redirectError(ProcessBuilder.Redirect.to(slave));
-        Map<String, String> env = pb.environment();
-        env.putIfAbsent("TERM", DEFAULT_TERM);
         return pty;
     }
 
     /** The host's records until the stream's end: stdin to the command, signals to its group, window sizes. */
-    private void forwardInput(Process p, Io io) {
+    private void forwardInput(Spawned p, Io io) {
         InputStream in = stream.input();
         try {
             while (true) {
@@ -157,7 +168,7 @@ final class ExecSession {
                     case Exec.SIGNAL -> {
                         int sig = Records.u32(r.payload());
                         if (sig > 0 && sig < 65) {
-                            Launch.signalGroup(p.pid(), Integer.toString(sig));
+                            p.signalGroup(sig);
                         }
                     }
                     case Exec.RESIZE -> {
@@ -189,9 +200,9 @@ final class ExecSession {
         return new int[] {(int) rows, (int) cols};
     }
 
-    private void finish(Process p, Io io, List<Thread> output) {
+    private void finish(Spawned p, Io io, List<Thread> output) {
         try {
-            int status = p.waitFor();
+            int status = p.exit().join();
             for (Thread t : output) {
                 t.join(DRAIN_MILLIS);
             }
@@ -220,9 +231,12 @@ final class ExecSession {
         }
     }
 
-    /** A thread that reads {@code from} to its end into {@code sink}. */
+    /**
+     * A thread that reads {@code from} to its end into {@code sink}: a platform one, since a command's pipe is
+     * read in native code (a virtual thread would pin its carrier).
+     */
     static Thread pump(InputStream from, Sink sink) {
-        return Thread.ofVirtual().start(() -> {
+        return Thread.ofPlatform().daemon().start(() -> {
             byte[] buf = new byte[CHUNK];
             try (from) {
                 int n;
@@ -265,29 +279,27 @@ final class ExecSession {
     }
 
     private final class PipeIo implements Io {
-        private final Process process;
+        private final Spawned process;
 
-        PipeIo(Process process) {
+        PipeIo(Spawned process) {
             this.process = process;
         }
 
         @Override
         public List<Thread> startOutput() {
-            return List.of(pump(process.getInputStream(), (b, n) -> output(Exec.STDOUT, b, n)),
-                    pump(process.getErrorStream(), (b, n) -> output(Exec.STDERR, b, n)));
+            return List.of(pump(process.stdout(), (b, n) -> output(Exec.STDOUT, b, n)),
+                    pump(process.stderr(), (b, n) -> output(Exec.STDERR, b, n)));
         }
 
         @Override
         public void input(byte[] bytes) throws IOException {
-            OutputStream stdin = process.getOutputStream();
-            stdin.write(bytes);
-            stdin.flush();
+            process.stdin().write(bytes);
         }
 
         @Override
         public void endInput() {
             try {
-                process.getOutputStream().close();
+                process.stdin().close();
             } catch (IOException ignored) {
                 // already closed
             }

@@ -1,20 +1,17 @@
 package dev.banger.agent;
 
-import java.io.File;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
- * How the agent starts a command the host asked for (an exec, attached or detached): its argv exec'd as
- * given (no shell) in its own session and process group ({@code setsid}, so that a signal reaches everything
- * it started), as another user through {@code setpriv}, with a login-like environment the request's own
- * variables are laid over, in the request's directory or the user's home.
+ * What the agent starts for the host (an exec, attached or detached): the request's argv as given (no
+ * shell), as another user through {@code setpriv}, with a login-like environment the request's own variables
+ * are laid over, in the request's directory or the user's home. {@link Spawned} starts it in its own session
+ * and process group, so that a signal reaches everything it started.
  */
 final class Launch {
     /**
@@ -34,23 +31,26 @@ final class Launch {
         }
     }
 
-    /** A command ready to start: its builder (stdio left to the caller) and the account it runs as (null: root). */
-    record Prepared(ProcessBuilder builder, Users.Account account) {
+    /** A command ready to start (stdio left to the caller) and the account it runs as (null: root). */
+    record Prepared(List<String> argv, Map<String, String> environment, String cwd, Users.Account account) {
+        /** The same command with {@code name} set in its environment unless the request set it. */
+        Prepared withDefault(String name, String value) {
+            Map<String, String> env = new LinkedHashMap<>(environment);
+            env.putIfAbsent(name, value);
+            return new Prepared(argv, env, cwd, account);
+        }
     }
 
     private Launch() {
     }
 
-    /**
-     * The command of {@code request} ({@code argv}, {@code user}, {@code cwd}, {@code env}); with
-     * {@code terminal}, the session takes its stdin as controlling terminal ({@code setsid --ctty}).
-     */
-    static Prepared prepare(Request request, Users users, boolean terminal) throws Refused {
+    /** The command of {@code request} ({@code argv}, {@code user}, {@code cwd}, {@code env}). */
+    static Prepared prepare(Request request, Users users) throws Refused {
         List<String> argv = request.strings("argv");
         if (argv.isEmpty()) {
             throw new Refused(Refused.PRECONDITION, "no command: argv is empty");
         }
-        List<String> command = new ArrayList<>(terminal ? List.of("setsid", "--ctty", "--") : List.of("setsid", "--"));
+        List<String> command = new ArrayList<>();
         String user = request.string("user", "");
         Users.Account account = null;
         if (!user.isEmpty()) {
@@ -60,12 +60,12 @@ final class Launch {
         command.addAll(argv);
         String home = account != null ? account.home() : "/root";
         String cwd = request.string("cwd", Files.isDirectory(Path.of(home)) ? home : "/");
-        ProcessBuilder pb = new ProcessBuilder(command).directory(new File(cwd));
-        Map<String, String> env = pb.environment();
-        env.clear();
-        env.putAll(baseEnvironment(account != null ? account.name() : "root", home));
+        if (!Files.isDirectory(Path.of(cwd))) {
+            throw new Refused(Refused.NOT_FOUND, "no directory " + Json.write(cwd) + " in this VM (the command's working directory)");
+        }
+        Map<String, String> env = baseEnvironment(account != null ? account.name() : "root", home);
         env.putAll(request.stringMap("env"));
-        return new Prepared(pb, account);
+        return new Prepared(List.copyOf(command), env, cwd, account);
     }
 
     /** What a login would give: a plain environment the request's own variables are laid over. */
@@ -77,17 +77,5 @@ final class Launch {
         env.put("LOGNAME", user);
         env.put("LANG", "C.UTF-8");
         return env;
-    }
-
-    /** kill(1) to the process group {@code pid} leads (every command is its own group), by signal name or number. */
-    static void signalGroup(long pid, String signal) {
-        try {
-            new ProcessBuilder("kill", "-s", signal, "--", "-" + pid).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(5, TimeUnit.SECONDS);
-        } catch (IOException e) {
-            // no kill(1): nothing else can signal a group from Java
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

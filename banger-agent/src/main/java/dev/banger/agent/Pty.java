@@ -1,7 +1,6 @@
 package dev.banger.agent;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -42,10 +41,6 @@ final class Pty implements AutoCloseable {
             ValueLayout.JAVA_LONG, ValueLayout.ADDRESS), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle POLL = Libc.call("poll", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
             ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
-
-    /** The agent's own terminal (see {@link #keepAgentOffTerminals()}): both ends held for the agent's life, never used. */
-    private static Pty agentTerminalMaster;
-    private static RandomAccessFile agentTerminal;
 
     private final int master;
     private final String slave;
@@ -224,23 +219,6 @@ final class Pty implements AutoCloseable {
             // closing anyway
         } finally {
             lock.writeLock().unlock();
-        }
-    }
-
-    /**
-     * Gives the agent a terminal of its own, once, so that it never acquires a command's. The agent runs as a
-     * session leader without a controlling terminal, and such a process that opens a terminal without
-     * O_NOCTTY makes it its own: the JDK opens a command's redirections (the slave) in the agent before it
-     * forks, without that flag. The command's {@code setsid --ctty} would then have to steal it back, and if
-     * the command never got that far, the agent would keep it and get SIGHUP when its master closed. A
-     * process that already has a controlling terminal never acquires another; this one is never read or
-     * written, and its master is never closed.
-     */
-    static synchronized void keepAgentOffTerminals() throws IOException {
-        if (agentTerminal == null) {
-            Pty own = allocate();
-            agentTerminal = new RandomAccessFile(own.slave(), "rw");
-            agentTerminalMaster = own;
         }
     }
 }

@@ -24,6 +24,7 @@ import java.util.Map;
 final class Spawn {
     static final int ENOENT = 2;
     static final int EACCES = 13;
+    static final int ENOEXEC = 8;
     private static final short POSIX_SPAWN_SETSIGDEF = 0x04;
     private static final short POSIX_SPAWN_SETSIGMASK = 0x08;
     private static final short POSIX_SPAWN_SETSID = 0x80;
@@ -197,14 +198,14 @@ final class Spawn {
                 return candidate.toString();
             }
         }
-        throw new NotStarted(name + ": command not found (PATH=" + path + ")", ENOENT);
+        throw new NotStarted(name + ": No such file or directory (not found on PATH=" + path + ")", ENOENT);
     }
 
     private static String describe(int errno) {
         return switch (errno) {
             case ENOENT -> "No such file or directory";
             case EACCES -> "Permission denied";
-            case 8 -> "Exec format error";
+            case ENOEXEC -> "Exec format error";
             case 20 -> "Not a directory";
             default -> "cannot be run (errno " + errno + ")";
         };

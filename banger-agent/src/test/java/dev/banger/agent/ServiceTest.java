@@ -199,7 +199,21 @@ class ServiceTest {
         assertThat(exec(List.of("sh", "-c", "kill -9 $$"), null).exit()).as("killed by signal 9").isEqualTo(137);
         Ran missing = exec(List.of("no-such-command-banger"), null);
         assertThat(missing.exit()).isEqualTo(127);
-        assertThat(missing.stderr()).contains("no-such-command-banger");
+        assertThat(missing.stderr()).contains("no-such-command-banger").contains("No such file");
+        Path notExecutable = Files.writeString(dir.resolve("not-executable"), "#!/bin/sh\necho never\n");
+        Ran denied = exec(List.of(notExecutable.toString()), null);
+        assertThat(denied.exit()).as("as a shell reports a file it cannot execute").isEqualTo(126);
+        assertThat(denied.stderr()).contains("Permission denied");
+    }
+
+    @Test
+    void aWorkingDirectoryThatIsNotThereIsRefusedBeforeAnythingRuns() throws Exception {
+        String request = JSON.writeValueAsString(Map.of("op", "exec", "argv", List.of("true"), "cwd", "/no/such/dir"));
+        try (Stream s = host.open(request.getBytes(StandardCharsets.UTF_8))) {
+            Ran r = collect(s);
+            assertThat(r.pid()).as("nothing started").isEqualTo(-1);
+            assertThat(r.error()).contains("no directory \"/no/such/dir\"");
+        }
     }
 
     @Test
