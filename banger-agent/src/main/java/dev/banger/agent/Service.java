@@ -30,6 +30,7 @@ final class Service implements OpenHandler {
     private final Path ready;
     private final Detached detached;
     private final long startedAt = System.nanoTime();
+    private final IdleTrim idle = new IdleTrim(IdleTrim.QUIET_MILLIS, IdleTrim::giveBack);
 
     Service(Ports ports, Users users, Path ready, Detached detached) {
         this.ports = ports;
@@ -40,6 +41,15 @@ final class Service implements OpenHandler {
 
     @Override
     public void onOpen(Stream stream, byte[] requestBytes) throws IOException {
+        idle.begin();
+        try {
+            serve(stream, requestBytes);
+        } finally {
+            idle.end();
+        }
+    }
+
+    private void serve(Stream stream, byte[] requestBytes) throws IOException {
         Request request;
         try {
             request = Request.parse(requestBytes);
