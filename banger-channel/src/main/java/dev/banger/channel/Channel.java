@@ -89,6 +89,7 @@ public final class Channel implements AutoCloseable {
     final ReentrantLock lock = new ReentrantLock();
     private final Condition sessionChanged = lock.newCondition();
     private final Object pingTurn = new Object();
+    private volatile long lastHeardNanos = System.nanoTime();
     /** Serialises frames on the wire; taken before {@link #lock}, never after. */
     private final ReentrantLock writeLock = new ReentrantLock();
 
@@ -409,6 +410,11 @@ public final class Channel implements AutoCloseable {
         reader.start();
     }
 
+    /** When the peer's bytes last arrived (System.nanoTime): how long the channel has been silent. */
+    public Duration silence() {
+        return Duration.ofNanos(System.nanoTime() - lastHeardNanos);
+    }
+
     private void readLoop() {
         byte[] buffer = new byte[READ_CHUNK];
         String reason;
@@ -420,6 +426,7 @@ public final class Channel implements AutoCloseable {
                     break;
                 }
                 bytesIn += n;
+                lastHeardNanos = System.nanoTime();
                 decoder.feed(buffer, 0, n, listener);
                 if (answersOverflowed) {
                     reason = side.peerName() + " sends frames that need answers but does not read them ("

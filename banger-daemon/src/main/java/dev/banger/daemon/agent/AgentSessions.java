@@ -47,6 +47,14 @@ public final class AgentSessions {
     private final Vmms vmms;
     private final VmLiveness liveness;
     private final ChannelOptions options;
+    /** A kept channel silent this long is pinged before it is used again (see {@link #usable}). */
+    static final Duration SILENCE_BEFORE_PING = Duration.ofSeconds(5);
+    /** Generous: a 1-vCPU guest under TCG may be busy, and a wrong verdict drops the VM's streams. */
+    static final Duration PING_TIMEOUT = Duration.ofSeconds(5);
+
+    private final Duration silenceBeforePing;
+    private final Duration pingTimeout;
+
     private final Map<String, Channel> channels = new ConcurrentHashMap<>();
     /** The transport each VM's current channel runs over (from its handles when it connected). */
     private final Map<String, AgentTransport> transports = new ConcurrentHashMap<>();
@@ -55,6 +63,13 @@ public final class AgentSessions {
     private final Set<Channel> readyChannels = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
 
     public AgentSessions(Vmms vmms, VmLiveness liveness) {
+        this(vmms, liveness, SILENCE_BEFORE_PING, PING_TIMEOUT);
+    }
+
+    /** With other liveness timings (tests). */
+    public AgentSessions(Vmms vmms, VmLiveness liveness, Duration silenceBeforePing, Duration pingTimeout) {
+        this.silenceBeforePing = silenceBeforePing;
+        this.pingTimeout = pingTimeout;
         this.vmms = vmms;
         this.liveness = liveness;
         this.options = ChannelOptions.defaults("bangerd " + BangerVersion.current()).withName("daemon")
@@ -68,7 +83,7 @@ public final class AgentSessions {
      */
     public Channel channel(VmRecord vm, Duration timeout) {
         Channel existing = channels.get(vm.id());
-        if (existing != null && existing.isEstablished() && !existing.closed().isDone()) {
+        if (usable(existing)) {
             return existing;
         }
         ReentrantLock lock = connecting.computeIfAbsent(vm.id(), k -> new ReentrantLock());
@@ -82,7 +97,7 @@ public final class AgentSessions {
         }
         try {
             Channel again = channels.get(vm.id());
-            if (again != null && again.isEstablished() && !again.closed().isDone()) {
+            if (usable(again)) {
                 return again;
             }
             Channel fresh = connect(vm, timeout);
@@ -94,6 +109,31 @@ public final class AgentSessions {
             return fresh;
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Whether a kept channel still reaches a live agent. A serial port's host end stays connected when the
+     * agent behind it dies (QEMU keeps the socket; a restarted agent says HELLO, which closes the channel, but
+     * one that never comes back says nothing), so a channel that has been silent a while is pinged first; one
+     * that does not answer is closed, and the caller makes a new one, which fails with the reason.
+     */
+    private boolean usable(Channel c) {
+        if (c == null || !c.isEstablished() || c.closed().isDone()) {
+            return false;
+        }
+        if (c.silence().compareTo(silenceBeforePing) < 0) {
+            return true;
+        }
+        try {
+            c.ping(pingTimeout);
+            return true;
+        } catch (ChannelException e) {
+            c.close("no PONG within " + pingTimeout.toMillis() + " ms after " + c.silence().toSeconds() + " s of silence: " + e.getMessage());
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 

@@ -146,4 +146,49 @@ class AgentSessionsTest {
                 .hasMessageContaining("did not answer");
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
     }
+
+    @Test
+    void anAgentThatDiesBehindAnOpenPortIsNoticedNotWaitedForForever() throws Exception {
+        sessions = new AgentSessions(d.vmms, d.liveness, Duration.ofMillis(200), Duration.ofMillis(500));
+        VmRecord vm = runningVm("dies");
+        java.util.concurrent.atomic.AtomicBoolean dead = new java.util.concurrent.atomic.AtomicBoolean();
+        agent(vm, c -> {
+            if (dead.get()) {
+                return; // a port with nobody behind it: accepted, never answered
+            }
+            // As QEMU's chardev does when the guest's agent dies: the connection stays open, nothing answers.
+            java.io.InputStream in = new java.io.FilterInputStream(Channels.newInputStream(c)) {
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    int n = super.read(b, off, len);
+                    while (dead.get()) { // what arrives after the death is never seen
+                        try {
+                            Thread.sleep(50);
+                        } catch (InterruptedException e) {
+                            throw new java.io.InterruptedIOException();
+                        }
+                    }
+                    return n;
+                }
+            };
+            Channel.guest(in, Channels.newOutputStream(c), ChannelOptions.defaults("fake-agent"),
+                    (stream, request) -> {
+                        stream.output().write("{\"ok\":true,\"result\":{\"status\":\"ok\"}}\n".getBytes(StandardCharsets.UTF_8));
+                        stream.close();
+                    }).start();
+        });
+        assertThat(sessions.request(vm, HEALTH, WAIT).path("status").asText()).isEqualTo("ok");
+
+        dead.set(true);
+        Thread.sleep(300); // silent long enough to be pinged
+        long t0 = System.nanoTime();
+        assertThatThrownBy(() -> sessions.request(vm, HEALTH, WAIT)).isInstanceOf(BangerException.class)
+                .satisfies(e -> assertThat(((BangerException) e).code()).isEqualTo(ErrorCode.AGENT_UNAVAILABLE))
+                .hasMessageContaining("did not answer");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("the ping's and the new handshake's timeouts, no more")
+                .isLessThan(Duration.ofSeconds(6));
+
+        dead.set(false); // the agent is back (as after a restart): the next request gets a new channel
+        assertThat(sessions.request(vm, HEALTH, WAIT).path("status").asText()).isEqualTo("ok");
+    }
 }
