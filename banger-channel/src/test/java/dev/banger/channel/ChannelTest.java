@@ -351,6 +351,10 @@ class ChannelTest {
         threads.submit(() -> { // an agent from before the channel: one JSON line, then goodbye
             wires.guest().in().read(new byte[100]);
             wires.guest().out().write("{\"ok\":false,\"error\":\"bad request\"}\n".getBytes(StandardCharsets.UTF_8));
+            // End its side cleanly and read until the host hangs up: closing with the host's bytes unread
+            // would reset the connection, and the host would see a reset instead of the end it is tested on.
+            wires.guest().socket().shutdownOutput();
+            wires.guest().in().transferTo(OutputStream.nullOutputStream());
             wires.guest().socket().close();
             return null;
         });
