@@ -28,6 +28,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Logger;
 
@@ -54,6 +57,10 @@ public final class AgentSessions {
 
     private final Duration silenceBeforePing;
     private final Duration pingTimeout;
+    /** Channels whose ping is under way (one at a time each). */
+    private final Set<Channel> pinging = ConcurrentHashMap.newKeySet();
+    private static final ScheduledExecutorService KEEPALIVE = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("agent-keepalive").factory());
 
     private final Map<String, Channel> channels = new ConcurrentHashMap<>();
     /** The transport each VM's current channel runs over (from its handles when it connected). */
@@ -70,6 +77,8 @@ public final class AgentSessions {
     public AgentSessions(Vmms vmms, VmLiveness liveness, Duration silenceBeforePing, Duration pingTimeout) {
         this.silenceBeforePing = silenceBeforePing;
         this.pingTimeout = pingTimeout;
+        long period = silenceBeforePing.toMillis();
+        KEEPALIVE.scheduleWithFixedDelay(this::pingSilentBusyChannels, period, period, TimeUnit.MILLISECONDS);
         this.vmms = vmms;
         this.liveness = liveness;
         this.options = ChannelOptions.defaults("bangerd " + BangerVersion.current()).withName("daemon")
@@ -137,6 +146,25 @@ public final class AgentSessions {
         }
     }
 
+    /**
+     * A channel that carries streams (a running command, a copy) and has gone silent is pinged, each on a
+     * thread of its own: its agent may have died behind an open port, and those streams would then wait
+     * forever. A channel that does not answer is closed, which ends its streams with the reason.
+     */
+    private void pingSilentBusyChannels() {
+        for (Channel c : channels.values()) {
+            if (c.stats().streams() > 0 && c.silence().compareTo(silenceBeforePing) >= 0 && pinging.add(c)) {
+                Thread.ofVirtual().start(() -> {
+                    try {
+                        usable(c);
+                    } finally {
+                        pinging.remove(c);
+                    }
+                });
+            }
+        }
+    }
+
     private Channel connect(VmRecord vm, Duration timeout) {
         VmHandles handles = liveness.rediscoverHandles(vm);
         transports.put(vm.id(), handles.agent() == null ? AgentTransport.TCP : handles.agent());
@@ -153,13 +181,14 @@ public final class AgentSessions {
             channel.closed().thenRun(c::close);
             return channel;
         } catch (ChannelException e) {
+            // The connection's own deadline (the same length) may close it a moment before the handshake's
+            // timeout: that is the same verdict, not a broken connection.
+            boolean timedOut = e.kind() == ChannelException.Kind.TIMEOUT || c.timedOut();
             c.close();
-            throw unavailable(vm, switch (e.kind()) {
-                case INCOMPATIBLE -> e.getMessage();
-                case TIMEOUT -> "it did not answer within " + timeout.toMillis() + " ms (still starting after a boot, or absent from "
-                        + "this image?)";
-                default -> e.getMessage();
-            });
+            throw unavailable(vm, e.kind() == ChannelException.Kind.INCOMPATIBLE ? e.getMessage()
+                    : timedOut ? "it did not answer within " + timeout.toMillis() + " ms (still starting after a boot, or absent from "
+                            + "this image?)"
+                    : e.getMessage());
         } catch (IOException e) {
             c.close();
             throw unavailable(vm, e.getMessage());

@@ -191,4 +191,43 @@ class AgentSessionsTest {
         dead.set(false); // the agent is back (as after a restart): the next request gets a new channel
         assertThat(sessions.request(vm, HEALTH, WAIT).path("status").asText()).isEqualTo("ok");
     }
+
+    @Test
+    void aCommandWhoseAgentDiesEndsInsteadOfWaitingForever() throws Exception {
+        sessions = new AgentSessions(d.vmms, d.liveness, Duration.ofMillis(200), Duration.ofMillis(500));
+        VmRecord vm = runningVm("dies-busy");
+        java.util.concurrent.atomic.AtomicBoolean dead = new java.util.concurrent.atomic.AtomicBoolean();
+        agent(vm, c -> {
+            java.io.InputStream in = new java.io.FilterInputStream(Channels.newInputStream(c)) {
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    int n = super.read(b, off, len);
+                    while (dead.get()) { // the agent died; the port stays open
+                        try {
+                            Thread.sleep(50);
+                        } catch (InterruptedException e) {
+                            throw new java.io.InterruptedIOException();
+                        }
+                    }
+                    return n;
+                }
+            };
+            // A command that runs and says nothing (sleep 3600).
+            Channel.guest(in, Channels.newOutputStream(c), ChannelOptions.defaults("fake-agent"), (stream, request) -> {
+                try {
+                    Thread.sleep(60_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }).start();
+        });
+        dev.banger.channel.Stream command = sessions.open(vm, Map.of("op", "exec"), WAIT);
+        Thread.sleep(700);
+        assertThat(sessions.channel(vm, WAIT).isEstablished()).as("a silent command on a live agent keeps its channel (pings answered)").isTrue();
+
+        dead.set(true);
+        long t0 = System.nanoTime();
+        assertThatThrownBy(() -> command.input().read()).isInstanceOf(IOException.class);
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("noticed by the keepalive's ping").isLessThan(Duration.ofSeconds(5));
+    }
 }
