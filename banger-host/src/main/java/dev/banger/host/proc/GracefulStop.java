@@ -13,6 +13,10 @@ import java.util.function.LongPredicate;
  * Never signals a pid that {@code stillOurs} does not vouch for (pids get reused).
  */
 public final class GracefulStop {
+    /** How long an exiting VMM may take to be gone once the guest powered off. */
+    private static final Duration EXIT_SETTLE = Duration.ofSeconds(5);
+    private static final Duration EXIT_POLL = Duration.ofMillis(20);
+
     private static final Duration POLL = Duration.ofMillis(50);
 
     /** One press of the VMM's off switch, bounded by {@code timeout}; a BangerException when the VMM cannot be asked. */
@@ -60,6 +64,12 @@ public final class GracefulStop {
         long nextPress = start;
         while (why == null) {
             if (!stillOurs.test(pid)) {
+                // Its command line goes before the process does: let an exiting VMM finish, so that what the
+                // caller does next (its tap, its files) never races the VMM's last moments.
+                long settled = System.nanoTime() + EXIT_SETTLE.toNanos();
+                while (ProcessTable.exiting(pid) && System.nanoTime() < settled) {
+                    ProcessTable.sleep(EXIT_POLL);
+                }
                 return new Stopped(Ending.POWERED_DOWN, since(start), "the guest powered off (" + presses + " x " + pressName + ")");
             }
             long now = System.nanoTime();

@@ -81,7 +81,12 @@ public final class ProcessTable {
      */
     public static boolean kill(long pid) {
         ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-        long deadline = System.nanoTime() + KILL_WAIT.toNanos();
+        return awaitGone(pid, KILL_WAIT);
+    }
+
+    /** Waits up to {@code max} for {@code pid} to be gone; true when it is. */
+    public static boolean awaitGone(long pid, Duration max) {
+        long deadline = System.nanoTime() + max.toNanos();
         while (isAlive(pid)) {
             if (System.nanoTime() > deadline) {
                 return false;
@@ -89,6 +94,14 @@ public final class ProcessTable {
             sleep(POLL);
         }
         return true;
+    }
+
+    /**
+     * Whether {@code pid} is on its way out: still in the table, not yet a zombie, its memory (and so its
+     * command line) already released. Such a process is no longer anyone's VMM, but it is not gone.
+     */
+    public static boolean exiting(long pid) {
+        return isAlive(pid) && cmdline(pid).isEmpty();
     }
 
     /**
