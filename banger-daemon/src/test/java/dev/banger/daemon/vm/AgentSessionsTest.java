@@ -194,7 +194,7 @@ class AgentSessionsTest {
 
     @Test
     void aCommandWhoseAgentDiesEndsInsteadOfWaitingForever() throws Exception {
-        sessions = new AgentSessions(d.vmms, d.liveness, Duration.ofMillis(200), Duration.ofMillis(500));
+        sessions = new AgentSessions(d.vmms, d.liveness, Duration.ofMillis(200), Duration.ofSeconds(2)); // a ping may be slow under load
         VmRecord vm = runningVm("dies-busy");
         java.util.concurrent.atomic.AtomicBoolean dead = new java.util.concurrent.atomic.AtomicBoolean();
         agent(vm, c -> {
@@ -228,6 +228,6 @@ class AgentSessionsTest {
         dead.set(true);
         long t0 = System.nanoTime();
         assertThatThrownBy(() -> command.input().read()).isInstanceOf(IOException.class);
-        assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("noticed by the keepalive's ping").isLessThan(Duration.ofSeconds(5));
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("noticed by the keepalive's ping").isLessThan(Duration.ofSeconds(8));
     }
 }
