@@ -38,7 +38,7 @@ final class Fds {
                     MemorySegment state = Libc.errnoState(arena);
                     MemorySegment buf = arena.allocate(len);
                     while (true) {
-                        long n = (long) Libc.READ.invokeExact(state, fd, buf, (long) len);
+                        long n = Libc.READ.call(state, fd, buf.address(), len);
                         if (n < 0 && Libc.errno(state) == Libc.EINTR) {
                             continue;
                         }
@@ -82,7 +82,7 @@ final class Fds {
                     MemorySegment.copy(b, off, buf, ValueLayout.JAVA_BYTE, 0, len);
                     long done = 0;
                     while (done < len) {
-                        long n = (long) Libc.WRITE.invokeExact(state, fd, buf.asSlice(done), (long) (len - done));
+                        long n = Libc.WRITE.call(state, fd, buf.address() + done, len - done);
                         if (n < 0 && Libc.errno(state) == Libc.EINTR) {
                             continue;
                         }
@@ -108,7 +108,7 @@ final class Fds {
             return;
         }
         try (Arena arena = Arena.ofConfined()) {
-            int ignored = (int) Libc.CLOSE.invokeExact(Libc.errnoState(arena), fd);
+            Libc.CLOSE.call(Libc.errnoState(arena), fd);
         } catch (Throwable t) {
             // closing anyway
         }

@@ -1,8 +1,6 @@
 package dev.banger.agent;
 
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
+import java.lang.foreign.Arena;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -53,16 +51,16 @@ final class IdleTrim {
     /** A full collection, then glibc's malloc_trim; false when the latter could not be called. */
     static boolean giveBack() {
         System.gc();
-        try {
-            int ignored = (int) Holder.MALLOC_TRIM.invokeExact(0L);
+        try (Arena arena = Arena.ofConfined()) {
+            Holder.MALLOC_TRIM.call(Libc.errnoState(arena), 0);
             return true;
-        } catch (Throwable t) {
+        } catch (RuntimeException | Error t) {
             return false; // not glibc, or no FFM: the heap was still shrunk
         }
     }
 
     /** Loaded on first trim only. */
     private static final class Holder {
-        static final MethodHandle MALLOC_TRIM = Libc.plain("malloc_trim", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+        static final Libc.Fn MALLOC_TRIM = Libc.fn("malloc_trim");
     }
 }

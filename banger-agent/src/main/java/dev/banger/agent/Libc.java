@@ -9,11 +9,27 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.util.Arrays;
 
 /**
  * The agent's way to libc (FFM; the agent has no native library of its own): what Java has no API for
  * (AF_VSOCK, pseudo-terminals, spawning a command in a new session, a process group's signals) and plain
- * descriptor I/O for those. Every call but {@link #plain}'s captures errno.
+ * descriptor I/O for those.
+ *
+ * <p><b>One call shape.</b> Every function is called as {@code long f(long, long, long, long, long, long)}
+ * with errno captured ({@link Fn}): integers and pointers (a segment's {@link MemorySegment#address()})
+ * travel as longs, unused arguments as 0, and an {@code int} result is the low half of the long. The
+ * linker makes and caches one stub per call shape, and under TCG each stub and the method-handle classes
+ * behind it cost ~100 ms to spin (the AOT cache keeps none of them): with a shape per signature, the
+ * first command a booted VM ran took ~1.5 s of that. This is sound on the ABIs of the guests banger boots
+ * (x86-64 System V, AArch64 AAPCS64): integer and pointer arguments go in the same registers whatever
+ * their declared width, a callee reads only the low bits of a narrower one, ignores registers beyond its
+ * own parameters, and returns an {@code int} in the low half of the result register. Variadic functions
+ * are the exception (x86-64 passes a vector-register count to them): {@link #variadic} gives them their
+ * own, exact shape.
+ *
+ * <p>The caller keeps every segment whose address it passes alive for the call (a confined arena around
+ * it), as it must for any native pointer.
  */
 final class Libc {
     static final int EINTR = 4;
@@ -27,27 +43,76 @@ final class Libc {
     private static final SymbolLookup LIBC = LINKER.defaultLookup();
     private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
     private static final long ERRNO_OFFSET = Linker.Option.captureStateLayout().byteOffset(MemoryLayout.PathElement.groupElement("errno"));
+    private static final int ARGS = 6;
+    /** (target, errno state, six longs) -> long: the one downcall every {@link Fn} goes through. */
+    private static final MethodHandle SHAPE;
 
-    static final MethodHandle READ = call("read", FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
-            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
-    static final MethodHandle WRITE = call("write", FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
-            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
-    static final MethodHandle CLOSE = call("close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    static {
+        ValueLayout[] args = new ValueLayout[ARGS];
+        Arrays.fill(args, ValueLayout.JAVA_LONG);
+        SHAPE = LINKER.downcallHandle(FunctionDescriptor.of(ValueLayout.JAVA_LONG, args), ERRNO);
+    }
+
+    static final Fn READ = fn("read");
+    static final Fn WRITE = fn("write");
+    static final Fn CLOSE = fn("close");
 
     private Libc() {
     }
 
-    /** A downcall to libc's {@code name} that captures errno (the first argument is then the capture segment). */
-    static MethodHandle call(String name, FunctionDescriptor fd, Linker.Option... options) {
-        Linker.Option[] all = new Linker.Option[options.length + 1];
-        all[0] = ERRNO;
-        System.arraycopy(options, 0, all, 1, options.length);
-        return LINKER.downcallHandle(LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name)), fd, all);
+    /** libc's (non-variadic) function {@code name}, called through the one shape. */
+    static Fn fn(String name) {
+        return new Fn(name, symbol(name));
     }
 
-    /** A downcall without errno (functions that return their error, like posix_spawn). */
-    static MethodHandle plain(String name, FunctionDescriptor fd) {
-        return LINKER.downcallHandle(LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name)), fd);
+    /** A variadic function, with its exact descriptor; the handle's first argument is the errno state. */
+    static MethodHandle variadic(String name, FunctionDescriptor fd, int firstVariadicArg) {
+        return LINKER.downcallHandle(symbol(name), fd, ERRNO, Linker.Option.firstVariadicArg(firstVariadicArg));
+    }
+
+    private static MemorySegment symbol(String name) {
+        return LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
+    }
+
+    /**
+     * One libc function. {@code call} passes up to six integer-class arguments (pointers as addresses) and
+     * returns the result register: cast to {@code int} for functions that return one. errno lands in
+     * {@code state} ({@link #errnoState}).
+     */
+    record Fn(String name, MemorySegment address) {
+        long call(MemorySegment state) {
+            return invoke(state, 0, 0, 0, 0, 0, 0);
+        }
+
+        long call(MemorySegment state, long a) {
+            return invoke(state, a, 0, 0, 0, 0, 0);
+        }
+
+        long call(MemorySegment state, long a, long b) {
+            return invoke(state, a, b, 0, 0, 0, 0);
+        }
+
+        long call(MemorySegment state, long a, long b, long c) {
+            return invoke(state, a, b, c, 0, 0, 0);
+        }
+
+        long call(MemorySegment state, long a, long b, long c, long d) {
+            return invoke(state, a, b, c, d, 0, 0);
+        }
+
+        long call(MemorySegment state, long a, long b, long c, long d, long e, long f) {
+            return invoke(state, a, b, c, d, e, f);
+        }
+
+        private long invoke(MemorySegment state, long a, long b, long c, long d, long e, long f) {
+            try {
+                return (long) SHAPE.invokeExact(address, state, a, b, c, d, e, f);
+            } catch (RuntimeException | Error x) {
+                throw x;
+            } catch (Throwable x) {
+                throw new IllegalStateException(name + ": " + x, x); // a downcall declares no checked exception
+            }
+        }
     }
 
     static MemorySegment errnoState(Arena arena) {

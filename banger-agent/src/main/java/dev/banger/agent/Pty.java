@@ -3,7 +3,6 @@ package dev.banger.agent;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -31,16 +30,14 @@ final class Pty implements AutoCloseable {
     private static final short POLLOUT = 0x4;
     private static final int CHUNK = 32 * 1024;
 
-    private static final MethodHandle OPENPT = Libc.call("posix_openpt", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    private static final MethodHandle GRANTPT = Libc.call("grantpt", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    private static final MethodHandle UNLOCKPT = Libc.call("unlockpt", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    private static final MethodHandle PTSNAME = Libc.call("ptsname_r", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
-    /** ioctl(int, unsigned long, ...): variadic after its second argument. */
-    private static final MethodHandle IOCTL = Libc.call("ioctl", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-            ValueLayout.JAVA_LONG, ValueLayout.ADDRESS), Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle POLL = Libc.call("poll", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
-            ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+    private static final Libc.Fn OPENPT = Libc.fn("posix_openpt");
+    private static final Libc.Fn GRANTPT = Libc.fn("grantpt");
+    private static final Libc.Fn UNLOCKPT = Libc.fn("unlockpt");
+    private static final Libc.Fn PTSNAME = Libc.fn("ptsname_r");
+    private static final Libc.Fn POLL = Libc.fn("poll");
+    /** ioctl(int, unsigned long, ...): variadic after its second argument, so not through the one shape. */
+    private static final MethodHandle IOCTL = Libc.variadic("ioctl", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_LONG, ValueLayout.ADDRESS), 2);
 
     private final int master;
     private final String slave;
@@ -68,19 +65,19 @@ final class Pty implements AutoCloseable {
     private static Pty allocate() throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = Libc.errnoState(arena);
-            int fd = (int) OPENPT.invokeExact(state, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+            int fd = (int) OPENPT.call(state, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
             Libc.check(fd, state, "posix_openpt");
             try {
-                Libc.check((int) GRANTPT.invokeExact(state, fd), state, "grantpt");
-                Libc.check((int) UNLOCKPT.invokeExact(state, fd), state, "unlockpt");
+                Libc.check((int) GRANTPT.call(state, fd), state, "grantpt");
+                Libc.check((int) UNLOCKPT.call(state, fd), state, "unlockpt");
                 MemorySegment name = arena.allocate(128);
-                int rc = (int) PTSNAME.invokeExact(state, fd, name, name.byteSize());
+                int rc = (int) PTSNAME.call(state, fd, name.address(), name.byteSize());
                 if (rc != 0) {
                     throw new IOException("ptsname_r failed: errno " + rc);
                 }
                 return new Pty(fd, name.getString(0));
             } catch (Throwable t) {
-                int ignored = (int) Libc.CLOSE.invokeExact(state, fd);
+                Libc.CLOSE.call(state, fd);
                 throw t;
             }
         } catch (Throwable t) {
@@ -130,7 +127,7 @@ final class Pty implements AutoCloseable {
                     continue;
                 }
                 MemorySegment buf = arena.allocate(want);
-                long n = (long) Libc.READ.invokeExact(state, master, buf, (long) want);
+                long n = Libc.READ.call(state, master, buf.address(), want);
                 if (n > 0) {
                     MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, 0, into, 0, (int) n);
                     return (int) n;
@@ -165,7 +162,7 @@ final class Pty implements AutoCloseable {
                 MemorySegment state = Libc.errnoState(arena);
                 MemorySegment buf = arena.allocate(len - done);
                 MemorySegment.copy(b, off + done, buf, ValueLayout.JAVA_BYTE, 0, len - done);
-                long n = (long) Libc.WRITE.invokeExact(state, master, buf, (long) (len - done));
+                long n = Libc.WRITE.call(state, master, buf.address(), len - done);
                 if (n > 0) {
                     done += (int) n;
                 } else if (n < 0) {
@@ -190,7 +187,7 @@ final class Pty implements AutoCloseable {
         MemorySegment pfd = arena.allocate(8);
         pfd.set(ValueLayout.JAVA_INT, 0, master);
         pfd.set(ValueLayout.JAVA_SHORT, 4, events);
-        int rc = (int) POLL.invokeExact(state, pfd, 1L, POLL_MILLIS);
+        int rc = (int) POLL.call(state, pfd.address(), 1, POLL_MILLIS);
         if (rc < 0 && Libc.errno(state) != Libc.EINTR) {
             throw new IOException("poll on the terminal failed: errno " + Libc.errno(state));
         }
@@ -213,7 +210,7 @@ final class Pty implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             if (!closed) {
                 closed = true;
-                int ignored = (int) Libc.CLOSE.invokeExact(Libc.errnoState(arena), master);
+                Libc.CLOSE.call(Libc.errnoState(arena), master);
             }
         } catch (Throwable t) {
             // closing anyway

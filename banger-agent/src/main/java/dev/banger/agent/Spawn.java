@@ -2,10 +2,8 @@ package dev.banger.agent;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -31,29 +29,23 @@ final class Spawn {
     /** Larger than glibc's posix_spawn_file_actions_t (80 bytes), posix_spawnattr_t (336) and sigset_t (128). */
     private static final long OPAQUE = 512;
 
-    private static final MethodHandle PIPE2 = Libc.call("pipe2", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
-            ValueLayout.JAVA_INT));
-    private static final MethodHandle WAITPID = Libc.call("waitpid", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-            ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-    private static final MethodHandle KILL = Libc.call("kill", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-            ValueLayout.JAVA_INT));
-    private static final MethodHandle SPAWN = Libc.plain("posix_spawn", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
-            ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
-    private static final MethodHandle FA_INIT = fn("posix_spawn_file_actions_init", ValueLayout.ADDRESS);
-    private static final MethodHandle FA_DESTROY = fn("posix_spawn_file_actions_destroy", ValueLayout.ADDRESS);
-    private static final MethodHandle FA_DUP2 = fn("posix_spawn_file_actions_adddup2", ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
-            ValueLayout.JAVA_INT);
-    private static final MethodHandle FA_OPEN = fn("posix_spawn_file_actions_addopen", ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
-            ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT);
-    private static final MethodHandle FA_CHDIR = fn("posix_spawn_file_actions_addchdir_np", ValueLayout.ADDRESS, ValueLayout.ADDRESS);
-    private static final MethodHandle FA_CLOSEFROM = fn("posix_spawn_file_actions_addclosefrom_np", ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
-    private static final MethodHandle ATTR_INIT = fn("posix_spawnattr_init", ValueLayout.ADDRESS);
-    private static final MethodHandle ATTR_DESTROY = fn("posix_spawnattr_destroy", ValueLayout.ADDRESS);
-    private static final MethodHandle ATTR_FLAGS = fn("posix_spawnattr_setflags", ValueLayout.ADDRESS, ValueLayout.JAVA_SHORT);
-    private static final MethodHandle ATTR_SIGMASK = fn("posix_spawnattr_setsigmask", ValueLayout.ADDRESS, ValueLayout.ADDRESS);
-    private static final MethodHandle ATTR_SIGDEFAULT = fn("posix_spawnattr_setsigdefault", ValueLayout.ADDRESS, ValueLayout.ADDRESS);
-    private static final MethodHandle SIGEMPTYSET = fn("sigemptyset", ValueLayout.ADDRESS);
-    private static final MethodHandle SIGFILLSET = fn("sigfillset", ValueLayout.ADDRESS);
+    private static final Libc.Fn PIPE2 = Libc.fn("pipe2");
+    private static final Libc.Fn WAITPID = Libc.fn("waitpid");
+    private static final Libc.Fn KILL = Libc.fn("kill");
+    private static final Libc.Fn SPAWN = Libc.fn("posix_spawn");
+    private static final Libc.Fn FA_INIT = Libc.fn("posix_spawn_file_actions_init");
+    private static final Libc.Fn FA_DESTROY = Libc.fn("posix_spawn_file_actions_destroy");
+    private static final Libc.Fn FA_DUP2 = Libc.fn("posix_spawn_file_actions_adddup2");
+    private static final Libc.Fn FA_OPEN = Libc.fn("posix_spawn_file_actions_addopen");
+    private static final Libc.Fn FA_CHDIR = Libc.fn("posix_spawn_file_actions_addchdir_np");
+    private static final Libc.Fn FA_CLOSEFROM = Libc.fn("posix_spawn_file_actions_addclosefrom_np");
+    private static final Libc.Fn ATTR_INIT = Libc.fn("posix_spawnattr_init");
+    private static final Libc.Fn ATTR_DESTROY = Libc.fn("posix_spawnattr_destroy");
+    private static final Libc.Fn ATTR_FLAGS = Libc.fn("posix_spawnattr_setflags");
+    private static final Libc.Fn ATTR_SIGMASK = Libc.fn("posix_spawnattr_setsigmask");
+    private static final Libc.Fn ATTR_SIGDEFAULT = Libc.fn("posix_spawnattr_setsigdefault");
+    private static final Libc.Fn SIGEMPTYSET = Libc.fn("sigemptyset");
+    private static final Libc.Fn SIGFILLSET = Libc.fn("sigfillset");
 
     /** Where the command's standard streams come from. */
     sealed interface Stdio permits Pipes, Terminal {
@@ -84,54 +76,50 @@ final class Spawn {
     private Spawn() {
     }
 
-    private static MethodHandle fn(String name, ValueLayout... args) {
-        return Libc.plain(name, FunctionDescriptor.of(ValueLayout.JAVA_INT, args));
-    }
-
     static Child start(List<String> argv, Map<String, String> env, String cwd, Stdio stdio) throws IOException {
         String program = resolve(argv.getFirst(), env.getOrDefault("PATH", ""));
         int[] in = {-1, -1};
         int[] out = {-1, -1};
         int[] err = {-1, -1};
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment actions = arena.allocate(OPAQUE, 16);
-            MemorySegment attr = arena.allocate(OPAQUE, 16);
-            check((int) FA_INIT.invokeExact(actions), "posix_spawn_file_actions_init");
-            check((int) ATTR_INIT.invokeExact(attr), "posix_spawnattr_init");
+            MemorySegment state = Libc.errnoState(arena);
+            long actions = arena.allocate(OPAQUE, 16).address();
+            long attr = arena.allocate(OPAQUE, 16).address();
+            check(FA_INIT.call(state, actions), "posix_spawn_file_actions_init");
+            check(ATTR_INIT.call(state, attr), "posix_spawnattr_init");
             try {
                 switch (stdio) {
                     case Pipes p -> {
                         if (p.stdin()) {
                             in = pipe(arena);
-                            check((int) FA_DUP2.invokeExact(actions, in[0], 0), "adddup2");
+                            check(FA_DUP2.call(state, actions, in[0], 0), "adddup2");
                         } else {
-                            check((int) FA_OPEN.invokeExact(actions, 0, arena.allocateFrom("/dev/null"), Libc.O_RDONLY, 0), "addopen");
+                            check(FA_OPEN.call(state, actions, 0, cString(arena, "/dev/null"), Libc.O_RDONLY, 0, 0), "addopen");
                         }
                         out = pipe(arena);
                         err = pipe(arena);
-                        check((int) FA_DUP2.invokeExact(actions, out[1], 1), "adddup2");
-                        check((int) FA_DUP2.invokeExact(actions, err[1], 2), "adddup2");
+                        check(FA_DUP2.call(state, actions, out[1], 1), "adddup2");
+                        check(FA_DUP2.call(state, actions, err[1], 2), "adddup2");
                     }
                     case Terminal t -> {
                         // The first terminal a session leader opens becomes its controlling terminal.
-                        MemorySegment slave = arena.allocateFrom(t.slavePath());
-                        check((int) FA_OPEN.invokeExact(actions, 0, slave, Libc.O_RDWR, 0), "addopen");
-                        check((int) FA_DUP2.invokeExact(actions, 0, 1), "adddup2");
-                        check((int) FA_DUP2.invokeExact(actions, 0, 2), "adddup2");
+                        check(FA_OPEN.call(state, actions, 0, cString(arena, t.slavePath()), Libc.O_RDWR, 0, 0), "addopen");
+                        check(FA_DUP2.call(state, actions, 0, 1), "adddup2");
+                        check(FA_DUP2.call(state, actions, 0, 2), "adddup2");
                     }
                 }
-                check((int) FA_CLOSEFROM.invokeExact(actions, 3), "addclosefrom_np");
-                check((int) FA_CHDIR.invokeExact(actions, arena.allocateFrom(cwd)), "addchdir_np");
-                MemorySegment none = arena.allocate(OPAQUE, 16);
-                MemorySegment all = arena.allocate(OPAQUE, 16);
-                check((int) SIGEMPTYSET.invokeExact(none), "sigemptyset");
-                check((int) SIGFILLSET.invokeExact(all), "sigfillset");
-                check((int) ATTR_SIGMASK.invokeExact(attr, none), "setsigmask");
-                check((int) ATTR_SIGDEFAULT.invokeExact(attr, all), "setsigdefault");
-                check((int) ATTR_FLAGS.invokeExact(attr, (short) (POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)),
-                        "setflags");
+                check(FA_CLOSEFROM.call(state, actions, 3), "addclosefrom_np");
+                check(FA_CHDIR.call(state, actions, cString(arena, cwd)), "addchdir_np");
+                long none = arena.allocate(OPAQUE, 16).address();
+                long all = arena.allocate(OPAQUE, 16).address();
+                check(SIGEMPTYSET.call(state, none), "sigemptyset");
+                check(SIGFILLSET.call(state, all), "sigfillset");
+                check(ATTR_SIGMASK.call(state, attr, none), "setsigmask");
+                check(ATTR_SIGDEFAULT.call(state, attr, all), "setsigdefault");
+                check(ATTR_FLAGS.call(state, attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF), "setflags");
                 MemorySegment pid = arena.allocate(ValueLayout.JAVA_INT);
-                int rc = (int) SPAWN.invokeExact(pid, arena.allocateFrom(program), actions, attr, strings(arena, argv), strings(arena, environment(env)));
+                int rc = (int) SPAWN.call(state, pid.address(), cString(arena, program), actions, attr, strings(arena, argv),
+                        strings(arena, environment(env)));
                 if (rc != 0) {
                     throw new NotStarted(argv.getFirst() + ": " + describe(rc), rc);
                 }
@@ -140,14 +128,14 @@ final class Spawn {
                 Fds.close(err[1]);
                 return new Child(pid.get(ValueLayout.JAVA_INT, 0), in[1], out[0], err[0]);
             } finally {
-                int ignored = (int) FA_DESTROY.invokeExact(actions);
-                ignored = (int) ATTR_DESTROY.invokeExact(attr);
+                FA_DESTROY.call(state, actions);
+                ATTR_DESTROY.call(state, attr);
             }
-        } catch (Throwable t) {
+        } catch (IOException | RuntimeException | Error e) {
             for (int fd : new int[] {in[0], in[1], out[0], out[1], err[0], err[1]}) {
                 Fds.close(fd);
             }
-            throw Libc.rethrow(t);
+            throw e;
         }
     }
 
@@ -160,15 +148,13 @@ final class Spawn {
             MemorySegment state = Libc.errnoState(arena);
             MemorySegment status = arena.allocate(ValueLayout.JAVA_INT);
             while (true) {
-                int rc = (int) WAITPID.invokeExact(state, (int) pid, status, 0);
+                int rc = (int) WAITPID.call(state, pid, status.address(), 0);
                 if (rc < 0 && Libc.errno(state) == Libc.EINTR) {
                     continue;
                 }
                 Libc.check(rc, state, "waitpid");
                 return exitStatus(status.get(ValueLayout.JAVA_INT, 0));
             }
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
         }
     }
 
@@ -181,8 +167,8 @@ final class Spawn {
     /** Sends {@code signal} to the process group {@code pgid} (a spawned command's, which is its pid); false when it is gone. */
     static boolean signalGroup(long pgid, int signal) {
         try (Arena arena = Arena.ofConfined()) {
-            return (int) KILL.invokeExact(Libc.errnoState(arena), (int) -pgid, signal) == 0;
-        } catch (Throwable t) {
+            return (int) KILL.call(Libc.errnoState(arena), -pgid, signal) == 0;
+        } catch (RuntimeException | Error t) {
             return false;
         }
     }
@@ -214,11 +200,7 @@ final class Spawn {
     private static int[] pipe(Arena arena) throws IOException {
         MemorySegment fds = arena.allocate(ValueLayout.JAVA_INT, 2);
         MemorySegment state = Libc.errnoState(arena);
-        try {
-            Libc.check((int) PIPE2.invokeExact(state, fds, Libc.O_CLOEXEC), state, "pipe2");
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
-        }
+        Libc.check((int) PIPE2.call(state, fds.address(), Libc.O_CLOEXEC), state, "pipe2");
         return new int[] {fds.get(ValueLayout.JAVA_INT, 0), fds.get(ValueLayout.JAVA_INT, 4)};
     }
 
@@ -226,17 +208,24 @@ final class Spawn {
         return env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
     }
 
-    /** A NULL-terminated array of C strings. */
-    private static MemorySegment strings(Arena arena, List<String> values) {
+    /** The address of a NULL-terminated array of C strings, allocated in {@code arena}. */
+    private static long strings(Arena arena, List<String> values) {
         MemorySegment array = arena.allocate(ValueLayout.ADDRESS, values.size() + 1L);
         for (int i = 0; i < values.size(); i++) {
             array.setAtIndex(ValueLayout.ADDRESS, i, arena.allocateFrom(values.get(i)));
         }
         array.setAtIndex(ValueLayout.ADDRESS, values.size(), MemorySegment.NULL);
-        return array;
+        return array.address();
     }
 
-    private static void check(int rc, String what) throws IOException {
+    /** The address of {@code s} as a C string, allocated in {@code arena}. */
+    private static long cString(Arena arena, String s) {
+        return arena.allocateFrom(s).address();
+    }
+
+    /** posix_spawn's helpers return 0 or an error number (in the low half of the result register). */
+    private static void check(long result, String what) throws IOException {
+        int rc = (int) result;
         if (rc != 0) {
             throw new IOException(what + " failed: error " + rc);
         }

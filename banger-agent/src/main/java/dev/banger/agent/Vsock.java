@@ -4,10 +4,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 
 /**
  * A vsock listener for the agent through libc (Java has no AF_VSOCK): socket, bind to any CID on a
@@ -24,14 +22,10 @@ final class Vsock {
     /** struct sockaddr_vm: family (u16), reserved (u16), port (u32), cid (u32), flags + zero (4 bytes). */
     static final int SOCKADDR_VM_SIZE = 16;
 
-    private static final MethodHandle SOCKET = Libc.call("socket", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    private static final MethodHandle BIND = Libc.call("bind", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-            ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-    private static final MethodHandle LISTEN = Libc.call("listen", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-            ValueLayout.JAVA_INT));
-    private static final MethodHandle ACCEPT = Libc.call("accept4", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-            ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    private static final Libc.Fn SOCKET = Libc.fn("socket");
+    private static final Libc.Fn BIND = Libc.fn("bind");
+    private static final Libc.Fn LISTEN = Libc.fn("listen");
+    private static final Libc.Fn ACCEPT = Libc.fn("accept4");
 
     private Vsock() {
     }
@@ -40,24 +34,20 @@ final class Vsock {
     static int listen(int port) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = Libc.errnoState(arena);
-            int fd = (int) SOCKET.invokeExact(state, AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            int fd = (int) SOCKET.call(state, AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
             Libc.check(fd, state, "socket(AF_VSOCK)");
             MemorySegment addr = sockaddr(arena, VMADDR_CID_ANY, port);
-            int rc = (int) BIND.invokeExact(state, fd, addr, SOCKADDR_VM_SIZE);
+            int rc = (int) BIND.call(state, fd, addr.address(), SOCKADDR_VM_SIZE);
             if (rc < 0) {
                 closeQuietly(fd);
                 Libc.check(rc, state, "bind(vsock port " + port + ")");
             }
-            rc = (int) LISTEN.invokeExact(state, fd, 64);
+            rc = (int) LISTEN.call(state, fd, 64);
             if (rc < 0) {
                 closeQuietly(fd);
                 Libc.check(rc, state, "listen(vsock)");
             }
             return fd;
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IOException(t);
         }
     }
 
@@ -71,13 +61,9 @@ final class Vsock {
             MemorySegment addr = arena.allocate(SOCKADDR_VM_SIZE);
             MemorySegment len = arena.allocate(ValueLayout.JAVA_INT);
             len.set(ValueLayout.JAVA_INT, 0, SOCKADDR_VM_SIZE);
-            int fd = (int) ACCEPT.invokeExact(state, listener, addr, len, SOCK_CLOEXEC);
+            int fd = (int) ACCEPT.call(state, listener, addr.address(), len.address(), SOCK_CLOEXEC);
             Libc.check(fd, state, "accept(vsock)");
             return new Accepted(fd, addr.get(ValueLayout.JAVA_INT, 8));
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IOException(t);
         }
     }
 

@@ -78,7 +78,7 @@ class FirecrackerBootTest {
     void theFirecrackerKernelLineResetsInsteadOfRebooting() {
         String line = KernelArgs.defaults().withVerbosity(KernelArgs.Verbosity.QUIET).firecrackerLine();
         assertThat(line).startsWith("console=ttyS0 root=/dev/vda rw banger.init=/sbin/banger-init panic=1 reboot=k pci=off")
-                .contains("i8042.dumbkbd").endsWith(" quiet").doesNotContain("tsc").doesNotContain("reboot=t");
+                .contains("i8042.dumbkbd").contains("cryptomgr.notests").endsWith(" quiet").doesNotContain("tsc").doesNotContain("reboot=t");
         assertThat(KernelArgs.defaults().withBoot(KernelArgs.BootStyle.SYSTEMD).firecrackerLine())
                 .contains("banger.init=/lib/systemd/systemd").doesNotContain("quiet");
     }

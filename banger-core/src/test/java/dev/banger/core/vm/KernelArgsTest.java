@@ -26,21 +26,21 @@ class KernelArgsTest {
     @Test
     void fastBootIsTheDefault() {
         assertThat(KernelArgs.defaults().line())
-                .isEqualTo("console=ttyS0 root=/dev/vda rw banger.init=/sbin/banger-init panic=-1 reboot=t");
+                .isEqualTo("console=ttyS0 root=/dev/vda rw banger.init=/sbin/banger-init panic=-1 reboot=t cryptomgr.notests");
     }
 
     @Test
     void systemdQuietAndTsc() {
         KernelArgs k = new KernelArgs(BootStyle.SYSTEMD, Verbosity.QUIET, OptionalLong.of(2_096_016));
         assertThat(k.line()).isEqualTo(
-                "console=ttyS0 root=/dev/vda rw banger.init=/lib/systemd/systemd panic=-1 reboot=t quiet tsc_early_khz=2096016 tsc=reliable");
+                "console=ttyS0 root=/dev/vda rw banger.init=/lib/systemd/systemd panic=-1 reboot=t cryptomgr.notests quiet tsc_early_khz=2096016 tsc=reliable");
         assertThat(k.words()).doesNotHaveDuplicates().allMatch(w -> !w.isBlank() && !w.contains(" "));
     }
 
     @Test
     void theTscHintIsForTcgOnly() {
         OptionalLong tsc = OptionalLong.of(2_096_016);
-        assertThat(KernelArgs.defaults().forAccelerator("tcg", tsc).line()).endsWith("panic=-1 reboot=t tsc_early_khz=2096016 tsc=reliable");
+        assertThat(KernelArgs.defaults().forAccelerator("tcg", tsc).line()).endsWith("panic=-1 reboot=t cryptomgr.notests tsc_early_khz=2096016 tsc=reliable");
         assertThat(KernelArgs.defaults().forAccelerator("kvm", tsc).line()).doesNotContain("tsc");
         assertThat(KernelArgs.defaults().forAccelerator("tcg", OptionalLong.empty()).line()).doesNotContain("tsc");
     }
