@@ -29,7 +29,7 @@ class BangerConfigTest {
         assertThat(d.subnet()).isEqualTo(Ipv4Subnet.parse("172.29.0.0/24"));
         assertThat(d.nat()).isFalse();
         assertThat(d.defaultImage()).isEqualTo("debian-bookworm");
-        assertThat(d.defaultVcpus()).isEqualTo(1);
+        assertThat(d.defaultVcpus()).isEqualTo(2);
         assertThat(d.defaultMemoryMib()).isEqualTo(512);
         assertThat(d.defaultWorkDiskMib()).isEqualTo(4096);
         assertThat(d.socketGroup()).isEqualTo("banger");
@@ -109,9 +109,9 @@ class BangerConfigTest {
 
     @Test
     void unsetKeysKeepTheirDefaults() {
-        BangerConfig.Settings s = BangerConfig.parse("[network]\nnat = true\n[defaults]\nvcpus = 2\n", FILE);
+        BangerConfig.Settings s = BangerConfig.parse("[network]\nnat = true\n[defaults]\nvcpus = 3\n", FILE);
         assertThat(s.nat()).isTrue();
-        assertThat(s.defaultVcpus()).isEqualTo(2);
+        assertThat(s.defaultVcpus()).isEqualTo(3);
         assertThat(s.bridge()).isEqualTo("banger0");
         assertThat(s.subnet()).isEqualTo(BangerConfig.DEFAULTS.subnet());
         assertThat(s.defaultImage()).isEqualTo("debian-bookworm");

@@ -33,7 +33,7 @@ class VmSpecRulesTest {
     @Test
     void defaultsFillEveryMissingField() {
         VmSpec spec = VmSpecRules.resolve(request(null, null, null, null, null), "web", SETTINGS, HOST_MIB);
-        assertThat(spec).isEqualTo(new VmSpec("web", "debian-bookworm", 1, 512, 0, 4096, "qemu"));
+        assertThat(spec).isEqualTo(new VmSpec("web", "debian-bookworm", BangerConfig.DEFAULT_VCPUS, 512, 0, 4096, "qemu"));
     }
 
     @Test
