@@ -1,6 +1,7 @@
 package dev.banger.agent;
 
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -64,8 +65,13 @@ public final class Main {
     }
 
     private static boolean hasVsockDevice() {
-        try (var entries = Files.list(VSOCK_DEVICES)) {
-            return entries.anyMatch(p -> p.getFileName().toString().startsWith("virtio"));
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(VSOCK_DEVICES)) {
+            for (Path p : entries) { // a loop, not a stream: no lambda to spin on the way to the first answer
+                if (p.getFileName().toString().startsWith("virtio")) {
+                    return true;
+                }
+            }
+            return false;
         } catch (IOException e) {
             return false;
         }

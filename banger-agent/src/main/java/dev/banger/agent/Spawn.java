@@ -88,25 +88,23 @@ final class Spawn {
             check(FA_INIT.call(state, actions), "posix_spawn_file_actions_init");
             check(ATTR_INIT.call(state, attr), "posix_spawnattr_init");
             try {
-                switch (stdio) {
-                    case Pipes p -> {
-                        if (p.stdin()) {
-                            in = pipe(arena);
-                            check(FA_DUP2.call(state, actions, in[0], 0), "adddup2");
-                        } else {
-                            check(FA_OPEN.call(state, actions, 0, cString(arena, "/dev/null"), Libc.O_RDONLY, 0, 0), "addopen");
-                        }
-                        out = pipe(arena);
-                        err = pipe(arena);
-                        check(FA_DUP2.call(state, actions, out[1], 1), "adddup2");
-                        check(FA_DUP2.call(state, actions, err[1], 2), "adddup2");
+                // instanceof, not a pattern switch (whose bootstrap spins a class on the first command under TCG)
+                if (stdio instanceof Pipes p) {
+                    if (p.stdin()) {
+                        in = pipe(arena);
+                        check(FA_DUP2.call(state, actions, in[0], 0), "adddup2");
+                    } else {
+                        check(FA_OPEN.call(state, actions, 0, cString(arena, "/dev/null"), Libc.O_RDONLY, 0, 0), "addopen");
                     }
-                    case Terminal t -> {
-                        // The first terminal a session leader opens becomes its controlling terminal.
-                        check(FA_OPEN.call(state, actions, 0, cString(arena, t.slavePath()), Libc.O_RDWR, 0, 0), "addopen");
-                        check(FA_DUP2.call(state, actions, 0, 1), "adddup2");
-                        check(FA_DUP2.call(state, actions, 0, 2), "adddup2");
-                    }
+                    out = pipe(arena);
+                    err = pipe(arena);
+                    check(FA_DUP2.call(state, actions, out[1], 1), "adddup2");
+                    check(FA_DUP2.call(state, actions, err[1], 2), "adddup2");
+                } else if (stdio instanceof Terminal t) {
+                    // The first terminal a session leader opens becomes its controlling terminal.
+                    check(FA_OPEN.call(state, actions, 0, cString(arena, t.slavePath()), Libc.O_RDWR, 0, 0), "addopen");
+                    check(FA_DUP2.call(state, actions, 0, 1), "adddup2");
+                    check(FA_DUP2.call(state, actions, 0, 2), "adddup2");
                 }
                 check(FA_CLOSEFROM.call(state, actions, 3), "addclosefrom_np");
                 check(FA_CHDIR.call(state, actions, cString(arena, cwd)), "addchdir_np");

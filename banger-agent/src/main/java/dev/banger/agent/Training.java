@@ -30,7 +30,10 @@ final class Training {
     static void run() throws Exception {
         Path dir = Files.createTempDirectory("banger-agent-train");
         Path socket = dir.resolve("s");
-        Transports.serialPort(Path.of("/sys/class/virtio-ports"), Transports.SERIAL_PORT);
+        // The lookup of the serial port by name, against a made-up sysfs directory (the build has no port).
+        Path port = Files.createDirectories(dir.resolve("virtio-ports").resolve("vport9p1"));
+        Files.writeString(port.resolve("name"), Transports.SERIAL_PORT + "\n");
+        Transports.serialPort(dir.resolve("virtio-ports"), Transports.SERIAL_PORT);
         Users users = new Users(Path.of("/etc/passwd"));
         Service service = new Service(new Ports(), users, dir.resolve("ready"), new Detached(dir.resolve("detached"), users));
         Files.writeString(dir.resolve("ready"), "");
@@ -67,6 +70,9 @@ final class Training {
         } finally {
             Files.deleteIfExists(socket);
             Files.deleteIfExists(dir.resolve("ready"));
+            Files.deleteIfExists(port.resolve("name"));
+            Files.deleteIfExists(port);
+            Files.deleteIfExists(port.getParent());
             Files.deleteIfExists(dir);
         }
     }

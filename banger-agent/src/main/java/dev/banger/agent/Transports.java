@@ -15,6 +15,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -22,7 +23,6 @@ import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 
 /**
  * Where the host reaches the agent, each carrying the same channel ({@link Channel}, served by
@@ -55,34 +55,50 @@ final class Transports {
 
     /** The /dev node of the virtio-serial port named {@code name}, from /sys (no udev in the fast boot). */
     static Optional<Path> serialPort(Path virtioPorts, String name) {
-        try (Stream<Path> ports = Files.list(virtioPorts)) {
-            return ports.filter(p -> {
+        // A loop, not a stream with lambdas: this runs on the way to the agent's first answer, where every
+        // lambda the AOT cache did not see in training spins a class (~50 ms under TCG).
+        try (DirectoryStream<Path> ports = Files.newDirectoryStream(virtioPorts)) {
+            for (Path p : ports) {
                 try {
-                    return Files.readString(p.resolve("name")).strip().equals(name);
+                    if (Files.readString(p.resolve("name")).strip().equals(name)) {
+                        return Optional.of(Path.of("/dev", p.getFileName().toString()));
+                    }
                 } catch (IOException e) {
-                    return false;
+                    // not a port with a name: the next one
                 }
-            }).map(p -> Path.of("/dev", p.getFileName().toString())).findFirst();
+            }
         } catch (IOException e) {
-            return Optional.empty();
+            // no virtio ports at all
         }
+        return Optional.empty();
     }
 
-    /** Serves the virtio-serial port forever (a platform thread: its reads are native). False when there is none. */
     boolean startSerial() {
         Optional<Path> port = serialPort(VIRTIO_PORTS, SERIAL_PORT);
         if (port.isEmpty()) {
             return false;
         }
+        Thread.ofPlatform().daemon().name("serial").start(new SerialServer(port.get()));
         System.err.println("banger-agent " + Main.version() + ": serving " + port.get() + " (" + SERIAL_PORT + "); " + Main.since());
-        Thread.ofPlatform().daemon().name("serial").start(() -> {
+        return true;
+    }
+
+    /** The serial port's thread (a class, not a lambda: see {@link #serialPort}). */
+    private final class SerialServer implements Runnable {
+        private final Path port;
+
+        SerialServer(Path port) {
+            this.port = port;
+        }
+
+        @Override
+        public void run() {
             try {
-                serveSerial(openSerial(port.get()));
+                serveSerial(openSerial(port));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-        });
-        return true;
+        }
     }
 
     /** Opens the port read-write, once (a second opener is refused with EBUSY); tried until it opens. */
