@@ -31,6 +31,7 @@ final class Service implements OpenHandler {
     private final Detached detached;
     private final long startedAt = System.nanoTime();
     private final IdleTrim idle = new IdleTrim(IdleTrim.QUIET_MILLIS, IdleTrim::giveBack);
+    private final Warmup warmup = new Warmup();
 
     Service(Ports ports, Users users, Path ready, Detached detached) {
         this.ports = ports;
@@ -46,6 +47,7 @@ final class Service implements OpenHandler {
             serve(stream, requestBytes);
         } finally {
             idle.end();
+            warmup.once(); // after the first answer, never before it
         }
     }
 

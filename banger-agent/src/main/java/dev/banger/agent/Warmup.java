@@ -1,0 +1,44 @@
+package dev.banger.agent;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Runs {@code true} once, in the background, after the agent's first answer: the first command through
+ * {@link Spawn} makes FFM link its downcall stub and spin the method-handle classes behind it and the
+ * segment accessors (~0.5 s interpreted under TCG; the AOT cache keeps none of them). Done while the host
+ * waits for the guest-ready milestone, that work is off the first {@code vm exec} and {@code vm run}.
+ */
+final class Warmup {
+    private static final List<String> TRUE = List.of("true");
+    private static final Map<String, String> ENV = Map.of("PATH", "/usr/bin:/bin");
+
+    private final AtomicBoolean started = new AtomicBoolean();
+
+    /** Starts the warm-up on its own thread, the first time only. */
+    void once() {
+        if (started.compareAndSet(false, true)) {
+            Thread.ofPlatform().daemon().name("warm-up").start(new Runner());
+        }
+    }
+
+    /** A class, not a lambda: a lambda the training run did not resolve would itself be spun at run time. */
+    private static final class Runner implements Runnable {
+        @Override
+        public void run() {
+            try {
+                Spawn.Child child = Spawn.start(TRUE, ENV, "/", new Spawn.Pipes(false));
+                try (InputStream out = Fds.input(child.stdout()); InputStream err = Fds.input(child.stderr())) {
+                    out.readAllBytes();
+                    err.readAllBytes();
+                }
+                Spawn.waitFor(child.pid());
+            } catch (IOException | RuntimeException e) {
+                // only a warm-up: the first real command pays instead
+            }
+        }
+    }
+}
