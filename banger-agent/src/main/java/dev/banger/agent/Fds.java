@@ -49,8 +49,6 @@ final class Fds {
                         MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, 0, b, off, (int) n);
                         return (int) n;
                     }
-                } catch (Throwable t) {
-                    throw Libc.rethrow(t);
                 }
             }
 
@@ -89,8 +87,6 @@ final class Fds {
                         Libc.check(n, state, "write");
                         done += n;
                     }
-                } catch (Throwable t) {
-                    throw Libc.rethrow(t);
                 }
             }
 

@@ -76,12 +76,10 @@ final class Pty implements AutoCloseable {
                     throw new IOException("ptsname_r failed: errno " + rc);
                 }
                 return new Pty(fd, name.getString(0));
-            } catch (Throwable t) {
+            } catch (IOException | RuntimeException | Error e) {
                 Libc.CLOSE.call(state, fd);
-                throw t;
+                throw e;
             }
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
         }
     }
 
@@ -142,8 +140,6 @@ final class Pty implements AutoCloseable {
                 if (errno != Libc.EAGAIN && errno != Libc.EINTR) {
                     throw new IOException("read from the terminal failed: errno " + errno);
                 }
-            } catch (Throwable t) {
-                throw Libc.rethrow(t);
             } finally {
                 lock.readLock().unlock();
             }
@@ -173,8 +169,6 @@ final class Pty implements AutoCloseable {
                         throw new IOException("write to the terminal failed: errno " + errno);
                     }
                 }
-            } catch (Throwable t) {
-                throw Libc.rethrow(t);
             } finally {
                 lock.readLock().unlock();
             }
@@ -182,7 +176,7 @@ final class Pty implements AutoCloseable {
     }
 
     /** Whether the master became ready for {@code events} within {@link #POLL_MILLIS}. */
-    private boolean await(Arena arena, MemorySegment state, short events) throws Throwable {
+    private boolean await(Arena arena, MemorySegment state, short events) throws IOException {
         // struct pollfd: int fd, short events, short revents
         MemorySegment pfd = arena.allocate(8);
         pfd.set(ValueLayout.JAVA_INT, 0, master);
