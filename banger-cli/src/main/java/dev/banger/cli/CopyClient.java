@@ -1,10 +1,8 @@
 package dev.banger.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.banger.api.BangerException;
+import dev.banger.api.ClientJson;
 import dev.banger.api.ErrorCode;
-import dev.banger.api.Json;
 import dev.banger.channel.copy.CopyRefusal;
 import dev.banger.channel.copy.CopySummary;
 import dev.banger.channel.copy.CopyTarget;
@@ -21,6 +19,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 
 /**
  * The CLI's end of a copy (docs/API.md, "vm.cp"), over the connection bangerd hands over: the host's
@@ -69,8 +68,8 @@ final class CopyClient {
             }
             throw new BangerException(ErrorCode.FAILED_PRECONDITION, localFailure.getMessage() + "; nothing more was copied into VM " + vm);
         }
-        JsonNode r = result(lastLine(in, lost));
-        return new CopySummary(r.path("files").asLong(), r.path("directories").asLong(), r.path("symlinks").asLong(), r.path("bytes").asLong());
+        Map<?, ?> r = result(lastLine(in, lost));
+        return new CopySummary(count(r, "files"), count(r, "directories"), count(r, "symlinks"), count(r, "bytes"));
     }
 
     /** Receives the agent's archive into {@code target}. */
@@ -104,7 +103,11 @@ final class CopyClient {
     }
 
     /** The agent's last line; a connection that ended without one is a lost copy. */
-    private JsonNode lastLine(InputStream in, IOException lost) {
+    private static long count(Map<?, ?> result, String field) {
+        return result.get(field) instanceof Number n ? n.longValue() : 0;
+    }
+
+    private Map<String, Object> lastLine(InputStream in, IOException lost) {
         try {
             return line(in);
         } catch (BangerException e) {
@@ -117,18 +120,19 @@ final class CopyClient {
     }
 
     /** An {@code {"ok": ...}} line's result, or the agent's error as the failure. */
-    private JsonNode result(JsonNode line) {
-        if (!line.path("ok").isBoolean()) {
+    private Map<?, ?> result(Map<String, Object> line) {
+        if (!(line.get("ok") instanceof Boolean ok)) {
             throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "the agent of VM " + vm + " sent something that is not a copy's status");
         }
-        if (!line.get("ok").asBoolean()) {
-            throw new BangerException(ErrorCode.FAILED_PRECONDITION, "VM " + vm + ": " + Text.printable(line.path("error").asText("no reason given"), 1000));
+        if (!ok) {
+            String reason = line.get("error") instanceof String error ? error : "no reason given";
+            throw new BangerException(ErrorCode.FAILED_PRECONDITION, "VM " + vm + ": " + Text.printable(reason, 1000));
         }
-        return line.path("result");
+        return line.get("result") instanceof Map<?, ?> result ? result : Map.of();
     }
 
     /** One JSON line, at most {@link #MAX_LINE} bytes. */
-    private JsonNode line(InputStream in) {
+    private Map<String, Object> line(InputStream in) {
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         try {
             for (int c; (c = in.read()) != '\n'; ) {
@@ -142,11 +146,13 @@ final class CopyClient {
                 }
                 line.write(c);
             }
-            return Json.MAPPER.readTree(line.toString(StandardCharsets.UTF_8));
-        } catch (JsonProcessingException e) {
-            throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "the agent of VM " + vm + " sent something that is not a copy's status");
         } catch (IOException e) {
             throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "lost the copy with VM " + vm + ": " + Text.printable(e.getMessage(), 200));
+        }
+        try {
+            return ClientJson.object(line.toString(StandardCharsets.UTF_8));
+        } catch (IOException | RuntimeException notAnObject) {
+            throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "the agent of VM " + vm + " sent something that is not a copy's status");
         }
     }
 }

@@ -1,12 +1,11 @@
 package dev.banger.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.banger.api.BangerException;
+import dev.banger.api.ClientJson;
 import dev.banger.api.ErrorCode;
-import dev.banger.api.Json;
 import dev.banger.api.Params;
 import dev.banger.api.Rpc;
 import dev.banger.api.RpcRequest;
@@ -50,15 +49,15 @@ public final class DaemonClient {
     }
 
     /**
-     * Runs what every call needs once before a call needs it: the wire mapper (~20 ms to build), a request line
-     * written and a reply read (a small record's deserializer built, as every result's is). Safe on any thread and at any time: a call that comes first does the work itself
-     * (and waits for the mapper's class initialisation if it is under way).
+     * Runs what every call needs once before a call needs it: the wire codec, a request line written and a reply
+     * read (a small record's reader built, as every result's is). Safe on any thread and at any time: a call that
+     * comes first does the work itself (and waits for the codec's class initialisation if it is under way).
      */
     static void warmUpJson() {
-        RpcRequest.line(0, Rpcs.DAEMON_SHUTDOWN, null);
+        ClientJson.request(0, Rpcs.DAEMON_SHUTDOWN, null);
         try {
             parseReply("{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":{\"stopping\":true}}", Params.ShutdownAccepted.class);
-        } catch (JsonProcessingException e) {
+        } catch (IOException e) {
             throw new IllegalStateException("banger's own sample reply does not parse", e);
         }
     }
@@ -72,9 +71,9 @@ public final class DaemonClient {
         }
     }
 
-    /** Builds the deserializer of {@code rpc}'s result on another thread (Jackson caches it for the call). */
+    /** Builds the reader of {@code rpc}'s result on another thread (jackson-jr caches it for the call). */
     static void prepareFor(Rpc<?, ?> rpc) {
-        Thread.ofPlatform().daemon().name("prepare-result").start(() -> Json.MAPPER.readerFor(rpc.resultType()));
+        Thread.ofPlatform().daemon().name("prepare-result").start(() -> ClientJson.prepareReader(rpc.resultType()));
     }
 
     /** Calls a method that takes no parameters. */
@@ -101,7 +100,7 @@ public final class DaemonClient {
             String refusal = null;
             try {
                 OutputStream out = Channels.newOutputStream(channel);
-                out.write((RpcRequest.line(ids.incrementAndGet(), rpc, params) + "\n").getBytes(StandardCharsets.UTF_8));
+                out.write((ClientJson.request(ids.incrementAndGet(), rpc, params) + "\n").getBytes(StandardCharsets.UTF_8));
                 out.flush();
             } catch (IOException writeFailed) {
                 // bangerd may have refused the connection (too many connections) and hung up before the
@@ -116,7 +115,7 @@ public final class DaemonClient {
             while (line != null && isProgress(line)) {
                 lastHeard.set(System.nanoTime());
                 if (onProgress != null) {
-                    JsonNodeHolder.report(line, onProgress);
+                    report(line, onProgress);
                 }
                 line = readBoundedLine(in);
             }
@@ -132,8 +131,8 @@ public final class DaemonClient {
                 throw reply.error().toException();
             }
             return reply.result();
-        } catch (JsonProcessingException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "unexpected reply to " + method + ": " + e.getOriginalMessage()
+        } catch (UnexpectedReply e) {
+            throw new BangerException(ErrorCode.INTERNAL, "unexpected reply to " + method + ": " + e.getMessage()
                     + " (are banger and bangerd the same version? 'banger version' shows both)");
         } catch (IOException e) {
             if (!watchdog.isAlive()) {
@@ -173,7 +172,7 @@ public final class DaemonClient {
         try {
             InputStream in = Channels.newInputStream(channel);
             OutputStream out = Channels.newOutputStream(channel);
-            out.write((RpcRequest.line(ids.incrementAndGet(), rpc, params) + "\n").getBytes(StandardCharsets.UTF_8));
+            out.write((ClientJson.request(ids.incrementAndGet(), rpc, params) + "\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
             // Unbuffered, a byte at a time: what follows the response line is the conversation's.
             String line = readLineExactly(in);
@@ -191,8 +190,8 @@ public final class DaemonClient {
             }
             handedOver = true;
             return new Opened<>(reply.result(), in, out, channel);
-        } catch (JsonProcessingException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "unexpected reply to " + rpc.name() + ": " + e.getOriginalMessage()
+        } catch (UnexpectedReply e) {
+            throw new BangerException(ErrorCode.INTERNAL, "unexpected reply to " + rpc.name() + ": " + e.getMessage()
                     + " (are banger and bangerd the same version? 'banger version' shows both)");
         } catch (IOException e) {
             throw new BangerException(ErrorCode.DAEMON_UNAVAILABLE, "lost the connection to bangerd during " + rpc.name() + ": "
@@ -228,16 +227,22 @@ public final class DaemonClient {
     record Reply<R>(R result, RpcError error) {
     }
 
+    /** A reply whose result does not decode to the method's result type: banger and bangerd differ. */
+    static final class UnexpectedReply extends IOException {
+        UnexpectedReply(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     /**
      * A reply line read into its result's type, or null when the line is not a JSON-RPC 2.0 reply (one result or
      * one error). The envelope is read with Jackson's streaming parser and the result straight into its type: no
-     * JSON tree and no record for the envelope, whose deserializers a client that starts for every command would
-     * build each time (~10 ms on the way to the answer).
+     * JSON tree and no record for the envelope.
      *
-     * @throws JsonProcessingException when the result does not decode to its type (banger and bangerd differ)
+     * @throws UnexpectedReply when the result does not decode to its type (banger and bangerd differ)
      */
-    static <R> Reply<R> parseReply(String line, Class<R> type) throws JsonProcessingException {
-        try (JsonParser in = Json.MAPPER.createParser(line)) {
+    static <R> Reply<R> parseReply(String line, Class<R> type) throws UnexpectedReply {
+        try (JsonParser in = ClientJson.parser(line)) {
             if (in.nextToken() != JsonToken.START_OBJECT) {
                 return null;
             }
@@ -252,15 +257,17 @@ public final class DaemonClient {
                     case "jsonrpc" -> version = value == JsonToken.VALUE_STRING && RpcRequest.VERSION.equals(in.getText());
                     case "result" -> {
                         answered = true;
-                        result = Json.MAPPER.readValue(in, type);
+                        result = readResult(in, type);
                     }
                     case "error" -> {
                         if (value != JsonToken.START_OBJECT) {
                             return null;
                         }
                         try {
-                            error = Json.MAPPER.readValue(in, RpcError.class);
-                        } catch (JsonProcessingException notAnError) {
+                            error = ClientJson.read(in, RpcError.class);
+                        } catch (JsonParseException notJson) {
+                            throw notJson;
+                        } catch (IOException notAnError) {
                             return null; // bangerd's errors always decode
                         }
                     }
@@ -268,12 +275,22 @@ public final class DaemonClient {
                 }
             }
             return version && answered != (error != null) ? new Reply<>(result, error) : null;
+        } catch (UnexpectedReply e) {
+            throw e;
         } catch (JsonParseException notJson) {
             return null;
-        } catch (JsonProcessingException e) {
-            throw e;
         } catch (IOException e) {
-            throw new UncheckedIOException("reading a string cannot fail", e);
+            return null; // a line that ends inside a value, say: not a reply
+        }
+    }
+
+    private static <R> R readResult(JsonParser in, Class<R> type) throws IOException {
+        try {
+            return ClientJson.read(in, type);
+        } catch (JsonParseException notJson) {
+            throw notJson;
+        } catch (IOException | RuntimeException e) {
+            throw new UnexpectedReply(e.getMessage(), e);
         }
     }
 
@@ -313,14 +330,22 @@ public final class DaemonClient {
     }
 
     /** Decodes a progress notification; a malformed one is ignored (progress is advisory). */
-    private static final class JsonNodeHolder {
-        static void report(String line, Consumer<Params.Progress> onProgress) {
-            try {
-                var node = Json.MAPPER.readTree(line).get("params");
-                onProgress.accept(Json.MAPPER.treeToValue(node, Params.Progress.class));
-            } catch (JsonProcessingException | IllegalArgumentException ignored) {
-                // not worth failing a build over a progress line
+    private static void report(String line, Consumer<Params.Progress> onProgress) {
+        try (JsonParser in = ClientJson.parser(line)) {
+            if (in.nextToken() != JsonToken.START_OBJECT) {
+                return;
             }
+            while (in.nextToken() == JsonToken.FIELD_NAME) {
+                String field = in.currentName();
+                JsonToken value = in.nextToken();
+                if (field.equals("params") && value == JsonToken.START_OBJECT) {
+                    onProgress.accept(ClientJson.read(in, Params.Progress.class));
+                    return;
+                }
+                in.skipChildren();
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // not worth failing a build over a progress line
         }
     }
 

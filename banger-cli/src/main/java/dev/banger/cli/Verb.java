@@ -1,6 +1,6 @@
 package dev.banger.cli;
 
-import dev.banger.api.Json;
+import dev.banger.api.ClientJson;
 import java.util.function.Consumer;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -99,7 +99,7 @@ abstract class Verb {
     /** Prints {@code value} as JSON when the command line has --json, else as {@code text} writes it; status 0. */
     protected <T> int print(ParseResult args, T value, Consumer<T> text) {
         if (Args.json(args)) {
-            ctx.out().println(Json.pretty(value));
+            ctx.out().println(ClientJson.pretty(value));
             ctx.out().flush();
         } else {
             text.accept(value);
