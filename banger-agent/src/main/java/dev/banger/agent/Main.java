@@ -1,6 +1,7 @@
 package dev.banger.agent;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +14,8 @@ import java.util.Optional;
  */
 public final class Main {
     static final int DEFAULT_PORT = 1024;
+    /** With a serial port, the TCP fallback listens after the first answer, or after this long without one. */
+    private static final long TCP_AFTER_SERIAL_MILLIS = 5000;
 
     private Main() {
     }
@@ -34,10 +37,15 @@ public final class Main {
                 usage();
             }
             Users users = new Users(Path.of("/etc/passwd"));
-            Transports transports = new Transports(new Service(new Ports(), users, Service.READY, new Detached(Detached.DIR, users)));
-            transports.startSerial();
+            Service service = new Service(new Ports(), users, Service.READY, new Detached(Detached.DIR, users));
+            Transports transports = new Transports(service);
+            if (transports.startSerial()) {
+                // TCP is the last resort, and setting it up (its socket classes, their method handles) competes
+                // for the guest's CPUs with the serial port's first answer, which the host is waiting for.
+                service.awaitFirstAnswer(TCP_AFTER_SERIAL_MILLIS);
+            }
             startVsock(transports, port);
-            transports.serveTcp(port, Main::token, Routes::defaultGateway);
+            transports.serveTcp(port, new GuestTcpAccess());
             return;
         }
         usage();
@@ -82,21 +90,30 @@ public final class Main {
         System.exit(2);
     }
 
-    /**
-     * The VM's token, from the file BANGER_AGENT_TOKEN_FILE names (written 0600 by the guest's apply-config),
-     * read at each TCP connection: the agent starts before the guest's configuration is applied, so the
-     * token may not exist yet (and then TCP is refused).
-     */
-    private static Optional<String> token() {
-        String file = System.getenv("BANGER_AGENT_TOKEN_FILE");
-        if (file == null || file.isBlank()) {
-            return Optional.empty();
+    /** The TCP fallback's rule: from the guest's default gateway (the host's bridge), with the VM's token. */
+    static final class GuestTcpAccess implements Transports.TcpAccess {
+        /**
+         * The VM's token, from the file BANGER_AGENT_TOKEN_FILE names (written 0600 by the guest's apply-config),
+         * read at each TCP connection: the agent starts before the guest's configuration is applied, so the
+         * token may not exist yet (and then TCP is refused).
+         */
+        @Override
+        public Optional<String> token() {
+            String file = System.getenv("BANGER_AGENT_TOKEN_FILE");
+            if (file == null || file.isBlank()) {
+                return Optional.empty();
+            }
+            try {
+                String t = Files.readString(Path.of(file)).strip();
+                return t.isEmpty() ? Optional.empty() : Optional.of(t);
+            } catch (IOException e) {
+                return Optional.empty();
+            }
         }
-        try {
-            String t = Files.readString(Path.of(file)).strip();
-            return t.isEmpty() ? Optional.empty() : Optional.of(t);
-        } catch (IOException e) {
-            return Optional.empty();
+
+        @Override
+        public Optional<InetAddress> gateway() {
+            return Routes.defaultGateway();
         }
     }
 

@@ -7,6 +7,9 @@ import dev.banger.channel.Records;
 import dev.banger.channel.Stream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
@@ -38,6 +41,7 @@ final class Training {
         Service service = new Service(new Ports(), users, dir.resolve("ready"), new Detached(dir.resolve("detached"), users));
         Files.writeString(dir.resolve("ready"), "");
         Transports transports = new Transports(service);
+        transports.serialServer(port); // made, not run: its class is then in the cache
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             server.bind(UnixDomainSocketAddress.of(socket));
             Thread guest = Thread.ofPlatform().daemon().start(() -> {
@@ -67,6 +71,8 @@ final class Training {
                 host.close();
             }
             guest.interrupt();
+            service.awaitFirstAnswer(0);
+            trainTcp(transports);
         } finally {
             Files.deleteIfExists(socket);
             Files.deleteIfExists(dir.resolve("ready"));
@@ -74,6 +80,25 @@ final class Training {
             Files.deleteIfExists(port);
             Files.deleteIfExists(port.getParent());
             Files.deleteIfExists(dir);
+        }
+    }
+
+    /** The TCP fallback's accept path, on loopback: a connection the access rule turns away (not the gateway). */
+    private static void trainTcp(Transports transports) throws IOException, InterruptedException {
+        try (ServerSocket server = new ServerSocket(0, 4, InetAddress.getLoopbackAddress())) {
+            Thread listener = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    transports.serveTcp(server, new Main.GuestTcpAccess());
+                } catch (IOException e) {
+                    // training is over
+                }
+            });
+            try (Socket client = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort())) {
+                client.getOutputStream().write("TOKEN none\n".getBytes(StandardCharsets.UTF_8));
+                client.getInputStream().read(); // the agent hangs up: loopback is not the gateway
+            }
+            server.close();
+            listener.join(5000);
         }
     }
 

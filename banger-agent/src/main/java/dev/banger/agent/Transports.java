@@ -22,7 +22,6 @@ import java.security.MessageDigest;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
-import java.util.function.Supplier;
 
 /**
  * Where the host reaches the agent, each carrying the same channel ({@link Channel}, served by
@@ -78,9 +77,14 @@ final class Transports {
         if (port.isEmpty()) {
             return false;
         }
-        Thread.ofPlatform().daemon().name("serial").start(new SerialServer(port.get()));
+        Thread.ofPlatform().daemon().name("serial").start(serialServer(port.get()));
         System.err.println("banger-agent " + Main.version() + ": serving " + port.get() + " (" + SERIAL_PORT + "); " + Main.since());
         return true;
+    }
+
+    /** What the serial port's thread runs: opens {@code port} and serves it (the training run only makes one). */
+    Runnable serialServer(Path port) {
+        return new SerialServer(port);
     }
 
     /** The serial port's thread (a class, not a lambda: see {@link #serialPort}). */
@@ -187,36 +191,72 @@ final class Transports {
         }
     }
 
-    /** Serves TCP on {@code port}: the gateway only, the token first, then the channel. */
-    void serveTcp(int port, Supplier<Optional<String>> token, Supplier<Optional<InetAddress>> gateway) throws IOException {
-        Semaphore clients = new Semaphore(MAX_TCP_CLIENTS);
+    /** Who may use the TCP fallback: a connection from {@link #gateway()} that sends {@link #token()} first. */
+    interface TcpAccess {
+        Optional<String> token();
+
+        Optional<InetAddress> gateway();
+    }
+
+    /** Serves TCP on {@code port}, all addresses: the gateway only, the token first, then the channel. */
+    void serveTcp(int port, TcpAccess access) throws IOException {
         try (ServerSocket server = new ServerSocket()) {
             server.setReuseAddress(true);
             server.bind(new InetSocketAddress(port), 16);
             System.err.println("banger-agent " + Main.version() + ": listening on TCP port " + port);
-            while (true) {
-                Socket s = server.accept();
-                if (!clients.tryAcquire()) {
-                    s.close(); // busy: a flood never grows the agent
-                    continue;
+            serveTcp(server, access);
+        }
+    }
+
+    /** Serves TCP connections accepted on {@code server} until it is closed (the training run closes it). */
+    void serveTcp(ServerSocket server, TcpAccess access) throws IOException {
+        Semaphore clients = new Semaphore(MAX_TCP_CLIENTS);
+        while (!server.isClosed()) {
+            Socket s;
+            try {
+                s = server.accept();
+            } catch (IOException e) {
+                if (server.isClosed()) {
+                    return;
                 }
-                Thread.ofVirtual().start(() -> {
-                    try (s) {
-                        Optional<InetAddress> gw = gateway.get();
-                        if (gw.isPresent() && gw.get().equals(s.getInetAddress()) && tokenMatches(s, token.get())) {
-                            s.setSoTimeout(0);
-                            Channel channel = Channel.guest(s.getInputStream(), s.getOutputStream(), options, service);
-                            channel.start();
-                            channel.closed().get();
-                        }
-                    } catch (IOException | ExecutionException | RuntimeException e) {
-                        // a client that went away or sent nonsense
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    } finally {
-                        clients.release();
-                    }
-                });
+                throw e;
+            }
+            if (!clients.tryAcquire()) {
+                s.close(); // busy: a flood never grows the agent
+                continue;
+            }
+            Thread.ofVirtual().start(new TcpClient(s, access, clients));
+        }
+    }
+
+    /** One TCP connection's thread (a class, not a lambda: one call site fewer for the AOT cache to miss). */
+    private final class TcpClient implements Runnable {
+        private final Socket socket;
+        private final TcpAccess access;
+        private final Semaphore clients;
+
+        TcpClient(Socket socket, TcpAccess access, Semaphore clients) {
+            this.socket = socket;
+            this.access = access;
+            this.clients = clients;
+        }
+
+        @Override
+        public void run() {
+            try (socket) {
+                Optional<InetAddress> gw = access.gateway();
+                if (gw.isPresent() && gw.get().equals(socket.getInetAddress()) && tokenMatches(socket, access.token())) {
+                    socket.setSoTimeout(0);
+                    Channel channel = Channel.guest(socket.getInputStream(), socket.getOutputStream(), options, service);
+                    channel.start();
+                    channel.closed().get();
+                }
+            } catch (IOException | ExecutionException | RuntimeException e) {
+                // a client that went away or sent nonsense
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                clients.release();
             }
         }
     }

@@ -260,13 +260,22 @@ class ServiceTest {
         AtomicReference<InetAddress> gateway = new AtomicReference<>(InetAddress.getLoopbackAddress());
         AtomicReference<Optional<String>> token = new AtomicReference<>(Optional.empty());
         Transports transports = new Transports(service(dir));
-        int port;
-        try (ServerSocket probe = new ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
+        Transports.TcpAccess access = new Transports.TcpAccess() {
+            @Override
+            public Optional<String> token() {
+                return token.get();
+            }
+
+            @Override
+            public Optional<InetAddress> gateway() {
+                return Optional.of(gateway.get());
+            }
+        };
+        ServerSocket listening = new ServerSocket(0);
+        int port = listening.getLocalPort();
         Thread server = Thread.ofVirtual().start(() -> {
             try {
-                transports.serveTcp(port, token::get, () -> Optional.of(gateway.get()));
+                transports.serveTcp(listening, access);
             } catch (IOException e) {
                 // the test is over
             }
@@ -280,8 +289,10 @@ class ServiceTest {
             gateway.set(InetAddress.getByName("10.255.255.1"));
             assertThat(tcpHealth(port, "s3cret-token-0123")).as("not from the gateway").isFalse();
         } finally {
-            server.interrupt();
+            listening.close();
+            server.join(5000);
         }
+        assertThat(server.isAlive()).as("serveTcp returns once its socket is closed").isFalse();
     }
 
     private static boolean tcpHealth(int port, String token) throws Exception {

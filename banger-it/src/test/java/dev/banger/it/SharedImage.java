@@ -93,10 +93,13 @@ final class SharedImage {
         }
     }
 
-    /** Imports the shared image into {@code home} as {@code name} (the default image's name by default). */
+    /**
+     * Imports the shared image into {@code home} as {@code name} (the default image's name by default), with its
+     * ELF vmlinux: the kernel QEMU boots from a built image (VmLifecycleIT boots an image with only the bzImage).
+     */
     static void importInto(BangerHome home, String name) {
         Path d = dir();
-        home.ok("image", "import", "--name", name, "--kernel", d.resolve("vmlinuz").toString(),
+        home.ok("image", "import", "--name", name, "--kernel", d.resolve("vmlinux").toString(),
                 "--initrd", d.resolve("initrd.img").toString(), "--rootfs", d.resolve("rootfs.ext4").toString());
     }
 }

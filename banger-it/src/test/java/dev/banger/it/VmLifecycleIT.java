@@ -49,6 +49,33 @@ class VmLifecycleIT {
         JsonNode vm = ns.home.ok("vm", "show", "handles-test", "--json").json();
         assertThat(vm.at("/runtime/state").asText()).isEqualTo("running");
         assertThat(ns.home.ok("vm", "list").stdout()).contains("handles-test").contains("running");
+        assertThat(kernelOf(vm)).as("QEMU enters the image's vmlinux through its PVH note").endsWith("/vmlinux");
+    }
+
+    /** The -kernel argument of the QEMU that serves {@code vm} (found by its QMP socket, which only it names). */
+    private static String kernelOf(JsonNode vm) {
+        String qmp = vm.at("/runtime/api_sock_path").asText();
+        String[] argv = ProcessHandle.allProcesses().map(p -> p.info().arguments().orElse(new String[0]))
+                .filter(a -> String.join(" ", a).contains(qmp)).findFirst().orElseThrow();
+        for (int i = 0; i + 1 < argv.length; i++) {
+            if (argv[i].equals("-kernel")) {
+                return argv[i + 1];
+            }
+        }
+        throw new AssertionError("no -kernel in " + String.join(" ", argv));
+    }
+
+    @Test
+    @Order(8)
+    void anImageWithOnlyABzImageBootsItUnderQemu() {
+        Path d = SharedImage.dir();
+        ns.home.ok("image", "import", "--name", "bz-only", "--kernel", d.resolve("vmlinuz").toString(),
+                "--initrd", d.resolve("initrd.img").toString(), "--rootfs", d.resolve("rootfs.ext4").toString());
+        BangerHome.Result run = ns.ok(BOOT, "vm", "run", "--name", "bz", "--image", "bz-only", "--", "cat", "/etc/hostname");
+        assertThat(run.stdout().strip()).isEqualTo("bz");
+        assertThat(kernelOf(ns.home.ok("vm", "show", "bz", "--json").json())).as("no vmlinux: the bzImage").endsWith("/vmlinuz");
+        ns.ok(Duration.ofMinutes(2), "vm", "delete", "--force", "bz");
+        ns.home.ok("image", "rm", "bz-only");
     }
 
     @Test

@@ -394,7 +394,8 @@ final class VmBench {
             throw new IllegalStateException("no image at " + image + ": run the integration tests once (they build it), "
                     + "or pass -Dbench.image=DIR with an image banger built (H/images/NAME)");
         }
-        cli("image", "import", "--name", "debian-bookworm", "--kernel", image.resolve("vmlinuz").toString(),
+        // The ELF vmlinux: what QEMU boots from a built image (through its PVH note), as a user's default image.
+        cli("image", "import", "--name", "debian-bookworm", "--kernel", image.resolve("vmlinux").toString(),
                 "--initrd", image.resolve("initrd.img").toString(), "--rootfs", image.resolve("rootfs.ext4").toString());
     }
 

@@ -4,8 +4,8 @@ import java.util.HexFormat;
 
 /**
  * Recognises the kernel formats banger handles, from their bytes. Pure: callers read the files.
- * QEMU boots the bzImage; Firecracker wants an uncompressed ELF vmlinux, which banger extracts from the
- * bzImage's LZ4 payload.
+ * Firecracker wants an uncompressed ELF vmlinux, which banger extracts from the bzImage's LZ4 payload; QEMU
+ * boots that vmlinux too when it has a PVH entry note ({@link #hasPvhEntry}), else the bzImage.
  *
  * <p>A bzImage is judged by its setup header (Documentation/arch/x86/boot.rst), not by a signature alone:
  * "HdrS" at 0x202, a boot protocol of at least 2.06, and a real-mode setup that fits both the 32 KiB a
@@ -140,6 +140,85 @@ public final class KernelFormats {
             return i;
         }
         return -1;
+    }
+
+    /** Where a PT_NOTE segment lies in the file. */
+    public record Segment(long offset, long size) {
+    }
+
+    private static final int PT_NOTE = 4;
+    /** Xen's note type for the 32-bit entry point that PVH boot uses (xen/include/public/elfnote.h). */
+    private static final int XEN_ELFNOTE_PHYS32_ENTRY = 18;
+
+    /**
+     * The PT_NOTE segments of an ELF64 little-endian file, from its program headers, which must lie in
+     * {@code head}; empty for anything else (a 32-bit or big-endian ELF, headers beyond {@code head}).
+     */
+    public static java.util.List<Segment> noteSegments(byte[] head) {
+        ElfInfo info = elf(head);
+        if (!info.elf() || !info.is64Bit() || !info.littleEndian() || head.length < 64) {
+            return java.util.List.of();
+        }
+        long phoff = le64(head, 0x20);
+        int phentsize = le16(head, 0x36);
+        int phnum = le16(head, 0x38);
+        java.util.List<Segment> notes = new java.util.ArrayList<>();
+        for (int i = 0; i < phnum && phentsize >= 56; i++) {
+            long at = phoff + (long) i * phentsize;
+            if (at < 0 || at + 56 > head.length) {
+                break;
+            }
+            int p = (int) at;
+            if (le32(head, p) == PT_NOTE) {
+                long offset = le64(head, p + 8);
+                long size = le64(head, p + 32);
+                if (offset >= 0 && size > 0) {
+                    notes.add(new Segment(offset, size));
+                }
+            }
+        }
+        return notes;
+    }
+
+    /**
+     * Whether {@code notes}, the bytes of one PT_NOTE segment, hold Xen's PHYS32_ENTRY note: the entry point a
+     * PVH loader (QEMU's for an ELF kernel) jumps to. Malformed or truncated notes end the scan.
+     */
+    public static boolean hasPvhEntry(byte[] notes) {
+        int at = 0;
+        while (at + 12 <= notes.length) {
+            long nameSize = le32(notes, at) & 0xffffffffL;
+            long descSize = le32(notes, at + 4) & 0xffffffffL;
+            int type = le32(notes, at + 8);
+            long name = at + 12L;
+            long desc = name + align4(nameSize);
+            long next = desc + align4(descSize);
+            if (next > notes.length) {
+                return false;
+            }
+            if (type == XEN_ELFNOTE_PHYS32_ENTRY && nameSize == 4 && notes[(int) name] == 'X' && notes[(int) name + 1] == 'e'
+                    && notes[(int) name + 2] == 'n' && notes[(int) name + 3] == 0) {
+                return true;
+            }
+            at = (int) next;
+        }
+        return false;
+    }
+
+    private static long align4(long n) {
+        return (n + 3) & ~3L;
+    }
+
+    private static int le16(byte[] b, int at) {
+        return (b[at] & 0xff) | (b[at + 1] & 0xff) << 8;
+    }
+
+    private static int le32(byte[] b, int at) {
+        return le16(b, at) | le16(b, at + 2) << 16;
+    }
+
+    private static long le64(byte[] b, int at) {
+        return (le32(b, at) & 0xffffffffL) | (long) le32(b, at + 4) << 32;
     }
 
     public static ElfInfo elf(byte[] head) {

@@ -26,7 +26,8 @@ import java.util.Set;
  * @param name the VM's name (a DNS label); QEMU is named {@code banger-NAME}
  * @param accel {@link Accelerator#KVM} or {@link Accelerator#TCG}
  * @param tcgTbSizeMib the cap on TCG's translation cache (ignored under KVM), see {@link #DEFAULT_TCG_TB_SIZE_MIB}
- * @param kernel a bzImage (QEMU's microvm does not boot the ELF vmlinux, see HOST-NOTES)
+ * @param kernel the image's ELF vmlinux when it has a PVH entry note (no decompression on the guest's CPU), else
+ *               its bzImage ({@code KernelKind})
  * @param consoleLog the serial console, appended to
  * @param qmpSocket QEMU listens here for QMP; it appears verbatim in the argv, which is how the daemon
  *     finds this VM's QEMU again ({@link QemuCommand#isQemuWithQmpSocket})

@@ -107,4 +107,71 @@ class KernelFormatsTest {
         assertThat(text.problem()).contains("neither a Linux bzImage").contains("starts with bytes 72 6f 6f 74");
         assertThat(KernelFormats.identify(new byte[0], 0).problem()).contains("the file is empty");
     }
+
+    /** An ELF64 LE x86-64 executable whose program headers are one PT_LOAD and one PT_NOTE over {@code notes}. */
+    private static byte[] elfWithNotes(byte[] notes) {
+        int phoff = 64;
+        int noteAt = phoff + 2 * 56;
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(noteAt + notes.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put(elfHeader(2, 1, 2, 0x3e));
+        b.putLong(0x20, phoff).putShort(0x36, (short) 56).putShort(0x38, (short) 2);
+        b.putInt(phoff, 1); // PT_LOAD, not a note
+        b.putInt(phoff + 56, 4).putLong(phoff + 56 + 8, noteAt).putLong(phoff + 56 + 32, notes.length);
+        b.put(noteAt, notes);
+        return b.array();
+    }
+
+    private static byte[] note(String name, int type, int descSize) {
+        byte[] n = (name + "\0").getBytes(StandardCharsets.US_ASCII);
+        int nameLen = (n.length + 3) & ~3;
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(12 + nameLen + ((descSize + 3) & ~3)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putInt(n.length).putInt(descSize).putInt(type).put(n);
+        return b.array();
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
+    }
+
+    private static boolean pvh(byte[] file) {
+        for (KernelFormats.Segment s : KernelFormats.noteSegments(file)) {
+            byte[] notes = java.util.Arrays.copyOfRange(file, (int) s.offset(), (int) (s.offset() + s.size()));
+            if (KernelFormats.hasPvhEntry(notes)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Test
+    void aPvhEntryNoteIsFoundAmongOtherNotes() {
+        byte[] file = elfWithNotes(concat(note("GNU", 3, 20), note("Linux", 1, 4), note("Xen", 18, 4)));
+        assertThat(KernelFormats.noteSegments(file)).hasSize(1);
+        assertThat(pvh(file)).isTrue();
+    }
+
+    @Test
+    void noPvhWithoutXensPhys32EntryNote() {
+        assertThat(pvh(elfWithNotes(concat(note("GNU", 3, 20), note("Xen", 17, 8))))).as("another Xen note").isFalse();
+        assertThat(pvh(elfWithNotes(note("Xe", 18, 4)))).as("type 18 under another name").isFalse();
+        assertThat(pvh(elfWithNotes(new byte[0]))).isFalse();
+    }
+
+    @Test
+    void truncatedOrHostileNotesEndTheScan() {
+        byte[] xen = note("Xen", 18, 4);
+        assertThat(KernelFormats.hasPvhEntry(java.util.Arrays.copyOf(xen, xen.length - 1))).as("cut short").isFalse();
+        byte[] huge = note("GNU", 3, 4);
+        huge[4] = (byte) 0xff; // a descriptor size of ~4 GiB
+        huge[5] = (byte) 0xff;
+        huge[6] = (byte) 0xff;
+        huge[7] = (byte) 0xff;
+        assertThat(KernelFormats.hasPvhEntry(concat(huge, xen))).isFalse();
+        assertThat(KernelFormats.noteSegments(bzImage(4, 0x020f, 8192))).as("not an ELF").isEmpty();
+        assertThat(KernelFormats.noteSegments(elfHeader(1, 1, 2, 0x3e))).as("ELF32").isEmpty();
+    }
 }

@@ -11,6 +11,7 @@ import dev.banger.core.StatePaths;
 import dev.banger.core.guest.GuestConfig;
 import dev.banger.core.net.InterfaceNames;
 import dev.banger.core.vm.KernelKind;
+import dev.banger.host.vm.KernelFiles;
 import dev.banger.core.vm.VmNetwork;
 import dev.banger.daemon.image.ImageService;
 import dev.banger.daemon.net.GuestNetwork;
@@ -31,6 +32,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
@@ -190,8 +192,7 @@ public final class VmPower {
     private void findImage(Boot b) {
         ImageManifest image = images.info(b.vm.spec().image()).manifest();
         Path imageDir = paths.imageDir(b.vm.spec().image());
-        KernelKind kernel = b.vmm.kernel();
-        b.kernel = imageFile(imageDir, image, kernel.manifestRole(), kernel.description());
+        b.kernel = kernel(imageDir, image, b.vmm);
         b.initrd = imageFile(imageDir, image, ImageManifest.ROLE_INITRD, "an initramfs");
         b.rootfs = imageFile(imageDir, image, ImageManifest.ROLE_ROOTFS, "a root filesystem");
     }
@@ -413,6 +414,21 @@ public final class VmPower {
         } catch (IOException e) {
             return "";
         }
+    }
+
+    /** The first of the VMM's kernels the image has (a PVH vmlinux only when its entry note is there). */
+    private static Path kernel(Path dir, ImageManifest m, Vmm vmm) {
+        List<String> wanted = new ArrayList<>();
+        for (KernelKind kind : vmm.kernels()) {
+            ImageManifest.FileEntry f = m.file(kind.manifestRole());
+            Path file = f == null ? null : dir.resolve(f.path());
+            if (file != null && (kind != KernelKind.PVH_VMLINUX || KernelFiles.hasPvhEntry(file))) {
+                return file;
+            }
+            wanted.add(kind.description());
+        }
+        throw new BangerException(ErrorCode.FAILED_PRECONDITION, "image " + m.name() + " has no kernel " + vmm.displayName()
+                + " boots: it needs " + String.join(" or ", wanted));
     }
 
     private static Path imageFile(Path dir, ImageManifest m, String role, String what) {

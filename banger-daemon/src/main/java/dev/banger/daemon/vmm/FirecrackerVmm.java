@@ -92,8 +92,8 @@ public final class FirecrackerVmm implements Vmm {
     }
 
     @Override
-    public KernelKind kernel() {
-        return KernelKind.ELF_VMLINUX;
+    public List<KernelKind> kernels() {
+        return List.of(KernelKind.ELF_VMLINUX);
     }
 
     @Override

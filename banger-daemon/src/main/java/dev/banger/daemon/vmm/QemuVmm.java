@@ -19,6 +19,7 @@ import dev.banger.host.vm.VhostVsock;
 import dev.banger.host.vm.VmHandles;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -65,8 +66,8 @@ public final class QemuVmm implements Vmm {
     }
 
     @Override
-    public KernelKind kernel() {
-        return KernelKind.BZIMAGE;
+    public List<KernelKind> kernels() {
+        return List.of(KernelKind.PVH_VMLINUX, KernelKind.BZIMAGE);
     }
 
     /** A qcow2 overlay: QEMU does copy-on-write itself, nothing to attach on the host. */

@@ -7,6 +7,7 @@ import dev.banger.host.guest.AgentTransport;
 import dev.banger.host.vm.VmHandles;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -25,8 +26,8 @@ public interface Vmm {
     /** The VMM's name for messages ("QEMU", "Firecracker"). */
     String displayName();
 
-    /** Which kernel of an image this VMM boots. */
-    KernelKind kernel();
+    /** The kernels of an image this VMM boots, the one it prefers first. */
+    List<KernelKind> kernels();
 
     /**
      * Makes (or finds, on a restart) the VM's root disk over the image's {@code rootfs} and returns the

@@ -98,8 +98,8 @@ public final class FakeVmm implements Vmm {
     }
 
     @Override
-    public KernelKind kernel() {
-        return KernelKind.BZIMAGE;
+    public List<KernelKind> kernels() {
+        return List.of(KernelKind.BZIMAGE);
     }
 
     @Override
