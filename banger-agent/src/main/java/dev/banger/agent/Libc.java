@@ -6,6 +6,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -41,8 +42,9 @@ final class Libc {
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LIBC = LINKER.defaultLookup();
-    private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
-    private static final long ERRNO_OFFSET = Linker.Option.captureStateLayout().byteOffset(MemoryLayout.PathElement.groupElement("errno"));
+    private static final String ERRNO_NAME = "errno";
+    private static final Linker.Option ERRNO = Linker.Option.captureCallState(ERRNO_NAME);
+    private static final long ERRNO_OFFSET = errnoOffset();
     private static final int ARGS = 6;
     /** (target, errno state, six longs) -> long: the one downcall every {@link Fn} goes through. */
     private static final MethodHandle SHAPE;
@@ -113,6 +115,23 @@ final class Libc {
                 throw new IllegalStateException(name + ": " + x, x); // a downcall declares no checked exception
             }
         }
+    }
+
+    /**
+     * Where errno lies in the captured state: the sizes of the members before it (a struct layout lists its
+     * padding as members). Not {@code byteOffset(PathElement)}, whose layout-path machinery spins seven
+     * method-handle classes that no AOT cache keeps, on the way to the first command a VM runs.
+     */
+    private static long errnoOffset() {
+        long offset = 0;
+        for (MemoryLayout member : ((StructLayout) Linker.Option.captureStateLayout()).memberLayouts()) {
+            java.util.Optional<String> name = member.name();
+            if (name.isPresent() && name.get().equals(ERRNO_NAME)) {
+                return offset;
+            }
+            offset += member.byteSize();
+        }
+        throw new IllegalStateException("this JDK's captured call state has no errno");
     }
 
     static MemorySegment errnoState(Arena arena) {

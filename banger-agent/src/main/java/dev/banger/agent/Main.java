@@ -14,8 +14,6 @@ import java.util.Optional;
  */
 public final class Main {
     static final int DEFAULT_PORT = 1024;
-    /** With a serial port, the TCP fallback listens after the first answer, or after this long without one. */
-    private static final long TCP_AFTER_SERIAL_MILLIS = 5000;
 
     private Main() {
     }
@@ -37,13 +35,8 @@ public final class Main {
                 usage();
             }
             Users users = new Users(Path.of("/etc/passwd"));
-            Service service = new Service(new Ports(), users, Service.READY, new Detached(Detached.DIR, users));
-            Transports transports = new Transports(service);
-            if (transports.startSerial()) {
-                // TCP is the last resort, and setting it up (its socket classes, their method handles) competes
-                // for the guest's CPUs with the serial port's first answer, which the host is waiting for.
-                service.awaitFirstAnswer(TCP_AFTER_SERIAL_MILLIS);
-            }
+            Transports transports = new Transports(new Service(new Ports(), users, Service.READY, new Detached(Detached.DIR, users)));
+            transports.startSerial();
             startVsock(transports, port);
             transports.serveTcp(port, new GuestTcpAccess());
             return;

@@ -9,8 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
  * What the agent does for the host, one stream per request (the stream's OPEN carries the request, a JSON
@@ -34,7 +32,6 @@ final class Service implements OpenHandler {
     private final long startedAt = System.nanoTime();
     private final IdleTrim idle = new IdleTrim(IdleTrim.QUIET_MILLIS, IdleTrim::giveBack);
     private final Warmup warmup = new Warmup();
-    private final CountDownLatch firstAnswer = new CountDownLatch(1);
 
     Service(Ports ports, Users users, Path ready, Detached detached) {
         this.ports = ports;
@@ -50,14 +47,8 @@ final class Service implements OpenHandler {
             serve(stream, requestBytes);
         } finally {
             idle.end();
-            firstAnswer.countDown();
             warmup.once(); // after the first answer, never before it
         }
-    }
-
-    /** Waits until this service has answered once, or {@code millis} have passed; true if it has answered. */
-    boolean awaitFirstAnswer(long millis) throws InterruptedException {
-        return firstAnswer.await(millis, TimeUnit.MILLISECONDS);
     }
 
     private void serve(Stream stream, byte[] requestBytes) throws IOException {

@@ -206,13 +206,19 @@ final class Spawn {
         return env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
     }
 
-    /** The address of a NULL-terminated array of C strings, allocated in {@code arena}. */
+    /**
+     * The address of a NULL-terminated array of C strings, allocated in {@code arena}. The pointers are gathered as
+     * longs and copied in at once (pointers travel as longs, see {@link Libc}): an address-typed element store goes
+     * through a VarHandle whose method-handle forms the AOT cache does not keep (four classes spun on the first
+     * command).
+     */
     private static long strings(Arena arena, List<String> values) {
-        MemorySegment array = arena.allocate(ValueLayout.ADDRESS, values.size() + 1L);
+        long[] pointers = new long[values.size() + 1]; // the last stays 0: NULL
         for (int i = 0; i < values.size(); i++) {
-            array.setAtIndex(ValueLayout.ADDRESS, i, arena.allocateFrom(values.get(i)));
+            pointers[i] = arena.allocateFrom(values.get(i)).address();
         }
-        array.setAtIndex(ValueLayout.ADDRESS, values.size(), MemorySegment.NULL);
+        MemorySegment array = arena.allocate(ValueLayout.JAVA_LONG, pointers.length);
+        MemorySegment.copy(pointers, 0, array, ValueLayout.JAVA_LONG, 0, pointers.length);
         return array.address();
     }
 

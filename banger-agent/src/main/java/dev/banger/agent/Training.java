@@ -71,7 +71,6 @@ final class Training {
                 host.close();
             }
             guest.interrupt();
-            service.awaitFirstAnswer(0);
             trainTcp(transports);
         } finally {
             Files.deleteIfExists(socket);

@@ -29,6 +29,7 @@ final class Warmup {
     private static final class Runner implements Runnable {
         @Override
         public void run() {
+            long started = System.nanoTime();
             try {
                 Spawn.Child child = Spawn.start(TRUE, ENV, "/", new Spawn.Pipes(false));
                 try (InputStream out = Fds.input(child.stdout()); InputStream err = Fds.input(child.stderr())) {
@@ -36,6 +37,8 @@ final class Warmup {
                     err.readAllBytes();
                 }
                 Spawn.waitFor(child.pid());
+                System.err.println("banger-agent: the exec path is warm after " + (System.nanoTime() - started) / 1_000_000 + " ms; "
+                        + Main.since());
             } catch (IOException | RuntimeException e) {
                 // only a warm-up: the first real command pays instead
             }

@@ -58,7 +58,22 @@ public record ChannelOptions(String name, String software, int maxPayload, int w
     public static ChannelOptions defaults(String software) {
         return new ChannelOptions("channel", software, Frames.MAX_PAYLOAD, DEFAULT_WINDOW, DEFAULT_MAX_STREAMS,
                 DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_WRITE_STALL_TIMEOUT, Handshake.PROTOCOL, Handshake.OLDEST_PROTOCOL,
-                Thread.ofVirtual().name("channel-stream-", 0).factory(), line -> { });
+                new StreamThreads(), line -> { });
+    }
+
+    /**
+     * Virtual threads named channel-stream-N, counted here: the JDK's counting factory
+     * ({@code Thread.ofVirtual().name(prefix, 0)}) counts through a VarHandle, whose method-handle forms a JDK 25
+     * AOT cache does not keep, so the guest agent's first stream spun six classes (~60 ms under TCG) on the way
+     * to a VM's first answer.
+     */
+    static final class StreamThreads implements java.util.concurrent.ThreadFactory {
+        private final java.util.concurrent.atomic.AtomicLong next = new java.util.concurrent.atomic.AtomicLong();
+
+        @Override
+        public Thread newThread(Runnable task) {
+            return Thread.ofVirtual().name("channel-stream-" + next.getAndIncrement()).unstarted(task);
+        }
     }
 
     public ChannelOptions withName(String value) {
