@@ -11,6 +11,7 @@ import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -31,6 +32,10 @@ public final class QmpMessages {
     public static final String QUERY_STATUS = "query-status";
     public static final String SYSTEM_POWERDOWN = "system_powerdown";
     public static final String QUIT = "quit";
+    public static final String STOP = "stop";
+    public static final String CONT = "cont";
+    public static final String MIGRATE = "migrate";
+    public static final String QUERY_MIGRATE = "query-migrate";
 
     /** Events banger reacts to (QEMU sends others too: they are collected and ignored). */
     public static final String EVENT_SHUTDOWN = "SHUTDOWN";
@@ -91,10 +96,35 @@ public final class QmpMessages {
 
     /** {@code {"execute":"NAME","id":ID}} followed by a newline, ready to write. */
     public static byte[] command(String execute, long id) {
+        return command(execute, Map.of(), id);
+    }
+
+    /** {@code {"execute":"NAME","arguments":{...},"id":ID}} (string arguments) followed by a newline. */
+    public static byte[] command(String execute, Map<String, String> arguments, long id) {
         ObjectNode o = MAPPER.createObjectNode();
         o.put("execute", execute);
+        if (!arguments.isEmpty()) {
+            ObjectNode args = o.putObject("arguments");
+            arguments.forEach(args::put);
+        }
         o.put("id", id);
         return (o.toString() + "\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * A migration's progress from {@code query-migrate}: "none" before any, then "setup", "active",
+     * "completed", "failed" or "cancelled"; {@code error} is QEMU's reason when it failed.
+     */
+    public record Migration(String status, String error) {
+        public boolean done() {
+            return status.equals("completed") || status.equals("failed") || status.equals("cancelled");
+        }
+    }
+
+    public static Migration migration(JsonNode returnValue) {
+        String status = returnValue.path("status").isTextual() ? text(returnValue.path("status").asText()) : "none";
+        String error = returnValue.path("error-desc").isTextual() ? text(returnValue.path("error-desc").asText()) : "";
+        return new Migration(status, error);
     }
 
     /** Parses one line (without its newline). Throws only when it is not a JSON object or is too long. */

@@ -110,4 +110,24 @@ class QmpMessagesTest {
             // the only allowed failure
         }
     }
+
+    @Test
+    void commandsCarryStringArgumentsEscaped() {
+        String line = new String(QmpMessages.command(QmpMessages.MIGRATE, java.util.Map.of("uri", "unix:/tmp/a \"b\".sock"), 9),
+                StandardCharsets.UTF_8);
+        assertThat(line).isEqualTo("{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"unix:/tmp/a \\\"b\\\".sock\"},\"id\":9}\n");
+        assertThat(new String(QmpMessages.command(QmpMessages.STOP, 1), StandardCharsets.UTF_8)).doesNotContain("arguments");
+    }
+
+    @Test
+    void migrationProgressIsReadWithItsReason() {
+        Return done = (Return) QmpMessages.parse("{\"return\":{\"status\":\"completed\",\"total-time\":12},\"id\":3}");
+        assertThat(QmpMessages.migration(done.value())).isEqualTo(new QmpMessages.Migration("completed", ""));
+        assertThat(QmpMessages.migration(done.value()).done()).isTrue();
+        Return failed = (Return) QmpMessages.parse("{\"return\":{\"status\":\"failed\",\"error-desc\":\"Unable to write\\n\"},\"id\":4}");
+        assertThat(QmpMessages.migration(failed.value())).isEqualTo(new QmpMessages.Migration("failed", "Unable to write?"));
+        Return none = (Return) QmpMessages.parse("{\"return\":{},\"id\":5}");
+        assertThat(QmpMessages.migration(none.value()).status()).isEqualTo("none");
+        assertThat(QmpMessages.migration(none.value()).done()).isFalse();
+    }
 }

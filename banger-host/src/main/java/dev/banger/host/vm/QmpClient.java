@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A QMP connection to one QEMU: connect, read the greeting, negotiate capabilities, then one command at
@@ -143,7 +144,12 @@ public final class QmpClient implements AutoCloseable {
 
     /** Runs a command without arguments and returns its {@code return} value. */
     public synchronized JsonNode execute(String command, Duration timeout) {
-        return execute(command, System.nanoTime() + timeout.toNanos());
+        return execute(command, Map.of(), System.nanoTime() + timeout.toNanos());
+    }
+
+    /** Runs a command with string arguments and returns its {@code return} value. */
+    public synchronized JsonNode execute(String command, Map<String, String> arguments, Duration timeout) {
+        return execute(command, arguments, System.nanoTime() + timeout.toNanos());
     }
 
     /** The events received so far on this connection, oldest first (at most {@link #MAX_EVENTS}). */
@@ -162,12 +168,16 @@ public final class QmpClient implements AutoCloseable {
     }
 
     private JsonNode execute(String command, long deadline) {
+        return execute(command, Map.of(), deadline);
+    }
+
+    private JsonNode execute(String command, Map<String, String> arguments, long deadline) {
         if (broken) {
             throw new BangerException(ErrorCode.HOST_FAILURE, "the QMP connection to " + socket + " is no longer usable "
                     + "(an earlier read failed): connect again");
         }
         long id = nextId++;
-        write(QmpMessages.command(command, id), deadline, command);
+        write(QmpMessages.command(command, arguments, id), deadline, command);
         while (true) {
             QmpMessages.Message m = readMessage(deadline, command);
             switch (m) {
