@@ -2,6 +2,7 @@ package dev.banger.agent;
 
 import dev.banger.channel.Channel;
 import dev.banger.channel.ChannelOptions;
+import dev.banger.channel.Lines;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.FileInputStream;
@@ -271,23 +272,8 @@ final class Transports {
             return false;
         }
         s.setSoTimeout(TOKEN_TIMEOUT_MS);
-        String line = readLine(s.getInputStream(), MAX_TOKEN_LINE);
+        String line = Lines.readBounded(s.getInputStream(), MAX_TOKEN_LINE);
         String given = line != null && line.startsWith("TOKEN ") ? line.substring("TOKEN ".length()) : "";
         return MessageDigest.isEqual(token.get().getBytes(StandardCharsets.UTF_8), given.getBytes(StandardCharsets.UTF_8));
-    }
-
-    static String readLine(InputStream in, int max) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        while (b.size() <= max) {
-            int c = in.read();
-            if (c < 0) {
-                return null;
-            }
-            if (c == '\n') {
-                return b.toString(StandardCharsets.UTF_8);
-            }
-            b.write(c);
-        }
-        return null;
     }
 }

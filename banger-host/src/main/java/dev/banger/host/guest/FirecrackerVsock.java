@@ -2,6 +2,7 @@ package dev.banger.host.guest;
 
 import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
+import dev.banger.channel.Lines;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -44,7 +45,7 @@ public final class FirecrackerVsock {
             OutputStream out = v.output();
             out.write(("CONNECT " + port + "\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
-            String reply = readLine(v.input(), MAX_HANDSHAKE_LINE);
+            String reply = Lines.readBounded(v.input(), MAX_HANDSHAKE_LINE);
             if (reply == null || !OK.matcher(reply).matches()) {
                 throw new BangerException(ErrorCode.AGENT_UNAVAILABLE, "the guest did not accept vsock port " + port + " through "
                         + udsPath + (reply == null ? " (Firecracker closed the connection: nothing listens there yet?)"
@@ -59,21 +60,5 @@ public final class FirecrackerVsock {
             v.close();
             throw e;
         }
-    }
-
-    /** One line (without its newline) of at most {@code max} bytes; null when the stream ends first or it is longer. */
-    static String readLine(InputStream in, int max) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        while (b.size() <= max) {
-            int c = in.read();
-            if (c < 0) {
-                return null;
-            }
-            if (c == '\n') {
-                return b.toString(StandardCharsets.UTF_8);
-            }
-            b.write(c);
-        }
-        return null;
     }
 }

@@ -63,7 +63,7 @@ class FirecrackerVsockTest {
             write(c, "OK 1073741824\n{\"ok\":true}\n");
         });
         try (AgentConnection v = FirecrackerVsock.connect(sock, 1024, Duration.ofSeconds(5))) {
-            assertThat(FirecrackerVsock.readLine(v.input(), 1024)).isEqualTo("{\"ok\":true}");
+            assertThat(dev.banger.channel.Lines.readBounded(v.input(), 1024)).isEqualTo("{\"ok\":true}");
         }
         assertThat(asked.get()).isEqualTo("CONNECT 1024");
     }
