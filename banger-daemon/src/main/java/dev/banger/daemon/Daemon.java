@@ -67,6 +67,7 @@ public final class Daemon implements AutoCloseable {
     private final ExecService exec;
     private final DetachedExecService detached;
     private final CopyService copies;
+    private final AgentSessions sessions;
     /** What the start-up reconcile did (daemon status shows it). */
     private final String reconcileSummary;
     private final Clock clock;
@@ -75,8 +76,9 @@ public final class Daemon implements AutoCloseable {
 
     private Daemon(StatePaths paths, DaemonLock lock, Database db, VmService vms, ImageService images, HostNetworking network,
                    ServerSocketChannel channel, Clock clock, BangerConfig.Settings settings, String reconcileSummary,
-                   VmPortsService ports, ExecService exec, CopyService copies) {
+                   AgentSessions sessions, VmPortsService ports, ExecService exec, CopyService copies) {
         this.settings = settings;
+        this.sessions = sessions;
         this.reconcileSummary = reconcileSummary;
         this.ports = ports;
         this.exec = exec;
@@ -141,7 +143,7 @@ public final class Daemon implements AutoCloseable {
             Reconciler.Report reconciled = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, transitions).reconcile();
             ServerSocketChannel channel = SocketBinder.bind(paths.socket(), paths.socketStaging(), settings.socketGroup());
             return new Daemon(paths, lock, db, vms, images, network, channel, clock, settings, before + reconciled.summary(),
-                    new VmPortsService(vms, sessions), new ExecService(vms, sessions), new CopyService(vms, sessions));
+                    sessions, new VmPortsService(vms, sessions), new ExecService(vms, sessions), new CopyService(vms, sessions));
         } catch (RuntimeException e) {
             if (db != null) {
                 db.close();
@@ -261,6 +263,7 @@ public final class Daemon implements AutoCloseable {
         }
         closed = true;
         server.close(5_000);
+        sessions.close();
         network.close();
         try {
             Files.deleteIfExists(paths.socket());

@@ -30,6 +30,7 @@ import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Logger;
@@ -62,6 +63,7 @@ public final class AgentSessions {
     private static final ScheduledExecutorService KEEPALIVE = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("agent-keepalive").factory());
 
+    private final ScheduledFuture<?> keepalive;
     private final Map<String, Channel> channels = new ConcurrentHashMap<>();
     /** The transport each VM's current channel runs over (from its handles when it connected). */
     private final Map<String, AgentTransport> transports = new ConcurrentHashMap<>();
@@ -78,7 +80,7 @@ public final class AgentSessions {
         this.silenceBeforePing = silenceBeforePing;
         this.pingTimeout = pingTimeout;
         long period = silenceBeforePing.toMillis();
-        KEEPALIVE.scheduleWithFixedDelay(this::pingSilentBusyChannels, period, period, TimeUnit.MILLISECONDS);
+        keepalive = KEEPALIVE.scheduleWithFixedDelay(this::pingSilentBusyChannels, period, period, TimeUnit.MILLISECONDS);
         this.vmms = vmms;
         this.liveness = liveness;
         this.options = ChannelOptions.defaults("bangerd " + BangerVersion.current()).withName("daemon")
@@ -276,6 +278,15 @@ public final class AgentSessions {
                     + vm.name() + "' shows where it is)");
         }
         readyChannels.add(channel);
+    }
+
+    /** The daemon is stopping: no more keepalive pings, and every channel closed (the agents wait for the next daemon). */
+    public void close() {
+        keepalive.cancel(false);
+        for (Channel c : channels.values()) {
+            c.close("bangerd is stopping");
+        }
+        channels.clear();
     }
 
     /**
