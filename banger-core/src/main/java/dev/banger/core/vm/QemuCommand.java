@@ -38,6 +38,8 @@ import java.util.Optional;
  *   -device virtserialport,chardev=agent,name=dev.banger.agent0
  *                                           the guest agent's port: a byte stream that needs no guest network;
  *                                           QEMU listens, the daemon is its one client
+ *   -incoming unix:SOCK                     a restore: QEMU waits for a saved state on SOCK instead of booting
+ *                                           (the same devices in the same order: the state names them)
  *   -device vhost-vsock-device,guest-cid=CID  where /dev/vhost-vsock exists: the guest agent over vsock
  * </pre>
  * microvm gives virtio-mmio devices to the guest in the order of their {@code -device} options, so the
@@ -82,6 +84,7 @@ public final class QemuCommand {
                 "-chardev", "socket,id=agent,path=" + sock + ",server=on,wait=off",
                 "-device", "virtserialport,chardev=agent,name=" + QemuPlan.AGENT_PORT)));
         plan.vsockCid().ifPresent(cid -> a.addAll(List.of("-device", "vhost-vsock-device,guest-cid=" + cid)));
+        plan.incoming().ifPresent(sock -> a.addAll(List.of("-incoming", "unix:" + sock)));
         return List.copyOf(a);
     }
 

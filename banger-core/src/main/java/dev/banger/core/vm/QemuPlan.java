@@ -39,12 +39,14 @@ import java.util.Set;
  *     /dev/vhost-vsock
  * @param agentSocket the host end of the guest agent's virtio-serial port ({@link #AGENT_PORT}), a Unix
  *     socket QEMU listens on; the agent's channel needs no guest network
+ * @param incoming a Unix socket QEMU listens on for a saved state ({@code -incoming}) instead of booting: a
+ *     restore (host.vm.QemuState streams the state into it)
  */
 public record QemuPlan(String name, String accel, int tcgTbSizeMib, int memoryMib, int vcpus,
                        Path kernel, Optional<Path> initrd, KernelArgs kernelArgs,
                        Path consoleLog, Path qmpSocket,
                        Path rootOverlay, Optional<Path> configDrive, Optional<Path> workDisk,
-                       Optional<Nic> nic, OptionalLong vsockCid, Optional<Path> agentSocket) {
+                       Optional<Nic> nic, OptionalLong vsockCid, Optional<Path> agentSocket, Optional<Path> incoming) {
     /** The name of the guest agent's virtio-serial port, as the guest finds it in /sys/class/virtio-ports. */
     public static final String AGENT_PORT = "dev.banger.agent0";
     /** Guest CIDs: 0-2 are the hypervisor, local and host; 2^32-1 is "any". */
@@ -107,6 +109,7 @@ public record QemuPlan(String name, String accel, int tcgTbSizeMib, int memoryMi
         Objects.requireNonNull(nic, "nic: use Optional.empty()");
         Objects.requireNonNull(vsockCid, "vsockCid: use OptionalLong.empty()");
         Objects.requireNonNull(agentSocket, "agentSocket: use Optional.empty()");
+        Objects.requireNonNull(incoming, "incoming: use Optional.empty()");
         if (vsockCid.isPresent() && (vsockCid.getAsLong() < MIN_GUEST_CID || vsockCid.getAsLong() > MAX_GUEST_CID)) {
             throw BangerException.invalid("vsock CID " + vsockCid.getAsLong() + " is not a guest CID (" + MIN_GUEST_CID + " to "
                     + MAX_GUEST_CID + ")");
@@ -121,6 +124,8 @@ public record QemuPlan(String name, String accel, int tcgTbSizeMib, int memoryMi
         agentSocket.ifPresent(p -> checkPath("agent socket", p));
         checkSocketLength("QMP socket", qmpSocket);
         agentSocket.ifPresent(p -> checkSocketLength("agent socket", p));
+        incoming.ifPresent(p -> checkPath("incoming state socket", p));
+        incoming.ifPresent(p -> checkSocketLength("incoming state socket", p));
         if (workDisk.isPresent() && configDrive.isEmpty()) {
             throw BangerException.invalid("a work disk needs a config drive: drives have fixed positions (root vda, "
                     + "config vdb, work vdc) and the work disk would otherwise become vdb");
@@ -129,6 +134,7 @@ public record QemuPlan(String name, String accel, int tcgTbSizeMib, int memoryMi
         configDrive.ifPresent(files::add);
         workDisk.ifPresent(files::add);
         agentSocket.ifPresent(files::add);
+        incoming.ifPresent(files::add);
         Set<Path> seen = new HashSet<>();
         for (Path p : files) {
             if (!seen.add(p)) {
@@ -141,7 +147,13 @@ public record QemuPlan(String name, String accel, int tcgTbSizeMib, int memoryMi
     /** The same plan with the NIC removed (a VM with no network). */
     public QemuPlan withoutNic() {
         return new QemuPlan(name, accel, tcgTbSizeMib, memoryMib, vcpus, kernel, initrd, kernelArgs, consoleLog, qmpSocket,
-                rootOverlay, configDrive, workDisk, Optional.empty(), vsockCid, agentSocket);
+                rootOverlay, configDrive, workDisk, Optional.empty(), vsockCid, agentSocket, incoming);
+    }
+
+    /** The same plan, restoring a saved state streamed into {@code socket} instead of booting its kernel. */
+    public QemuPlan withIncoming(Path socket) {
+        return new QemuPlan(name, accel, tcgTbSizeMib, memoryMib, vcpus, kernel, initrd, kernelArgs, consoleLog, qmpSocket,
+                rootOverlay, configDrive, workDisk, nic, vsockCid, agentSocket, Optional.of(socket));
     }
 
     private static void checkSocketLength(String role, Path socket) {
@@ -286,7 +298,7 @@ public record QemuPlan(String name, String accel, int tcgTbSizeMib, int memoryMi
         public QemuPlan build() {
             return new QemuPlan(name, accel, tcgTbSizeMib, memoryMib, vcpus, kernel, Optional.ofNullable(initrd), kernelArgs,
                     consoleLog, qmpSocket, rootOverlay, Optional.ofNullable(configDrive), Optional.ofNullable(workDisk),
-                    Optional.ofNullable(nic), vsockCid, Optional.ofNullable(agentSocket));
+                    Optional.ofNullable(nic), vsockCid, Optional.ofNullable(agentSocket), Optional.empty());
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.banger.core.vm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.banger.api.BangerException;
 import dev.banger.core.ProcParsers;
 import dev.banger.core.StatePaths;
 import java.nio.charset.StandardCharsets;
@@ -104,6 +105,18 @@ class QemuCommandTest {
         assertThat(with).startsWith(without.toArray(String[]::new)).endsWith("-device", "vhost-vsock-device,guest-cid=7");
         assertThat(with).hasSize(without.size() + 2);
         assertThat(String.join(" ", without)).doesNotContain("vsock");
+    }
+
+    @Test
+    void aRestoreIsTheSameMachineWaitingForItsStateOnASocket() {
+        QemuPlan plan = fullPlan().build();
+        List<String> boot = QemuCommand.argv(plan);
+        List<String> restore = QemuCommand.argv(plan.withIncoming(Path.of("/var/lib/banger/vms/0123456789ab/incoming.sock")));
+        assertThat(restore).startsWith(boot.toArray(String[]::new))
+                .endsWith("-incoming", "unix:/var/lib/banger/vms/0123456789ab/incoming.sock").hasSize(boot.size() + 2);
+        assertThat(boot).doesNotContain("-incoming");
+        assertThatThrownBy(() -> plan.withIncoming(plan.qmpSocket())).isInstanceOf(BangerException.class)
+                .hasMessageContaining("two different roles");
     }
 
     @Test
