@@ -27,11 +27,14 @@ import java.util.concurrent.TimeoutException;
  * holds: saving, QEMU migrates to a socket this side listens on and copies into the file; loading, a QEMU
  * started with {@code -incoming unix:SOCKET} listens and this side streams the file into it. Zero pages are
  * not sent, so a freshly booted 512 MiB guest makes ~130 MiB. The guest is stopped for the save (a consistent
- * image, not a live migration's iterations) and left stopped: the caller resumes it, or not.
+ * image, not a live migration's iterations) and left stopped, also when the save fails: the caller resumes it,
+ * or not. A failed save leaves no file.
  */
 public final class QemuState {
     private static final Duration POLL = Duration.ofMillis(20);
     private static final int CHUNK = 1 << 20;
+    /** How long a failed save waits for its writer to stop before removing the partial file. */
+    private static final Duration WRITER_GRACE = Duration.ofSeconds(2);
 
     /** What a save wrote, and how long the guest was stopped for it. */
     public record Saved(long bytes, Duration stopped) {
@@ -60,7 +63,12 @@ public final class QemuState {
                 long bytes = written.get(remaining(deadline).toMillis(), TimeUnit.MILLISECONDS);
                 return new Saved(bytes, Duration.ofNanos(System.nanoTime() - stoppedAt));
             } catch (RuntimeException | ExecutionException | TimeoutException e) {
-                written.cancel(true);
+                server.close(); // a writer still waiting for QEMU's connection gives up
+                try {
+                    written.get(WRITER_GRACE.toMillis(), TimeUnit.MILLISECONDS); // then the file is no longer written to
+                } catch (ExecutionException | TimeoutException ended) {
+                    // it failed too, or QEMU holds the connection: the file goes all the same
+                }
                 Files.deleteIfExists(file);
                 throw failure("saving the VM's state to " + file, e);
             }
