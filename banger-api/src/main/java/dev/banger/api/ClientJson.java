@@ -46,17 +46,17 @@ public final class ClientJson {
 
     /** {@code value} as one line of compact JSON (never a raw newline). */
     public static String line(Object value) {
-        try {
-            return JSON_LINES.asString(value);
-        } catch (IOException e) {
-            throw new BangerException(ErrorCode.INTERNAL, "cannot encode JSON: " + e.getMessage(), e);
-        }
+        return encode(JSON_LINES, value);
     }
 
     /** {@code value} as indented JSON, for people ({@code --json}). */
     public static String pretty(Object value) {
+        return encode(JSON_PRETTY, value);
+    }
+
+    private static String encode(JSON json, Object value) {
         try {
-            return JSON_PRETTY.asString(value);
+            return json.asString(value);
         } catch (IOException e) {
             throw new BangerException(ErrorCode.INTERNAL, "cannot encode JSON: " + e.getMessage(), e);
         }

@@ -102,11 +102,12 @@ final class CopyClient {
         result(line(in));
     }
 
-    /** The agent's last line; a connection that ended without one is a lost copy. */
+    /** A count in the agent's summary; 0 where it gave none (the summary is only reported, never trusted). */
     private static long count(Map<?, ?> result, String field) {
         return result.get(field) instanceof Number n ? n.longValue() : 0;
     }
 
+    /** The agent's last line; a connection that ended without one is a lost copy. */
     private Map<String, Object> lastLine(InputStream in, IOException lost) {
         try {
             return line(in);
