@@ -162,6 +162,24 @@ public record StatePaths(Path stateDir, Path runDir, Path logFile, Path configFi
         return VmFile.AGENT_SOCKET.in(vmDir(vmId));
     }
 
+    /** Every snapshot's directory lies here, named by its id. */
+    public Path snapshotsDir() {
+        return stateDir.resolve("snapshots");
+    }
+
+    /** A snapshot's files: its saved state, root and work disk (their names are the VMM driver's and the daemon's). */
+    public Path snapshotDir(String snapshotId) {
+        if (!VmIds.looksLikeId(snapshotId)) {
+            throw new IllegalArgumentException("not a snapshot id: " + snapshotId);
+        }
+        return snapshotsDir().resolve(snapshotId);
+    }
+
+    /** Where a restoring QEMU listens for the saved state it is given ({@code -incoming unix:}). */
+    public Path incomingSocket(String vmId) {
+        return vmDir(vmId).resolve("incoming.sock");
+    }
+
     public Path vsockSocket(String vmId) {
         return vmDir(vmId).resolve("vsock.sock");
     }
@@ -237,6 +255,8 @@ public record StatePaths(Path stateDir, Path runDir, Path logFile, Path configFi
         checkLength(socketStaging(), "");
         checkLength(apiSocket(sampleId), "");
         checkLength(agentSocket(sampleId), "");
+        checkLength(incomingSocket(sampleId), "");
+        checkLength(snapshotDir(sampleId).resolve("save.sock"), "");
         checkLength(vsockSocket(sampleId), LONGEST_VSOCK_SUFFIX);
     }
 

@@ -17,12 +17,28 @@ public final class DiskCommands {
      * (the guest's filesystem is not resized).
      */
     public static List<String> overlay(Path base, Path overlay, long sizeMib) {
-        List<String> argv = new java.util.ArrayList<>(List.of("qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
+        return overlay(base, "raw", overlay, sizeMib);
+    }
+
+    /** {@link #overlay(Path, Path, long)} over a base of {@code baseFormat} ("raw", or "qcow2": a snapshot's frozen root). */
+    public static List<String> overlay(Path base, String baseFormat, Path overlay, long sizeMib) {
+        if (!baseFormat.equals("raw") && !baseFormat.equals("qcow2")) {
+            throw new IllegalArgumentException("base format " + baseFormat);
+        }
+        List<String> argv = new java.util.ArrayList<>(List.of("qemu-img", "create", "-q", "-f", "qcow2", "-F", baseFormat, "-b",
                 base.toString(), overlay.toString()));
         if (sizeMib > 0) {
             argv.add(sizeMib + "M");
         }
         return argv;
+    }
+
+    /**
+     * A copy of a disk image that keeps its holes (a sparse work disk stays sparse) and shares blocks where the
+     * filesystem can ({@code --reflink=auto}: btrfs, XFS); {@code to} must not exist.
+     */
+    public static List<String> sparseCopy(Path from, Path to) {
+        return List.of("cp", "--sparse=always", "--reflink=auto", "--no-target-directory", "--", from.toString(), to.toString());
     }
 
     /** An empty ext4 on a sparse file of {@code sizeMib}: mkfs.ext4 creates the file at that size. */

@@ -47,6 +47,8 @@ import java.util.Optional;
  */
 public final class QemuCommand {
     public static final String BINARY = "qemu-system-x86_64";
+    /** The machine type every banger QEMU VM has (a snapshot records it: a state only loads into the same). */
+    public static final String MACHINE = "microvm";
     public static final String NAME_PREFIX = "banger-";
 
     private QemuCommand() {
@@ -56,7 +58,7 @@ public final class QemuCommand {
         List<String> a = new ArrayList<>();
         a.add(BINARY);
         a.addAll(List.of("-name", NAME_PREFIX + plan.name()));
-        a.addAll(List.of("-M", "microvm,acpi=on"));
+        a.addAll(List.of("-M", MACHINE + ",acpi=on"));
         if (Accelerator.KVM.equals(plan.accel())) {
             a.addAll(List.of("-accel", "kvm", "-cpu", "host"));
         } else {

@@ -3,6 +3,8 @@ package dev.banger.daemon.vmm;
 import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
 import dev.banger.api.VmRecord;
+import dev.banger.api.VmSpec;
+import dev.banger.core.snapshot.SnapshotNeeds;
 import dev.banger.core.BangerConfig;
 import dev.banger.core.StatePaths;
 import dev.banger.core.vm.Accelerator;
@@ -252,6 +254,40 @@ public final class FirecrackerVmm implements Vmm {
     public AgentConnection openAgent(VmRecord vm, VmHandles handles, Duration timeout) {
         return handles.agent() == AgentTransport.TCP ? AgentConnection.tcp(vm.runtime().guestIp(), AgentConnection.AGENT_PORT, timeout)
                 : AgentConnection.firecracker(Path.of(vm.runtime().vsockPath()), AgentConnection.AGENT_PORT, timeout);
+    }
+
+    @Override
+    public SnapshotNeeds snapshotNeeds(VmSpec spec) {
+        throw notYet();
+    }
+
+    @Override
+    public SavedState saveState(VmRecord vm, Path dir, long maxStateBytes, Duration timeout) {
+        throw notYet();
+    }
+
+    @Override
+    public void resume(VmRecord vm, Duration timeout) {
+        throw notYet();
+    }
+
+    @Override
+    public boolean paused(VmRecord vm, Duration timeout) {
+        return false;
+    }
+
+    @Override
+    public Path prepareRootFromSnapshot(VmRecord vm, Path dir, VmHandles handles, Consumer<VmHandles> record, Consumer<String> warn) {
+        throw notYet();
+    }
+
+    @Override
+    public long launchRestored(VmRecord vm, BootPlan plan, Path dir, Duration timeout) {
+        throw notYet();
+    }
+
+    private static BangerException notYet() {
+        return new BangerException(ErrorCode.UNSUPPORTED, "Firecracker snapshots are not built yet");
     }
 
     @Override

@@ -1,7 +1,15 @@
 package dev.banger.daemon.vmm;
 
 import dev.banger.api.BangerException;
+import dev.banger.api.ErrorCode;
 import dev.banger.api.VmRecord;
+import dev.banger.api.VmSpec;
+import dev.banger.core.snapshot.SnapshotNeeds;
+import dev.banger.core.vm.VmmKind;
+import dev.banger.host.vm.QemuState;
+import dev.banger.host.vm.QmpClient;
+import java.io.IOException;
+import java.nio.file.Files;
 import dev.banger.core.StatePaths;
 import dev.banger.core.vm.Accelerator;
 import dev.banger.core.vm.KernelArgs;
@@ -30,6 +38,11 @@ import java.util.logging.Logger;
 public final class QemuVmm implements Vmm {
     private static final Logger LOG = Logger.getLogger(QemuVmm.class.getName());
     private static final Duration QMP_READY = Duration.ofSeconds(30);
+    private static final Duration QMP_CONNECT = Duration.ofSeconds(10);
+    /** A snapshot's files, as this driver names them in the snapshot's directory. */
+    static final String STATE_FILE = "state";
+    static final String ROOT_FILE = "root.qcow2";
+    private static final String SAVE_SOCKET = "save.sock";
 
     /** Null when the configured accelerator cannot be used here; then {@link #accelProblem} says why. */
     private final Accelerator.Choice accel;
@@ -39,6 +52,7 @@ public final class QemuVmm implements Vmm {
     private final KernelArgs.Verbosity kernelLog;
     /** Whether guests get a vhost-vsock device (decided once: /dev/vhost-vsock usable at daemon start). */
     private final boolean vsock;
+    private String qemuVersion;
 
     public QemuVmm(Accelerator.Mode mode, KernelArgs.Verbosity kernelLog, StatePaths paths) {
         this.paths = paths;
@@ -85,10 +99,17 @@ public final class QemuVmm implements Vmm {
 
     @Override
     public long launch(VmRecord vm, BootPlan plan) {
+        QemuPlan qemu = plan(vm, plan);
+        DetachedProcess.Launched launched = QemuProcess.launch(QemuCommand.argv(qemu), paths.vmmLog(vm.id()));
+        launched.awaitSocket(qemu.qmpSocket(), QMP_READY);
+        return launched.pid();
+    }
+
+    /** The QEMU of {@code vm} with the plan's devices: a restore's must be the snapshotted VM's layout, so one place makes both. */
+    private QemuPlan plan(VmRecord vm, BootPlan plan) {
         if (accelProblem != null) {
             throw accelProblem;
         }
-        Path qmp = Path.of(vm.runtime().apiSockPath());
         QemuPlan.Builder builder = QemuPlan.builder()
                 .name(vm.spec().name())
                 .accel(accel.accel())
@@ -98,7 +119,7 @@ public final class QemuVmm implements Vmm {
                 .initrd(plan.initrd())
                 .kernelArgs(KernelArgs.defaults().withVerbosity(kernelLog).forAccelerator(accel.accel(), tscKhz))
                 .consoleLog(Path.of(vm.runtime().logPath()))
-                .qmpSocket(qmp)
+                .qmpSocket(Path.of(vm.runtime().apiSockPath()))
                 .rootOverlay(plan.rootDisk())
                 .configDrive(plan.configDrive())
                 .workDisk(plan.workDisk())
@@ -107,10 +128,100 @@ public final class QemuVmm implements Vmm {
         if (vsock) {
             builder.vsockCid(vm.runtime().vsockCid());
         }
-        QemuPlan qemu = builder.build();
+        return builder.build();
+    }
+
+    @Override
+    public SnapshotNeeds snapshotNeeds(VmSpec spec) {
+        if (accelProblem != null) {
+            throw accelProblem;
+        }
+        return new SnapshotNeeds(VmmKind.QEMU, version(), QemuCommand.MACHINE, accel.accel(), spec.vcpus(), spec.memoryMib(), spec.image());
+    }
+
+    /** This host's QEMU version, asked once. */
+    private synchronized String version() {
+        if (qemuVersion == null) {
+            qemuVersion = QemuProcess.version().orElseThrow(() -> new BangerException(ErrorCode.FAILED_PRECONDITION,
+                    "cannot tell this host's QEMU version (" + QemuCommand.BINARY + " --version): snapshots need it; "
+                            + "install Debian's qemu-system-x86 package"));
+        }
+        return qemuVersion;
+    }
+
+    /**
+     * QMP stop and a migration into {@value #STATE_FILE} ({@link QemuState}); then the root overlay is copied: a
+     * completed migration has flushed and released the guest's disks, so the copy is the disk at the moment the
+     * memory was saved. The overlay's backing file (the image's root) stays where it is: the copy layers on it.
+     */
+    @Override
+    public SavedState saveState(VmRecord vm, Path dir, long maxStateBytes, Duration timeout) {
+        Path state = dir.resolve(STATE_FILE);
+        Path root = dir.resolve(ROOT_FILE);
+        try (QmpClient qmp = QmpClient.connect(Path.of(vm.runtime().apiSockPath()), QMP_CONNECT)) {
+            QemuState.Saved saved = QemuState.save(qmp, state, dir.resolve(SAVE_SOCKET), maxStateBytes, timeout);
+            Disks.copySparse(Path.of(vm.runtime().systemOverlay()), root);
+            return new SavedState(saved.bytes(), saved.stopped());
+        } catch (RuntimeException e) {
+            deleteQuietly(state);
+            deleteQuietly(root);
+            throw e;
+        }
+    }
+
+    @Override
+    public void resume(VmRecord vm, Duration timeout) {
+        try (QmpClient qmp = QmpClient.connect(Path.of(vm.runtime().apiSockPath()), QMP_CONNECT)) {
+            if (!qmp.status().running()) {
+                QemuState.resume(qmp, timeout);
+            }
+        }
+    }
+
+    @Override
+    public boolean paused(VmRecord vm, Duration timeout) {
+        try (QmpClient qmp = QmpClient.connect(Path.of(vm.runtime().apiSockPath()), QMP_CONNECT)) {
+            return !qmp.status().running();
+        }
+    }
+
+    /** A qcow2 overlay over the snapshot's root copy, the same size (the saved guest knows its disk's size). */
+    @Override
+    public Path prepareRootFromSnapshot(VmRecord vm, Path dir, VmHandles handles, Consumer<VmHandles> record, Consumer<String> warn) {
+        Path overlay = Path.of(vm.runtime().systemOverlay());
+        Disks.ensureOverlayOnQcow2(dir.resolve(ROOT_FILE), overlay);
+        return overlay;
+    }
+
+    /** QEMU started with {@code -incoming unix:} on a socket in the VM's directory, the state streamed in, then {@code cont}. */
+    @Override
+    public long launchRestored(VmRecord vm, BootPlan plan, Path dir, Duration timeout) {
+        Path incoming = paths.incomingSocket(vm.id());
+        deleteQuietly(incoming);
+        QemuPlan qemu = plan(vm, plan).withIncoming(incoming);
         DetachedProcess.Launched launched = QemuProcess.launch(QemuCommand.argv(qemu), paths.vmmLog(vm.id()));
-        launched.awaitSocket(qmp, QMP_READY);
-        return launched.pid();
+        try {
+            launched.awaitSocket(qemu.qmpSocket(), QMP_READY);
+            launched.awaitSocket(incoming, QMP_READY);
+            try (QmpClient qmp = QmpClient.connect(qemu.qmpSocket(), QMP_CONNECT)) {
+                QemuState.load(qmp, incoming, dir.resolve(STATE_FILE), timeout);
+                QemuState.resume(qmp, timeout);
+            }
+            return launched.pid();
+        } catch (RuntimeException e) {
+            ProcessTable.kill(launched.pid());
+            throw e;
+        } finally {
+            deleteQuietly(incoming);
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException e) {
+            LOG.fine("cannot remove " + p + ": " + e.getMessage());
+        }
     }
 
     @Override
@@ -160,7 +271,10 @@ public final class QemuVmm implements Vmm {
 
     @Override
     public Capability.Support supports(Capability capability) {
-        return Capability.Support.no("not built yet: banger's " + capability.what() + " are the next issues' work");
+        return switch (capability) {
+            case SNAPSHOT -> accelProblem == null ? Capability.Support.yes() : Capability.Support.no(accelProblem.getMessage());
+            case MOUNT -> Capability.Support.no("not built yet: banger's " + capability.what() + " are the next issue's work");
+        };
     }
 
     @Override

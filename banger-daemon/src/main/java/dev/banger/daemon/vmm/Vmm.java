@@ -1,6 +1,8 @@
 package dev.banger.daemon.vmm;
 
 import dev.banger.api.VmRecord;
+import dev.banger.api.VmSpec;
+import dev.banger.core.snapshot.SnapshotNeeds;
 import dev.banger.core.vm.KernelKind;
 import dev.banger.host.guest.AgentConnection;
 import dev.banger.host.guest.AgentTransport;
@@ -65,6 +67,43 @@ public interface Vmm {
      * (TCP when none is recorded), closed {@code timeout} from now.
      */
     AgentConnection openAgent(VmRecord vm, VmHandles handles, Duration timeout);
+
+    /** What a saved state cost: its bytes on disk (memory and devices) and how long the guest was paused for it. */
+    record SavedState(long bytes, Duration paused) {
+    }
+
+    /**
+     * What a snapshot of a VM with {@code spec}, taken or restored by this driver on this host, needs of the VMM
+     * that resumes it (SNAPSHOT capability: call only when {@link #supports} says yes).
+     */
+    SnapshotNeeds snapshotNeeds(VmSpec spec);
+
+    /**
+     * Pauses {@code vm}'s guest and saves its memory and device state, and a consistent copy of its root disk, into
+     * {@code dir} (an empty directory; the file names are the driver's own). The guest stays paused, also when the
+     * save fails: the caller resumes it ({@link #resume}). A failure leaves none of the driver's files in {@code dir}.
+     * A state larger than {@code maxStateBytes} is refused (a VMM sending more is not the VM banger started).
+     */
+    SavedState saveState(VmRecord vm, Path dir, long maxStateBytes, Duration timeout);
+
+    /** Resumes the guest of {@code vm}'s running VMM when it is paused (by {@link #saveState}, or a daemon that died in one). */
+    void resume(VmRecord vm, Duration timeout);
+
+    /** Whether {@code vm}'s running VMM has its guest paused. */
+    boolean paused(VmRecord vm, Duration timeout);
+
+    /**
+     * Makes the root disk of {@code vm}, a new VM restored from the snapshot in {@code dir}, over the root saved
+     * there (as {@link #prepareRoot} does over an image's), and returns the path to give the VMM.
+     */
+    Path prepareRootFromSnapshot(VmRecord vm, Path dir, VmHandles handles, Consumer<VmHandles> record, Consumer<String> warn);
+
+    /**
+     * Starts a VMM for {@code vm} that resumes the state saved in {@code dir} instead of booting, with the plan's
+     * disks, tap and MAC in the devices' places (laid out as the snapshotted VM's were: the state needs the same
+     * devices). Returns its pid once the guest runs again.
+     */
+    long launchRestored(VmRecord vm, BootPlan plan, Path dir, Duration timeout);
 
     /** Whether this driver, on this host, can do {@code capability}, and if not, why. */
     Capability.Support supports(Capability capability);

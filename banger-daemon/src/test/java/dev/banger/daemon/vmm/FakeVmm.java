@@ -3,6 +3,9 @@ package dev.banger.daemon.vmm;
 import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
 import dev.banger.api.VmRecord;
+import dev.banger.api.VmSpec;
+import dev.banger.core.snapshot.SnapshotNeeds;
+import dev.banger.core.vm.VmmKind;
 import dev.banger.core.vm.KernelKind;
 import dev.banger.host.guest.AgentConnection;
 import dev.banger.host.guest.AgentTransport;
@@ -15,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -179,6 +183,61 @@ public final class FakeVmm implements Vmm {
     /** The VM's agent is whatever serves {@code socket} (the agent transport is then the serial port's). */
     public void agentAt(String vmId, Path socket) {
         agents.put(vmId, socket);
+    }
+
+    private final Set<String> paused = ConcurrentHashMap.newKeySet();
+
+    @Override
+    public SnapshotNeeds snapshotNeeds(VmSpec spec) {
+        return new SnapshotNeeds(VmmKind.QEMU, "fake-1", "fake", "none", spec.vcpus(), spec.memoryMib(), spec.image());
+    }
+
+    /** Writes a small "state" and "root" file, as a driver writes its own; the VM stays paused. */
+    @Override
+    public SavedState saveState(VmRecord vm, Path dir, long maxStateBytes, Duration timeout) {
+        paused.add(vm.id());
+        call("saveState", vm);
+        try {
+            Files.writeString(dir.resolve("state"), "fake state of " + vm.id());
+            Files.writeString(dir.resolve("root"), "fake root of " + vm.id());
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.HOST_FAILURE, "fake state: " + e.getMessage(), e);
+        }
+        return new SavedState(20, Duration.ofMillis(5));
+    }
+
+    @Override
+    public void resume(VmRecord vm, Duration timeout) {
+        call("resume", vm);
+        paused.remove(vm.id());
+    }
+
+    @Override
+    public boolean paused(VmRecord vm, Duration timeout) {
+        return paused.contains(vm.id());
+    }
+
+    @Override
+    public Path prepareRootFromSnapshot(VmRecord vm, Path dir, VmHandles handles, Consumer<VmHandles> record, Consumer<String> warn) {
+        call("prepareRootFromSnapshot", vm);
+        Path overlay = Path.of(vm.runtime().systemOverlay());
+        try {
+            Files.writeString(overlay, "over " + dir.resolve("root"));
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.HOST_FAILURE, "fake overlay: " + e.getMessage(), e);
+        }
+        return overlay;
+    }
+
+    @Override
+    public long launchRestored(VmRecord vm, BootPlan plan, Path dir, Duration timeout) {
+        call("launchRestored", vm);
+        if (!Files.exists(dir.resolve("state"))) {
+            throw new BangerException(ErrorCode.HOST_FAILURE, "fake: no state in " + dir);
+        }
+        long pid = PIDS.incrementAndGet();
+        running.put(vm.id(), pid);
+        return pid;
     }
 
     @Override

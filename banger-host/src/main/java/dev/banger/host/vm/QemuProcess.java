@@ -36,6 +36,17 @@ public final class QemuProcess {
     }
 
     /**
+     * This host's QEMU version as {@code qemu-system-x86_64 --version} prints it ("7.2.22"): what a snapshot taken
+     * here records, and what a restore must find. Empty when QEMU is missing or says something else.
+     */
+    public static Optional<String> version() {
+        dev.banger.host.HostCommand.Output out = dev.banger.host.HostCommand.run(List.of(QemuCommand.BINARY, "--version"),
+                Duration.ofSeconds(10));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("version (\\S+)").matcher(out.text());
+        return out.ok() && m.find() ? Optional.of(m.group(1)) : Optional.empty();
+    }
+
+    /**
      * The QEMU serving QMP on {@code qmpSocket}, found by one scan of the process table. Empty when none
      * runs. Two would mean the second took over the first's socket path; that is reported rather than
      * guessed at.
