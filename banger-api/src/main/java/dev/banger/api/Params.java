@@ -10,7 +10,46 @@ public final class Params {
 
     /** {@code vm.create}: every field but none is optional; absent fields take the daemon's defaults. */
     public record VmCreate(String name, String image, Integer vcpus, Integer memoryMib, Long rootDiskMib,
-                           Long workDiskMib, String vmm) {
+                           Long workDiskMib, String vmm, String from, Boolean cold) {
+        /** A VM booted from its image (or its image's template, when one matches). */
+        public VmCreate(String name, String image, Integer vcpus, Integer memoryMib, Long rootDiskMib, Long workDiskMib, String vmm) {
+            this(name, image, vcpus, memoryMib, rootDiskMib, workDiskMib, vmm, null, null);
+        }
+
+        public boolean forcedCold() {
+            return Boolean.TRUE.equals(cold);
+        }
+    }
+
+    /** {@code vm.snapshot}: saves a running VM; {@code name} (optional) names the snapshot, else one is made up. */
+    public record VmSnapshot(String vm, String name) {
+    }
+
+    /** {@code snapshot.get} and {@code snapshot.delete}: a snapshot by its name or id. */
+    public record SnapshotRef(String snapshot) {
+    }
+
+    /** {@code snapshot.list}: every snapshot, oldest first. */
+    public record SnapshotList(java.util.List<SnapshotRecord> snapshots) {
+    }
+
+    /** {@code snapshot.delete}'s answer. */
+    public record SnapshotDeleted(String id, String name, long freedBytes) {
+    }
+
+    /**
+     * {@code vm.fork}: {@code count} (default 1, at most 16) new VMs that continue from {@code vm}'s state now, named
+     * PREFIX-1..N ({@code name}; default the parent's name).
+     */
+    public record VmFork(String vm, Integer count, String name) {
+    }
+
+    /** {@code vm.fork}'s answer: the children, running, and how long the fork took. */
+    public record VmForked(String parent, String snapshot, java.util.List<VmRecord> children, long pausedMs, long millis) {
+    }
+
+    /** {@code image.warm}: makes (or remakes) the template that makes {@code vm run} of the image instant. */
+    public record ImageWarm(String image) {
     }
 
     /** {@code vm.get}: a VM named by its name or its id. */

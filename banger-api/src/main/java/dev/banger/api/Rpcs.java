@@ -25,6 +25,18 @@ public final class Rpcs {
             new Rpc<>("vm.exec_attach", Params.VmExecAttach.class, Params.Conversation.class);
     /** Continues on its connection after the response: a copy's archive and status lines (docs/API.md). */
     public static final Rpc<Params.VmCp, Params.Conversation> VM_CP = new Rpc<>("vm.cp", Params.VmCp.class, Params.Conversation.class);
+    /** Pauses the VM briefly; answers with the snapshot made. */
+    public static final Rpc<Params.VmSnapshot, SnapshotRecord> VM_SNAPSHOT =
+            new Rpc<>("vm.snapshot", Params.VmSnapshot.class, SnapshotRecord.class);
+    /** Long: sends {@link #PROGRESS} notifications before its response. */
+    public static final Rpc<Params.VmFork, Params.VmForked> VM_FORK = new Rpc<>("vm.fork", Params.VmFork.class, Params.VmForked.class);
+    public static final Rpc<Void, Params.SnapshotList> SNAPSHOT_LIST = new Rpc<>("snapshot.list", Void.class, Params.SnapshotList.class);
+    public static final Rpc<Params.SnapshotRef, SnapshotRecord> SNAPSHOT_GET =
+            new Rpc<>("snapshot.get", Params.SnapshotRef.class, SnapshotRecord.class);
+    public static final Rpc<Params.SnapshotRef, Params.SnapshotDeleted> SNAPSHOT_DELETE =
+            new Rpc<>("snapshot.delete", Params.SnapshotRef.class, Params.SnapshotDeleted.class);
+    /** Long: boots a template VM and snapshots it. */
+    public static final Rpc<Params.ImageWarm, SnapshotRecord> IMAGE_WARM = new Rpc<>("image.warm", Params.ImageWarm.class, SnapshotRecord.class);
     /** Long: sends {@link #PROGRESS} notifications before its response. */
     public static final Rpc<Params.ImageBuild, Params.ImageInfo> IMAGE_BUILD =
             new Rpc<>("image.build", Params.ImageBuild.class, Params.ImageInfo.class);
@@ -44,7 +56,8 @@ public final class Rpcs {
 
     /** All of the above: the daemon must serve each one, and nothing else. */
     public static final List<Rpc<?, ?>> ALL = List.of(VM_CREATE, VM_LIST, VM_GET, VM_DELETE, VM_START, VM_STOP, VM_PORTS, VM_EXEC, VM_CP,
-            VM_EXEC_DETACH, VM_EXEC_LIST, VM_EXEC_SIGNAL, VM_EXEC_ATTACH,
+            VM_EXEC_DETACH, VM_EXEC_LIST, VM_EXEC_SIGNAL, VM_EXEC_ATTACH, VM_SNAPSHOT, VM_FORK, SNAPSHOT_LIST, SNAPSHOT_GET,
+            SNAPSHOT_DELETE, IMAGE_WARM,
             IMAGE_BUILD, IMAGE_LIST, IMAGE_GET, IMAGE_DELETE, IMAGE_IMPORT, IMAGE_VERIFY,
             DAEMON_STATUS, DAEMON_SHUTDOWN, DAEMON_TEARDOWN);
 

@@ -14,6 +14,12 @@ public final class NewVm {
     }
 
     public static VmRecord record(String id, VmSpec spec, StatePaths paths, String guestIp, long vsockCid, Instant now) {
+        return record(id, spec, paths, guestIp, vsockCid, now, null);
+    }
+
+    /** A VM whose disks will lie over snapshot {@code fromSnapshot}'s (null: over its image's). */
+    public static VmRecord record(String id, VmSpec spec, StatePaths paths, String guestIp, long vsockCid, Instant now,
+                                  String fromSnapshot) {
         VmRuntime runtime = new VmRuntime(
                 VmState.CREATING,
                 guestIp,
@@ -26,7 +32,8 @@ public final class NewVm {
                 paths.vmDir(id).toString(),
                 paths.rootDisk(id, dev.banger.core.vm.VmmKind.parse(spec.vmm())).toString(),
                 paths.workDisk(id).toString(),
-                null);
+                null,
+                fromSnapshot);
         return new VmRecord(id, spec, runtime, now, now);
     }
 }

@@ -255,9 +255,9 @@ public record StatePaths(Path stateDir, Path runDir, Path logFile, Path configFi
         checkLength(socketStaging(), "");
         checkLength(apiSocket(sampleId), "");
         checkLength(agentSocket(sampleId), "");
+        checkLength(vsockSocket(sampleId), LONGEST_VSOCK_SUFFIX);
         checkLength(incomingSocket(sampleId), "");
         checkLength(snapshotDir(sampleId).resolve("save.sock"), "");
-        checkLength(vsockSocket(sampleId), LONGEST_VSOCK_SUFFIX);
     }
 
     private void checkLength(Path socketPath, String suffix) {

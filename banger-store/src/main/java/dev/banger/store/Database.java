@@ -164,6 +164,10 @@ public final class Database implements AutoCloseable {
         return new VmStore(this);
     }
 
+    public SnapshotStore snapshots() {
+        return new SnapshotStore(this);
+    }
+
     /** Runs {@code work} with the connection, exclusively. */
     <T> T call(SqlFunction<T> work) {
         lock.lock();

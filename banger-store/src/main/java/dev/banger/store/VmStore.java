@@ -21,7 +21,7 @@ import org.sqlite.SQLiteException;
 public final class VmStore {
     private static final String COLUMNS = "id, name, image, vcpus, memory_mib, root_disk_mib, work_disk_mib, vmm, created_at, updated_at, "
             + "state, guest_ip, api_sock_path, vsock_path, vsock_cid, log_path, metrics_path, dns_name, vm_dir, "
-            + "system_overlay, work_disk_path, last_error";
+            + "system_overlay, work_disk_path, last_error, from_snapshot";
 
     private final Database db;
 
@@ -38,7 +38,7 @@ public final class VmStore {
     public void insert(VmRecord vm) {
         db.call(c -> {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO vms (" + COLUMNS
-                    + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+                    + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
                 VmSpec s = vm.spec();
                 VmRuntime r = vm.runtime();
                 int i = 1;
@@ -53,6 +53,7 @@ public final class VmStore {
                 ps.setString(i++, vm.createdAt().toString());
                 ps.setString(i++, vm.updatedAt().toString());
                 bindRuntime(ps, i, r);
+                ps.setString(i + 12, r.fromSnapshot());
                 ps.executeUpdate();
                 return null;
             } catch (SQLiteException e) {
@@ -104,6 +105,22 @@ public final class VmStore {
         if (rows != 1) {
             throw BangerException.notFound("VM " + id + " no longer exists");
         }
+    }
+
+    /** The VMs whose disks lie over snapshot {@code snapshotId}'s, by name. */
+    public java.util.List<String> namesFromSnapshot(String snapshotId) {
+        return db.call(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT name FROM vms WHERE from_snapshot=? ORDER BY name")) {
+                ps.setString(1, snapshotId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    java.util.List<String> names = new ArrayList<>();
+                    while (rs.next()) {
+                        names.add(rs.getString(1));
+                    }
+                    return names;
+                }
+            }
+        });
     }
 
     public boolean delete(String id) {
@@ -212,7 +229,8 @@ public final class VmStore {
                 rs.getString("vm_dir"),
                 rs.getString("system_overlay"),
                 rs.getString("work_disk_path"),
-                rs.getString("last_error"));
+                rs.getString("last_error"),
+                rs.getString("from_snapshot"));
         return new VmRecord(rs.getString("id"), spec, runtime, Instant.parse(rs.getString("created_at")),
                 Instant.parse(rs.getString("updated_at")));
     }

@@ -47,7 +47,7 @@ class DatabaseTest {
         try (Database db = Database.open(file)) {
             assertThat(Files.isRegularFile(file)).isTrue();
             assertThat(db.file()).isEqualTo(file);
-            assertThat(Migrations.LATEST).isEqualTo(4);
+            assertThat(Migrations.LATEST).isEqualTo(5);
             assertThat(db.schemaVersion()).isEqualTo(Migrations.LATEST);
             String mode = db.call(c -> {
                 try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("PRAGMA journal_mode")) {
@@ -58,7 +58,7 @@ class DatabaseTest {
             assertThat(db.call(DatabaseTest::columns)).containsExactly("id", "name", "image", "vcpus", "memory_mib",
                     "created_at", "updated_at", "state", "guest_ip", "api_sock_path", "vsock_path", "vsock_cid", "log_path",
                     "metrics_path", "dns_name", "vm_dir", "system_overlay", "work_disk_path", "last_error",
-                    "root_disk_mib", "work_disk_mib", "vmm");
+                    "root_disk_mib", "work_disk_mib", "vmm", "from_snapshot");
             assertThat(db.vms().count()).isZero();
         }
     }

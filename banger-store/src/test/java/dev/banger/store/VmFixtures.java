@@ -29,7 +29,7 @@ final class VmFixtures {
         VmSpec spec = new VmSpec("full-house", "ubuntu-24.04", 32, 65_536, 20_480, 16L * 1024 * 1024, "firecracker");
         VmRuntime runtime = new VmRuntime(VmState.ERROR, "172.29.0.254", "/a/api.sock", "/a/vsock.sock", 0xFFFF_FFFEL,
                 "/a/console.log", "/a/metrics.json", "full-house.vm", "/a", "/a/root.qcow2", "/a/work.img",
-                "boot failed: kernel panic \u2014 'quoted'; \"double\"\nsecond line");
+                "boot failed: kernel panic \u2014 'quoted'; \"double\"\nsecond line", "0123456789ab");
         return new VmRecord("fedcba987654", spec, runtime, Instant.parse("2024-12-31T23:59:59.999999999Z"),
                 Instant.parse("2025-01-01T00:00:00Z"));
     }

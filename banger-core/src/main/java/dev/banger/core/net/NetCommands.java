@@ -59,6 +59,11 @@ public final class NetCommands {
         return List.of("ip", "link", "set", "dev", InterfaceNames.validate(tap), "master", InterfaceNames.validate(bridge), "up");
     }
 
+    /** Takes the tap off whatever bridge it is on (a restored guest's tap stays off the bridge until it is re-identified). */
+    public static List<String> detachTap(String tap) {
+        return List.of("ip", "link", "set", "dev", InterfaceNames.validate(tap), "nomaster");
+    }
+
     /**
      * Forgets what the host learned about {@code address} on {@code bridge} (its MAC): a VM that takes over
      * the address of a deleted one would otherwise get no traffic until the stale entry times out.

@@ -37,6 +37,21 @@ public final class TapPlan {
         return List.of(NetCommands.attachTap(tap, bridge));
     }
 
+    /**
+     * Steps so that {@code tap} exists and is a port of no bridge: for a guest restored from a snapshot, whose
+     * frames carry its parent's MAC and addresses until the agent has re-identified it ({@link #create} then
+     * puts it on the bridge).
+     */
+    public static List<List<String>> createIsolated(LinkState observed, String tap) {
+        InterfaceNames.validate(tap);
+        Optional<LinkState.Link> existing = observed.link(tap);
+        if (existing.isEmpty()) {
+            return List.of(NetCommands.addTap(tap));
+        }
+        LinkState.Link link = requireTap(existing.get());
+        return link.master() == null ? List.of() : List.of(NetCommands.detachTap(tap));
+    }
+
     /** Steps so that {@code tap} no longer exists; none when it is already gone. */
     public static List<List<String>> delete(LinkState observed, String tap) {
         InterfaceNames.validate(tap);

@@ -25,6 +25,12 @@ public interface GuestNetwork {
      */
     void createTap(String tap, String guestIp);
 
+    /**
+     * A tap on no bridge, for a guest restored from a snapshot: until its agent has re-identified it, its frames
+     * carry its parent's MAC, addresses and TCP state. {@link #createTap} later puts the same tap on the bridge.
+     */
+    void createIsolatedTap(String tap);
+
     /** Removes a tap; a missing one is already removed. */
     void deleteTap(String tap);
 

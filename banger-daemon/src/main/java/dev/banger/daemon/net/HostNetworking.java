@@ -97,6 +97,11 @@ public final class HostNetworking implements GuestNetwork, AutoCloseable {
     }
 
     @Override
+    public void createIsolatedTap(String tap) {
+        network.createIsolatedTap(tap);
+    }
+
+    @Override
     public void deleteTap(String tap) {
         network.deleteTap(tap);
     }

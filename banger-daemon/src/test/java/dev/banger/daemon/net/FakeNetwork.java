@@ -59,6 +59,12 @@ public final class FakeNetwork implements GuestNetwork {
     }
 
     @Override
+    public void createIsolatedTap(String tap) {
+        log.add("create isolated " + tap);
+        taps.add(tap);
+    }
+
+    @Override
     public void deleteTap(String tap) {
         log.add("delete " + tap);
         taps.remove(tap);

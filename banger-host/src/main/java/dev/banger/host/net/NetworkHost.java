@@ -64,6 +64,11 @@ public final class NetworkHost {
         converge(state -> TapPlan.create(state, tap, bridge));
     }
 
+    /** The tap exists and is on no bridge ({@link TapPlan#createIsolated}). */
+    public void createIsolatedTap(String tap) {
+        converge(state -> TapPlan.createIsolated(state, tap));
+    }
+
     /** The host's neighbour entry for a guest address on the bridge is gone (none is fine). */
     public void forgetNeighbour(String bridge, String address) {
         check(NetCommands.forgetNeighbour(bridge, address));
