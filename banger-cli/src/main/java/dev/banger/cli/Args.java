@@ -9,6 +9,8 @@ final class Args {
     static final Target VM = new Target("VM", "name or id");
     /** The image a verb acts on: its first positional parameter. */
     static final Target IMAGE = new Target("IMAGE", "image name");
+    /** The snapshot a verb acts on: its first positional parameter. */
+    static final Target SNAPSHOT = new Target("SNAP", "snapshot name or id");
 
     private Args() {
     }

@@ -53,7 +53,9 @@ final class Commands {
 
     private static List<Group> groups(CliContext ctx) {
         return List.of(new Group("vm", "Run, create, start, stop, inspect and delete VMs.", VmVerbs.all(ctx)),
-                new Group("image", "Build, import, list, verify and delete guest images.", ImageVerbs.all(ctx)),
+                new Group("image", "Build, import, list, verify, warm and delete guest images.", ImageVerbs.all(ctx)),
+                new Group("snapshot", "List, show and remove snapshots (taken by 'vm snapshot', 'vm fork' and 'image warm').",
+                        SnapshotVerbs.all(ctx)),
                 new Group("daemon", "Inspect, stop or tear down bangerd.", DaemonVerbs.all(ctx)));
     }
 

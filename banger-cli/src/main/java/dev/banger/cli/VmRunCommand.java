@@ -109,6 +109,10 @@ final class VmRunCommand extends Verb {
         List<String> command = args.hasMatchedPositional(0) ? args.matchedPositional(0).stringValues() : List.of();
         ensureImage(request.image());
         VmRecord vm = ctx.daemon().call(Rpcs.VM_CREATE, request);
+        if (vm.runtime().fromSnapshot() == null && !request.forcedCold()) {
+            warn("booting cold: no template of image " + vm.spec().image() + " matches this spec ('banger image warm "
+                    + vm.spec().image() + "' makes one for the default spec; --cold skips this note)");
+        }
         boolean remove = has(args, "--rm");
         try {
             vm = VmVerbs.start(ctx, vm.name());

@@ -21,6 +21,8 @@ final class VmSpecOptions {
         spec.addOption(Verb.option("SIZE", String.class, "work disk mounted at /work (default 4G)", "--work-disk"));
         spec.addOption(Verb.option("SIZE", String.class, "grow the root disk to SIZE (default: the image's size)", "--root-disk"));
         spec.addOption(Verb.option("VMM", String.class, "qemu or firecracker (default from config: qemu)", "--vmm"));
+        spec.addOption(Verb.option("SNAP", String.class, "resume snapshot SNAP instead of booting (its spec is the VM's)", "--from"));
+        spec.addOption(Verb.flag("boot, even when a template of the image would resume the VM instantly", "--cold"));
     }
 
     static Params.VmCreate read(ParseResult args) {
@@ -28,7 +30,8 @@ final class VmSpecOptions {
         return new Params.VmCreate(args.matchedOptionValue("--name", null), args.matchedOptionValue("--image", null),
                 args.matchedOptionValue("--cpus", null),
                 memory == null ? null : Math.toIntExact(Math.min(Integer.MAX_VALUE, memory)),
-                mib(args, "--root-disk"), mib(args, "--work-disk"), args.matchedOptionValue("--vmm", null));
+                mib(args, "--root-disk"), mib(args, "--work-disk"), args.matchedOptionValue("--vmm", null),
+                args.matchedOptionValue("--from", null), args.hasMatchedOption("--cold") ? Boolean.TRUE : null);
     }
 
     /** A size option in MiB, or null when absent. */

@@ -17,10 +17,7 @@ final class VmVerbs {
     static List<Verb> all(CliContext ctx) {
         return List.of(
                 new VmRunCommand(ctx),
-                new CallVerb<>(ctx, "create", "Create a VM record (booting comes with 'vm start').", Rpcs.VM_CREATE)
-                        .request(VmSpecOptions::declare, VmSpecOptions::read).json("the VM")
-                        .text((vm, c) -> c.out().println("created VM " + vm.name() + " (" + vm.id() + ", " + vm.runtime().guestIp()
-                                + ", " + vm.runtime().dnsName() + ")")),
+                new VmCreateCommand(ctx),
                 new CallVerb<>(ctx, "start", "Boot a VM and wait until SSH answers.", Rpcs.VM_START)
                         .on(Args.VM, Params.VmRef::new).withProgress().json("the VM")
                         .text((vm, c) -> c.out().println("started VM " + vm.name() + " (" + vm.runtime().guestIp() + ", "
@@ -32,6 +29,21 @@ final class VmVerbs {
                         }, args -> new Params.VmStop(Args.VM.value(args), Args.force(args)))
                         .text((vm, c) -> c.out().println("stopped VM " + vm.name())),
                 new VmRestartCommand(ctx),
+                new CallVerb<>(ctx, "snapshot", "Save a running VM's memory, devices and disks as a snapshot (it pauses briefly and runs on).",
+                        Rpcs.VM_SNAPSHOT).request(spec -> {
+                            Args.VM.declare(spec);
+                            spec.addOption(Verb.option("SNAP", String.class, "the snapshot's name (default: VM-YYYYMMDD-HHMMSS)", "--name"));
+                        }, args -> new Params.VmSnapshot(Args.VM.value(args), args.matchedOptionValue("--name", null))).json("the snapshot")
+                        .text((s, c) -> c.out().println("snapshot " + s.name() + " of VM " + s.sourceVm() + ": " + SnapshotVerbs.mib(s.sizeBytes())
+                                + " on disk; the VM was paused " + s.pausedMs() + " ms")),
+                new CallVerb<>(ctx, "fork", "Clone a running VM N ways: each child continues from the parent's state now, as its own "
+                        + "machine (MAC, IP, hostname, keys, machine-id, RNG); the parent runs on.", Rpcs.VM_FORK).request(spec -> {
+                            Args.VM.declare(spec);
+                            spec.addOption(Verb.option("N", Integer.class, "how many children, 1-16 (default 1)", "--count"));
+                            spec.addOption(Verb.option("PREFIX", String.class, "children are PREFIX-1..N (default: the parent's name)", "--name"));
+                        }, args -> new Params.VmFork(Args.VM.value(args), args.matchedOptionValue("--count", null),
+                                args.matchedOptionValue("--name", null))).withProgress().json("the fork")
+                        .text(VmVerbs::forked),
                 new VmSshCommand(ctx),
                 new VmExecCommand(ctx),
                 new VmCpCommand(ctx),
@@ -47,6 +59,14 @@ final class VmVerbs {
     /** Starts a VM showing boot progress on stderr (vm run and vm restart). */
     static VmRecord start(CliContext ctx, String vm) {
         return ProgressPrinter.call(ctx, Rpcs.VM_START, new Params.VmRef(vm));
+    }
+
+    private static void forked(Params.VmForked f, CliContext ctx) {
+        Table t = new Table("NAME", "IP", "DNS");
+        f.children().forEach(vm -> t.row(vm.name(), vm.runtime().guestIp(), vm.runtime().dnsName()));
+        t.print(ctx.out());
+        ctx.out().println("forked VM " + f.parent() + " into " + f.children().size() + " in " + f.millis() + " ms (the parent was paused "
+                + f.pausedMs() + " ms; their shared layer is snapshot " + f.snapshot() + ")");
     }
 
     private static void table(Params.VmList list, CliContext ctx) {

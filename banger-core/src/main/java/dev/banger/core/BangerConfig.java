@@ -43,9 +43,15 @@ import java.util.function.Supplier;
  * uid = 10000             # the unprivileged user and group Firecracker runs as (never 0)
  * gid = 10000
  * chroot_base = "/srv/jailer"   # must be on the same filesystem as banger's state (files are hard-linked in)
+ *
+ * [snapshots]
+ * auto_template = true    # after an image's first cold start with the default spec, make its template in the background
  * </pre>
  */
-public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vmm vmm, Jailer jailer) {
+public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vmm vmm, Jailer jailer, Snapshots snapshots) {
+    public record Snapshots(Boolean autoTemplate) {
+    }
+
     public record Network(String bridge, String subnet, Boolean nat) {
     }
 
@@ -69,7 +75,7 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vm
     /** The effective, validated settings after defaults are applied. */
     public record Settings(String bridge, Ipv4Subnet subnet, boolean nat, String defaultImage, int defaultVcpus,
                            int defaultMemoryMib, long defaultWorkDiskMib, String socketGroup, Accelerator.Mode accel,
-                           KernelArgs.Verbosity kernelLog, VmmKind defaultVmm, FirecrackerSettings firecracker) {
+                           KernelArgs.Verbosity kernelLog, VmmKind defaultVmm, FirecrackerSettings firecracker, boolean autoTemplate) {
     }
 
     /**
@@ -86,7 +92,7 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vm
 
     public static final Settings DEFAULTS = new Settings("banger0", Ipv4Subnet.parse("172.29.0.0/24"), false,
             "debian-bookworm", DEFAULT_VCPUS, 512, 4096, "banger", Accelerator.Mode.AUTO, KernelArgs.Verbosity.QUIET, VmmKind.QEMU,
-            new FirecrackerSettings("firecracker", false, "jailer", 10000, 10000, Path.of("/srv/jailer")));
+            new FirecrackerSettings("firecracker", false, "jailer", 10000, 10000, Path.of("/srv/jailer")), true);
 
     private static final TomlMapper TOML = TomlMapper.builder()
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -187,8 +193,9 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vm
             firecrackerBinary = vmm.firecracker() == null ? firecrackerBinary
                     : withKey(source + ": vmm.firecracker", () -> program(vmm.firecracker()));
         }
+        boolean autoTemplate = snapshots != null && snapshots.autoTemplate() != null ? snapshots.autoTemplate() : d.autoTemplate();
         return new Settings(bridge, subnet, nat, image, vcpus, memory, workDisk, group, accel, kernelLog, driver,
-                firecrackerSettings(source, firecrackerBinary));
+                firecrackerSettings(source, firecrackerBinary), autoTemplate);
     }
 
     private FirecrackerSettings firecrackerSettings(String source, String binary) {

@@ -50,7 +50,12 @@ public record StatePaths(Path stateDir, Path runDir, Path logFile, Path configFi
         /** Transient handles (never in SQLite). */
         HANDLES("handles.json"),
         /** The VM's record and its home's identity ({@link VmDescriptor}). */
-        DESCRIPTOR(VmDescriptor.FILE);
+        DESCRIPTOR(VmDescriptor.FILE),
+        /**
+         * Present while the VM is being resumed from a snapshot and is not yet a machine of its own (it carries its
+         * parent's identity): a daemon that finds it at start-up undoes the restore rather than keep that guest.
+         */
+        RESTORING("restoring");
 
         private final String fileName;
 

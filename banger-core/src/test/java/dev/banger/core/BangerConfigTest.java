@@ -70,12 +70,15 @@ class BangerConfigTest {
                 uid = 123
                 gid = 456
                 chroot_base = "/var/lib/banger/jail"
+
+                [snapshots]
+                auto_template = false
                 """;
         BangerConfig.Settings s = BangerConfig.parse(toml, FILE);
         assertThat(s).isEqualTo(new BangerConfig.Settings("br-dev.1", Ipv4Subnet.parse("10.42.0.0/16"), true,
                 "alpine-3.20", 4, 2048, 20480, "wheel", Accelerator.Mode.TCG, KernelArgs.Verbosity.NORMAL,
                 dev.banger.core.vm.VmmKind.FIRECRACKER, new BangerConfig.FirecrackerSettings("/opt/fc/firecracker-v1.12", true,
-                "/opt/fc/jailer", 123, 456, java.nio.file.Path.of("/var/lib/banger/jail"))));
+                "/opt/fc/jailer", 123, 456, java.nio.file.Path.of("/var/lib/banger/jail")), false));
     }
 
     @Test

@@ -51,7 +51,7 @@ class VmSpecRulesTest {
     void defaultsComeFromTheSettings() {
         BangerConfig.Settings custom = new BangerConfig.Settings("banger0", Ipv4Subnet.parse("10.9.0.0/24"), false,
                 "alpine", 3, 1024, 8192, "banger", dev.banger.core.vm.Accelerator.Mode.AUTO, dev.banger.core.vm.KernelArgs.Verbosity.QUIET,
-                dev.banger.core.vm.VmmKind.FIRECRACKER, BangerConfig.DEFAULTS.firecracker());
+                dev.banger.core.vm.VmmKind.FIRECRACKER, BangerConfig.DEFAULTS.firecracker(), true);
         VmSpec spec = VmSpecRules.resolve(request(null, null, null, null, null), "web", custom, HOST_MIB);
         assertThat(spec).isEqualTo(new VmSpec("web", "alpine", 3, 1024, 0, 8192, "firecracker"));
     }

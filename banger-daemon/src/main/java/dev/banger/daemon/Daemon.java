@@ -1,5 +1,13 @@
 package dev.banger.daemon;
 
+import dev.banger.daemon.agent.AgentIdentity;
+import dev.banger.daemon.snapshot.SnapshotReconciler;
+import dev.banger.daemon.snapshot.SnapshotRestores;
+import dev.banger.daemon.snapshot.SnapshotService;
+import dev.banger.daemon.snapshot.SnapshotVms;
+import dev.banger.daemon.snapshot.Templates;
+import dev.banger.daemon.vm.Restores;
+
 import dev.banger.api.BangerVersion;
 import dev.banger.api.Params;
 import dev.banger.api.Rpcs;
@@ -68,6 +76,7 @@ public final class Daemon implements AutoCloseable {
     private final DetachedExecService detached;
     private final CopyService copies;
     private final AgentSessions sessions;
+    private final SnapshotRoom snapshots;
     /** What the start-up reconcile did (daemon status shows it). */
     private final String reconcileSummary;
     private final Clock clock;
@@ -76,7 +85,8 @@ public final class Daemon implements AutoCloseable {
 
     private Daemon(StatePaths paths, DaemonLock lock, Database db, VmService vms, ImageService images, HostNetworking network,
                    ServerSocketChannel channel, Clock clock, BangerConfig.Settings settings, String reconcileSummary,
-                   AgentSessions sessions, VmPortsService ports, ExecService exec, CopyService copies) {
+                   AgentSessions sessions, VmPortsService ports, ExecService exec, CopyService copies, SnapshotRoom snapshots) {
+        this.snapshots = snapshots;
         this.settings = settings;
         this.sessions = sessions;
         this.reconcileSummary = reconcileSummary;
@@ -137,13 +147,19 @@ public final class Daemon implements AutoCloseable {
             VmTransitions transitions = new VmTransitions(store, clock, descriptors);
             AgentSessions sessions = new AgentSessions(vmms, liveness);
             VmPower power = new VmPower(store, paths, images, vmms, network, locks, clock, handles, liveness, transitions,
-                    new AgentProbe(sessions));
+                    new AgentProbe(sessions), new Restores(new SnapshotRestores(db.snapshots()), new AgentIdentity(sessions, random, clock)));
             VmService vms = new VmService(store, paths, settings, HostInfo.totalMemoryMib(), clock, random, locks, power, images, transitions);
+            SnapshotService snapshotService = new SnapshotService(db.snapshots(), store, vms, locks, vmms, paths, clock, random);
+            vms.afterDelete(snapshotService::vmDeleted);
+            Templates templates = new Templates(snapshotService, images, vmms, settings, HostInfo.totalMemoryMib(), clock, random);
+            SnapshotRoom snapshots = new SnapshotRoom(snapshotService, templates, new SnapshotVms(snapshotService, templates, store, clock, random));
             // Before serving: nobody may act on a VM whose record and reality disagree.
             Reconciler.Report reconciled = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, transitions).reconcile();
+            String snapshotsReconciled = new SnapshotReconciler(snapshotService, store, vmms, paths).reconcile();
             ServerSocketChannel channel = SocketBinder.bind(paths.socket(), paths.socketStaging(), settings.socketGroup());
-            return new Daemon(paths, lock, db, vms, images, network, channel, clock, settings, before + reconciled.summary(),
-                    sessions, new VmPortsService(vms, sessions), new ExecService(vms, sessions), new CopyService(vms, sessions));
+            return new Daemon(paths, lock, db, vms, images, network, channel, clock, settings,
+                    before + reconciled.summary() + "; " + snapshotsReconciled, sessions, new VmPortsService(vms, sessions),
+                    new ExecService(vms, sessions), new CopyService(vms, sessions), snapshots);
         } catch (RuntimeException e) {
             if (db != null) {
                 db.close();
@@ -189,11 +205,11 @@ public final class Daemon implements AutoCloseable {
 
     private RpcDispatcher dispatcher() {
         return new RpcDispatcher()
-                .register(Rpcs.VM_CREATE, vms::create)
+                .register(Rpcs.VM_CREATE, snapshots.vms()::create)
                 .register(Rpcs.VM_LIST, ignored -> new Params.VmList(vms.list()))
                 .register(Rpcs.VM_GET, p -> vms.get(p.vm()))
                 .register(Rpcs.VM_DELETE, p -> vms.delete(p.vm(), p.forced()))
-                .registerLong(Rpcs.VM_START, (p, call) -> vms.start(p.vm(), call))
+                .registerLong(Rpcs.VM_START, (p, call) -> snapshots.templates().afterStart(vms.start(p.vm(), call)))
                 .register(Rpcs.VM_STOP, p -> vms.stop(p.vm(), p.forced()))
                 .register(Rpcs.VM_PORTS, p -> ports.ports(p.vm()))
                 .registerLong(Rpcs.VM_EXEC, exec::exec)
@@ -205,7 +221,16 @@ public final class Daemon implements AutoCloseable {
                 .registerLong(Rpcs.IMAGE_BUILD, images::build)
                 .register(Rpcs.IMAGE_LIST, ignored -> images.list())
                 .register(Rpcs.IMAGE_GET, p -> images.info(p.image()))
-                .register(Rpcs.IMAGE_DELETE, p -> images.delete(p.image()))
+                .register(Rpcs.IMAGE_DELETE, p -> {
+                    snapshots.service().checkImageUnused(p.image());
+                    return images.delete(p.image());
+                })
+                .register(Rpcs.VM_SNAPSHOT, snapshots.service()::snapshot)
+                .registerLong(Rpcs.VM_FORK, snapshots.vms()::fork)
+                .register(Rpcs.SNAPSHOT_LIST, ignored -> snapshots.service().list())
+                .register(Rpcs.SNAPSHOT_GET, p -> snapshots.service().get(p.snapshot()))
+                .register(Rpcs.SNAPSHOT_DELETE, p -> snapshots.service().delete(p.snapshot()))
+                .registerLong(Rpcs.IMAGE_WARM, (p, call) -> snapshots.templates().warm(p.image(), call))
                 .registerLong(Rpcs.IMAGE_IMPORT, (p, call) -> images.importImage(p, call.caller()))
                 .register(Rpcs.IMAGE_VERIFY, p -> images.verify(p.image()))
                 .register(Rpcs.DAEMON_STATUS, ignored -> status())

@@ -42,8 +42,14 @@ final class NetnsHome implements AutoCloseable {
         return create(null);
     }
 
-    /** As {@link #create()}, with {@code configToml} as the home's config.toml (null: none). */
+    /**
+     * As {@link #create()}, with {@code configToml} as the home's config.toml. Background templates are off unless
+     * the config has a [snapshots] table: a template VM booting beside a test's own VMs would slow it and show up in
+     * its host checks; the snapshot ITs turn them on where they test them.
+     */
     static NetnsHome create(String configToml) {
+        configToml = configToml != null && configToml.contains("[snapshots]") ? configToml
+                : (configToml == null ? "" : configToml + "\n") + "[snapshots]\nauto_template = false\n";
         String ns = "bgrit" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 6);
         BangerHome home = BangerHome.create();
         NetnsHome h = new NetnsHome(home, ns);
@@ -62,6 +68,7 @@ final class NetnsHome implements AutoCloseable {
 
     /** Stops the daemon (VMs keep running) and starts it again, with {@code configToml} as its config. */
     void restartDaemon(String configToml) {
+        configToml = configToml.contains("[snapshots]") ? configToml : configToml + "\n[snapshots]\nauto_template = false\n";
         try {
             Files.writeString(home.configFile(), configToml);
         } catch (IOException e) {

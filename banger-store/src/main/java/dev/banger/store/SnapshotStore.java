@@ -88,6 +88,16 @@ public final class SnapshotStore {
         }
     }
 
+    /** Removes a snapshot's row whatever depends on it (a take that failed or was cut short: nothing can). */
+    public void delete(String id) {
+        db.call(c -> {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM snapshots WHERE id=?")) {
+                ps.setString(1, id);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
     /** Removes a snapshot's row, unless a VM's disks lie over it (then false: the VMs' table names them). */
     public boolean deleteUnused(String id) {
         return db.call(c -> {

@@ -20,7 +20,13 @@ public enum CrashPoint {
     START_AFTER_STARTING, START_AFTER_IMAGE, START_AFTER_DISKS, START_AFTER_CONFIG, START_AFTER_NETWORK, START_AFTER_BOOT,
     START_AFTER_GUEST,
     STOP_AFTER_STOPPING, STOP_AFTER_VMM, STOP_AFTER_TAP,
-    DELETE_AFTER_DELETING, DELETE_AFTER_TEARDOWN, DELETE_AFTER_DIR;
+    DELETE_AFTER_DELETING, DELETE_AFTER_TEARDOWN, DELETE_AFTER_DIR,
+    /** Taking a snapshot (vm snapshot, and the capture inside fork and image warm): the row, the saved state (guest paused), the resume. */
+    SNAPSHOT_AFTER_INSERT, SNAPSHOT_AFTER_SAVE, SNAPSHOT_AFTER_RESUME,
+    /** vm fork: its snapshot taken, its children created (not yet resumed), the first child resumed. */
+    FORK_AFTER_SNAPSHOT, FORK_AFTER_CHILDREN, FORK_AFTER_FIRST_CHILD,
+    /** image warm: the template's row, its VM booted, its snapshot taken (its VM not yet deleted). */
+    TEMPLATE_AFTER_INSERT, TEMPLATE_AFTER_BOOT, TEMPLATE_AFTER_SNAPSHOT;
 
     private static final Logger LOG = Logger.getLogger(CrashPoint.class.getName());
     public static final String ENV = "BANGER_TEST_CRASH_AT";
@@ -33,7 +39,7 @@ public enum CrashPoint {
         return n.substring(0, cut) + "." + n.substring(cut + 1).replace('_', '-');
     }
 
-    /** Which operation it belongs to: create, start, stop or delete. */
+    /** Which operation it belongs to: create, start, stop, delete, snapshot, fork or template. */
     public String operation() {
         return wireName().substring(0, wireName().indexOf('.'));
     }
@@ -62,7 +68,7 @@ public enum CrashPoint {
     }
 
     /** Kills the daemon on the spot when this is the armed point. */
-    void reach() {
+    public void reach() {
         if (this == ARMED) {
             LOG.severe("crash point " + wireName() + " reached: halting (" + ENV + ")");
             for (Handler h : Logger.getLogger("").getHandlers()) {

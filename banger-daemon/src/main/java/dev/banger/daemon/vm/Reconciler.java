@@ -85,6 +85,11 @@ public final class Reconciler {
         for (VmRecord vm : records) {
             Optional<Long> pid = Optional.ofNullable(scan.running().get(vm.id()));
             try {
+                if (vm.state() == VmState.STARTING && VmPower.restoring(vm)) {
+                    undoRestore(vm);
+                    undone.add(vm.name() + " (an unfinished restore)");
+                    continue;
+                }
                 switch (ReconcileRules.decide(vm.state(), pid.isPresent())) {
                     case KEEP_RUNNING -> {
                         keep(vm, vm.state() == VmState.RUNNING ? vm : transitions.move(vm, VmState.RUNNING, null), pid.get(), liveTaps);
@@ -159,6 +164,19 @@ public final class Reconciler {
                     + "those whose directory holds a vm.json");
         }
         return report;
+    }
+
+    /**
+     * A restore the daemon died in: the guest may still carry its parent's identity (its tap is off the bridge), so
+     * it is never kept. Its VMM is killed, what it held released, the disks the restore made removed, and the VM is
+     * stopped: its next start resumes the snapshot afresh.
+     */
+    private void undoRestore(VmRecord vm) {
+        power.tearDown(vm, true);
+        power.removeRestoredDisks(vm);
+        power.restoringMarker(vm, false);
+        transitions.move(vm, VmState.STOPPED, "its restore from a snapshot was interrupted when bangerd ended; "
+                + "'banger vm start " + vm.name() + "' resumes it afresh");
     }
 
     /** A VM whose VMM runs: handles seeded from what was found, its exit watched, its tap kept. */

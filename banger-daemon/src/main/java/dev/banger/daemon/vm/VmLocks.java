@@ -8,7 +8,7 @@ import java.util.function.Supplier;
 public final class VmLocks {
     private final ConcurrentHashMap<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
-    <T> T with(String vmId, Supplier<T> work) {
+    public <T> T with(String vmId, Supplier<T> work) {
         ReentrantLock lock = locks.computeIfAbsent(vmId, k -> new ReentrantLock());
         lock.lock();
         try {

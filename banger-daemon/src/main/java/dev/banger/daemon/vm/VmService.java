@@ -48,6 +48,8 @@ public final class VmService {
     private final VmLocks locks;
     private final VmPower power;
     private final ImageService images;
+    /** Told of every VM deleted (the snapshot room removes a fork's layer with its last VM); set once at wiring. */
+    private volatile java.util.function.Consumer<VmRecord> afterDelete = vm -> { };
 
     public VmService(VmStore store, StatePaths paths, BangerConfig.Settings settings, long hostMemoryMib, Clock clock, RandomGenerator random,
               VmLocks locks, VmPower power, ImageService images, VmTransitions transitions) {
@@ -65,6 +67,15 @@ public final class VmService {
     }
 
     public VmRecord create(Params.VmCreate request) {
+        return create(request, null, null);
+    }
+
+    /**
+     * {@link #create(Params.VmCreate)}, for a VM whose disks will lie over snapshot {@code fromSnapshot}'s (its first
+     * start resumes it; null: a VM over its image), with id {@code presetId} when a caller recorded it beforehand
+     * (a template build names its VM in its snapshot's row first, so that reconcile can find both); null: a fresh id.
+     */
+    public VmRecord create(Params.VmCreate request, String fromSnapshot, String presetId) {
         if (request.name() != null) {
             VmNames.validateNew(request.name());
         }
@@ -79,10 +90,10 @@ public final class VmService {
                 throw nameTaken(name);
             }
             VmSpec spec = VmSpecRules.resolve(request, name, settings, hostMemoryMib);
-            String id = freshId();
+            String id = presetId != null ? presetId : freshId();
             String ip = Allocation.guestAddress(settings.subnet(), store.guestIps());
             long cid = Allocation.vsockCid(store.vsockCids());
-            record = NewVm.record(id, spec, paths, ip, cid, clock.instant());
+            record = NewVm.record(id, spec, paths, ip, cid, clock.instant(), fromSnapshot);
             store.insert(record);
         } finally {
             allocationLock.unlock();
@@ -103,6 +114,27 @@ public final class VmService {
     void undoCreate(VmRecord vm) {
         dirs.remove(Path.of(vm.runtime().vmDir()));
         store.delete(vm.id());
+    }
+
+    /** Sets what runs after each VM is deleted (wiring only: one listener, the snapshot room). */
+    public void afterDelete(java.util.function.Consumer<VmRecord> listener) {
+        this.afterDelete = vm -> {
+            try {
+                listener.accept(vm);
+            } catch (RuntimeException e) {
+                LOG.warning("after deleting VM " + vm.name() + ": " + e.getMessage());
+            }
+        };
+    }
+
+    /** An id no VM has (a template build records its VM's id before creating it). */
+    public String newId() {
+        allocationLock.lock();
+        try {
+            return freshId();
+        } finally {
+            allocationLock.unlock();
+        }
     }
 
     public List<VmRecord> list() {
@@ -188,6 +220,7 @@ public final class VmService {
         }
         CrashPoint.DELETE_AFTER_DIR.reach();
         store.delete(vm.id());
+        afterDelete.accept(vm);
         warnings.forEach(w -> LOG.warning("deleting VM " + vm.name() + ": " + w));
         LOG.info("deleted VM " + vm.name() + " (" + vm.id() + ")");
         return warnings;

@@ -28,6 +28,15 @@ public final class Vmms {
         return v;
     }
 
+    /** The driver a VM of {@code spec} would run on. */
+    public Vmm of(dev.banger.api.VmSpec spec) {
+        Vmm v = drivers.get(VmmKind.parse(spec.vmm()));
+        if (v == null) {
+            throw new IllegalStateException("no driver for VMM " + spec.vmm());
+        }
+        return v;
+    }
+
     public Collection<Vmm> all() {
         return drivers.values();
     }
