@@ -238,7 +238,10 @@ final class Json {
             }
         }
 
-        /** true, false, null or an integer (the agent's requests have no fractions). */
+        /**
+         * true, false, null or an integer within a long (the agent's requests have no fractions; a time in
+         * nanoseconds since the epoch has 19 digits).
+         */
         Object literal() {
             int start = pos;
             while (pos < text.length() && "{}[],: \t\r\n\"".indexOf(text.charAt(pos)) < 0) {
@@ -256,10 +259,14 @@ final class Json {
                     return null;
                 }
                 default -> {
-                    if (!word.matches("-?[0-9]{1,18}")) {
+                    if (!word.matches("-?[0-9]{1,19}")) {
                         throw new IllegalArgumentException("not a value: " + word.substring(0, Math.min(20, word.length())));
                     }
-                    return Long.parseLong(word);
+                    try {
+                        return Long.parseLong(word);
+                    } catch (NumberFormatException e) {
+                        throw new IllegalArgumentException("an integer beyond 64 bits: " + word);
+                    }
                 }
             }
         }

@@ -67,6 +67,25 @@ final class Libc {
         return new Fn(name, symbol(name));
     }
 
+    /**
+     * {@code ioctl(fd, request, arg)} with a pointer (or {@link MemorySegment#NULL}) as {@code arg}: the result, and
+     * errno in {@code state}. ioctl is variadic after its second argument, so not through the one shape: this is its
+     * one exact shape, for every ioctl the agent makes (a terminal's size, the kernel RNG's entropy and reseed), and
+     * is linked at the first ioctl (a holder class), not when the agent starts.
+     */
+    static int ioctl(MemorySegment state, int fd, long request, MemorySegment arg) throws IOException {
+        try {
+            return (int) Ioctl.HANDLE.invokeExact(state, fd, request, arg);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static final class Ioctl {
+        static final MethodHandle HANDLE = variadic("ioctl", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                ValueLayout.JAVA_LONG, ValueLayout.ADDRESS), 2);
+    }
+
     /** A variadic function, with its exact descriptor; the handle's first argument is the errno state. */
     static MethodHandle variadic(String name, FunctionDescriptor fd, int firstVariadicArg) {
         return LINKER.downcallHandle(symbol(name), fd, ERRNO, Linker.Option.firstVariadicArg(firstVariadicArg));

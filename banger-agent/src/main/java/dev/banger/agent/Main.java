@@ -35,7 +35,8 @@ public final class Main {
                 usage();
             }
             Users users = new Users(Path.of("/etc/passwd"));
-            Transports transports = new Transports(new Service(new Ports(), users, Service.READY, new Detached(Detached.DIR, users)));
+            Transports transports = new Transports(new Service(new Ports(), users, Service.READY, new Detached(Detached.DIR, users),
+                    new IdentitySteps()));
             transports.startSerial();
             startVsock(transports, port);
             transports.serveTcp(port, new GuestTcpAccess());
@@ -88,7 +89,9 @@ public final class Main {
         /**
          * The VM's token, from the file BANGER_AGENT_TOKEN_FILE names (written 0600 by the guest's apply-config),
          * read at each TCP connection: the agent starts before the guest's configuration is applied, so the
-         * token may not exist yet (and then TCP is refused).
+         * token may not exist yet (and then TCP is refused); and a restored snapshot's child gets its own from
+         * its own drive (the identity op's reidentify). Nothing of the guest's identity is kept in the agent:
+         * the gateway too is read at each connection, the TCP listener is bound to every address.
          */
         @Override
         public Optional<String> token() {

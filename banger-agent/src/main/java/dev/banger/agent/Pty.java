@@ -2,10 +2,8 @@ package dev.banger.agent;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -35,9 +33,6 @@ final class Pty implements AutoCloseable {
     private static final Libc.Fn UNLOCKPT = Libc.fn("unlockpt");
     private static final Libc.Fn PTSNAME = Libc.fn("ptsname_r");
     private static final Libc.Fn POLL = Libc.fn("poll");
-    /** ioctl(int, unsigned long, ...): variadic after its second argument, so not through the one shape. */
-    private static final MethodHandle IOCTL = Libc.variadic("ioctl", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-            ValueLayout.JAVA_LONG, ValueLayout.ADDRESS), 2);
 
     private final int master;
     private final String slave;
@@ -100,9 +95,7 @@ final class Pty implements AutoCloseable {
             MemorySegment size = arena.allocate(8);
             size.set(ValueLayout.JAVA_SHORT, 0, (short) rows);
             size.set(ValueLayout.JAVA_SHORT, 2, (short) cols);
-            Libc.check((int) IOCTL.invokeExact(state, master, TIOCSWINSZ, size), state, "ioctl(TIOCSWINSZ)");
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
+            Libc.check(Libc.ioctl(state, master, TIOCSWINSZ, size), state, "ioctl(TIOCSWINSZ)");
         } finally {
             lock.readLock().unlock();
         }

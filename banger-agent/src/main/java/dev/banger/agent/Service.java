@@ -12,8 +12,9 @@ import java.util.Map;
 
 /**
  * What the agent does for the host, one stream per request (the stream's OPEN carries the request, a JSON
- * object with an {@code op}): {@code health}, {@code ports}, {@code ready}, {@code procs} and {@code signal}
- * answer with one JSON line ({@code {"ok": true, "result": ...}} or {@code {"ok": false, "error": "..."}});
+ * object with an {@code op}): {@code health}, {@code ports}, {@code ready}, {@code procs}, {@code signal} and
+ * {@code identity} (a restored snapshot's child made itself: {@link Identity}) answer with one JSON line
+ * ({@code {"ok": true, "result": ...}} or {@code {"ok": false, "error": "..."}});
  * {@code exec} runs a command over the stream ({@link ExecSession}), or with {@code "detach": true} starts it
  * in the background and answers with its id ({@link Detached}); {@code attach} joins a detached process over
  * the stream; {@code copy_in} and {@code copy_out} move files ({@link CopyIn}, {@link CopyOut}). Every
@@ -29,15 +30,18 @@ final class Service implements OpenHandler {
     private final Users users;
     private final Path ready;
     private final Detached detached;
+    private final Identity.Steps identity;
     private final long startedAt = System.nanoTime();
     private final IdleTrim idle = new IdleTrim(IdleTrim.QUIET_MILLIS, IdleTrim::giveBack);
     private final Warmup warmup = new Warmup();
 
-    Service(Ports ports, Users users, Path ready, Detached detached) {
+    /** {@code identity}: what the identity op does to the guest ({@link IdentitySteps} in a VM; a stand-in elsewhere). */
+    Service(Ports ports, Users users, Path ready, Detached detached, Identity.Steps identity) {
         this.ports = ports;
         this.users = users;
         this.ready = ready;
         this.detached = detached;
+        this.identity = identity;
     }
 
     @Override
@@ -76,8 +80,9 @@ final class Service implements OpenHandler {
                 case "attach" -> detached.attach(stream, request);
                 case "copy_in" -> new CopyIn(stream, request).run();
                 case "copy_out" -> new CopyOut(stream, request).run();
+                case "identity" -> reply(stream, Identity.answer(request, identity));
                 default -> reply(stream, error("unknown op '" + clip(request.op())
-                        + "' (health, ports, ready, exec, procs, signal, attach, copy_in, copy_out)"));
+                        + "' (health, ports, ready, exec, procs, signal, attach, copy_in, copy_out, identity)"));
             }
         } catch (IllegalArgumentException e) {
             reply(stream, error(e.getMessage()));

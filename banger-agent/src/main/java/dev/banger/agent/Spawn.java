@@ -48,7 +48,7 @@ final class Spawn {
     private static final Libc.Fn SIGFILLSET = Libc.fn("sigfillset");
 
     /** Where the command's standard streams come from. */
-    sealed interface Stdio permits Pipes, Terminal {
+    sealed interface Stdio permits Pipes, Terminal, Log {
     }
 
     /** Pipes for stdout and stderr; stdin a pipe too, or /dev/null. */
@@ -57,6 +57,10 @@ final class Spawn {
 
     /** All three on a terminal (a pty's slave): it becomes the new session's controlling terminal. */
     record Terminal(String slavePath) implements Stdio {
+    }
+
+    /** stdin /dev/null, stdout and stderr into one pipe: a log, read in the order it was written. */
+    record Log() implements Stdio {
     }
 
     /** A started command: its pid, and the agent's ends of its pipes (-1 where there is none). */
@@ -105,6 +109,11 @@ final class Spawn {
                     check(FA_OPEN.call(state, actions, 0, cString(arena, t.slavePath()), Libc.O_RDWR, 0, 0), "addopen");
                     check(FA_DUP2.call(state, actions, 0, 1), "adddup2");
                     check(FA_DUP2.call(state, actions, 0, 2), "adddup2");
+                } else if (stdio instanceof Log) {
+                    check(FA_OPEN.call(state, actions, 0, cString(arena, "/dev/null"), Libc.O_RDONLY, 0, 0), "addopen");
+                    out = pipe(arena);
+                    check(FA_DUP2.call(state, actions, out[1], 1), "adddup2");
+                    check(FA_DUP2.call(state, actions, out[1], 2), "adddup2");
                 }
                 check(FA_CLOSEFROM.call(state, actions, 3), "addclosefrom_np");
                 check(FA_CHDIR.call(state, actions, cString(arena, cwd)), "addchdir_np");

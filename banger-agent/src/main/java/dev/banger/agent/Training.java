@@ -18,13 +18,16 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * {@code banger-agent train}: what the agent does when it starts and first serves, done once against
  * itself, so that the image build can record it in an AOT cache (JDK 25, {@code -XX:AOTCacheOutput}) run
  * under the same JVM, flags and jar as in the guest: the classes it loads and links and the call sites it
  * binds are then ready when the guest's agent starts. A host channel speaks to the agent's serial-port
- * code over a Unix socket pair: health, ready, ports, and an exec with stdin and output.
+ * code over a Unix socket pair: health, ready, ports, an exec with stdin and output, and an identity whose
+ * kernel steps are stand-ins ({@link Inert}: the build host's RNG and clock are never touched) and whose
+ * script is {@code true}.
  */
 final class Training {
     private Training() {
@@ -38,7 +41,8 @@ final class Training {
         Files.writeString(port.resolve("name"), Transports.SERIAL_PORT + "\n");
         Transports.serialPort(dir.resolve("virtio-ports"), Transports.SERIAL_PORT);
         Users users = new Users(Path.of("/etc/passwd"));
-        Service service = new Service(new Ports(), users, dir.resolve("ready"), new Detached(dir.resolve("detached"), users));
+        Identity.Steps unused = new IdentitySteps(); // made, never called: its class is then in the cache
+        Service service = new Service(new Ports(), users, dir.resolve("ready"), new Detached(dir.resolve("detached"), users), new Inert());
         Files.writeString(dir.resolve("ready"), "");
         Transports transports = new Transports(service);
         transports.serialServer(port); // made, not run: its class is then in the cache
@@ -58,6 +62,7 @@ final class Training {
                 ask(host, "{\"op\":\"health\"}");
                 ask(host, "{\"op\":\"ready\",\"timeout_ms\":0}");
                 ask(host, "{\"op\":\"ports\"}");
+                ask(host, "{\"op\":\"identity\",\"entropy\":\"" + "A".repeat(44) + "\",\"time_ns\":1}");
                 try (Stream s = host.open("{\"op\":\"exec\",\"argv\":[\"cat\"],\"stdin\":true}".getBytes(StandardCharsets.UTF_8))) {
                     OutputStream out = s.output();
                     Records.write(out, Exec.STDIN, "training\n".getBytes(StandardCharsets.UTF_8));
@@ -98,6 +103,24 @@ final class Training {
             }
             server.close();
             listener.join(5000);
+        }
+    }
+
+    /** The identity op's steps for the training run: nothing done to the kernel; the script is {@code true}. */
+    private static final class Inert implements Identity.Steps {
+        @Override
+        public boolean reseed(byte[] entropy) {
+            return false;
+        }
+
+        @Override
+        public long setClock(long epochNanos) {
+            return 0;
+        }
+
+        @Override
+        public Identity.Ran reidentify() throws IOException {
+            return IdentitySteps.run(List.of("true"), 5_000, Identity.LOG_BYTES);
         }
     }
 

@@ -60,7 +60,8 @@ class CopyTest {
         server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(sock));
         Users users = new Users(Path.of("/etc/passwd"));
-        Service service = new Service(new ServiceTest.FixedPorts(), users, dir.resolve("ready"), new Detached(dir.resolve("detached"), users));
+        Service service = new Service(new ServiceTest.FixedPorts(), users, dir.resolve("ready"), new Detached(dir.resolve("detached"), users),
+                new IdentityTest.Recording());
         Thread.ofVirtual().start(() -> {
             try {
                 SocketChannel s = server.accept();

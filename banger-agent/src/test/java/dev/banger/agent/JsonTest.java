@@ -29,6 +29,15 @@ class JsonTest {
     }
 
     @Test
+    void integersAreTakenUpToALongsRangeANanosecondTimeIncluded() {
+        assertThat(Json.parse("{\"t\":1767225600123456789,\"m\":-9223372036854775808,\"x\":9223372036854775807}"))
+                .isEqualTo(Map.of("t", 1767225600123456789L, "m", Long.MIN_VALUE, "x", Long.MAX_VALUE));
+        assertThatThrownBy(() -> Json.parse("9223372036854775808")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("64 bits");
+        assertThatThrownBy(() -> Json.parse("12345678901234567890")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Json.parse("1.5")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void writesWhatJacksonReadsBackUnchanged() throws Exception {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("s", "quote\" backslash\\ tab\t nl\n ctrl\u0001 del\u007f é 😀 lone\ud800 end");

@@ -58,10 +58,14 @@ class ServiceTest {
         }
     }
 
-    /** The agent's service over {@code dir}: its ready file and its detached processes' output there. */
+    /**
+     * The agent's service over {@code dir}: its ready file and its detached processes' output there; the identity
+     * op's steps recorded, never done (the real ones would reseed and set this machine's clock).
+     */
     static Service service(Path dir) {
         Users users = new Users(Path.of("/etc/passwd"));
-        return new Service(new FixedPorts(), users, dir.resolve("ready"), new Detached(dir.resolve("detached"), users));
+        return new Service(new FixedPorts(), users, dir.resolve("ready"), new Detached(dir.resolve("detached"), users),
+                new IdentityTest.Recording());
     }
 
     @TempDir
@@ -163,9 +167,19 @@ class ServiceTest {
     void malformedAndUnknownRequestsAreAnsweredWithAnError() throws Exception {
         assertThat(ask("not json").path("error").asText()).contains("not a request");
         assertThat(ask("[1]").path("error").asText()).contains("JSON object");
-        assertThat(ask("{\"op\":\"reboot\"}").path("error").asText()).contains("unknown op 'reboot'");
+        assertThat(ask("{\"op\":\"reboot\"}").path("error").asText()).contains("unknown op 'reboot'").contains("identity");
         assertThat(ask("{\"op\":\"exec\",\"argv\":\"ls\"}").path("error").asText()).contains("'argv' must be a list of strings");
         assertThat(ask("{\"op\":\"ready\",\"timeout_ms\":-1}").path("error").asText()).contains("timeout_ms");
+    }
+
+    @Test
+    void identityAnswersOverTheChannelWithTheStepsResults() throws Exception {
+        JsonNode answer = ask("{\"op\":\"identity\",\"entropy\":\"" + "A".repeat(44) + "\",\"time_ns\":1767225600123456789}");
+        assertThat(answer.path("ok").asBoolean()).as(answer.toString()).isTrue();
+        assertThat(answer.at("/result/status").asInt()).isZero();
+        JsonNode refused = ask("{\"op\":\"identity\",\"entropy\":\"AAAA\",\"time_ns\":1}");
+        assertThat(refused.path("ok").asBoolean()).isFalse();
+        assertThat(refused.path("error").asText()).contains("'entropy' must be 32 to 512 bytes");
     }
 
     @Test
