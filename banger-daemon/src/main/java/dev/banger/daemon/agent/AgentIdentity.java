@@ -45,8 +45,13 @@ public final class AgentIdentity implements Restores.Identity {
         request.put("entropy", Base64.getEncoder().encodeToString(entropy));
         request.put("time_ns", now.getEpochSecond() * 1_000_000_000L + now.getNano());
         JsonNode result;
+        long t0 = System.nanoTime();
         try {
+            sessions.channel(vm, timeout); // the restored agent's session first, so the log tells its cost from the op's
+            long connected = System.nanoTime();
             result = sessions.request(vm, request, timeout);
+            LOG.info("VM " + vm.name() + ": agent session in " + (connected - t0) / 1_000_000 + " ms, identity op in "
+                    + (System.nanoTime() - connected) / 1_000_000 + " ms");
         } catch (BangerException e) {
             if (e.getMessage().contains("unknown op")) {
                 throw new BangerException(ErrorCode.FAILED_PRECONDITION, "the guest agent of VM " + vm.name() + " cannot re-identify a "
@@ -61,6 +66,6 @@ public final class AgentIdentity implements Restores.Identity {
                     + "(reidentify exited " + status + "): " + log);
         }
         LOG.info("VM " + vm.name() + " re-identified: RNG " + (result.path("reseeded").asBoolean(false) ? "reseeded" : "fed, not reseeded")
-                + ", clock corrected by " + result.path("clock_corrected_ms").asLong(0) + " ms");
+                + ", clock corrected by " + result.path("clock_corrected_ms").asLong(0) + " ms; " + log);
     }
 }

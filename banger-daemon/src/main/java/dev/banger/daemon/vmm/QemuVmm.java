@@ -202,7 +202,7 @@ public final class QemuVmm implements Vmm {
         DetachedProcess.Launched launched = QemuProcess.launch(QemuCommand.argv(qemu), paths.vmmLog(vm.id()));
         try {
             launched.awaitSocket(qemu.qmpSocket(), QMP_READY);
-            launched.awaitSocket(incoming, QMP_READY);
+            // Not awaitSocket(incoming): its probe connection would be taken for the state. QemuState retries instead.
             try (QmpClient qmp = QmpClient.connect(qemu.qmpSocket(), QMP_CONNECT)) {
                 QemuState.load(qmp, incoming, dir.resolve(STATE_FILE), timeout);
                 QemuState.resume(qmp, timeout);

@@ -89,15 +89,21 @@ public final class QemuState {
      */
     public static void load(QmpClient qmp, Path incoming, Path file, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        try (SocketChannel out = SocketChannel.open(StandardProtocolFamily.UNIX);
+        try (SocketChannel out = connectOnce(incoming, deadline);
              FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
-            out.connect(UnixDomainSocketAddress.of(incoming));
             long size = in.size();
+            // A plain copy: transferTo into a Unix socket may stop short (0 bytes) while QEMU is still reading.
+            ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK);
             long sent = 0;
             while (sent < size) {
-                long n = in.transferTo(sent, size - sent, out);
+                buf.clear();
+                int n = in.read(buf, sent);
                 if (n <= 0) {
                     throw new IOException("the state file ended at " + sent + " of " + size + " bytes");
+                }
+                buf.flip();
+                while (buf.hasRemaining()) {
+                    out.write(buf);
                 }
                 sent += n;
                 remaining(deadline);
@@ -110,6 +116,29 @@ public final class QemuState {
                     + ": the file is not a state this QEMU can take (its output says why)", e);
         } catch (IOException e) {
             throw new BangerException(ErrorCode.HOST_FAILURE, "cannot load the VM's state from " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The one connection QEMU takes as the incoming stream: nothing may probe the socket before (QEMU would read that
+     * connection as the state and fail), so a socket not yet listening is retried until the deadline.
+     */
+    private static SocketChannel connectOnce(Path incoming, long deadline) throws IOException {
+        while (true) {
+            SocketChannel out = SocketChannel.open(StandardProtocolFamily.UNIX);
+            try {
+                out.connect(UnixDomainSocketAddress.of(incoming));
+                return out;
+            } catch (java.net.SocketException e) { // not there yet, or not listening yet
+                out.close();
+                remaining(deadline);
+                try {
+                    Thread.sleep(POLL);
+                } catch (InterruptedException stop) {
+                    Thread.currentThread().interrupt();
+                    throw new BangerException(ErrorCode.CANCELLED, "interrupted while waiting for QEMU's incoming socket " + incoming);
+                }
+            }
         }
     }
 
