@@ -58,6 +58,8 @@ final class VmBench {
         this.rows = rows;
         this.home = Files.createTempDirectory(Path.of("/tmp"), "bv").toRealPath();
         this.env = Map.of("BANGER_HOME", home.toString());
+        // Cold boots are what these benchmarks time: no template may be made behind their back (the snapshot bench makes its own).
+        Files.writeString(home.resolve("config.toml"), "[snapshots]\nauto_template = false\n");
     }
 
     void overhead() throws Exception {

@@ -3,6 +3,7 @@ package dev.banger.daemon.vm;
 import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
 import dev.banger.api.VmRecord;
+import dev.banger.core.guest.GuestConfig;
 import dev.banger.core.snapshot.SnapshotNeeds;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,7 +16,7 @@ import java.util.Optional;
  */
 public record Restores(Source source, Identity identity) {
     /** No snapshots: every start boots (tests of the lifecycle alone). */
-    public static final Restores NONE = new Restores(vm -> Optional.empty(), (vm, timeout) -> {
+    public static final Restores NONE = new Restores(vm -> Optional.empty(), (vm, guest, timeout) -> {
         throw new BangerException(ErrorCode.UNSUPPORTED, "no guest identity service");
     });
 
@@ -37,8 +38,9 @@ public record Restores(Source source, Identity identity) {
         /**
          * Makes a restored guest a machine of its own through its agent (no guest network needed): fresh entropy
          * and an RNG reseed, the host's time, then its hostname, MAC, address, route, DNS, SSH host key, agent token
-         * and machine-id from its new config drive. Throws, saying why, when the guest could not be re-identified.
+         * and a new machine-id: {@code guest}'s, the same values its config drive holds for its later boots. Throws,
+         * saying why, when the guest could not be re-identified.
          */
-        void reidentify(VmRecord vm, Duration timeout);
+        void reidentify(VmRecord vm, GuestConfig guest, Duration timeout);
     }
 }

@@ -115,6 +115,7 @@ public final class VmPower {
         Path rootfs;
         Path rootDisk;
         Path configDrive;
+        GuestConfig guest;
         final String tap;
         Long pid;
         /** The snapshot this start resumes instead of booting; null for a boot. */
@@ -142,7 +143,10 @@ public final class VmPower {
                         + (b.restore != null ? " and snapshot " + b.restore.snapshot() : ""), this::findImage, b -> { }),
                 new Step(StartStep.DISKS, b -> b.restore != null ? "disks over snapshot " + b.restore.snapshot()
                         : "copy-on-write root and work disk", this::prepareDisks, this::releaseDisks),
-                new Step(StartStep.CONFIG, b -> "keys and config drive", b -> b.configDrive = writeGuestConfig(b.vm), b -> { }),
+                new Step(StartStep.CONFIG, b -> "keys and config drive", b -> {
+                    b.guest = guestConfig(b.vm);
+                    b.configDrive = writeConfigDrive(b.vm, b.guest);
+                }, b -> { }),
                 new Step(StartStep.NETWORK, b -> "bridge " + network.bridge() + ", tap " + b.tap, this::attachTap,
                         b -> network.deleteTap(b.tap)),
                 new Step(StartStep.BOOT, b -> b.restore != null ? "resuming snapshot " + b.restore.snapshot() + " (" + b.vmm.describe() + ")"
@@ -319,7 +323,7 @@ public final class VmPower {
     private void awaitGuest(Boot b) {
         if (b.restore != null) {
             b.progress.report(StartStep.GUEST, "re-identifying " + b.vm.name() + " through its agent");
-            restores.identity().reidentify(b.vm, IDENTITY_TIMEOUT);
+            restores.identity().reidentify(b.vm, b.guest, IDENTITY_TIMEOUT);
             checkNotCancelled(b);
             network.createTap(b.tap, b.vm.runtime().guestIp()); // now its own machine: onto the bridge
         }
@@ -475,7 +479,8 @@ public final class VmPower {
         handles.remove(vm);
     }
 
-    private Path writeGuestConfig(VmRecord vm) {
+    /** What the guest learns about itself: from its config drive at boot, from the agent after a restore. */
+    private GuestConfig guestConfig(VmRecord vm) {
         Path vmDir = Path.of(vm.runtime().vmDir());
         SshKeys.KeyPair client = SshKeys.clientKey(paths.sshDir());
         Path hostKey = VmFile.HOST_KEY.in(vmDir);
@@ -487,9 +492,13 @@ public final class VmPower {
         } catch (IOException e) {
             throw new BangerException(ErrorCode.HOST_FAILURE, "cannot read the VM's host key: " + e.getMessage(), e);
         }
-        GuestConfig config = new GuestConfig(vm.id(), vm.spec().name(), VmNetwork.mac(vm.id()),
+        return new GuestConfig(vm.id(), vm.spec().name(), VmNetwork.mac(vm.id()),
                 vm.runtime().guestIp() + "/" + network.subnet().prefix(), network.gateway(), network.gateway(), true,
                 AgentTokens.ensure(vmDir), client.publicLine(), host.privateText(), host.publicLine());
+    }
+
+    private Path writeConfigDrive(VmRecord vm, GuestConfig config) {
+        Path vmDir = Path.of(vm.runtime().vmDir());
         try {
             AtomicFiles.write(VmFile.KNOWN_HOSTS.in(vmDir), config.knownHostsLine(vm.runtime().dnsName()));
         } catch (IOException e) {
