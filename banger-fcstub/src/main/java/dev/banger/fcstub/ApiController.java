@@ -4,10 +4,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnixDomainSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -25,6 +28,12 @@ final class ApiController {
     static final String APP_NAME = "Firecracker";
     static final String STATE_NOT_STARTED = "Not started";
     static final String STATE_RUNNING = "Running";
+    static final String STATE_PAUSED = "Paused";
+    /** The states PATCH /vm asks for (the contract's Vm.state). */
+    static final String VM_PAUSED = "Paused";
+    static final String VM_RESUMED = "Resumed";
+    /** How long a restore may take to give the saved state to the emulated guest (QEMU loading it under TCG). */
+    static final Duration GUEST_STATE_TIMEOUT = Duration.ofMinutes(5);
     /** Firecracker's rule for drive and interface ids (src/vmm/src/vmm_config/mod.rs). */
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9_]{1,64}");
     /** The vsock port banger's guest agent listens on (dev.banger.host.guest.AgentConnection.AGENT_PORT). */
@@ -39,13 +48,31 @@ final class ApiController {
     private final VmmFiles files;
     private final ObjectMapper json;
     private final VmConfig config = new VmConfig();
-    private boolean started;
+    private final Runnable fatal;
+    /** InstanceInfo.state: "Not started" until InstanceStart or a snapshot load, then "Running" or "Paused". */
+    private String state = STATE_NOT_STARTED;
+    /**
+     * A loaded snapshot whose state the emulated guest has not taken yet. Firecracker builds the machine at the load;
+     * the stub starts its QEMU only when the guest is to run (or be saved, or pressed), so that drives a PATCH moved
+     * after the load are the ones QEMU opens, as they are the ones Firecracker's guest uses once resumed.
+     */
+    private Optional<Pending> pending = Optional.empty();
+    private boolean fatalFault;
     private VsockProxy vsock;
     private final Object addressLock = new Object();
     private Optional<InetAddress> foundGuestAddress = Optional.empty();
 
+    /** A loaded state waiting for the guest: the state file and where QEMU's stream starts in it. */
+    private record Pending(Path vmstate, long offset) {
+    }
+
+    /**
+     * @param fatal run after answering a request that leaves the process unusable (a snapshot load that failed past
+     *              its checks: Firecracker reports the error and exits)
+     */
     ApiController(ApiContract contract, String instanceId, Guest guest, GuestAddress guestAddress, RequestLog requests,
-                  ObjectMapper json) {
+                  ObjectMapper json, Runnable fatal) {
+        this.fatal = fatal;
         this.contract = contract;
         this.instanceId = instanceId;
         this.guest = guest;
@@ -72,11 +99,15 @@ final class ApiController {
         files.log("The API server received a " + request.method() + " request on \"" + request.path() + "\": " + response.status());
         System.err.println("fcstub: " + request.method() + " " + request.recordedPath() + " " + response.status()
                 + (fault == null ? "" : " " + fault));
+        if (fatalFault) {
+            fatalFault = false;
+            fatal.run();
+        }
         return response;
     }
 
     synchronized boolean started() {
-        return started;
+        return !state.equals(STATE_NOT_STARTED);
     }
 
     /** Ends the vsock proxy (and removes its socket). */
@@ -99,7 +130,7 @@ final class ApiController {
         switch (method + " " + (seg.length == 2 && (seg[0].equals("drives") || seg[0].equals("network-interfaces")) ? "/" + seg[0] + "/{id}" : path)) {
             case "GET /" -> {
                 return ApiResponse.ok(json.createObjectNode().put("app_name", APP_NAME).put("id", instanceId)
-                        .put("state", started ? STATE_RUNNING : STATE_NOT_STARTED).put("vmm_version", contract.version()));
+                        .put("state", state).put("vmm_version", contract.version()));
             }
             case "GET /version" -> {
                 return ApiResponse.ok(json.createObjectNode().put("firecracker_version", contract.version()));
@@ -121,6 +152,9 @@ final class ApiController {
             case "PUT /network-interfaces/{id}" -> putNic(seg[1], require(body));
             case "PATCH /network-interfaces/{id}" -> patchNic(seg[1], require(body));
             case "PUT /vsock" -> putVsock(require(body));
+            case "PATCH /vm" -> patchVm(require(body).get("state").asText());
+            case "PUT /snapshot/create" -> createSnapshot(require(body));
+            case "PUT /snapshot/load" -> loadSnapshot(require(body));
             default -> unimplemented(method, path);
         }
         return ApiResponse.noContent();
@@ -131,6 +165,7 @@ final class ApiController {
             case "InstanceStart" -> instanceStart();
             case "SendCtrlAltDel" -> {
                 requireStarted();
+                guestTakesPendingState();
                 guest.ctrlAltDel();
             }
             case "FlushMetrics" -> files.flushMetrics(requests.all().size() + 1);
@@ -144,14 +179,119 @@ final class ApiController {
             throw new Fault("Cannot start microvm that was not configured: the boot source (kernel) is missing; PUT /boot-source first");
         }
         guest.start(config);
-        started = true;
+        state = STATE_RUNNING;
+        serveVsock();
+        files.log("Successfully started microvm that was configured from one single json");
+    }
+
+    /** Host-initiated vsock connections go to the guest's agent port, or to TCP on its address. */
+    private void serveVsock() {
         if (vsock != null) {
             List<Path> drives = config.drivesRootFirst().stream().map(VmConfig.Drive::path).toList();
             vsock.serve(port -> port == AGENT_VSOCK_PORT && guest.agentSerial().isPresent()
                     ? guest.agentSerial().map(UnixDomainSocketAddress::of)
                     : guestAddressOf(drives).map(a -> new InetSocketAddress(a, port)));
         }
-        files.log("Successfully started microvm that was configured from one single json");
+    }
+
+    /** PATCH /vm: Paused stops the vCPUs, Resumed runs them again; each again is fine, as in Firecracker. */
+    private void patchVm(String wanted) throws Fault {
+        requireStarted();
+        if (wanted.equals(VM_PAUSED)) {
+            if (pending.isEmpty()) {
+                guest.pause();
+            }
+            state = STATE_PAUSED;
+            files.log("Paused the microVM");
+        } else {
+            guestTakesPendingState();
+            guest.resume();
+            state = STATE_RUNNING;
+            files.log("Resumed the microVM");
+        }
+    }
+
+    /** PUT /snapshot/create: only of a paused microVM; the files are written as {@link SnapshotFiles} says. */
+    private void createSnapshot(JsonNode b) throws Fault {
+        requireStarted();
+        SnapshotRequests.Create c = SnapshotRequests.create(b, config.machine);
+        if (!state.equals(STATE_PAUSED)) {
+            throw new Fault(SnapshotFiles.CREATE_ERROR + "Cannot save the microVM state: Operation not allowed: save/restore "
+                    + "unavailable while running (pause the microVM first: PATCH /vm Paused)");
+        }
+        guestTakesPendingState();
+        String id = SnapshotFiles.newId();
+        try {
+            // Firecracker creates or truncates both files
+            Files.deleteIfExists(c.vmstate());
+            guest.save(c.vmstate(), SnapshotFiles.header(json, id, contract.version(), config.snapshotConfig(json)), GUEST_STATE_TIMEOUT);
+            SnapshotFiles.writeMemory(json, c.memory(), id, (long) config.machine.memMib() * 1024 * 1024);
+        } catch (IOException | Fault e) {
+            deleteQuietly(c.vmstate());
+            deleteQuietly(c.memory());
+            throw e instanceof Fault f ? f : new Fault(SnapshotFiles.CREATE_ERROR + "Cannot write the snapshot: " + e.getMessage());
+        }
+        files.log("Snapshot created: " + c.vmstate() + ", memory " + c.memory());
+    }
+
+    /**
+     * PUT /snapshot/load: only on a fresh process (the logger and metrics aside). Past the request's own checks, a
+     * failure ends the stub after the answer, as it ends Firecracker ({@link #fatal}).
+     */
+    private void loadSnapshot(JsonNode b) throws Fault {
+        requireNotStarted();
+        if (config.bootSpecific()) {
+            throw new Fault("Loading a microVM snapshot not allowed after configuring boot-specific resources.");
+        }
+        SnapshotRequests.Load load = SnapshotRequests.load(b);
+        try {
+            restore(load);
+        } catch (Fault f) {
+            fatalFault = true;
+            throw f;
+        }
+        files.log("Loaded the microVM from snapshot " + load.vmstate());
+        if (load.resume()) {
+            patchVm(VM_RESUMED);
+        }
+    }
+
+    /** The machine the state file records, with the overrides and its files and taps checked ({@link SnapshotRestore}). */
+    private void restore(SnapshotRequests.Load load) throws Fault {
+        SnapshotFiles.State saved = SnapshotRestore.configure(config, load, json, contract.version());
+        if (config.vsock.isPresent()) {
+            try {
+                vsock = VsockProxy.bind(HostChecks.freeSocketPath(config.vsock.get().udsPath().toString()));
+            } catch (Fault f) {
+                throw new Fault(SnapshotFiles.LOAD_ERROR + "Failed to restore devices: Vsock: " + f.getMessage());
+            }
+        }
+        pending = Optional.of(new Pending(load.vmstate(), saved.streamOffset()));
+        state = STATE_PAUSED;
+    }
+
+    /** A loaded state goes to the emulated guest when it is first needed (see {@link #pending}); stays paused. */
+    private void guestTakesPendingState() throws Fault {
+        if (pending.isEmpty()) {
+            return;
+        }
+        Pending p = pending.get();
+        try {
+            guest.restore(config, p.vmstate(), p.offset(), GUEST_STATE_TIMEOUT);
+        } catch (Fault f) {
+            fatalFault = true; // the microVM Firecracker would have built cannot run: nothing is left to serve
+            throw f;
+        }
+        pending = Optional.empty();
+        serveVsock();
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException e) {
+            System.err.println("fcstub: cannot remove " + p + ": " + e.getMessage());
+        }
     }
 
     /** The guest's address, looked up until found once (the config drive does not change while the guest runs). */
@@ -205,6 +345,7 @@ final class ApiController {
             throw new Fault("The memory size (MiB) must be a multiple of 2 with 2M huge pages: " + m.memMib());
         }
         config.machine = m;
+        config.machineConfigured = true;
     }
 
     private void putBootSource(JsonNode b) throws Fault {
@@ -294,7 +435,7 @@ final class ApiController {
     }
 
     private void unimplemented(String method, String path) throws Fault {
-        if (started && contract.preBootOnly(method, path)) {
+        if (started() && contract.preBootOnly(method, path)) {
             throw new Fault(Fault.AFTER_START);
         }
         throw new Fault("The banger Firecracker stub does not implement " + method + " "
@@ -313,13 +454,13 @@ final class ApiController {
     }
 
     private void requireNotStarted() throws Fault {
-        if (started) {
+        if (started()) {
             throw new Fault(Fault.AFTER_START);
         }
     }
 
     private void requireStarted() throws Fault {
-        if (!started) {
+        if (!started()) {
             throw new Fault(Fault.BEFORE_START);
         }
     }

@@ -26,6 +26,8 @@ import java.util.function.Function;
 public final class FirecrackerStub implements AutoCloseable {
     /** Firecracker's instance id when no --id is given. */
     public static final String DEFAULT_ID = "anonymous-instance";
+    /** Long enough for the 400 to reach the client before the socket goes. */
+    static final Duration LOAD_FAILURE_EXIT_DELAY = Duration.ofMillis(200);
 
     private final Path apiSocket;
     private final RequestLog requests;
@@ -72,7 +74,8 @@ public final class FirecrackerStub implements AutoCloseable {
         ObjectMapper json = new ObjectMapper();
         FirecrackerStub stub = new FirecrackerStub(sock, new RequestLog(RequestLog.besides(sock), json));
         stub.guest = guests.apply(stub::guestExited);
-        stub.controller = new ApiController(ApiContract.shared(), instanceId, stub.guest, guestAddress, stub.requests, json);
+        stub.controller = new ApiController(ApiContract.shared(), instanceId, stub.guest, guestAddress, stub.requests, json,
+                stub::loadFailed);
         stub.server = ApiServer.start(sock, stub.controller::handle);
         System.err.println("fcstub: serving the Firecracker API on " + sock + " (instance " + instanceId + ", guest " + guestName + ")");
         return stub;
@@ -126,6 +129,22 @@ public final class FirecrackerStub implements AutoCloseable {
     @Override
     public void close() {
         shutdown(0);
+    }
+
+    /**
+     * A snapshot load failed past its checks: Firecracker reports the error and exits, since the process may be half
+     * built. The stub exits likewise (status 1), a moment after the answer has gone out.
+     */
+    private void loadFailed() {
+        Thread.ofPlatform().name("fcstub-load-failed").start(() -> {
+            try {
+                Thread.sleep(LOAD_FAILURE_EXIT_DELAY);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            System.err.println("fcstub: the snapshot load failed; exiting with status 1, as Firecracker does");
+            shutdown(1);
+        });
     }
 
     private void guestExited(int status, String why) {

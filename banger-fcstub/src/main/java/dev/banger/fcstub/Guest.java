@@ -1,6 +1,7 @@
 package dev.banger.fcstub;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -16,6 +17,25 @@ interface Guest {
 
     /** Boots the guest and returns once it runs; a {@link Fault} when it cannot (the API answers 400). */
     void start(VmConfig config) throws Fault;
+
+    /**
+     * Starts a guest from a saved state instead of booting: {@code vmstate} holds it from byte {@code offset} on
+     * (what {@link #save} wrote after its header). Returns once the state is loaded; the guest is then paused, as
+     * it was saved. A {@link Fault} when it cannot (nothing is left running).
+     */
+    void restore(VmConfig config, Path vmstate, long offset, Duration timeout) throws Fault;
+
+    /** Stops the guest's vCPUs (PATCH /vm Paused); again is fine. */
+    void pause() throws Fault;
+
+    /** Lets a paused guest run again (PATCH /vm Resumed); a running one is left alone. */
+    void resume() throws Fault;
+
+    /**
+     * Writes {@code header} and then the paused guest's state to {@code vmstate} (which must not exist); returns the
+     * bytes written. The guest stays paused. On failure no file is left.
+     */
+    long save(Path vmstate, byte[] header, Duration timeout) throws Fault;
 
     /** Asks the guest to shut down (Firecracker's SendCtrlAltDel); returns at once. */
     void ctrlAltDel() throws Fault;

@@ -30,6 +30,7 @@ import java.util.OptionalLong;
  *   -device virtserialport,chardev=agent,name=dev.banger.agent0
  *                                           with a vsock device: the emulated guest has no vsock, so the
  *                                           port banger's agent serves stands in for its vsock port
+ *   -incoming unix:SOCK                     a snapshot's restore: the same machine, waiting for its saved state
  * </pre>
  *
  * QEMU splits option values at commas; a comma inside a path is written twice.
@@ -58,9 +59,14 @@ final class QemuArgv {
 
     /**
      * What the launch adds to the configuration: the bzImage QEMU boots, the console, the QMP socket,
-     * and the Unix socket of the agent's virtio-serial port (when the VM has a vsock device).
+     * the Unix socket of the agent's virtio-serial port (when the VM has a vsock device), and, for a
+     * snapshot's restore, the socket QEMU waits on for the saved state ({@code -incoming}).
      */
-    record Launch(String instanceId, Path bzImage, Serial serial, Path qmpSocket, OptionalLong tscKhz, Optional<Path> agentSerial) {
+    record Launch(String instanceId, Path bzImage, Serial serial, Path qmpSocket, OptionalLong tscKhz, Optional<Path> agentSerial,
+                  Optional<Path> incoming) {
+        Launch(String instanceId, Path bzImage, Serial serial, Path qmpSocket, OptionalLong tscKhz, Optional<Path> agentSerial) {
+            this(instanceId, bzImage, serial, qmpSocket, tscKhz, agentSerial, Optional.empty());
+        }
     }
 
     private QemuArgv() {
@@ -103,6 +109,7 @@ final class QemuArgv {
             add(a, "-chardev", "socket,id=agent,path=" + escape(sock.toString()) + ",server=on,wait=off");
             add(a, "-device", "virtserialport,chardev=agent,name=" + AGENT_PORT);
         });
+        launch.incoming().ifPresent(sock -> add(a, "-incoming", "unix:" + escape(sock.toString())));
         return List.copyOf(a);
     }
 

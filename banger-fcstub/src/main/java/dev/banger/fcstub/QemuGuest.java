@@ -1,6 +1,8 @@
 package dev.banger.fcstub;
 
+import dev.banger.core.vm.QmpMessages;
 import dev.banger.host.vm.KvmProbe;
+import dev.banger.host.vm.QemuState;
 import dev.banger.host.vm.QmpClient;
 import java.io.BufferedReader;
 import java.io.File;
@@ -32,12 +34,19 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>InstanceStart returns once QEMU answers on QMP, i.e. once it has built the machine (opened the
  * drives, the tap) and runs the guest; if QEMU exits before, its stderr becomes the fault message.
+ *
+ * <p>Snapshots are QEMU migrations ({@link QemuState}): pause and resume are QMP stop and cont, a save migrates
+ * the stopped guest into the snapshot file after the stub's header, and a restore starts the same machine with
+ * {@code -incoming} and streams the file back in.
  */
 final class QemuGuest implements Guest {
     static final Duration READY_WAIT = Duration.ofSeconds(30);
     static final Duration QMP_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration KILL_WAIT = Duration.ofSeconds(5);
     private static final int STDERR_TAIL_LINES = 20;
+    private static final String INCOMING_SOCKET = "incoming.sock";
+    private static final String SAVE_SOCKET = "save.sock";
+    private static final long STATE_SLACK_MIB = 64;
 
     private enum State { IDLE, STARTING, BOOTED, ENDED }
 
@@ -51,6 +60,7 @@ final class QemuGuest implements Guest {
     private volatile Path scratch;
     private volatile Path qmp;
     private volatile Optional<Path> agentSerial = Optional.empty();
+    private volatile long maxStateBytes;
 
     /** @param binary qemu-system-x86_64, found on PATH (tests: a fake) */
     QemuGuest(String instanceId, Path apiSocket, ExitListener listener, String binary) {
@@ -62,6 +72,75 @@ final class QemuGuest implements Guest {
 
     @Override
     public void start(VmConfig config) throws Fault {
+        Process p = launch(config, Optional.empty());
+        booted(p);
+    }
+
+    /**
+     * QEMU with the same machine plus {@code -incoming unix:SOCK}, the state streamed in from {@code offset}
+     * ({@link QemuState#load}); QEMU then holds the guest stopped, as it was saved.
+     */
+    @Override
+    public void restore(VmConfig config, Path vmstate, long offset, Duration timeout) throws Fault {
+        Process p = launch(config, Optional.of(INCOMING_SOCKET));
+        Path incoming = scratch.resolve(INCOMING_SOCKET);
+        try {
+            long deadline = System.nanoTime() + READY_WAIT.toNanos();
+            while (!Files.exists(incoming) && p.isAlive() && System.nanoTime() < deadline) {
+                sleep(Duration.ofMillis(20));
+            }
+            try (QmpClient c = QmpClient.connect(qmp, QMP_TIMEOUT)) {
+                QemuState.load(c, incoming, vmstate, offset, timeout);
+            }
+        } catch (RuntimeException e) {
+            failStart();
+            throw new Fault("Load snapshot error: Failed to restore from snapshot: the emulated guest (QEMU) did not take the "
+                    + "saved state: " + e.getMessage() + ". QEMU said: " + stderrTail());
+        }
+        booted(p);
+    }
+
+    @Override
+    public void pause() throws Fault {
+        qmp(QmpMessages.STOP, "pause");
+    }
+
+    @Override
+    public void resume() throws Fault {
+        qmp(QmpMessages.CONT, "resume");
+    }
+
+    /** A migration of the stopped guest into the file, after the header ({@link QemuState#save}). */
+    @Override
+    public long save(Path vmstate, byte[] header, Duration timeout) throws Fault {
+        requireBooted();
+        try (QmpClient c = QmpClient.connect(qmp, QMP_TIMEOUT)) {
+            return QemuState.save(c, vmstate, header, scratch.resolve(SAVE_SOCKET), maxStateBytes, timeout).bytes();
+        } catch (RuntimeException e) {
+            throw new Fault("Create snapshot error: the emulated guest's state could not be saved: " + e.getMessage());
+        }
+    }
+
+    private void qmp(String command, String what) throws Fault {
+        requireBooted();
+        try (QmpClient c = QmpClient.connect(qmp, QMP_TIMEOUT)) {
+            c.execute(command, QMP_TIMEOUT);
+        } catch (RuntimeException e) {
+            throw new Fault("could not " + what + " the emulated guest over QMP: " + e.getMessage());
+        }
+    }
+
+    private void requireBooted() throws Fault {
+        if (state.get() != State.BOOTED) {
+            throw new Fault("the emulated guest is not running");
+        }
+    }
+
+    /**
+     * Starts QEMU for {@code config} (waiting with {@code -incoming} on a socket of that name in the scratch
+     * directory, if given) and returns it once it answers on QMP, the state still STARTING.
+     */
+    private Process launch(VmConfig config, Optional<String> incoming) throws Fault {
         if (!state.compareAndSet(State.IDLE, State.STARTING)) {
             throw new Fault(Fault.AFTER_START);
         }
@@ -79,12 +158,14 @@ final class QemuGuest implements Guest {
             throw new Fault("cannot start the emulated guest: " + e.getMessage());
         }
         qmp = scratch.resolve("qmp.sock");
+        // QEMU leaves zero pages out of its stream, and its device state is small: more is not this guest's
+        maxStateBytes = (config.machine.memMib() + STATE_SLACK_MIB) * 1024L * 1024L;
         agentSerial = config.vsock.map(v -> scratch.resolve("agent.sock"));
         synchronized (stderrTail) {
             stderrTail.clear();
         }
         List<String> argv = QemuArgv.argv(config, new QemuArgv.Launch(instanceId, bzImage, ConsoleTarget.ofStdout(), qmp,
-                KvmProbe.hostTscKhz(), agentSerial));
+                KvmProbe.hostTscKhz(), agentSerial, incoming.map(scratch::resolve)));
         List<String> command = new ArrayList<>(List.of("setpriv", "--pdeathsig", "KILL", "--", binary));
         command.addAll(argv.subList(1, argv.size()));
         System.err.println("fcstub: starting the guest: " + String.join(" ", argv.stream().map(QemuGuest::quoted).toList()));
@@ -105,6 +186,11 @@ final class QemuGuest implements Guest {
                     : "it exited with status " + p.exitValue();
             throw new Fault("the emulated guest (QEMU) did not start: " + why + ". QEMU said: " + stderrTail());
         }
+        return p;
+    }
+
+    /** A started QEMU becomes the guest, unless it has just exited. */
+    private void booted(Process p) throws Fault {
         // QEMU may exit right now: either runQemu sees BOOTED and reports the exit, or this sees it
         // dead and takes BOOTED back, never both
         if (!state.compareAndSet(State.STARTING, State.BOOTED)

@@ -43,6 +43,10 @@ final class VmConfig {
     }
 
     Machine machine = DEFAULT_MACHINE;
+    /** Whether machine-config was PUT or PATCHed: Firecracker then refuses a snapshot load, as after any other device. */
+    boolean machineConfigured;
+    /** Whether this configuration came from a snapshot's state (GET /vm/config then leaves out what Firecracker does). */
+    boolean restored;
     Optional<Boot> boot = Optional.empty();
     final Map<String, Drive> drives = new LinkedHashMap<>();
     final Map<String, Nic> nics = new LinkedHashMap<>();
@@ -62,18 +66,82 @@ final class VmConfig {
         return drives.values().stream().filter(Drive::root).findFirst();
     }
 
-    /** GET /vm/config: a FullVmConfiguration of what is configured. */
+    /** Whether anything but the logger and the metrics was configured: Firecracker loads a snapshot only before that. */
+    boolean bootSpecific() {
+        return machineConfigured || boot.isPresent() || !drives.isEmpty() || !nics.isEmpty() || vsock.isPresent();
+    }
+
+    /**
+     * GET /vm/config: a FullVmConfiguration of what is configured. Restored from a snapshot, it leaves out the
+     * boot source and machine-config's smt and cpu_template, as the contract says Firecracker does.
+     */
     ObjectNode fullConfig(ObjectMapper json) {
         ObjectNode n = json.createObjectNode();
-        boot.ifPresent(b -> n.set("boot-source", b.json()));
+        if (!restored) {
+            boot.ifPresent(b -> n.set("boot-source", b.json()));
+        }
         ArrayNode ds = n.putArray("drives");
         drives.values().forEach(d -> ds.add(d.json()));
-        n.set("machine-config", machine.json(json));
+        ObjectNode mc = machine.json(json);
+        if (restored) {
+            mc.remove("smt");
+            mc.remove("cpu_template");
+        }
+        n.set("machine-config", mc);
         logger.ifPresent(l -> n.set("logger", l));
         metrics.ifPresent(m -> n.set("metrics", m));
         ArrayNode ns = n.putArray("network-interfaces");
         nics.values().forEach(i -> ns.add(i.json()));
         vsock.ifPresent(v -> n.set("vsock", v.json()));
         return n;
+    }
+
+    /** What a snapshot's state records of the machine: the whole configuration as it was configured (not as shown). */
+    ObjectNode snapshotConfig(ObjectMapper json) {
+        boolean was = restored;
+        restored = false;
+        try {
+            return fullConfig(json);
+        } finally {
+            restored = was;
+        }
+    }
+
+    /**
+     * Takes the devices of a snapshot's state ({@link #snapshotConfig}), as a load does; the logger and the metrics
+     * stay as configured. The stub wrote that JSON itself, so a shape it does not know is a state of something else.
+     */
+    void restoreFrom(JsonNode c) {
+        JsonNode m = c.path("machine-config");
+        machine = new Machine(m.path("vcpu_count").asInt(), m.path("mem_size_mib").asInt(), m.path("smt").asBoolean(false),
+                m.path("track_dirty_pages").asBoolean(false), m.path("huge_pages").asText("None"),
+                m.has("cpu_template") ? Optional.of(m.get("cpu_template").asText()) : Optional.empty());
+        if (machine.vcpus() < 1 || machine.memMib() < 1) {
+            throw new IllegalArgumentException("no machine-config");
+        }
+        JsonNode b = c.path("boot-source");
+        if (!b.path("kernel_image_path").isTextual()) {
+            throw new IllegalArgumentException("no boot-source");
+        }
+        boot = Optional.of(new Boot(Path.of(b.get("kernel_image_path").asText()),
+                b.has("initrd_path") ? Optional.of(Path.of(b.get("initrd_path").asText())) : Optional.empty(),
+                b.has("boot_args") ? Optional.of(b.get("boot_args").asText()) : Optional.empty(), b));
+        drives.clear();
+        for (JsonNode d : c.path("drives")) {
+            String id = d.get("drive_id").asText();
+            drives.put(id, new Drive(id, Path.of(d.get("path_on_host").asText()), d.path("is_root_device").asBoolean(),
+                    d.path("is_read_only").asBoolean(false),
+                    d.has("partuuid") ? Optional.of(d.get("partuuid").asText()) : Optional.empty(), d));
+        }
+        nics.clear();
+        for (JsonNode i : c.path("network-interfaces")) {
+            String id = i.get("iface_id").asText();
+            nics.put(id, new Nic(id, i.get("host_dev_name").asText(),
+                    i.has("guest_mac") ? Optional.of(i.get("guest_mac").asText()) : Optional.empty(), i));
+        }
+        JsonNode v = c.path("vsock");
+        vsock = v.isObject() ? Optional.of(new Vsock(v.get("guest_cid").asLong(), Path.of(v.get("uds_path").asText()), v))
+                : Optional.empty();
+        restored = true;
     }
 }

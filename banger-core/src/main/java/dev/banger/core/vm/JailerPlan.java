@@ -48,6 +48,9 @@ public record JailerPlan(Path jailerBinary, Path firecrackerBinary, String id, i
     public static final String METRICS_NAME = "metrics.json";
     public static final String API_SOCKET_NAME = "api.sock";
     public static final String VSOCK_SOCKET_NAME = "vsock.sock";
+    /** A snapshot's device state and memory, as a jailed Firecracker writes them (save) or reads them (restore). */
+    public static final String SNAPSHOT_STATE_NAME = "snapshot.vmstate";
+    public static final String SNAPSHOT_MEMORY_NAME = "snapshot.mem";
     /** Firecracker listens for guest-initiated vsock connections on uds_path + "_PORT"; leave room for that. */
     private static final String LONGEST_VSOCK_SUFFIX = "_65535";
     /** NAME_MAX. */
@@ -273,6 +276,21 @@ public record JailerPlan(Path jailerBinary, Path firecrackerBinary, String id, i
             }
         }
         return List.copyOf(out);
+    }
+
+    /**
+     * A snapshot's two files in the jail, under {@link #SNAPSHOT_STATE_NAME} and {@link #SNAPSHOT_MEMORY_NAME}. For a
+     * save ({@code save}) they are created empty in the snapshot's directory and handed to the jail user, who
+     * writes them through the links (Firecracker cannot write outside its chroot); for a restore they are linked
+     * in read-only: Firecracker only reads the state and maps the memory privately.
+     */
+    public List<Placement> snapshotPlacements(Path vmstate, Path memory, boolean save) {
+        if (vmstate.equals(memory)) {
+            throw BangerException.invalid("a snapshot's state and memory must be two files");
+        }
+        Kind kind = save ? Kind.CREATE_EMPTY : Kind.HARD_LINK;
+        return List.of(new Placement(vmstate, insidePath(SNAPSHOT_STATE_NAME), kind, save),
+                new Placement(memory, insidePath(SNAPSHOT_MEMORY_NAME), kind, save));
     }
 
     public static Builder builder() {

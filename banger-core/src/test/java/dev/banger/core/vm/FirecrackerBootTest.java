@@ -111,4 +111,60 @@ class FirecrackerBootTest {
                 sock, "0123456789ab")).as("two ids: not a command line banger made").isFalse();
         assertThat(FirecrackerCommand.isFirecrackerOf(FirecrackerCommand.argv("fc", sock, "0123456789ab"), sock, "0123456789ab")).isTrue();
     }
+    @Test
+    void pauseAndResumeArePatchesOfTheVmState() {
+        assertThat(FirecrackerBoot.pause()).isEqualTo(new FirecrackerBoot.Call("PATCH", "/vm", Map.of("state", "Paused")));
+        assertThat(FirecrackerBoot.resume()).isEqualTo(new FirecrackerBoot.Call("PATCH", "/vm", Map.of("state", "Resumed")));
+        assertThat(FirecrackerBoot.PAUSED).as("GET /'s word for it too").isEqualTo("Paused");
+    }
+
+    @Test
+    void aSnapshotIsFullWithItsTwoFiles() {
+        FirecrackerBoot.Call c = FirecrackerBoot.createSnapshot(Path.of("/snap/vmstate"), Path.of("/snap/memory"));
+        assertThat(c.method()).isEqualTo("PUT");
+        assertThat(c.path()).isEqualTo("/snapshot/create");
+        assertThat(c.body()).isEqualTo(Map.of("snapshot_type", "Full", "snapshot_path", "/snap/vmstate", "mem_file_path", "/snap/memory"));
+        assertThatThrownBy(() -> FirecrackerBoot.createSnapshot(Path.of("snap/vmstate"), Path.of("/snap/memory")))
+                .hasMessageContaining("absolute");
+        assertThatThrownBy(() -> FirecrackerBoot.createSnapshot(Path.of("/snap/x"), Path.of("/snap/x"))).hasMessageContaining("two files");
+    }
+
+    private static FirecrackerBoot.Restore restore(Optional<String> tap, Optional<Path> vsock) {
+        return new FirecrackerBoot.Restore(DIR.resolve("firecracker.log"), DIR.resolve("metrics.json"), Path.of("/snap/vmstate"),
+                Path.of("/snap/memory"), drives(), tap, vsock);
+    }
+
+    @Test
+    void aRestoreLoadsPausedMovesEachDriveThenResumes() {
+        List<FirecrackerBoot.Call> calls = restore(Optional.of("bgr0123"), Optional.of(DIR.resolve("vsock.sock"))).calls();
+        assertThat(calls).extracting(c -> c.method() + " " + c.path()).containsExactly("PUT /logger", "PUT /metrics",
+                "PUT /snapshot/load", "PATCH /drives/rootfs", "PATCH /drives/config", "PATCH /drives/work", "PATCH /vm");
+        assertThat(calls.get(0)).isEqualTo(boot(drives(), OptionalLong.empty()).calls().get(0));
+        assertThat(calls.get(2).body()).isEqualTo(Map.of(
+                "snapshot_path", "/snap/vmstate",
+                "mem_backend", Map.of("backend_type", "File", "backend_path", "/snap/memory"),
+                "resume_vm", false,
+                "network_overrides", List.of(Map.of("iface_id", "eth0", "host_dev_name", "bgr0123")),
+                "vsock_override", Map.of("uds_path", DIR.resolve("vsock.sock").toString())));
+        assertThat(calls.get(3).body()).isEqualTo(Map.of("drive_id", "rootfs", "path_on_host", "/dev/mapper/banger-0123"));
+        assertThat(calls.get(5).body()).isEqualTo(Map.of("drive_id", "work", "path_on_host", DIR.resolve("work.img").toString()));
+        assertThat(calls.getLast()).isEqualTo(FirecrackerBoot.resume());
+    }
+
+    @Test
+    void aRestoreWithoutTapOrVsockSendsNoOverride() {
+        FirecrackerBoot.Call load = restore(Optional.empty(), Optional.empty()).calls().get(2);
+        assertThat(load.body()).doesNotContainKeys("network_overrides", "vsock_override").containsEntry("resume_vm", false);
+    }
+
+    @Test
+    void aRestoreRefusesWhatFirecrackerWould() {
+        assertThatThrownBy(() -> restore(Optional.of("no/such tap"), Optional.empty())).hasMessageContaining("tap");
+        assertThatThrownBy(() -> restore(Optional.empty(), Optional.of(Path.of("vsock.sock")))).hasMessageContaining("absolute");
+        assertThatThrownBy(() -> new FirecrackerBoot.Restore(DIR.resolve("l"), DIR.resolve("m"), Path.of("/s"), Path.of("/m"), List.of(),
+                Optional.empty(), Optional.empty())).hasMessageContaining("every drive");
+        List<FirecrackerBoot.Drive> twice = List.of(drives().get(0), drives().get(0));
+        assertThatThrownBy(() -> new FirecrackerBoot.Restore(DIR.resolve("l"), DIR.resolve("m"), Path.of("/s"), Path.of("/m"), twice,
+                Optional.empty(), Optional.empty())).hasMessageContaining("each once");
+    }
 }

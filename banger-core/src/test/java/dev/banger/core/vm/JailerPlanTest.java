@@ -203,4 +203,18 @@ class JailerPlanTest {
         assertInvalid(() -> new VmFiles(Path.of("/k/../vmlinux"), Optional.empty(), List.of(), Optional.empty(), Optional.empty()))
                 .hasMessageContaining("kernel path");
     }
+    @Test
+    void aSnapshotsFilesAreWrittenByTheJailUserOnSaveAndOnlyReadOnRestore() {
+        Path snap = Path.of("/var/lib/banger/snapshots/0123456789ab");
+        List<Placement> save = plan().build().snapshotPlacements(snap.resolve("vmstate"), snap.resolve("memory"), true);
+        assertThat(save).containsExactly(
+                new Placement(snap.resolve("vmstate"), "/snapshot.vmstate", Kind.CREATE_EMPTY, true),
+                new Placement(snap.resolve("memory"), "/snapshot.mem", Kind.CREATE_EMPTY, true));
+        List<Placement> load = plan().build().snapshotPlacements(snap.resolve("vmstate"), snap.resolve("memory"), false);
+        assertThat(load).extracting(Placement::kind).containsOnly(Kind.HARD_LINK);
+        assertThat(load).extracting(Placement::ownedByJailUser).containsOnly(false);
+        assertThat(load).extracting(Placement::insidePath).doesNotContainAnyElementsOf(
+                plan().build().placements(files()).stream().map(Placement::insidePath).toList());
+        assertInvalid(() -> plan().build().snapshotPlacements(snap.resolve("x"), snap.resolve("x"), true)).hasMessageContaining("two files");
+    }
 }

@@ -13,6 +13,7 @@ import dev.banger.core.vm.FirecrackerCommand;
 import dev.banger.core.vm.JailerPlan;
 import dev.banger.core.vm.KernelArgs;
 import dev.banger.core.vm.KernelKind;
+import dev.banger.core.vm.VmmKind;
 import dev.banger.host.disk.RawCow;
 import dev.banger.host.guest.AgentConnection;
 import dev.banger.host.guest.AgentTransport;
@@ -30,7 +31,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
 
@@ -47,6 +47,8 @@ import java.util.logging.Logger;
 public final class FirecrackerVmm implements Vmm {
     private static final Logger LOG = Logger.getLogger(FirecrackerVmm.class.getName());
     private static final Duration API_READY = Duration.ofSeconds(30);
+    /** The machine a snapshot's state is of: Firecracker has one. */
+    static final String MACHINE = "firecracker";
 
     private final BangerConfig.FirecrackerSettings settings;
     private final StatePaths paths;
@@ -54,6 +56,7 @@ public final class FirecrackerVmm implements Vmm {
     private final Accelerator.Choice accel;
     private final BangerException accelProblem;
     private final boolean deviceMapper;
+    private String firecrackerVersion;
 
     public FirecrackerVmm(Accelerator.Mode mode, KernelArgs.Verbosity kernelLog, BangerConfig.FirecrackerSettings settings, StatePaths paths) {
         this.settings = settings;
@@ -124,6 +127,16 @@ public final class FirecrackerVmm implements Vmm {
 
     @Override
     public long launch(VmRecord vm, BootPlan plan) {
+        return start(vm, plan, Optional.empty(), Optional.empty());
+    }
+
+    /**
+     * Starts Firecracker (jailed or not) and configures it over its API: a boot ({@link FirecrackerBoot}, then
+     * InstanceStart), or, given a snapshot's directory, a restore ({@link FirecrackerBoot.Restore}). Killed again
+     * when any request fails. A boot's requests each get the API client's usual limit; a restore's share
+     * {@code timeout}, since its load and resume answer only once the guest's state is in place.
+     */
+    private long start(VmRecord vm, BootPlan plan, Optional<Path> snapshot, Optional<Duration> timeout) {
         if (accelProblem != null) {
             throw accelProblem;
         }
@@ -148,10 +161,10 @@ public final class FirecrackerVmm implements Vmm {
                 new FirecrackerBoot.Drive("config", plan.configDrive(), false, true),
                 new FirecrackerBoot.Drive("work", plan.workDisk(), false, false));
         Optional<JailerPlan> jail = jail(vm);
-        FirecrackerBoot boot;
+        List<FirecrackerBoot.Call> calls;
         List<String> argv;
         if (jail.isPresent()) {
-            boot = jailedBoot(vm, plan, jail.get(), drives, logFile, metrics);
+            calls = FirecrackerCalls.jailed(vm, plan, kernelLog, jail.get(), drives, logFile, metrics, snapshot);
             argv = jail.get().argv(List.of("--api-sock", jail.get().apiSocketInside()));
             try {
                 // The VM's usual paths lead into the jail, so liveness, stop and vm ports need not know about it.
@@ -161,18 +174,18 @@ public final class FirecrackerVmm implements Vmm {
                 throw new BangerException(ErrorCode.HOST_FAILURE, "cannot link the jail's sockets into " + vmDir + ": " + e.getMessage(), e);
             }
         } else {
-            boot = boot(vm, plan.kernel(), Optional.ofNullable(plan.initrd()), drives, plan, logFile, metrics, vsock);
+            calls = FirecrackerCalls.plain(vm, plan, kernelLog, drives, logFile, metrics, vsock, snapshot);
             argv = FirecrackerCommand.argv(FirecrackerProcess.resolveProgram(settings.binary(), "vmm.firecracker").toString(), api, id);
         }
         DetachedProcess.Launched launched = FirecrackerProcess.launch(argv, vmDir, Path.of(vm.runtime().logPath()),
                 paths.firecrackerStderr(id));
         try {
+            long deadline = System.nanoTime() + timeout.orElse(Duration.ZERO).toNanos();
             launched.awaitSocket(api, API_READY);
             try (FirecrackerApi client = FirecrackerApi.open(api)) {
-                for (FirecrackerBoot.Call call : boot.calls()) {
-                    client.send(call);
+                for (FirecrackerBoot.Call call : calls) {
+                    send(client, call, timeout.map(t -> left(deadline)), jail.isPresent());
                 }
-                client.send(FirecrackerBoot.instanceStart());
             }
             return launched.pid();
         } catch (RuntimeException e) {
@@ -181,28 +194,31 @@ public final class FirecrackerVmm implements Vmm {
         }
     }
 
-    private FirecrackerBoot boot(VmRecord vm, Path kernel, Optional<Path> initrd, List<FirecrackerBoot.Drive> drives, BootPlan plan,
-                                 Path logFile, Path metrics, Path vsock) {
-        return new FirecrackerBoot(logFile, metrics, vm.spec().vcpus(), vm.spec().memoryMib(), kernel, initrd,
-                KernelArgs.defaults().withVerbosity(kernelLog).firecrackerLine(), drives,
-                Optional.of(new FirecrackerBoot.Nic(plan.tap(), plan.mac())), OptionalLong.of(vm.runtime().vsockCid()),
-                Optional.of(vsock));
+    /** One request; a refused load says why a load can fail where a boot would not. */
+    private static void send(FirecrackerApi client, FirecrackerBoot.Call call, Optional<Duration> timeout, boolean jailed) {
+        try {
+            if (timeout.isPresent()) {
+                client.send(call, timeout.get());
+            } else {
+                client.send(call);
+            }
+        } catch (BangerException e) {
+            if (!call.path().equals("/snapshot/load")) {
+                throw e;
+            }
+            throw new BangerException(e.code(), e.getMessage() + ". A load reopens the snapshotted VM's drives at the paths it had"
+                    + " (Firecracker's API cannot change them at load; banger moves them to this VM's files just after)"
+                    + (jailed ? ", here the names in this VM's jail" : ": without the jailer those are that VM's own files, which"
+                    + " must still exist (start it again, or take snapshots with [jailer] enabled, whose names are the same in every jail)"), e);
+        }
     }
 
-    /** The jail is made afresh for each boot (the jailer's own device nodes from the last one are in the way). */
-    private FirecrackerBoot jailedBoot(VmRecord vm, BootPlan plan, JailerPlan jail, List<FirecrackerBoot.Drive> drives,
-                                       Path logFile, Path metrics) {
-        JailerLayout.cleanup(jail);
-        List<JailerPlan.Drive> jailDrives = drives.stream().map(d -> new JailerPlan.Drive(d.id(), d.file(), d.readOnly(),
-                JailerLayout.isBlockDevice(d.file()))).toList();
-        JailerLayout.prepare(jail, jail.placements(new JailerPlan.VmFiles(plan.kernel(), Optional.ofNullable(plan.initrd()),
-                jailDrives, Optional.of(logFile), Optional.of(metrics))));
-        List<FirecrackerBoot.Drive> inside = drives.stream().map(d -> new FirecrackerBoot.Drive(d.id(),
-                Path.of(JailerPlan.insidePath(JailerPlan.DRIVE_PREFIX + d.id())), d.root(), d.readOnly())).toList();
-        return boot(vm, Path.of(JailerPlan.insidePath(JailerPlan.KERNEL_NAME)),
-                Optional.ofNullable(plan.initrd()).map(i -> Path.of(JailerPlan.insidePath(JailerPlan.INITRD_NAME))), inside, plan,
-                Path.of(JailerPlan.insidePath(JailerPlan.LOG_NAME)), Path.of(JailerPlan.insidePath(JailerPlan.METRICS_NAME)),
-                Path.of(jail.vsockInside()));
+    private static Duration left(long deadline) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+            throw new BangerException(ErrorCode.TIMED_OUT, "Firecracker did not resume the snapshot in time");
+        }
+        return Duration.ofNanos(left);
     }
 
     /** The VM's jail when the jailer is enabled (uid, gid and chroot base from [jailer]). */
@@ -256,43 +272,80 @@ public final class FirecrackerVmm implements Vmm {
                 : AgentConnection.firecracker(Path.of(vm.runtime().vsockPath()), AgentConnection.AGENT_PORT, timeout);
     }
 
+    /**
+     * The version comes from {@code firecracker --version} of the configured binary, asked once: a snapshot's needs
+     * are asked before a restore too, when no Firecracker of the new VM runs to answer GET /version, and the binary
+     * that will resume it is the configured one. (A binary replaced while the daemon runs is seen at its next start;
+     * Firecracker refuses a state of another version itself as well.)
+     */
     @Override
     public SnapshotNeeds snapshotNeeds(VmSpec spec) {
-        throw notYet();
+        if (accelProblem != null) {
+            throw accelProblem;
+        }
+        return new SnapshotNeeds(VmmKind.FIRECRACKER, version(), MACHINE, accel.accel(), spec.vcpus(), spec.memoryMib(), spec.image());
     }
 
+    private synchronized String version() {
+        if (firecrackerVersion == null) {
+            Path binary = FirecrackerProcess.resolveProgram(settings.binary(), "vmm.firecracker");
+            firecrackerVersion = FirecrackerProcess.version(binary).orElseThrow(() -> new BangerException(ErrorCode.FAILED_PRECONDITION,
+                    "cannot tell the version of Firecracker (" + binary + " --version): snapshots need it"));
+        }
+        return firecrackerVersion;
+    }
+
+    /** See {@link FirecrackerSnapshot#save}; the root copied is the one this VM's guest writes ({@link RawCow#currentDrive}). */
     @Override
     public SavedState saveState(VmRecord vm, Path dir, long maxStateBytes, Duration timeout) {
-        throw notYet();
+        return FirecrackerSnapshot.save(Path.of(vm.runtime().apiSockPath()), jail(vm), dir,
+                RawCow.currentDrive(vm.id(), paths.rootCopy(vm.id())), (long) vm.spec().memoryMib() * 1024 * 1024, maxStateBytes, timeout);
     }
 
     @Override
     public void resume(VmRecord vm, Duration timeout) {
-        throw notYet();
+        FirecrackerSnapshot.resume(Path.of(vm.runtime().apiSockPath()), timeout);
     }
 
     @Override
     public boolean paused(VmRecord vm, Duration timeout) {
-        return false;
+        return FirecrackerSnapshot.paused(Path.of(vm.runtime().apiSockPath()));
     }
 
+    /** As {@link #prepareRoot}, over the snapshot's root copy instead of the image's, at its size (the guest knows it). */
     @Override
     public Path prepareRootFromSnapshot(VmRecord vm, Path dir, VmHandles handles, Consumer<VmHandles> record, Consumer<String> warn) {
-        throw notYet();
+        if (accelProblem != null) {
+            throw accelProblem;
+        }
+        RawCow.Root root = RawCow.prepare(vm.id(), dir.resolve(FirecrackerSnapshot.ROOT_FILE), Path.of(vm.runtime().systemOverlay()),
+                paths.rootCopy(vm.id()), 0, deviceMapper, handles, record);
+        root.warning().ifPresent(warn);
+        return root.drive();
     }
 
+    /**
+     * Firecracker started as {@link #launch} starts it, then told to load the snapshot instead of booting
+     * ({@link FirecrackerBoot.Restore}: logger, metrics, load paused with this VM's tap and vsock socket, each drive
+     * moved to this VM's file, resume). The guest keeps the snapshot's MAC and vsock CID: no load can change them.
+     */
     @Override
     public long launchRestored(VmRecord vm, BootPlan plan, Path dir, Duration timeout) {
-        throw notYet();
-    }
-
-    private static BangerException notYet() {
-        return new BangerException(ErrorCode.UNSUPPORTED, "Firecracker snapshots are not built yet");
+        for (String f : List.of(FirecrackerSnapshot.STATE_FILE, FirecrackerSnapshot.MEMORY_FILE)) {
+            if (!Files.isRegularFile(dir.resolve(f), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                throw new BangerException(ErrorCode.FAILED_PRECONDITION, "the snapshot in " + dir + " has no " + f
+                        + ": it was not taken by Firecracker");
+            }
+        }
+        return start(vm, plan, Optional.of(dir), Optional.of(timeout));
     }
 
     @Override
     public Capability.Support supports(Capability capability) {
-        return Capability.Support.no("not built yet: banger's " + capability.what() + " are the next issues' work");
+        return switch (capability) {
+            case SNAPSHOT -> accelProblem == null ? Capability.Support.yes() : Capability.Support.no(accelProblem.getMessage());
+            case MOUNT -> Capability.Support.no("not built yet: banger's " + capability.what() + " are the next issue's work");
+        };
     }
 
     @Override

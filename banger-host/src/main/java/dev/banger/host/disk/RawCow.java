@@ -109,6 +109,23 @@ public final class RawCow {
         return new Root(copyFile, Optional.of(copy(base, copyFile, sizeMib)));
     }
 
+    /**
+     * What the guest of VM {@code vmId} writes its root to now: the full copy when there is one (a VM keeps the kind
+     * it got first), else its dm-snapshot's device; derived from the VM's id and files, never from what the VMM
+     * reports. For a consistent copy of a paused guest's root.
+     */
+    public static Path currentDrive(String vmId, Path copyFile) {
+        if (Files.isRegularFile(copyFile, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return copyFile;
+        }
+        Path device = Path.of(DmSnapshot.devicePath(DmSnapshot.nameFor(vmId)));
+        if (Files.exists(device)) {
+            return device;
+        }
+        throw new BangerException(ErrorCode.FAILED_PRECONDITION, "VM " + vmId + " has no root to copy: neither " + copyFile
+                + " nor " + device + " exists (is it running?)");
+    }
+
     private static Path snapshot(String vmId, Path base, Path cowFile, VmHandles handles, Consumer<VmHandles> record) {
         String name = DmSnapshot.nameFor(vmId);
         String baseLoop = null;

@@ -55,10 +55,18 @@ public final class FirecrackerApi implements AutoCloseable {
 
     /** Sends one request; returns the response body (null for 204); a refusal throws with Firecracker's fault_message. */
     public JsonNode send(FirecrackerBoot.Call call) {
+        return send(call, REQUEST_TIMEOUT);
+    }
+
+    /**
+     * {@link #send(FirecrackerBoot.Call)} with its own time limit: a snapshot's create and load answer only once
+     * the guest's memory is written or mapped, which takes as long as the memory is large.
+     */
+    public JsonNode send(FirecrackerBoot.Call call, Duration timeout) {
         Request request = client.newRequest("http://localhost" + call.path())
                 .method(HttpMethod.fromString(call.method()))
                 .headers(h -> h.put("Accept", "application/json"))
-                .timeout(REQUEST_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                .timeout(Math.max(1, timeout.toMillis()), TimeUnit.MILLISECONDS);
         if (call.body() != null) {
             request.body(new StringRequestContent("application/json", Json.line(call.body()), StandardCharsets.UTF_8));
         }

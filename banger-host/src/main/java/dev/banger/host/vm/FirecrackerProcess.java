@@ -27,6 +27,9 @@ public final class FirecrackerProcess {
     /** Ctrl-Alt-Del is an event: one sent before the guest's init listens is lost, so it is sent again. */
     private static final Duration RESEND = Duration.ofSeconds(3);
     private static final Duration PRESS_TIMEOUT = Duration.ofSeconds(2);
+    /** A JVM-based stand-in (the test stub) takes a second or two to say its version. */
+    private static final Duration VERSION_TIMEOUT = Duration.ofSeconds(30);
+    private static final java.util.regex.Pattern VERSION = java.util.regex.Pattern.compile("Firecracker v(\\S+)");
 
     private FirecrackerProcess() {
     }
@@ -68,6 +71,17 @@ public final class FirecrackerProcess {
     public static Path resolveProgram(String program, String what) {
         return DetachedProcess.findOnPath(program).orElseThrow(() -> new BangerException(ErrorCode.MISSING_DEPENDENCY,
                 program + " (" + what + ") is not installed (or not executable): " + INSTALL));
+    }
+
+    /**
+     * The version {@code binary --version} prints ("Firecracker v1.10.1" gives "1.10.1"): what a snapshot taken here
+     * records and what a restore must find. Empty when the program does not run or says something else.
+     */
+    public static Optional<String> version(Path binary) {
+        dev.banger.host.HostCommand.Output out = dev.banger.host.HostCommand.run(List.of(binary.toString(), "--version"),
+                VERSION_TIMEOUT);
+        java.util.regex.Matcher m = VERSION.matcher(out.text());
+        return out.ok() && m.find() ? Optional.of(m.group(1)) : Optional.empty();
     }
 
     /** Every running Firecracker whose API socket lies directly in a subdirectory of {@code vmsDir} (vms/ID/api.sock). */

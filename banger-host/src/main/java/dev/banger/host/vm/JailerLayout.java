@@ -79,6 +79,47 @@ public final class JailerLayout {
     }
 
     /**
+     * Places more files in the jail of a Firecracker that runs (a snapshot's, {@link JailerPlan#snapshotPlacements}).
+     * Unlike {@link #prepare}, the root is left as the jailer made it: Firecracker, as the jail user, makes its vsock
+     * listeners' sockets there.
+     */
+    public static void addToRunningJail(JailerPlan plan, List<Placement> placements) {
+        try {
+            checkNotRedirected(plan);
+            for (Placement p : placements) {
+                place(plan, p);
+            }
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot place files in the jail " + plan.rootDir() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Removes the jail's names of {@code placements} (the links, never what a link there points to); absent ones are fine. */
+    public static void removeFromJail(JailerPlan plan, List<Placement> placements) {
+        for (Placement p : placements) {
+            try {
+                Files.deleteIfExists(plan.hostPathOf(p.insidePath()));
+            } catch (IOException e) {
+                throw new BangerException(ErrorCode.HOST_FAILURE, "cannot remove " + p.insidePath() + " from the jail "
+                        + plan.rootDir() + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * A file the jail user wrote through a link (a snapshot's), taken back once its name is out of the jail: owned by
+     * root, mode 0600. Left to the jail user, its owner could chmod it and write it again whenever it got hold of it.
+     */
+    public static void takeBack(Path file) {
+        try {
+            setOwner(file, 0, 0);
+            Files.setAttribute(file, "unix:mode", 0600, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot take " + file + " back from the jail user: " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * Removes the VM's whole jail (chroot base/firecracker name/id), never following a link out of it, and
      * nothing when it is absent. A jail path that is a symlink, or that resolves somewhere else, was not made
      * by banger: it is refused and left alone.

@@ -49,11 +49,20 @@ public final class QemuState {
      * QEMU that sends more is not saving the VM banger started. The guest stays stopped.
      */
     public static Saved save(QmpClient qmp, Path file, Path socket, long maxBytes, Duration timeout) {
+        return save(qmp, file, new byte[0], socket, maxBytes, timeout);
+    }
+
+    /**
+     * {@link #save(QmpClient, Path, Path, long, Duration)} with {@code header} written before QEMU's stream (a
+     * stand-in for another VMM keeps its own record of the machine there); {@link #load(QmpClient, Path, Path, long,
+     * Duration)} skips it. {@code maxBytes} bounds QEMU's part; the bytes returned include the header.
+     */
+    public static Saved save(QmpClient qmp, Path file, byte[] header, Path socket, long maxBytes, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         deleteQuietly(socket);
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             server.bind(UnixDomainSocketAddress.of(socket));
-            CompletableFuture<Long> written = CompletableFuture.supplyAsync(() -> receive(server, file, maxBytes),
+            CompletableFuture<Long> written = CompletableFuture.supplyAsync(() -> receive(server, file, header, maxBytes),
                     command -> Thread.ofPlatform().daemon().name("qemu-state-save").start(command));
             long stoppedAt = System.nanoTime();
             qmp.execute(QmpMessages.STOP, remaining(deadline));
@@ -88,13 +97,21 @@ public final class QemuState {
      * saved: the caller resumes it.
      */
     public static void load(QmpClient qmp, Path incoming, Path file, Duration timeout) {
+        load(qmp, incoming, file, 0, timeout);
+    }
+
+    /** {@link #load(QmpClient, Path, Path, Duration)} of the stream that starts {@code offset} bytes into {@code file}. */
+    public static void load(QmpClient qmp, Path incoming, Path file, long offset, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         try (SocketChannel out = connectOnce(incoming, deadline);
              FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = in.size();
+            if (offset < 0 || offset > size) {
+                throw new IOException("the state starts at byte " + offset + " of a " + size + "-byte file");
+            }
             // A plain copy: transferTo into a Unix socket may stop short (0 bytes) while QEMU is still reading.
             ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK);
-            long sent = 0;
+            long sent = offset;
             while (sent < size) {
                 buf.clear();
                 int n = in.read(buf, sent);
@@ -147,9 +164,13 @@ public final class QemuState {
         qmp.execute(QmpMessages.CONT, timeout);
     }
 
-    private static long receive(ServerSocketChannel server, Path file, long maxBytes) {
+    private static long receive(ServerSocketChannel server, Path file, byte[] header, long maxBytes) {
         try (SocketChannel from = server.accept();
              FileChannel to = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer head = ByteBuffer.wrap(header);
+            while (head.hasRemaining()) {
+                to.write(head);
+            }
             ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK);
             long total = 0;
             while (from.read(buf) >= 0) {
@@ -164,7 +185,7 @@ public final class QemuState {
                 buf.clear();
             }
             to.force(true);
-            return total;
+            return header.length + total;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

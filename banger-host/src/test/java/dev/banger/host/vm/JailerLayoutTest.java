@@ -315,4 +315,42 @@ class JailerLayoutTest {
         assertThat(JailerLayout.isBlockDevice(tmp.resolve("missing"))).isFalse();
         assertThat(JailerLayout.isBlockDevice(tmp)).isFalse();
     }
+    @Test
+    void aSnapshotIsWrittenThroughLinksInARunningJailAndTakenBack() throws IOException {
+        JailerLayout.prepare(plan, placements());
+        // the jailer hands the root to the jail user; a running jail keeps it so
+        Files.setAttribute(plan.rootDir(), "unix:uid", JAIL, NOFOLLOW);
+        Path snap = Files.createDirectories(tmp.resolve("state/snapshots/aaaaaaaaaaaa"));
+        List<Placement> files = plan.snapshotPlacements(snap.resolve("vmstate"), snap.resolve("memory"), true);
+        JailerLayout.addToRunningJail(plan, files);
+        assertThat(attr(plan.rootDir(), "uid")).as("the running jail's root is left as it is").isEqualTo(JAIL);
+        for (String[] pair : new String[][] {{"snapshot.vmstate", "vmstate"}, {"snapshot.mem", "memory"}}) {
+            Path host = snap.resolve(pair[1]);
+            assertThat(attr(inJail(pair[0]), "ino")).isEqualTo(attr(host, "ino"));
+            assertThat(attr(host, "uid")).as("Firecracker writes it").isEqualTo(JAIL);
+        }
+        Files.writeString(inJail("snapshot.mem"), "guest memory");
+        JailerLayout.removeFromJail(plan, files);
+        JailerLayout.takeBack(snap.resolve("memory"));
+        assertThat(inJail("snapshot.vmstate")).doesNotExist();
+        assertThat(inJail("snapshot.mem")).doesNotExist();
+        assertThat(snap.resolve("memory")).hasContent("guest memory");
+        assertThat(attr(snap.resolve("memory"), "uid")).isEqualTo(0);
+        assertThat(mode(snap.resolve("memory"))).isEqualTo(0600);
+        JailerLayout.removeFromJail(plan, files); // again: nothing there, nothing to do
+    }
+
+    @Test
+    void aRestoreLinksTheSnapshotInReadOnly() throws IOException {
+        Path snap = Files.createDirectories(tmp.resolve("state/snapshots/aaaaaaaaaaaa"));
+        write(snap.resolve("vmstate"), "state", 0600);
+        write(snap.resolve("memory"), "memory", 0600);
+        List<Placement> all = new java.util.ArrayList<>(placements());
+        all.addAll(plan.snapshotPlacements(snap.resolve("vmstate"), snap.resolve("memory"), false));
+        JailerLayout.prepare(plan, all);
+        assertThat(inJail("snapshot.mem")).hasContent("memory");
+        assertThat(attr(snap.resolve("memory"), "uid")).as("root keeps it").isEqualTo(0);
+        assertThat(attr(snap.resolve("memory"), "gid")).as("the jail's group reads it").isEqualTo(JAIL);
+        assertThat(mode(snap.resolve("memory"))).isEqualTo(0640);
+    }
 }

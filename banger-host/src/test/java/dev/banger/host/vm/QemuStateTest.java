@@ -95,4 +95,20 @@ class QemuStateTest {
                     .isInstanceOf(BangerException.class).hasMessageContaining("the VM's state from");
         }
     }
+    @Test
+    void aHeaderBeforeTheStreamIsKeptAndSkipped() throws Exception {
+        Path state = dir.resolve("state");
+        byte[] header = "another VMM's record of the machine\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (QmpClient source = QmpClient.connect(qemu("source"))) {
+            QemuState.Saved saved = QemuState.save(source, state, header, dir.resolve("save.sock"), 1L << 30, TIMEOUT);
+            assertThat(saved.bytes()).isEqualTo(Files.size(state));
+        }
+        assertThat(java.util.Arrays.copyOf(Files.readAllBytes(state), header.length)).isEqualTo(header);
+        Path incoming = dir.resolve("in.sock");
+        try (QmpClient target = QmpClient.connect(qemu("target", "-incoming", "unix:" + incoming))) {
+            QemuState.load(target, incoming, state, header.length, TIMEOUT);
+            QemuState.resume(target, TIMEOUT);
+            assertThat(target.status().running()).isTrue();
+        }
+    }
 }
