@@ -80,7 +80,8 @@ class VerbsTest {
         Set<String> create = optionNames(tree.getSubcommands().get("vm").getSubcommands().get("create").getCommandSpec());
         Set<String> run = optionNames(tree.getSubcommands().get("vm").getSubcommands().get("run").getCommandSpec());
 
-        Set<String> spec = Set.of("--name", "--image", "--cpus", "--vcpus", "--memory", "--work-disk", "--root-disk", "--vmm");
+        Set<String> spec = Set.of("--name", "--image", "--cpus", "--vcpus", "--memory", "--work-disk", "--root-disk", "--vmm", "--from",
+                "--cold");
         assertThat(create).containsAll(spec);
         assertThat(run).containsAll(spec);
         create.removeAll(spec);
@@ -100,6 +101,13 @@ class VerbsTest {
     }
 
     @Test
+    void vmRunReadsFromAndCold() {
+        CommandLine.ParseResult vmRun = Commands.tree(ctx).parseArgs("vm", "run", "--from", "base", "--cold", "--", "true")
+                .subcommand().subcommand();
+        assertThat(VmSpecOptions.read(vmRun)).isEqualTo(new Params.VmCreate(null, null, null, null, null, null, null, "base", true));
+    }
+
+    @Test
     void vmCreateSendsItsSpecAndPrintsTheVmAsJson() throws Exception {
         CompletableFuture<JsonNode> request = answerOnce(VM);
 
@@ -108,7 +116,7 @@ class VerbsTest {
         assertThat(status).as("stderr: %s", err).isZero();
         assertThat(request.get()).isEqualTo(Json.MAPPER.readTree("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"vm.create\","
                 + "\"params\":{\"name\":\"web\",\"image\":null,\"vcpus\":2,\"memory_mib\":1024,\"root_disk_mib\":null,"
-                + "\"work_disk_mib\":8192,\"vmm\":null}}"));
+                + "\"work_disk_mib\":8192,\"vmm\":null,\"from\":null,\"cold\":null}}"));
         assertThat(Json.MAPPER.readValue(out.toString(), VmRecord.class)).isEqualTo(VM);
     }
 
