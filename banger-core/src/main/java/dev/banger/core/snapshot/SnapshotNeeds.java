@@ -32,6 +32,16 @@ public record SnapshotNeeds(VmmKind vmm, String vmmVersion, String machine, Stri
         }
     }
 
+    /** What snapshot {@code s} recorded it needs. */
+    public static SnapshotNeeds of(dev.banger.api.SnapshotRecord s) {
+        return new SnapshotNeeds(VmmKind.parse(s.vmm()), s.vmmVersion(), s.machine(), s.accelerator(), s.vcpus(), s.memoryMib(), s.image());
+    }
+
+    /** The VMM as a snapshot's row names it ("qemu"). */
+    public String vmmId() {
+        return vmm.id();
+    }
+
     /**
      * Why a restore into {@code here} (what this host and the new VM's spec would give) cannot take this
      * snapshot, naming every difference; empty when it can.

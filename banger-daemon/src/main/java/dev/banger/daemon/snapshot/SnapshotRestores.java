@@ -3,7 +3,6 @@ package dev.banger.daemon.snapshot;
 import dev.banger.api.SnapshotRecord;
 import dev.banger.api.VmRecord;
 import dev.banger.core.snapshot.SnapshotNeeds;
-import dev.banger.core.vm.VmmKind;
 import dev.banger.daemon.vm.Restores;
 import dev.banger.store.SnapshotStore;
 import java.nio.file.Files;
@@ -33,7 +32,6 @@ public final class SnapshotRestores implements Restores.Source {
     }
 
     private static Restores.Pending pending(SnapshotRecord s) {
-        return new Restores.Pending(s.name(), Path.of(s.dir()), new SnapshotNeeds(VmmKind.parse(s.vmm()), s.vmmVersion(), s.machine(),
-                s.accelerator(), s.vcpus(), s.memoryMib(), s.image()));
+        return new Restores.Pending(s.name(), Path.of(s.dir()), SnapshotNeeds.of(s));
     }
 }

@@ -91,7 +91,7 @@ public final class SnapshotService {
         checkSpace(vm, "a snapshot of VM " + vm.name(), 0);
         String id = freshId();
         SnapshotRecord s = new SnapshotRecord(id, name, kind, SnapshotRecord.TAKING, sourceId, sourceName, vm.spec().image(),
-                needs.vmm().id(), needs.vmmVersion(), needs.machine(), needs.accelerator(), vm.spec().vcpus(), vm.spec().memoryMib(),
+                needs.vmmId(), needs.vmmVersion(), needs.machine(), needs.accelerator(), vm.spec().vcpus(), vm.spec().memoryMib(),
                 vm.spec().rootDiskMib(), vm.spec().workDiskMib(), templateKey, paths.snapshotDir(id).toString(), 0, 0, 0,
                 clock.instant(), List.of());
         snapshots.insert(s);
@@ -104,7 +104,7 @@ public final class SnapshotService {
         checkFree("a template of image " + plan.image(), SnapshotRules.bytesNeeded(plan.spec().memoryMib(), 0));
         String id = freshId();
         SnapshotRecord s = new SnapshotRecord(id, name, SnapshotRecord.TEMPLATE, SnapshotRecord.TAKING, vmId, vmName, plan.image(),
-                plan.needs().vmm().id(), plan.needs().vmmVersion(), plan.needs().machine(), plan.needs().accelerator(), plan.spec().vcpus(),
+                plan.needs().vmmId(), plan.needs().vmmVersion(), plan.needs().machine(), plan.needs().accelerator(), plan.spec().vcpus(),
                 plan.spec().memoryMib(), plan.spec().rootDiskMib(), plan.spec().workDiskMib(), plan.key(), paths.snapshotDir(id).toString(),
                 0, 0, 0, clock.instant(), List.of());
         snapshots.insert(s);
