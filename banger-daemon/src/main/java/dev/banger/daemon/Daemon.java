@@ -222,7 +222,10 @@ public final class Daemon implements AutoCloseable {
                 .register(Rpcs.IMAGE_LIST, ignored -> images.list())
                 .register(Rpcs.IMAGE_GET, p -> images.info(p.image()))
                 .register(Rpcs.IMAGE_DELETE, p -> {
-                    snapshots.service().checkImageUnused(p.image());
+                    // Unknown (NOT_FOUND) or used by a VM (refused by the delete): no snapshot is touched.
+                    if (images.info(p.image()).usedBy().isEmpty()) {
+                        snapshots.service().releaseImage(p.image());
+                    }
                     return images.delete(p.image());
                 })
                 .register(Rpcs.VM_SNAPSHOT, snapshots.service()::snapshot)

@@ -256,9 +256,29 @@ public final class SnapshotService {
                 + (users.size() > 1 ? "them" : "it") + " first ('banger vm delete NAME')");
     }
 
-    /** An image's delete is refused while a snapshot's root lies over it. */
-    public void checkImageUnused(String image) {
-        List<String> over = snapshots.list().stream().filter(s -> s.image().equals(image)).map(SnapshotRecord::name).toList();
+    /**
+     * Before an image's delete: refused while a snapshot's root lies over it, except the image's templates no VM
+     * lies over, which are banger's own cache of it and go first.
+     */
+    public void releaseImage(String image) {
+        dependents.lock();
+        try {
+            List<SnapshotRecord> of = snapshots.list().stream().filter(s -> s.image().equals(image)).toList();
+            List<String> over = of.stream().filter(s -> !s.kind().equals(SnapshotRecord.TEMPLATE) || !s.state().equals(SnapshotRecord.READY)
+                    || !vmStore.namesFromSnapshot(s.id()).isEmpty()).map(SnapshotRecord::name).toList();
+            refuseImageDelete(image, over);
+            for (SnapshotRecord t : of) {
+                if (snapshots.deleteUnused(t.id())) {
+                    removeFiles(t.dir());
+                    LOG.info("removed template " + t.name() + " with its image " + image);
+                }
+            }
+        } finally {
+            dependents.unlock();
+        }
+    }
+
+    private static void refuseImageDelete(String image, List<String> over) {
         if (!over.isEmpty()) {
             throw new BangerException(ErrorCode.FAILED_PRECONDITION, "image '" + image + "' is used by snapshot" + (over.size() > 1 ? "s " : " ")
                     + String.join(", ", over) + ": remove " + (over.size() > 1 ? "them" : "it") + " first ('banger snapshot rm NAME')");
