@@ -90,7 +90,7 @@ public final class Main {
          * The VM's token, from the file BANGER_AGENT_TOKEN_FILE names (written 0600 by the guest's apply-config),
          * read at each TCP connection: the agent starts before the guest's configuration is applied, so the
          * token may not exist yet (and then TCP is refused); and a restored snapshot's child gets its own from
-         * its own drive (the identity op's reidentify). Nothing of the guest's identity is kept in the agent:
+         * the host (the identity op writes it). Nothing of the guest's identity is kept in the agent:
          * the gateway too is read at each connection, the TCP listener is bound to every address.
          */
         @Override

@@ -180,6 +180,21 @@ final class Spawn {
         }
     }
 
+    /**
+     * {@code kill(pid, signal)} to one process (a pid above 1: never 0, -1 or init, which kill would take for a
+     * group, every process, or init); 0 when sent, else the errno (ESRCH: no such process). Signal 0 sends nothing
+     * and only checks (the warm-up's use).
+     */
+    static int signalProcess(long pid, int signal) {
+        if (pid <= 1) {
+            throw new IllegalArgumentException("not a process to signal: " + pid);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Libc.errnoState(arena);
+            return (int) KILL.call(state, pid, signal) == 0 ? 0 : Libc.errno(state);
+        }
+    }
+
     /** {@code name} as a shell finds it on {@code path}: itself when it has a '/', else the first executable file. */
     static String resolve(String name, String path) throws NotStarted {
         if (name.contains("/")) {

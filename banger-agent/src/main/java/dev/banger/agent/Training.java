@@ -16,7 +16,9 @@ import java.nio.channels.Channels;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -26,8 +28,9 @@ import java.util.List;
  * under the same JVM, flags and jar as in the guest: the classes it loads and links and the call sites it
  * binds are then ready when the guest's agent starts. A host channel speaks to the agent's serial-port
  * code over a Unix socket pair: health, ready, ports, an exec with stdin and output, and an identity whose
- * kernel steps are stand-ins ({@link Inert}: the build host's RNG and clock are never touched) and whose
- * script is {@code true}.
+ * kernel steps are stand-ins ({@link StandIn}: the build host's RNG and clock are never touched) and whose
+ * network, file and sshd steps are the real ones over a made-up guest tree in a temporary directory, with
+ * {@code true} for ip.
  */
 final class Training {
     private Training() {
@@ -42,7 +45,10 @@ final class Training {
         Transports.serialPort(dir.resolve("virtio-ports"), Transports.SERIAL_PORT);
         Users users = new Users(Path.of("/etc/passwd"));
         Identity.Steps unused = new IdentitySteps(); // made, never called: its class is then in the cache
-        Service service = new Service(new Ports(), users, dir.resolve("ready"), new Detached(dir.resolve("detached"), users), new Inert());
+        Path guestRoot = guestTree(dir.resolve("guest"));
+        IdentitySteps guestSteps = new IdentitySteps(guestRoot, List.of(Path.of("/bin/true"), Path.of("/usr/bin/true")));
+        Service service = new Service(new Ports(), users, dir.resolve("ready"), new Detached(dir.resolve("detached"), users),
+                new StandIn(guestSteps));
         Files.writeString(dir.resolve("ready"), "");
         Transports transports = new Transports(service);
         transports.serialServer(port); // made, not run: its class is then in the cache
@@ -62,7 +68,7 @@ final class Training {
                 ask(host, "{\"op\":\"health\"}");
                 ask(host, "{\"op\":\"ready\",\"timeout_ms\":0}");
                 ask(host, "{\"op\":\"ports\"}");
-                ask(host, "{\"op\":\"identity\",\"entropy\":\"" + "A".repeat(44) + "\",\"time_ns\":1}");
+                ask(host, Identity.STAND_IN_REQUEST);
                 try (Stream s = host.open("{\"op\":\"exec\",\"argv\":[\"cat\"],\"stdin\":true}".getBytes(StandardCharsets.UTF_8))) {
                     OutputStream out = s.output();
                     Records.write(out, Exec.STDIN, "training\n".getBytes(StandardCharsets.UTF_8));
@@ -78,13 +84,31 @@ final class Training {
             guest.interrupt();
             trainTcp(transports);
         } finally {
-            Files.deleteIfExists(socket);
-            Files.deleteIfExists(dir.resolve("ready"));
-            Files.deleteIfExists(port.resolve("name"));
-            Files.deleteIfExists(port);
-            Files.deleteIfExists(port.getParent());
-            Files.deleteIfExists(dir);
+            delete(dir);
         }
+    }
+
+    /** A guest's files the identity op reads or writes, made up under {@code root}: one NIC, a hosts file, a kernel hostname. */
+    private static Path guestTree(Path root) throws IOException {
+        Path eth0 = Files.createDirectories(root.resolve("sys/class/net/eth0"));
+        Files.writeString(eth0.resolve("address"), "02:00:00:00:00:09\n");
+        Files.writeString(Files.createDirectories(root.resolve("sys/class/net/lo")).resolve("address"), "00:00:00:00:00:00\n");
+        Files.writeString(Files.createDirectories(root.resolve("proc/sys/kernel")).resolve("hostname"), "banger\n");
+        Files.writeString(Files.createDirectories(root.resolve("etc")).resolve("hosts"), "127.0.0.1\tlocalhost\n127.0.1.1\tbanger\n");
+        Files.createDirectories(root.resolve("run/banger"));
+        return root;
+    }
+
+    /** Removes {@code dir} and everything in it (no link is followed). */
+    private static void delete(Path dir) throws IOException {
+        if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+                for (Path p : entries) {
+                    delete(p);
+                }
+            }
+        }
+        Files.deleteIfExists(dir);
     }
 
     /** The TCP fallback's accept path, on loopback: a connection the access rule turns away (not the gateway). */
@@ -106,8 +130,17 @@ final class Training {
         }
     }
 
-    /** The identity op's steps for the training run: nothing done to the kernel; the script is {@code true}. */
-    private static final class Inert implements Identity.Steps {
+    /**
+     * The identity op's steps for the training run: nothing done to the kernel (RNG, clock); the network, the files
+     * and sshd by the real steps over the made-up guest tree ({@code true} as ip, no sshd).
+     */
+    private static final class StandIn implements Identity.Steps {
+        private final IdentitySteps guest;
+
+        StandIn(IdentitySteps guest) {
+            this.guest = guest;
+        }
+
         @Override
         public boolean reseed(byte[] entropy) {
             return false;
@@ -119,8 +152,18 @@ final class Training {
         }
 
         @Override
-        public Identity.Ran reidentify() throws IOException {
-            return IdentitySteps.run(List.of("true"), 5_000, Identity.LOG_BYTES);
+        public Identity.Networked network(Identity.Asked asked) throws IOException {
+            return guest.network(asked);
+        }
+
+        @Override
+        public void files(Identity.Asked asked) throws IOException {
+            guest.files(asked);
+        }
+
+        @Override
+        public String reloadSshd() throws IOException {
+            return guest.reloadSshd();
         }
     }
 

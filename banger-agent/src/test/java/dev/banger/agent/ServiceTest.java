@@ -174,10 +174,11 @@ class ServiceTest {
 
     @Test
     void identityAnswersOverTheChannelWithTheStepsResults() throws Exception {
-        JsonNode answer = ask("{\"op\":\"identity\",\"entropy\":\"" + "A".repeat(44) + "\",\"time_ns\":1767225600123456789}");
+        JsonNode answer = ask(Identity.STAND_IN_REQUEST);
         assertThat(answer.path("ok").asBoolean()).as(answer.toString()).isTrue();
-        assertThat(answer.at("/result/status").asInt()).isZero();
-        JsonNode refused = ask("{\"op\":\"identity\",\"entropy\":\"AAAA\",\"time_ns\":1}");
+        assertThat(answer.at("/result/network_status").asInt()).isZero();
+        assertThat(answer.at("/result/nic").asText()).isEqualTo("eth0");
+        JsonNode refused = ask(Identity.STAND_IN_REQUEST.replace("A".repeat(44), "AAAA"));
         assertThat(refused.path("ok").asBoolean()).isFalse();
         assertThat(refused.path("error").asText()).contains("'entropy' must be 32 to 512 bytes");
     }
