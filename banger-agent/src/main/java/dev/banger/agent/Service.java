@@ -99,6 +99,7 @@ final class Service implements OpenHandler {
         r.put("version", Main.version());
         r.put("uptime_ms", (System.nanoTime() - startedAt) / 1_000_000);
         r.put("ready", Files.exists(ready));
+        r.put("warm", Warmup.finished());
         return r;
     }
 

@@ -22,6 +22,12 @@ final class Warmup {
     private static final Map<String, String> ENV = Map.of("PATH", "/usr/bin:/bin");
 
     private final AtomicBoolean started = new AtomicBoolean();
+    /** Set once the warm-up has ended (done or given up): health reports it, so a template is snapshotted warm. */
+    private static volatile boolean finished;
+
+    static boolean finished() {
+        return finished;
+    }
 
     /** Starts the warm-up on its own thread, the first time only. */
     void once() {
@@ -53,6 +59,8 @@ final class Warmup {
                 System.err.println("banger-agent: the identity path is warm after " + (System.nanoTime() - identity) / 1_000_000 + " ms");
             } catch (IOException | RuntimeException | LinkageError e) {
                 // only a warm-up: a restored guest's identity op pays instead
+            } finally {
+                finished = true;
             }
         }
     }

@@ -151,7 +151,8 @@ public final class Daemon implements AutoCloseable {
             VmService vms = new VmService(store, paths, settings, HostInfo.totalMemoryMib(), clock, random, locks, power, images, transitions);
             SnapshotService snapshotService = new SnapshotService(db.snapshots(), store, vms, locks, vmms, paths, clock, random);
             vms.afterDelete(snapshotService::vmDeleted);
-            Templates templates = new Templates(snapshotService, images, vmms, settings, HostInfo.totalMemoryMib(), clock, random);
+            Templates templates = new Templates(snapshotService, images, vmms, settings, HostInfo.totalMemoryMib(), random,
+                    vm -> sessions.awaitWarm(vm, Duration.ofSeconds(60)));
             SnapshotRoom snapshots = new SnapshotRoom(snapshotService, templates, new SnapshotVms(snapshotService, templates, store, clock, random));
             // Before serving: nobody may act on a VM whose record and reality disagree.
             Reconciler.Report reconciled = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, transitions).reconcile();

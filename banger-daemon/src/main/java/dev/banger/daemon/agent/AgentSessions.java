@@ -246,6 +246,28 @@ public final class AgentSessions {
         }
     }
 
+    /**
+     * Waits up to {@code timeout} until {@code vm}'s agent reports its warm-up done (its exec and identity paths
+     * linked and loaded), so that a snapshot taken next gives its restored children a warm agent. An agent that does
+     * not report it (an older image) is not waited for.
+     */
+    public void awaitWarm(VmRecord vm, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            JsonNode health = request(vm, Map.of("op", "health"), Duration.ofSeconds(5));
+            if (!health.has("warm") || health.get("warm").asBoolean(false)) {
+                return;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        LOG.warning("the agent of VM " + vm.name() + " was not warm after " + timeout.toSeconds() + " s: snapshotting it all the same");
+    }
+
     /** A stream to {@code vm}'s agent for a conversation of its own (exec, copies), opened with {@code request}. */
     public Stream open(VmRecord vm, Map<String, Object> request, Duration connectTimeout) {
         try {

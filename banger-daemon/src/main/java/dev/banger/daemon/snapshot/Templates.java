@@ -17,7 +17,6 @@ import dev.banger.daemon.vm.CrashPoint;
 import dev.banger.daemon.vmm.Capability;
 import dev.banger.daemon.vmm.Vmm;
 import dev.banger.daemon.vmm.Vmms;
-import java.time.Clock;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -42,20 +41,22 @@ public final class Templates {
     private final Vmms vmms;
     private final BangerConfig.Settings settings;
     private final long hostMemoryMib;
-    private final Clock clock;
     private final RandomGenerator random;
     private final ConcurrentHashMap<String, ReentrantLock> building = new ConcurrentHashMap<>();
     /** Keys a background build is under way for (at most one each). */
     private final Set<String> background = ConcurrentHashMap.newKeySet();
 
+    /** Called on a template's VM once it is ready, before its snapshot: the daemon's waits for its agent's warm-up. */
+    private final java.util.function.Consumer<VmRecord> settle;
+
     public Templates(SnapshotService snapshots, ImageService images, Vmms vmms, BangerConfig.Settings settings, long hostMemoryMib,
-                     Clock clock, RandomGenerator random) {
+                     RandomGenerator random, java.util.function.Consumer<VmRecord> settle) {
+        this.settle = settle;
         this.snapshots = snapshots;
         this.images = images;
         this.vmms = vmms;
         this.settings = settings;
         this.hostMemoryMib = hostMemoryMib;
-        this.clock = clock;
         this.random = random;
     }
 
@@ -122,6 +123,7 @@ public final class Templates {
             VmRecord vm = snapshots.vms().create(new Params.VmCreate(vmName, plan.image(), plan.spec().vcpus(), plan.spec().memoryMib(),
                     plan.spec().rootDiskMib(), plan.spec().workDiskMib(), plan.spec().vmm()), null, vmId);
             vm = snapshots.vms().start(vm.id(), call);
+            settle.accept(vm);
             CrashPoint.TEMPLATE_AFTER_BOOT.reach();
             SnapshotRecord made = snapshots.capture(vm, row, true);
             CrashPoint.TEMPLATE_AFTER_SNAPSHOT.reach();
