@@ -78,16 +78,23 @@ final class IdentitySteps implements Identity.Steps {
 
     private final Path root;
     private final List<Path> ipPrograms;
+    /** Whether the NIC is re-addressed by the kernel's ioctls first ({@link NetIoctls}): the guest's own steps only. */
+    private final boolean ioctls;
 
-    /** The guest's own: its paths from /, iproute2's ip where the image has it. */
+    /** The guest's own: its paths from /, the NIC by ioctls, iproute2's ip where those fail. */
     IdentitySteps() {
-        this(Path.of("/"), IP_PROGRAMS);
+        this(Path.of("/"), IP_PROGRAMS, true);
     }
 
     /** Every guest path under {@code root}; ip the first of {@code ipPrograms} that is there. */
     IdentitySteps(Path root, List<Path> ipPrograms) {
+        this(root, ipPrograms, false);
+    }
+
+    private IdentitySteps(Path root, List<Path> ipPrograms, boolean ioctls) {
         this.root = root;
         this.ipPrograms = List.copyOf(ipPrograms);
+        this.ioctls = ioctls;
     }
 
     @Override
@@ -161,6 +168,15 @@ final class IdentitySteps implements Identity.Steps {
     @Override
     public Identity.Networked network(Identity.Asked asked) throws IOException {
         String nic = nic();
+        String fallback = "";
+        if (ioctls) {
+            try {
+                NetIoctls.readdress(nic, asked.mac(), asked.address(), asked.gateway());
+                return new Identity.Networked(nic, 0, "");
+            } catch (IOException | RuntimeException e) {
+                fallback = "the ioctls failed (" + e.getMessage() + "): ip -batch instead\n";
+            }
+        }
         Path ip = ipProgram();
         Path dir = directory(root.resolve("run/banger"));
         Path batch = dir.resolve("identity.ip");
@@ -168,7 +184,7 @@ final class IdentitySteps implements Identity.Steps {
         install(stage(batch, String.join("\n", Identity.batch(nic, asked)) + "\n", 0600));
         Identity.Ran ran = run(List.of(ip.toString(), "-4", "-batch", batch.toString()), Identity.NETWORK_TIMEOUT_MILLIS,
                 Identity.LOG_BYTES);
-        return new Identity.Networked(nic, ran.status(), ran.log());
+        return new Identity.Networked(nic, ran.status(), fallback + ran.log());
     }
 
     /**
@@ -458,6 +474,7 @@ final class IdentitySteps implements Identity.Steps {
         }
         read(Path.of("/etc/hosts"), FOLLOW);
         read(Path.of("/run/sshd.pid"), NO_FOLLOW);
+        NetIoctls.warm();
         Spawn.signalProcess(ProcessHandle.current().pid(), 0);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = Libc.errnoState(arena);

@@ -147,6 +147,31 @@ class FirecrackerIT {
     }
 
     @Test
+    @Order(2)
+    void aSnapshotResumesInANewFirecrackerVmThroughTheApi() throws IOException {
+        JsonNode parent = show("fc1");
+        int before = requests(parent).size();
+        JsonNode snap = ns.ok(BOOT, "vm", "snapshot", "fc1", "--name", "fcsnap", "--json").json();
+        assertThat(snap.get("vmm").asText()).isEqualTo("firecracker");
+        assertThat(snap.get("machine").asText()).isEqualTo("firecracker");
+        assertThat(requests(parent).subList(before, requests(parent).size()))
+                .extracting(r -> r.get("method").asText() + " " + r.get("path").asText())
+                .containsExactly("PATCH /vm", "PUT /snapshot/create", "GET /", "PATCH /vm");
+
+        ns.ok(BOOT, "vm", "create", "--from", "fcsnap", "--name", "fc2");
+        JsonNode child = show("fc2");
+        List<JsonNode> load = requests(child);
+        assertThat(load).extracting(r -> r.get("method").asText() + " " + r.get("path").asText()).containsExactly("PUT /logger",
+                "PUT /metrics", "PUT /snapshot/load", "PATCH /drives/rootfs", "PATCH /drives/config", "PATCH /drives/work", "PATCH /vm");
+        assertThat(load).extracting(r -> r.get("status").asInt()).containsOnly(204);
+        assertThat(load.get(2).at("/body/network_overrides/0/host_dev_name").asText()).isEqualTo("bgr" + child.get("id").asText());
+        assertThat(ns.ok(CLI, "vm", "exec", "fc2", "--", "hostname").stdout().strip()).isEqualTo("fc2");
+        assertThat(ns.ok(CLI, "vm", "exec", "fc1", "--", "hostname").stdout().strip()).isEqualTo("fc1");
+        ns.ok(CLI, "vm", "delete", "--force", "fc2");
+        ns.ok(CLI, "snapshot", "rm", "fcsnap");
+    }
+
+    @Test
     @Order(3)
     void theVmOutlivesKillMinus9AndIsFoundByItsApiSocket() {
         long before = firecrackerPids(show("fc1")).getFirst();

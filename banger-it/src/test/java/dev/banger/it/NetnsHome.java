@@ -190,4 +190,17 @@ final class NetnsHome implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
     }
+
+    /** The entries of this home's snapshots/ directory (none when it does not exist). */
+    List<String> snapshotDirectories() {
+        Path dir = home.path().resolve("snapshots");
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).toList();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
 }

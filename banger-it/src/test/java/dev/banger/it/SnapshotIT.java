@@ -3,15 +3,12 @@ package dev.banger.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -157,7 +154,7 @@ class SnapshotIT {
         ns.ok(CLI, "vm", "delete", "--force", "restored");
         ns.ok(CLI, "snapshot", "rm", "before");
         assertThat(ns.ok(CLI, "snapshot", "list", "--json").json().get("snapshots")).isEmpty();
-        assertThat(snapshotDirectories()).isEmpty();
+        assertThat(ns.snapshotDirectories()).isEmpty();
     }
 
     @Test
@@ -188,18 +185,6 @@ class SnapshotIT {
         assertThat(again.stderr()).doesNotContain("booting cold");
         for (String vm : List.of("quick", "slow", "changed", "again")) {
             ns.ok(CLI, "vm", "delete", "--force", vm);
-        }
-    }
-
-    private List<String> snapshotDirectories() {
-        Path dir = ns.home.path().resolve("snapshots");
-        if (!Files.isDirectory(dir)) {
-            return List.of();
-        }
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.map(p -> p.getFileName().toString()).toList();
-        } catch (java.io.IOException e) {
-            throw new AssertionError(e);
         }
     }
 }

@@ -23,8 +23,9 @@ import java.util.stream.Stream;
 /**
  * Makes snapshots and the host agree at daemon start, after the VMs' reconcile and before serving. A snapshot still
  * {@code taking} was cut short by the daemon's end: its source VM is resumed if it was left paused, what the
- * operation made is removed (a fork's children, a template's VM), then its row and files. A fork's layer no VM lies
- * over any more goes too, and a directory under {@code snapshots/} that no row names is removed: banger alone
+ * operation made is removed (a fork's children, a template's VM), then its row and files. A template taken whole
+ * keeps its row, but its dedicated VM, if the daemon died before deleting it, goes. A fork's layer no VM lies over
+ * any more goes too, and a directory under {@code snapshots/} that no row names is removed: banger alone
  * writes there, and without its row (what a restore needs) it can never be used.
  */
 public final class SnapshotReconciler {
@@ -52,6 +53,9 @@ public final class SnapshotReconciler {
                 if (s.state().equals(SnapshotRecord.TAKING)) {
                     undo(s);
                     undone.add(s.name());
+                } else if (s.kind().equals(SnapshotRecord.TEMPLATE) && vmStore.findById(s.sourceVmId()).isPresent()) {
+                    deleteVm(s.sourceVmId()); // a template taken whole, whose dedicated VM the daemon did not live to delete
+                    removed.add(s.sourceVm());
                 } else if (s.kind().equals(SnapshotRecord.FORK) && snapshots.store().deleteUnused(s.id())) {
                     snapshots.removeFiles(s.dir());
                     removed.add(s.name());
@@ -62,7 +66,7 @@ public final class SnapshotReconciler {
         }
         List<String> orphans = sweepOrphanDirectories();
         String summary = "snapshots: " + snapshots.store().list().size() + (undone.isEmpty() ? "" : ", unfinished undone " + undone)
-                + (removed.isEmpty() ? "" : ", unused fork layers removed " + removed)
+                + (removed.isEmpty() ? "" : ", unused fork layers and finished templates' VMs removed " + removed)
                 + (orphans.isEmpty() ? "" : ", directories without a snapshot removed " + orphans);
         LOG.info(summary);
         return summary;
