@@ -113,7 +113,9 @@ public final class SnapshotService {
 
     /** Refuses, with the numbers, when the state filesystem cannot hold a snapshot of {@code vm} and {@code extraBytes}. */
     void checkSpace(VmRecord vm, String what, long extraBytes) {
-        long disks = Disks.diskUsage(Path.of(vm.runtime().systemOverlay())) + Disks.diskUsage(Path.of(vm.runtime().workDiskPath()));
+        // The VM's directory as a whole: its disks whatever the driver names them (QEMU's overlay, Firecracker's copy
+        // or COW store), and a little more (logs, sockets): an upper bound of what the copies take.
+        long disks = Disks.diskUsage(Path.of(vm.runtime().vmDir()));
         checkFree(what, SnapshotRules.bytesNeeded(vm.spec().memoryMib(), disks) + extraBytes);
     }
 
