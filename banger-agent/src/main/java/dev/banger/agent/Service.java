@@ -13,7 +13,8 @@ import java.util.Map;
 /**
  * What the agent does for the host, one stream per request (the stream's OPEN carries the request, a JSON
  * object with an {@code op}): {@code health}, {@code ports}, {@code ready}, {@code procs}, {@code signal} and
- * {@code identity} (a restored snapshot's child made itself: {@link Identity}) answer with one JSON line
+ * {@code identity} (a restored snapshot's child made itself: {@link Identity}) and {@code warm} (that path made
+ * ready before the host snapshots this VM) answer with one JSON line
  * ({@code {"ok": true, "result": ...}} or {@code {"ok": false, "error": "..."}});
  * {@code exec} runs a command over the stream ({@link ExecSession}), or with {@code "detach": true} starts it
  * in the background and answers with its id ({@link Detached}); {@code attach} joins a detached process over
@@ -76,13 +77,14 @@ final class Service implements OpenHandler {
                     }
                 }
                 case "procs" -> reply(stream, ok(detached.list()));
+                case "warm" -> reply(stream, warm());
                 case "signal" -> reply(stream, ok(detached.signal(request.string("id", ""), (int) request.number("signal", 0, 1, 64))));
                 case "attach" -> detached.attach(stream, request);
                 case "copy_in" -> new CopyIn(stream, request).run();
                 case "copy_out" -> new CopyOut(stream, request).run();
                 case "identity" -> reply(stream, Identity.answer(request, identity));
                 default -> reply(stream, error("unknown op '" + clip(request.op())
-                        + "' (health, ports, ready, exec, procs, signal, attach, copy_in, copy_out, identity)"));
+                        + "' (health, ports, ready, exec, procs, signal, attach, copy_in, copy_out, identity, warm)"));
             }
         } catch (IllegalArgumentException e) {
             reply(stream, error(e.getMessage()));
@@ -93,13 +95,23 @@ final class Service implements OpenHandler {
         }
     }
 
+    /** {@code warm}: the identity op's path made ready before the host snapshots this VM ({@link Warmup#identity}). */
+    private static Map<String, Object> warm() {
+        try {
+            Map<String, Object> warmed = new LinkedHashMap<>();
+            warmed.put("ms", Warmup.identity());
+            return ok(warmed);
+        } catch (IOException | RuntimeException | LinkageError e) {
+            return error("cannot warm the identity path: " + e.getMessage());
+        }
+    }
+
     private Map<String, Object> health() {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("status", "ok");
         r.put("version", Main.version());
         r.put("uptime_ms", (System.nanoTime() - startedAt) / 1_000_000);
         r.put("ready", Files.exists(ready));
-        r.put("warm", Warmup.finished());
         return r;
     }
 

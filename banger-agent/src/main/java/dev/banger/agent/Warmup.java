@@ -11,22 +11,32 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link Spawn} makes FFM link its downcall stub and spin the method-handle classes behind it and the
  * segment accessors (~0.5 s interpreted under TCG; the AOT cache keeps none of them). Done while the host
  * waits for the guest-ready milestone, that work is off the first {@code vm exec} and {@code vm run}.
- * Then the {@code identity} op's path, without its effects ({@link IdentitySteps#warm}: the ioctl shape by a
- * read-only ioctl, the clock read, the checks on stand-in values): a snapshot is taken of a booted, warm VM,
- * so its restored children find this linked and loaded instead of paying for it inside their first answer.
- * The ioctl shape's stub and classes are a few hundred KiB of metaspace, which a terminal's first
- * {@code vm exec -t} would make anyway (Pty's TIOCSWINSZ).
+ * The {@code identity} op's path is warmed on the host's request instead ({@link #identity}), before a snapshot.
  */
 final class Warmup {
     private static final List<String> TRUE = List.of("true");
     private static final Map<String, String> ENV = Map.of("PATH", "/usr/bin:/bin");
 
     private final AtomicBoolean started = new AtomicBoolean();
-    /** Set once the warm-up has ended (done or given up): health reports it, so a template is snapshotted warm. */
-    private static volatile boolean finished;
+    private static final Object IDENTITY = new Object();
+    private static volatile boolean identityWarm;
 
-    static boolean finished() {
-        return finished;
+    /**
+     * The {@code identity} op's path linked and loaded without its effects ({@link IdentitySteps#warm}), once: what
+     * the {@code warm} op does, which the host asks for before it snapshots a VM, so that the restored children find
+     * it done. Not at boot: under TCG it is a second or so of the guest's CPU, which a cold boot's readiness would pay.
+     * Answers how long it took (0 when done before).
+     */
+    static long identity() throws IOException {
+        synchronized (IDENTITY) {
+            if (identityWarm) {
+                return 0;
+            }
+            long started = System.nanoTime();
+            IdentitySteps.warm(Identity.STAND_IN_REQUEST);
+            identityWarm = true;
+            return (System.nanoTime() - started) / 1_000_000;
+        }
     }
 
     /** Starts the warm-up on its own thread, the first time only. */
@@ -52,15 +62,6 @@ final class Warmup {
                         + Main.since());
             } catch (IOException | RuntimeException e) {
                 // only a warm-up: the first real command pays instead
-            }
-            long identity = System.nanoTime();
-            try {
-                IdentitySteps.warm(Identity.STAND_IN_REQUEST);
-                System.err.println("banger-agent: the identity path is warm after " + (System.nanoTime() - identity) / 1_000_000 + " ms");
-            } catch (IOException | RuntimeException | LinkageError e) {
-                // only a warm-up: a restored guest's identity op pays instead
-            } finally {
-                finished = true;
             }
         }
     }

@@ -149,10 +149,10 @@ public final class Daemon implements AutoCloseable {
             VmPower power = new VmPower(store, paths, images, vmms, network, locks, clock, handles, liveness, transitions,
                     new AgentProbe(sessions), new Restores(new SnapshotRestores(db.snapshots()), new AgentIdentity(sessions, random, clock)));
             VmService vms = new VmService(store, paths, settings, HostInfo.totalMemoryMib(), clock, random, locks, power, images, transitions);
-            SnapshotService snapshotService = new SnapshotService(db.snapshots(), store, vms, locks, vmms, paths, clock, random);
+            SnapshotService snapshotService = new SnapshotService(db.snapshots(), store, vms, locks, vmms, paths, clock, random,
+                    vm -> sessions.prepareSnapshot(vm, Duration.ofSeconds(60)));
             vms.afterDelete(snapshotService::vmDeleted);
-            Templates templates = new Templates(snapshotService, images, vmms, settings, HostInfo.totalMemoryMib(), random,
-                    vm -> sessions.awaitWarm(vm, Duration.ofSeconds(60)));
+            Templates templates = new Templates(snapshotService, images, vmms, settings, HostInfo.totalMemoryMib(), random);
             SnapshotRoom snapshots = new SnapshotRoom(snapshotService, templates, new SnapshotVms(snapshotService, templates, store, clock, random));
             // Before serving: nobody may act on a VM whose record and reality disagree.
             Reconciler.Report reconciled = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, transitions).reconcile();

@@ -30,7 +30,8 @@ final class SnapshotBench {
         try {
             vm.importImage();
             long warmStart = System.nanoTime();
-            JsonNode template = Json.MAPPER.readTree(vm.cliOut("image", "warm", "debian-bookworm", "--json"));
+            String warmOut = vm.cliOut("image", "warm", "debian-bookworm", "--json");
+            JsonNode template = Json.MAPPER.readTree(warmOut.substring(warmOut.indexOf('{'))); // after its progress lines
             double warmSeconds = (System.nanoTime() - warmStart) / 1e9;
             List<Long> warm = new ArrayList<>();
             List<Long> cold = new ArrayList<>();

@@ -60,8 +60,12 @@ public final class SnapshotService {
     /** Makes a VM's creation over a snapshot and a snapshot's removal exclusive: no VM comes to lie over a removed one. */
     private final ReentrantLock dependents = new ReentrantLock();
 
+    /** Run on a VM just before its snapshot, the guest still running: the daemon's has its agent warm its identity path. */
+    private final java.util.function.Consumer<VmRecord> prepare;
+
     public SnapshotService(SnapshotStore snapshots, VmStore vmStore, VmService vms, VmLocks locks, Vmms vmms, StatePaths paths, Clock clock,
-                           RandomGenerator random) {
+                           RandomGenerator random, java.util.function.Consumer<VmRecord> prepare) {
+        this.prepare = prepare;
         this.snapshots = snapshots;
         this.vmStore = vmStore;
         this.vms = vms;
@@ -144,6 +148,7 @@ public final class SnapshotService {
                 now = vmStore.findById(vm.id()).filter(v -> v.state() == VmState.RUNNING).orElseThrow(() -> new BangerException(
                         ErrorCode.FAILED_PRECONDITION, "VM " + vm.name() + " stopped or went away before its snapshot was taken"));
                 vmm = vmms.require(now, Capability.SNAPSHOT);
+                prepare.accept(now);
                 makeDirectory(dir);
                 long t0 = System.nanoTime();
                 Vmm.SavedState saved = vmm.saveState(now, dir, ((long) now.spec().memoryMib() << 20) + DEVICE_STATE_ALLOWANCE, SAVE_TIMEOUT);

@@ -46,12 +46,8 @@ public final class Templates {
     /** Keys a background build is under way for (at most one each). */
     private final Set<String> background = ConcurrentHashMap.newKeySet();
 
-    /** Called on a template's VM once it is ready, before its snapshot: the daemon's waits for its agent's warm-up. */
-    private final java.util.function.Consumer<VmRecord> settle;
-
     public Templates(SnapshotService snapshots, ImageService images, Vmms vmms, BangerConfig.Settings settings, long hostMemoryMib,
-                     RandomGenerator random, java.util.function.Consumer<VmRecord> settle) {
-        this.settle = settle;
+                     RandomGenerator random) {
         this.snapshots = snapshots;
         this.images = images;
         this.vmms = vmms;
@@ -123,7 +119,6 @@ public final class Templates {
             VmRecord vm = snapshots.vms().create(new Params.VmCreate(vmName, plan.image(), plan.spec().vcpus(), plan.spec().memoryMib(),
                     plan.spec().rootDiskMib(), plan.spec().workDiskMib(), plan.spec().vmm()), null, vmId);
             vm = snapshots.vms().start(vm.id(), call);
-            settle.accept(vm);
             CrashPoint.TEMPLATE_AFTER_BOOT.reach();
             SnapshotRecord made = snapshots.capture(vm, row, true);
             CrashPoint.TEMPLATE_AFTER_SNAPSHOT.reach();
