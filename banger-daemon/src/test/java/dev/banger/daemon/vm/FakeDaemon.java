@@ -44,6 +44,9 @@ final class FakeDaemon implements AutoCloseable {
     VmHandleCache handles;
     VmLiveness liveness;
     Vmms vmms;
+    VmLocks locks;
+    /** The restored guests the fake identity service re-identified, by VM name, in order. */
+    final List<String> reidentified = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
 
     FakeDaemon(Path home) {
         this.paths = StatePaths.forHome(home);
@@ -81,9 +84,15 @@ final class FakeDaemon implements AutoCloseable {
         handles = new VmHandleCache();
         liveness = new VmLiveness(vmms, handles);
         VmTransitions transitions = new VmTransitions(store, clock, new VmDescriptors(db.homeId(), paths.vmsDir()));
-        VmLocks locks = new VmLocks();
+        locks = new VmLocks();
         power = new VmPower(store, paths, images, vmms, network, locks, clock, handles, liveness, transitions,
-                vm -> readyGuests.contains(vm.name()) ? GuestProbe.Readiness.AGENT_READY : GuestProbe.Readiness.NOT_YET);
+                vm -> readyGuests.contains(vm.name()) ? GuestProbe.Readiness.AGENT_READY : GuestProbe.Readiness.NOT_YET,
+                new Restores(new dev.banger.daemon.snapshot.SnapshotRestores(db.snapshots()), (vm, guest, timeout) -> {
+                    if (!guest.hostname().equals(vm.name())) {
+                        throw new IllegalStateException("identity of " + guest.hostname() + " for VM " + vm.name());
+                    }
+                    reidentified.add(vm.name());
+                }));
         vms = new VmService(store, paths, BangerConfig.DEFAULTS, 1 << 20, clock, random, locks, power, images, transitions);
         reconciler = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, transitions);
     }

@@ -1,0 +1,169 @@
+package dev.banger.daemon.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.banger.api.BangerException;
+import dev.banger.api.ErrorCode;
+import dev.banger.api.Params;
+import dev.banger.api.SnapshotRecord;
+import dev.banger.api.VmRecord;
+import dev.banger.api.VmState;
+import dev.banger.daemon.rpc.Call;
+import dev.banger.daemon.snapshot.SnapshotReconciler;
+import dev.banger.daemon.snapshot.SnapshotService;
+import dev.banger.daemon.snapshot.SnapshotVms;
+import dev.banger.daemon.snapshot.Templates;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The snapshot room's orchestration over the fake VMM (root-free; the real thing is SnapshotIT and SnapshotCrashIT):
+ * a take is all or nothing and resumes its VM; a restore goes isolated tap, resume, identity, then the bridge; a
+ * snapshot a VM lies over is not removed; a fork whose child fails leaves nothing; reconcile undoes a take cut short.
+ */
+class SnapshotOrchestrationTest {
+    @TempDir
+    Path home;
+    private FakeDaemon d;
+    private SnapshotService snapshots;
+    private SnapshotVms snapshotVms;
+
+    @BeforeEach
+    void start() {
+        d = new FakeDaemon(home);
+        wireSnapshots();
+    }
+
+    private void wireSnapshots() {
+        SecureRandom random = new SecureRandom();
+        snapshots = new SnapshotService(d.db.snapshots(), d.db.vms(), d.vms, d.locks, d.vmms, d.paths, Clock.systemUTC(), random, vm -> { });
+        d.vms.afterDelete(snapshots::vmDeleted);
+        Templates templates = new Templates(snapshots, null, d.vmms, dev.banger.core.BangerConfig.DEFAULTS, 1 << 20, random);
+        snapshotVms = new SnapshotVms(snapshots, templates, d.db.vms(), Clock.systemUTC(), random);
+    }
+
+    @AfterEach
+    void stop() {
+        d.close();
+    }
+
+    private VmRecord running(String name) {
+        d.create(name);
+        d.readyGuests.add(name);
+        return d.vms.start(name, Call.NONE);
+    }
+
+    @Test
+    void aSnapshotIsWholeAndItsVmRunsOn() {
+        running("web");
+        SnapshotRecord s = snapshots.snapshot(new Params.VmSnapshot("web", "before"));
+        assertThat(s.state()).isEqualTo(SnapshotRecord.READY);
+        assertThat(Path.of(s.dir()).resolve("state")).exists();
+        assertThat(Path.of(s.dir()).resolve("work.img")).as("the work disk copied").exists();
+        assertThat(d.vmm.calls()).containsSubsequence("saveState web", "resume web");
+        assertThat(d.vmm.paused(d.get("web"), null)).isFalse();
+    }
+
+    @Test
+    void aFailedSaveLeavesNoRowNoFileAndResumesTheVm() {
+        running("web");
+        d.vmm.failOn("saveState", new BangerException(ErrorCode.HOST_FAILURE, "the disk broke"));
+        assertThatThrownBy(() -> snapshots.snapshot(new Params.VmSnapshot("web", "before"))).hasMessageContaining("the disk broke");
+        assertThat(snapshots.list().snapshots()).isEmpty();
+        assertThat(d.paths.snapshotsDir()).isEmptyDirectory();
+        assertThat(d.vmm.paused(d.get("web"), null)).as("resumed").isFalse();
+        assertThat(d.get("web").state()).isEqualTo(VmState.RUNNING);
+    }
+
+    @Test
+    void aRestoreResumesOffTheBridgeIsReidentifiedThenJoinsIt() {
+        running("web");
+        snapshots.snapshot(new Params.VmSnapshot("web", "before"));
+        VmRecord child = snapshotVms.create(new Params.VmCreate("copy", null, null, null, null, null, null, "before", null));
+        assertThat(child.runtime().fromSnapshot()).isNotNull();
+        d.readyGuests.add("copy");
+        VmRecord started = d.vms.start("copy", Call.NONE);
+        assertThat(started.state()).isEqualTo(VmState.RUNNING);
+        assertThat(d.vmm.calls()).contains("prepareRootFromSnapshot copy", "launchRestored copy").doesNotContain("launch copy");
+        assertThat(d.reidentified).containsExactly("copy");
+        String tap = dev.banger.core.net.InterfaceNames.tapFor(child.id());
+        assertThat(d.network.log()).containsSubsequence("create isolated " + tap, "create " + tap);
+        assertThat(Path.of(child.runtime().vmDir()).resolve("restoring")).as("the marker goes once it is its own").doesNotExist();
+
+        assertThatThrownBy(() -> snapshots.delete("before")).hasMessageContaining("copy");
+        d.vms.stop("copy", true);
+        d.vms.start("copy", Call.NONE);
+        assertThat(d.vmm.calls()).as("a restart boots its own disks").contains("launch copy");
+        d.vms.delete("copy", true);
+        snapshots.delete("before");
+        assertThat(snapshots.list().snapshots()).isEmpty();
+    }
+
+    @Test
+    void aSpecOtherThanTheSnapshotsIsRefusedNamingIt() {
+        running("web");
+        snapshots.snapshot(new Params.VmSnapshot("web", "before"));
+        assertThatThrownBy(() -> snapshotVms.create(new Params.VmCreate("big", null, 8, null, null, null, null, "before", null)))
+                .hasMessageContaining("--cpus 8");
+        assertThat(d.db.vms().findByName("big")).isEmpty();
+    }
+
+    @Test
+    void aForkWhoseChildFailsLeavesNoChildAndNoSnapshot() {
+        running("web");
+        d.readyGuests.addAll(List.of("web-1", "web-2"));
+        d.vmm.failOn("launchRestored", new BangerException(ErrorCode.HOST_FAILURE, "no memory for a child"));
+        assertThatThrownBy(() -> snapshotVms.fork(new Params.VmFork("web", 2, null), Call.NONE)).hasMessageContaining("nothing was kept");
+        assertThat(d.db.vms().findByName("web-1")).isEmpty();
+        assertThat(d.db.vms().findByName("web-2")).isEmpty();
+        assertThat(snapshots.list().snapshots()).isEmpty();
+        assertThat(d.get("web").state()).isEqualTo(VmState.RUNNING);
+    }
+
+    @Test
+    void aForkMakesRunningChildrenAndItsLayerGoesWithTheLast() {
+        running("web");
+        d.readyGuests.addAll(List.of("web-1", "web-2"));
+        Params.VmForked f = snapshotVms.fork(new Params.VmFork("web", 2, null), Call.NONE);
+        assertThat(f.children()).extracting(VmRecord::name).containsExactly("web-1", "web-2");
+        assertThat(f.children()).allMatch(vm -> vm.state() == VmState.RUNNING);
+        assertThat(snapshots.get(f.snapshot()).state()).isEqualTo(SnapshotRecord.READY);
+        d.vms.delete("web-1", true);
+        assertThat(snapshots.list().snapshots()).hasSize(1);
+        d.vms.delete("web-2", true);
+        assertThat(snapshots.list().snapshots()).as("the fork's layer went with its last child").isEmpty();
+    }
+
+    @Test
+    void reconcileUndoesATakeCutShortAndResumesItsVm() throws Exception {
+        running("web");
+        d.vmm.failOn("saveState", new FakeVmmCrash());
+        assertThatThrownBy(() -> snapshots.snapshot(new Params.VmSnapshot("web", "cut"))).isInstanceOf(FakeVmmCrash.class);
+        assertThat(snapshots.list().snapshots()).extracting(SnapshotRecord::state).containsExactly(SnapshotRecord.TAKING);
+        assertThat(d.vmm.paused(d.get("web"), null)).as("left paused by the crash").isTrue();
+        Files.createDirectories(d.paths.snapshotDir("0123456789ab")); // a directory no row names
+
+        d.restart();
+        wireSnapshots();
+        new SnapshotReconciler(snapshots, d.db.vms(), d.vmms, d.paths).reconcile();
+        assertThat(snapshots.list().snapshots()).isEmpty();
+        assertThat(d.paths.snapshotsDir()).isEmptyDirectory();
+        assertThat(d.vmm.paused(d.get("web"), null)).isFalse();
+        assertThat(d.get("web").state()).isEqualTo(VmState.RUNNING);
+    }
+
+    /** A daemon killed in the middle of a save: an Error, which no undo catches. */
+    static final class FakeVmmCrash extends Error {
+        FakeVmmCrash() {
+            super("daemon killed while saving");
+        }
+    }
+}
