@@ -108,6 +108,24 @@ class SnapshotOrchestrationTest {
     }
 
     @Test
+    void aSnapshotThisHostCannotTakeIsRefusedBeforeAnythingIsAttached() throws Exception {
+        running("web");
+        snapshots.snapshot(new Params.VmSnapshot("web", "before"));
+        // As if QEMU had been upgraded since: the saved state names another version.
+        try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + d.paths.database());
+             var st = c.createStatement()) {
+            st.executeUpdate("UPDATE snapshots SET vmm_version = '6.0.0', accelerator = 'kvm'");
+        }
+        VmRecord child = snapshotVms.create(new Params.VmCreate("copy", null, null, null, null, null, null, "before", null));
+        int callsBefore = d.vmm.calls().size();
+        assertThatThrownBy(() -> d.vms.start("copy", Call.NONE)).hasMessageContaining("6.0.0").hasMessageContaining("accelerator kvm");
+        assertThat(d.vmm.calls().subList(callsBefore, d.vmm.calls().size())).as("nothing prepared or launched")
+                .noneMatch(c -> c.startsWith("prepare") || c.startsWith("launch"));
+        assertThat(d.network.tapSet()).doesNotContain(dev.banger.core.net.InterfaceNames.tapFor(child.id()));
+        assertThat(Path.of(child.runtime().systemOverlay())).doesNotExist();
+    }
+
+    @Test
     void aSpecOtherThanTheSnapshotsIsRefusedNamingIt() {
         running("web");
         snapshots.snapshot(new Params.VmSnapshot("web", "before"));
