@@ -47,7 +47,8 @@ class QemuStateTest {
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         qemus.add(p);
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!Files.exists(qmp)) {
+        // Listening, not only bound: a connect between QEMU's bind and its listen is refused.
+        while (!Files.exists(qmp) || !dev.banger.host.proc.ProcessTable.accepts(qmp)) {
             assertThat(p.isAlive()).as("QEMU %s exited early: %s", name, Files.exists(dir.resolve(name + ".out"))
                     ? Files.readString(dir.resolve(name + ".out")) : "").isTrue();
             assertThat(System.nanoTime()).as("QMP socket within 20 s").isLessThan(deadline);
