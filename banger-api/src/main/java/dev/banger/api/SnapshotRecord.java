@@ -38,8 +38,19 @@ public record SnapshotRecord(String id, String name, String kind, String state, 
                 memoryMib, rootDiskMib, workDiskMib, templateKey, dir, sizeBytes, stateBytes, pausedMs, createdAt, vms);
     }
 
+    /** This snapshot ready, with what its files take and how long its VM was paused. */
     public SnapshotRecord ready(long size, long state, long paused) {
-        return new SnapshotRecord(id, name, kind, READY, sourceVmId, sourceVm, image, vmm, vmmVersion, machine, accelerator, vcpus,
+        return measured(size, state, paused).withState(READY);
+    }
+
+    /** This snapshot with what its files take and how long its VM was paused; its state unchanged. */
+    public SnapshotRecord measured(long size, long state, long paused) {
+        return new SnapshotRecord(id, name, kind, this.state, sourceVmId, sourceVm, image, vmm, vmmVersion, machine, accelerator, vcpus,
                 memoryMib, rootDiskMib, workDiskMib, templateKey, dir, size, state, paused, createdAt, usedBy);
+    }
+
+    private SnapshotRecord withState(String next) {
+        return new SnapshotRecord(id, name, kind, next, sourceVmId, sourceVm, image, vmm, vmmVersion, machine, accelerator, vcpus,
+                memoryMib, rootDiskMib, workDiskMib, templateKey, dir, sizeBytes, stateBytes, pausedMs, createdAt, usedBy);
     }
 }

@@ -163,11 +163,7 @@ public final class SnapshotService {
                 }
                 LOG.info("snapshot " + taking.name() + " of VM " + vm.name() + ": " + (size >> 20) + " MiB on disk (state "
                         + (saved.bytes() >> 20) + " MiB), the guest paused " + pausedMs + " ms");
-                SnapshotRecord done = taking.ready(size, saved.bytes(), pausedMs);
-                return markReady ? done : new SnapshotRecord(done.id(), done.name(), done.kind(), SnapshotRecord.TAKING, done.sourceVmId(),
-                        done.sourceVm(), done.image(), done.vmm(), done.vmmVersion(), done.machine(), done.accelerator(), done.vcpus(),
-                        done.memoryMib(), done.rootDiskMib(), done.workDiskMib(), done.templateKey(), done.dir(), size, saved.bytes(),
-                        pausedMs, done.createdAt(), List.of());
+                return markReady ? taking.ready(size, saved.bytes(), pausedMs) : taking.measured(size, saved.bytes(), pausedMs);
             } catch (RuntimeException e) {
                 if (vmm != null) {
                     resumeQuietly(vmm, now);
