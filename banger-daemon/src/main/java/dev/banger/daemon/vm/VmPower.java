@@ -61,6 +61,8 @@ public final class VmPower {
     /** How long sshd may answer alone before the start gives up on the agent (an image without one). */
     static final Duration AGENT_GRACE = Duration.ofSeconds(Long.getLong("banger.agentGraceSeconds", 8));
     private static final int CONSOLE_TAIL_LINES = 15;
+    /** A snapshot's copy of its VM's work disk, beside the driver's files in the snapshot's directory. */
+    public static final String SNAPSHOT_WORK_DISK = "work.img";
 
     private final VmStore store;
     private final StatePaths paths;
@@ -246,9 +248,6 @@ public final class VmPower {
         b.rootDisk = b.vmm.prepareRoot(b.vm, b.rootfs, b.attached.now(), b.attached, warn);
         Disks.ensureWorkDisk(work, b.vm.spec().workDiskMib());
     }
-
-    /** A snapshot's copy of its VM's work disk, beside the driver's files in the snapshot's directory. */
-    public static final String SNAPSHOT_WORK_DISK = "work.img";
 
     /**
      * Undoes {@link #prepareDisks}: what the driver attached; for a restore also the disks it made, so that the next
