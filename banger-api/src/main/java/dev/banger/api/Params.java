@@ -10,10 +10,22 @@ public final class Params {
 
     /** {@code vm.create}: every field but none is optional; absent fields take the daemon's defaults. */
     public record VmCreate(String name, String image, Integer vcpus, Integer memoryMib, Long rootDiskMib,
-                           Long workDiskMib, String vmm, String from, Boolean cold) {
+                           Long workDiskMib, String vmm, String from, Boolean cold, java.util.List<String> publish,
+                           java.util.List<String> mounts) {
+        public VmCreate {
+            publish = publish == null ? java.util.List.of() : java.util.List.copyOf(publish);
+            mounts = mounts == null ? java.util.List.of() : java.util.List.copyOf(mounts);
+        }
+
         /** A VM booted from its image (or its image's template, when one matches). */
         public VmCreate(String name, String image, Integer vcpus, Integer memoryMib, Long rootDiskMib, Long workDiskMib, String vmm) {
             this(name, image, vcpus, memoryMib, rootDiskMib, workDiskMib, vmm, null, null);
+        }
+
+        /** Without ports or mounts. */
+        public VmCreate(String name, String image, Integer vcpus, Integer memoryMib, Long rootDiskMib, Long workDiskMib, String vmm,
+                        String from, Boolean cold) {
+            this(name, image, vcpus, memoryMib, rootDiskMib, workDiskMib, vmm, from, cold, null, null);
         }
 
         public boolean forcedCold() {

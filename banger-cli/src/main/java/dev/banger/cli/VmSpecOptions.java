@@ -23,6 +23,10 @@ final class VmSpecOptions {
         spec.addOption(Verb.option("VMM", String.class, "qemu or firecracker (default from config: qemu)", "--vmm"));
         spec.addOption(Verb.option("SNAP", String.class, "resume snapshot SNAP instead of booting (its spec is the VM's)", "--from"));
         spec.addOption(Verb.flag("boot, even when a template of the image would resume the VM instantly", "--cold"));
+        spec.addOption(Verb.repeatable("[HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|/udp]",
+                "publish a guest port on the host (HOST_IP defaults to 127.0.0.1; repeatable)", "--publish", "-p"));
+        spec.addOption(Verb.repeatable("HOST_DIR:GUEST_DIR[:ro|:rw]",
+                "share a host directory you own into the VM (virtiofs; default rw; repeatable)", "--mount"));
     }
 
     static Params.VmCreate read(ParseResult args) {
@@ -31,7 +35,26 @@ final class VmSpecOptions {
                 args.matchedOptionValue("--cpus", null),
                 memory == null ? null : Math.toIntExact(Math.min(Integer.MAX_VALUE, memory)),
                 mib(args, "--root-disk"), mib(args, "--work-disk"), args.matchedOptionValue("--vmm", null),
-                args.matchedOptionValue("--from", null), args.hasMatchedOption("--cold") ? Boolean.TRUE : null);
+                args.matchedOptionValue("--from", null), args.hasMatchedOption("--cold") ? Boolean.TRUE : null,
+                java.util.List.of(args.matchedOptionValue("--publish", new String[0])),
+                java.util.List.of(args.matchedOptionValue("--mount", new String[0])).stream().map(VmSpecOptions::absolute).toList());
+    }
+
+    /**
+     * A mount's host directory made absolute against the CLI's working directory (the daemon has its own), with a
+     * leading ~ as the user's home: what the user meant on their side. The daemon still resolves and checks it.
+     */
+    static String absolute(String mount) {
+        int colon = mount.indexOf(':');
+        if (colon <= 0) {
+            return mount;
+        }
+        String host = mount.substring(0, colon);
+        if (host.equals("~") || host.startsWith("~/")) {
+            host = System.getProperty("user.home") + host.substring(1);
+        }
+        java.nio.file.Path p = java.nio.file.Path.of(host);
+        return p.toAbsolutePath() + mount.substring(colon);
     }
 
     /** A size option in MiB, or null when absent. */

@@ -18,6 +18,11 @@ public final class Text {
         return s.codePointCount(0, s.length()) > maxChars ? sb + "..." : sb.toString();
     }
 
+    /** {@code 'text'}, printable and cut at 200 code points: user input quoted in an error message. */
+    public static String quote(String s) {
+        return "'" + printable(s, 200) + "'";
+    }
+
     /**
      * Whether a terminal would act on the code point rather than show it: C0 controls (ESC, CR, BEL, ...,
      * also newline and tab), DEL and the C1 controls (CSI U+009B, OSC U+009D, ...).

@@ -168,6 +168,27 @@ public final class Database implements AutoCloseable {
         return new SnapshotStore(this);
     }
 
+    public PublishStore publishes() {
+        return new PublishStore(this);
+    }
+
+    /** Runs {@code work} in one transaction: all of its writes, or (on any exception) none. */
+    <T> T transaction(SqlFunction<T> work) {
+        return call(c -> {
+            c.setAutoCommit(false);
+            try {
+                T result = work.apply(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        });
+    }
+
     /** Runs {@code work} with the connection, exclusively. */
     <T> T call(SqlFunction<T> work) {
         lock.lock();

@@ -2,6 +2,8 @@ package dev.banger.store;
 
 import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
+import dev.banger.api.HostMount;
+import dev.banger.api.PublishedPort;
 import dev.banger.api.VmRecord;
 import dev.banger.api.VmRuntime;
 import dev.banger.api.VmSpec;
@@ -11,7 +13,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.sqlite.SQLiteErrorCode;
@@ -36,7 +40,7 @@ public final class VmStore {
 
     /** Inserts a new VM; a taken name (or address, CID) is reported as NAME_TAKEN / INTERNAL clearly. */
     public void insert(VmRecord vm) {
-        db.call(c -> {
+        db.transaction(c -> {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO vms (" + COLUMNS
                     + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
                 VmSpec s = vm.spec();
@@ -55,6 +59,12 @@ public final class VmStore {
                 bindRuntime(ps, i, r);
                 ps.setString(i + 12, r.fromSnapshot());
                 ps.executeUpdate();
+                insertMounts(c, vm);
+                for (PublishedPort p : vm.publishes()) {
+                    if (!p.auto()) {
+                        PublishStore.insert(c, vm.id(), p, vm.createdAt());
+                    }
+                }
                 return null;
             } catch (SQLiteException e) {
                 if (e.getResultCode() == SQLiteErrorCode.SQLITE_CONSTRAINT_UNIQUE || e.getResultCode() == SQLiteErrorCode.SQLITE_CONSTRAINT_PRIMARYKEY) {
@@ -63,6 +73,23 @@ public final class VmStore {
                 throw e;
             }
         });
+    }
+
+    private static void insertMounts(java.sql.Connection c, VmRecord vm) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO vm_mounts (vm_id, idx, host_dir, guest_dir, read_only, uid, gid) VALUES (?,?,?,?,?,?,?)")) {
+            int idx = 0;
+            for (HostMount m : vm.mounts()) {
+                ps.setString(1, vm.id());
+                ps.setInt(2, idx++);
+                ps.setString(3, m.hostDir());
+                ps.setString(4, m.guestDir());
+                ps.setInt(5, m.readOnly() ? 1 : 0);
+                ps.setInt(6, m.uid());
+                ps.setInt(7, m.gid());
+                ps.executeUpdate();
+            }
+        }
     }
 
     private static BangerException uniqueViolation(VmRecord vm, SQLiteException e) {
@@ -123,8 +150,15 @@ public final class VmStore {
         });
     }
 
+    /** Deletes a VM with its mounts and published ports, in one transaction. */
     public boolean delete(String id) {
-        return db.call(c -> {
+        return db.transaction(c -> {
+            for (String table : List.of("vm_mounts", "vm_publishes")) {
+                try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE vm_id=?")) {
+                    ps.setString(1, id);
+                    ps.executeUpdate();
+                }
+            }
             try (PreparedStatement ps = c.prepareStatement("DELETE FROM vms WHERE id=?")) {
                 ps.setString(1, id);
                 return ps.executeUpdate() == 1;
@@ -143,15 +177,39 @@ public final class VmStore {
     /** All VMs, ordered by name. */
     public List<VmRecord> list() {
         return db.call(c -> {
+            List<VmRecord> rows = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM vms ORDER BY name");
                  ResultSet rs = ps.executeQuery()) {
-                List<VmRecord> out = new ArrayList<>();
                 while (rs.next()) {
-                    out.add(read(rs));
+                    rows.add(read(rs));
                 }
-                return out;
             }
+            Map<String, List<HostMount>> mounts = mounts(c, null);
+            Map<String, List<PublishedPort>> publishes = PublishStore.byVm(c, null);
+            List<VmRecord> out = new ArrayList<>();
+            for (VmRecord vm : rows) {
+                out.add(vm.withMounts(mounts.getOrDefault(vm.id(), List.of())).withPublishes(publishes.getOrDefault(vm.id(), List.of())));
+            }
+            return out;
         });
+    }
+
+    /** Mounts by VM id, in each VM's order; of one VM when {@code vmId} is given. */
+    private static Map<String, List<HostMount>> mounts(java.sql.Connection c, String vmId) throws SQLException {
+        Map<String, List<HostMount>> out = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT vm_id, host_dir, guest_dir, read_only, uid, gid FROM vm_mounts"
+                + (vmId == null ? "" : " WHERE vm_id=?") + " ORDER BY vm_id, idx")) {
+            if (vmId != null) {
+                ps.setString(1, vmId);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(new HostMount(rs.getString(2), rs.getString(3),
+                            rs.getInt(4) == 1, rs.getInt(5), rs.getInt(6)));
+                }
+            }
+        }
+        return out;
     }
 
     public int count() {
@@ -207,9 +265,15 @@ public final class VmStore {
         return db.call(c -> {
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 ps.setString(1, arg);
+                VmRecord vm;
                 try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(read(rs)) : Optional.empty();
+                    if (!rs.next()) {
+                        return Optional.<VmRecord>empty();
+                    }
+                    vm = read(rs);
                 }
+                return Optional.of(vm.withMounts(mounts(c, vm.id()).getOrDefault(vm.id(), List.of()))
+                        .withPublishes(PublishStore.byVm(c, vm.id()).getOrDefault(vm.id(), List.of())));
             }
         });
     }
