@@ -16,7 +16,7 @@ cd "$(dirname "$0")"
 #     openssh-client (ssh-keygen, and ssh for banger vm ssh).
 packages=(util-linux procps iproute2 socat maven ca-certificates
           debootstrap busybox-static cpio kmod lz4 e2fsprogs dpkg
-          qemu-system-x86 qemu-utils dosfstools mtools openssh-client nftables)
+          qemu-system-x86 qemu-utils dosfstools mtools openssh-client nftables curl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -36,7 +36,7 @@ public final class Main {
             }
             Users users = new Users(Path.of("/etc/passwd"));
             Transports transports = new Transports(new Service(new Ports(), users, Service.READY, new Detached(Detached.DIR, users),
-                    new IdentitySteps()));
+                    new IdentitySteps(), port));
             transports.startSerial();
             startVsock(transports, port);
             transports.serveTcp(port, new GuestTcpAccess());

@@ -32,6 +32,15 @@ final class Request {
         return new Request(m);
     }
 
+    /** Whether {@code bytes} is a well-formed request for {@code op} (anything malformed is not: {@link #parse} reports it). */
+    static boolean isOp(byte[] bytes, String op) {
+        try {
+            return parse(bytes).op().equals(op);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     String op() {
         return string("op", "");
     }

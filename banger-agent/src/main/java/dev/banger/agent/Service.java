@@ -18,7 +18,8 @@ import java.util.Map;
  * ({@code {"ok": true, "result": ...}} or {@code {"ok": false, "error": "..."}});
  * {@code exec} runs a command over the stream ({@link ExecSession}), or with {@code "detach": true} starts it
  * in the background and answers with its id ({@link Detached}); {@code attach} joins a detached process over
- * the stream; {@code copy_in} and {@code copy_out} move files ({@link CopyIn}, {@link CopyOut}). Every
+ * the stream; {@code copy_in} and {@code copy_out} move files ({@link CopyIn}, {@link CopyOut}); {@code connect}, {@code udp}
+ * and {@code listeners} serve published ports ({@link Forward}). Every
  * transport (virtio-serial, vsock, TCP) serves the same; who may ask is the transport's to check.
  */
 final class Service implements OpenHandler {
@@ -28,6 +29,7 @@ final class Service implements OpenHandler {
     private static final long MAX_READY_WAIT_MILLIS = 10 * 60 * 1000;
 
     private final Ports ports;
+    private final int ownPort;
     private final Users users;
     private final Path ready;
     private final Detached detached;
@@ -38,6 +40,12 @@ final class Service implements OpenHandler {
 
     /** {@code identity}: what the identity op does to the guest ({@link IdentitySteps} in a VM; a stand-in elsewhere). */
     Service(Ports ports, Users users, Path ready, Detached detached, Identity.Steps identity) {
+        this(ports, users, ready, detached, identity, -1);
+    }
+
+    /** {@code ownPort}: the agent's own TCP port, which the {@code listeners} watch leaves out (-1: none). */
+    Service(Ports ports, Users users, Path ready, Detached detached, Identity.Steps identity, int ownPort) {
+        this.ownPort = ownPort;
         this.ports = ports;
         this.users = users;
         this.ready = ready;
@@ -47,6 +55,10 @@ final class Service implements OpenHandler {
 
     @Override
     public void onOpen(Stream stream, byte[] requestBytes) throws IOException {
+        if (Request.isOp(requestBytes, "listeners")) {
+            Forward.watch(stream, ownPort); // lasts as long as the VM's publishing: not work that keeps the agent from trimming
+            return;
+        }
         idle.begin();
         try {
             serve(stream, requestBytes);
@@ -83,8 +95,10 @@ final class Service implements OpenHandler {
                 case "copy_in" -> new CopyIn(stream, request).run();
                 case "copy_out" -> new CopyOut(stream, request).run();
                 case "identity" -> reply(stream, Identity.answer(request, identity));
+                case "connect" -> Forward.tcp(stream, request);
+                case "udp" -> Forward.udp(stream, request);
                 default -> reply(stream, error("unknown op '" + clip(request.op())
-                        + "' (health, ports, ready, exec, procs, signal, attach, copy_in, copy_out, identity, warm)"));
+                        + "' (health, ports, ready, exec, procs, signal, attach, copy_in, copy_out, identity, warm, connect, udp, listeners)"));
             }
         } catch (IllegalArgumentException e) {
             reply(stream, error(e.getMessage()));

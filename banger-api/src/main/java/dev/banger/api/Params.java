@@ -33,6 +33,10 @@ public final class Params {
         }
     }
 
+    /** {@code vm.publish} and {@code vm.unpublish}: a port spec ({@code [HOST_IP:]HOST_PORT:GUEST_PORT[/PROTO]}; unpublish also takes {@code HOST_PORT[/PROTO]}). */
+    public record VmPublish(String vm, String spec) {
+    }
+
     /** {@code vm.snapshot}: saves a running VM; {@code name} (optional) names the snapshot, else one is made up. */
     public record VmSnapshot(String vm, String name) {
     }

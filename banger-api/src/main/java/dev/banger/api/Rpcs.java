@@ -7,6 +7,8 @@ public final class Rpcs {
     public static final Rpc<Params.VmCreate, VmRecord> VM_CREATE = new Rpc<>("vm.create", Params.VmCreate.class, VmRecord.class);
     public static final Rpc<Void, Params.VmList> VM_LIST = new Rpc<>("vm.list", Void.class, Params.VmList.class);
     public static final Rpc<Params.VmRef, VmRecord> VM_GET = new Rpc<>("vm.get", Params.VmRef.class, VmRecord.class);
+    public static final Rpc<Params.VmPublish, VmRecord> VM_PUBLISH = new Rpc<>("vm.publish", Params.VmPublish.class, VmRecord.class);
+    public static final Rpc<Params.VmPublish, VmRecord> VM_UNPUBLISH = new Rpc<>("vm.unpublish", Params.VmPublish.class, VmRecord.class);
     public static final Rpc<Params.VmDelete, Params.Deleted> VM_DELETE = new Rpc<>("vm.delete", Params.VmDelete.class, Params.Deleted.class);
     /** Long: sends {@link #PROGRESS} notifications before its response. */
     public static final Rpc<Params.VmRef, VmRecord> VM_START = new Rpc<>("vm.start", Params.VmRef.class, VmRecord.class);
@@ -55,7 +57,7 @@ public final class Rpcs {
     public static final Rpc<Void, Params.TornDown> DAEMON_TEARDOWN = new Rpc<>("daemon.teardown", Void.class, Params.TornDown.class);
 
     /** All of the above: the daemon must serve each one, and nothing else. */
-    public static final List<Rpc<?, ?>> ALL = List.of(VM_CREATE, VM_LIST, VM_GET, VM_DELETE, VM_START, VM_STOP, VM_PORTS, VM_EXEC, VM_CP,
+    public static final List<Rpc<?, ?>> ALL = List.of(VM_CREATE, VM_LIST, VM_GET, VM_PUBLISH, VM_UNPUBLISH, VM_DELETE, VM_START, VM_STOP, VM_PORTS, VM_EXEC, VM_CP,
             VM_EXEC_DETACH, VM_EXEC_LIST, VM_EXEC_SIGNAL, VM_EXEC_ATTACH, VM_SNAPSHOT, VM_FORK, SNAPSHOT_LIST, SNAPSHOT_GET,
             SNAPSHOT_DELETE, IMAGE_WARM,
             IMAGE_BUILD, IMAGE_LIST, IMAGE_GET, IMAGE_DELETE, IMAGE_IMPORT, IMAGE_VERIFY,

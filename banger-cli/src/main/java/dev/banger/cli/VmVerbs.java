@@ -51,6 +51,18 @@ final class VmVerbs {
                 new CallVerb<>(ctx, "list", "List VMs.", Rpcs.VM_LIST, "ls").json("the VMs").text(VmVerbs::table),
                 new CallVerb<>(ctx, "show", "Show one VM in detail.", Rpcs.VM_GET, "inspect")
                         .on(Args.VM, Params.VmRef::new).json("the VM").text(VmVerbs::details),
+                new CallVerb<>(ctx, "publish", "Publish a guest port on the host: [HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|/udp] "
+                        + "(HOST_IP defaults to 127.0.0.1); kept across stop and start.", Rpcs.VM_PUBLISH).request(spec -> {
+                            Args.VM.declare(spec);
+                            spec.addPositional(Verb.parameter("SPEC", "1", "1", "[HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|/udp]"));
+                        }, args -> new Params.VmPublish(Args.VM.value(args), args.matchedPositional(1).getValue()))
+                        .json("the VM").text(VmVerbs::published),
+                new CallVerb<>(ctx, "unpublish", "Stop publishing a host port: the --publish spec, or HOST_PORT[/tcp|/udp].",
+                        Rpcs.VM_UNPUBLISH).request(spec -> {
+                            Args.VM.declare(spec);
+                            spec.addPositional(Verb.parameter("SPEC", "1", "1", "HOST_PORT[/tcp|/udp] or the whole spec"));
+                        }, args -> new Params.VmPublish(Args.VM.value(args), args.matchedPositional(1).getValue()))
+                        .json("the VM").text(VmVerbs::published),
                 new CallVerb<>(ctx, "ports", "Show what listens inside a VM: PROTO ENDPOINT PROCESS COMMAND (http/https as links).",
                         Rpcs.VM_PORTS).on(Args.VM, Params.VmRef::new).json("the listeners").text(VmVerbs::ports),
                 new VmDeleteCommand(ctx));
@@ -92,6 +104,21 @@ final class VmVerbs {
                 {"vsock", r.vsockPath() + " (CID " + r.vsockCid() + ")"}, {"Console log", r.logPath()},
                 {"Metrics", r.metricsPath()}, {"System overlay", r.systemOverlay()}, {"Work disk file", r.workDiskPath()},
                 {"Last error", r.lastError()}});
+        for (var p : v.publishes()) {
+            Table.fields(ctx.out(), new String[][] {{"Published", p.spec() + (p.auto() ? " (automatic: follows the guest's listener)" : "")}});
+        }
+    }
+
+    /** The VM's published ports after a publish or unpublish, one per line. */
+    private static void published(VmRecord v, CliContext ctx) {
+        if (v.publishes().isEmpty()) {
+            ctx.out().println(v.name() + " publishes no ports");
+        }
+        for (var p : v.publishes()) {
+            ctx.out().println(p.hostIp() + ":" + p.hostPort() + " -> " + v.name() + ":" + p.guestPort() + "/" + p.protocol()
+                    + (p.auto() ? " (automatic)" : ""));
+        }
+        ctx.out().flush();
     }
 
     /** http and https endpoints as URLs and, on a terminal, as clickable hyperlinks. */

@@ -21,6 +21,7 @@ import java.util.function.Supplier;
  * bridge = "banger0"
  * subnet = "172.29.0.0/24"
  * nat = false
+ * auto_publish = false    # true: a TCP listener in a guest (port 1024 and up) appears on 127.0.0.1 at the same port
  *
  * [defaults]
  * image = "debian-bookworm"
@@ -52,7 +53,7 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vm
     public record Snapshots(Boolean autoTemplate) {
     }
 
-    public record Network(String bridge, String subnet, Boolean nat) {
+    public record Network(String bridge, String subnet, Boolean nat, Boolean autoPublish) {
     }
 
     public record Defaults(String image, Integer vcpus, String memory, String workDisk) {
@@ -75,7 +76,15 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vm
     /** The effective, validated settings after defaults are applied. */
     public record Settings(String bridge, Ipv4Subnet subnet, boolean nat, String defaultImage, int defaultVcpus,
                            int defaultMemoryMib, long defaultWorkDiskMib, String socketGroup, Accelerator.Mode accel,
-                           KernelArgs.Verbosity kernelLog, VmmKind defaultVmm, FirecrackerSettings firecracker, boolean autoTemplate) {
+                           KernelArgs.Verbosity kernelLog, VmmKind defaultVmm, FirecrackerSettings firecracker, boolean autoTemplate,
+                           boolean autoPublish) {
+        /** Without automatic publishing. */
+        public Settings(String bridge, Ipv4Subnet subnet, boolean nat, String defaultImage, int defaultVcpus,
+                        int defaultMemoryMib, long defaultWorkDiskMib, String socketGroup, Accelerator.Mode accel,
+                        KernelArgs.Verbosity kernelLog, VmmKind defaultVmm, FirecrackerSettings firecracker, boolean autoTemplate) {
+            this(bridge, subnet, nat, defaultImage, defaultVcpus, defaultMemoryMib, defaultWorkDiskMib, socketGroup, accel, kernelLog,
+                    defaultVmm, firecracker, autoTemplate, false);
+        }
     }
 
     /**
@@ -92,7 +101,7 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vm
 
     public static final Settings DEFAULTS = new Settings("banger0", Ipv4Subnet.parse("172.29.0.0/24"), false,
             "debian-bookworm", DEFAULT_VCPUS, 512, 4096, "banger", Accelerator.Mode.AUTO, KernelArgs.Verbosity.QUIET, VmmKind.QEMU,
-            new FirecrackerSettings("firecracker", false, "jailer", 10000, 10000, Path.of("/srv/jailer")), true);
+            new FirecrackerSettings("firecracker", false, "jailer", 10000, 10000, Path.of("/srv/jailer")), true, false);
 
     private static final TomlMapper TOML = TomlMapper.builder()
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -195,7 +204,8 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vm
         }
         boolean autoTemplate = snapshots != null && snapshots.autoTemplate() != null ? snapshots.autoTemplate() : d.autoTemplate();
         return new Settings(bridge, subnet, nat, image, vcpus, memory, workDisk, group, accel, kernelLog, driver,
-                firecrackerSettings(source, firecrackerBinary), autoTemplate);
+                firecrackerSettings(source, firecrackerBinary), autoTemplate,
+                network != null && network.autoPublish() != null ? network.autoPublish() : d.autoPublish());
     }
 
     private FirecrackerSettings firecrackerSettings(String source, String binary) {

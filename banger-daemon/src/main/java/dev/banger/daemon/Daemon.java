@@ -4,6 +4,7 @@ import dev.banger.daemon.agent.AgentIdentity;
 import dev.banger.daemon.snapshot.SnapshotReconciler;
 import dev.banger.daemon.snapshot.SnapshotRestores;
 import dev.banger.daemon.snapshot.SnapshotService;
+import dev.banger.daemon.publish.PublishService;
 import dev.banger.daemon.snapshot.SnapshotVms;
 import dev.banger.daemon.snapshot.Templates;
 import dev.banger.daemon.vm.Restores;
@@ -77,16 +78,21 @@ public final class Daemon implements AutoCloseable {
     private final CopyService copies;
     private final AgentSessions sessions;
     private final SnapshotRoom snapshots;
+    private final PublishService publishing;
     /** What the start-up reconcile did (daemon status shows it). */
     private final String reconcileSummary;
     private final Clock clock;
     private final CountDownLatch shutdownRequested = new CountDownLatch(1);
+    /** How long a forwarded connection waits for the VM's agent channel (a VM just started may still be booting). */
+    private static final Duration FORWARD_CONNECT_TIMEOUT = Duration.ofSeconds(10);
     private volatile boolean closed;
 
     private Daemon(StatePaths paths, DaemonLock lock, Database db, VmService vms, ImageService images, HostNetworking network,
                    ServerSocketChannel channel, Clock clock, BangerConfig.Settings settings, String reconcileSummary,
-                   AgentSessions sessions, VmPortsService ports, ExecService exec, CopyService copies, SnapshotRoom snapshots) {
+                   AgentSessions sessions, VmPortsService ports, ExecService exec, CopyService copies, SnapshotRoom snapshots,
+                   PublishService publishing) {
         this.snapshots = snapshots;
+        this.publishing = publishing;
         this.settings = settings;
         this.sessions = sessions;
         this.reconcileSummary = reconcileSummary;
@@ -154,13 +160,25 @@ public final class Daemon implements AutoCloseable {
             vms.afterDelete(snapshotService::vmDeleted);
             Templates templates = new Templates(snapshotService, images, vmms, settings, HostInfo.totalMemoryMib(), random);
             SnapshotRoom snapshots = new SnapshotRoom(snapshotService, templates, new SnapshotVms(snapshotService, templates, store, clock, random));
+            PublishService publishing = new PublishService(db.publishes(), vms::get,
+                    (vm, request) -> sessions.open(vm, request, FORWARD_CONNECT_TIMEOUT), settings.autoPublish(), clock);
+            vms.checkPorts(publishing::checkFree);
+            transitions.afterMove(vm -> {
+                if (vm.state() == dev.banger.api.VmState.RUNNING) {
+                    publishing.running(vm);
+                } else {
+                    publishing.notRunning(vm.id());
+                }
+            });
+            vms.afterDelete(vm -> publishing.notRunning(vm.id()));
             // Before serving: nobody may act on a VM whose record and reality disagree.
             Reconciler.Report reconciled = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, transitions).reconcile();
             String snapshotsReconciled = new SnapshotReconciler(snapshotService, store, vmms, paths).reconcile();
+            publishing.restore(store.list());
             ServerSocketChannel channel = SocketBinder.bind(paths.socket(), paths.socketStaging(), settings.socketGroup());
             return new Daemon(paths, lock, db, vms, images, network, channel, clock, settings,
                     before + reconciled.summary() + "; " + snapshotsReconciled, sessions, new VmPortsService(vms, sessions),
-                    new ExecService(vms, sessions), new CopyService(vms, sessions), snapshots);
+                    new ExecService(vms, sessions), new CopyService(vms, sessions), snapshots, publishing);
         } catch (RuntimeException e) {
             if (db != null) {
                 db.close();
@@ -207,8 +225,10 @@ public final class Daemon implements AutoCloseable {
     private RpcDispatcher dispatcher() {
         return new RpcDispatcher()
                 .register(Rpcs.VM_CREATE, snapshots.vms()::create)
-                .register(Rpcs.VM_LIST, ignored -> new Params.VmList(vms.list()))
-                .register(Rpcs.VM_GET, p -> vms.get(p.vm()))
+                .register(Rpcs.VM_LIST, ignored -> new Params.VmList(vms.list().stream().map(publishing::view).toList()))
+                .register(Rpcs.VM_GET, p -> publishing.view(vms.get(p.vm())))
+                .register(Rpcs.VM_PUBLISH, publishing::publish)
+                .register(Rpcs.VM_UNPUBLISH, publishing::unpublish)
                 .register(Rpcs.VM_DELETE, p -> vms.delete(p.vm(), p.forced()))
                 .registerLong(Rpcs.VM_START, (p, call) -> snapshots.templates().afterStart(vms.start(p.vm(), call)))
                 .register(Rpcs.VM_STOP, p -> vms.stop(p.vm(), p.forced()))
@@ -292,6 +312,7 @@ public final class Daemon implements AutoCloseable {
         }
         closed = true;
         server.close(5_000);
+        publishing.close();
         sessions.close();
         network.close();
         try {

@@ -59,6 +59,22 @@ public final class PublishRules {
         return List.copyOf(out);
     }
 
+    /** Which published port {@code vm unpublish} means: a whole {@code --publish} spec, or only {@code HOST_PORT[/tcp|/udp]}. */
+    public record Named(int hostPort, String protocol) {
+    }
+
+    private static final Pattern HOST_PORT_ONLY = Pattern.compile("(\\d{1,5})(?:/(tcp|udp))?");
+
+    public static Named parseNamed(String spec) {
+        String s = spec == null ? "" : spec.strip().toLowerCase(java.util.Locale.ROOT);
+        Matcher m = HOST_PORT_ONLY.matcher(s);
+        if (m.matches()) {
+            return new Named(port(m.group(1), "host", spec), m.group(2) == null ? "tcp" : m.group(2));
+        }
+        PublishedPort p = parse(spec);
+        return new Named(p.hostPort(), p.protocol());
+    }
+
     /** What must be unique on a host: one protocol's port. */
     public static String key(PublishedPort p) {
         return p.hostPort() + "/" + p.protocol();

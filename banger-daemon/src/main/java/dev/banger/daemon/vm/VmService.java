@@ -50,6 +50,7 @@ public final class VmService {
     private final ImageService images;
     /** Told of every VM deleted (the snapshot room removes a fork's layer with its last VM); set once at wiring. */
     private volatile java.util.function.Consumer<VmRecord> afterDelete = vm -> { };
+    private volatile java.util.function.Consumer<java.util.List<dev.banger.api.PublishedPort>> portCheck = ports -> { };
 
     public VmService(VmStore store, StatePaths paths, BangerConfig.Settings settings, long hostMemoryMib, Clock clock, RandomGenerator random,
               VmLocks locks, VmPower power, ImageService images, VmTransitions transitions) {
@@ -82,6 +83,8 @@ public final class VmService {
         // Validate everything before claiming anything, with a placeholder name when none was given.
         VmSpec checked = VmSpecRules.resolve(request, request.name() != null ? request.name() : "placeholder", settings, hostMemoryMib);
         images.info(checked.image()); // an unknown image fails here, naming the way out, before anything is claimed
+        java.util.List<dev.banger.api.PublishedPort> publishes = dev.banger.core.ports.PublishRules.parseAll(request.publish());
+        portCheck.accept(publishes);
         VmRecord record;
         allocationLock.lock();
         try {
@@ -93,7 +96,7 @@ public final class VmService {
             String id = presetId != null ? presetId : freshId();
             String ip = Allocation.guestAddress(settings.subnet(), store.guestIps());
             long cid = Allocation.vsockCid(store.vsockCids());
-            record = NewVm.record(id, spec, paths, ip, cid, clock.instant(), fromSnapshot);
+            record = NewVm.record(id, spec, paths, ip, cid, clock.instant(), fromSnapshot).withPublishes(publishes);
             store.insert(record);
         } finally {
             allocationLock.unlock();
@@ -116,15 +119,22 @@ public final class VmService {
         store.delete(vm.id());
     }
 
-    /** Sets what runs after each VM is deleted (wiring only: one listener, the snapshot room). */
+    /** Adds what runs after each VM is deleted (wiring only: the snapshot room, the publish room). */
     public void afterDelete(java.util.function.Consumer<VmRecord> listener) {
+        java.util.function.Consumer<VmRecord> before = this.afterDelete;
         this.afterDelete = vm -> {
+            before.accept(vm);
             try {
                 listener.accept(vm);
             } catch (RuntimeException e) {
                 LOG.warning("after deleting VM " + vm.name() + ": " + e.getMessage());
             }
         };
+    }
+
+    /** Sets the check a new VM's published ports must pass before anything is claimed (wiring: the publish room's). */
+    public void checkPorts(java.util.function.Consumer<java.util.List<dev.banger.api.PublishedPort>> check) {
+        this.portCheck = check;
     }
 
     /** An id no VM has (a template build records its VM's id before creating it). */

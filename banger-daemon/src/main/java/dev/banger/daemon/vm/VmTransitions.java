@@ -14,6 +14,7 @@ public final class VmTransitions {
     private final VmStore store;
     private final Clock clock;
     private final VmDescriptors descriptors;
+    private final java.util.List<java.util.function.Consumer<VmRecord>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public VmTransitions(VmStore store, Clock clock, VmDescriptors descriptors) {
         this.store = store;
@@ -27,7 +28,18 @@ public final class VmTransitions {
         VmRecord updated = vm.withRuntime(vm.runtime().withState(next, error), clock.instant());
         store.updateRuntime(vm.id(), updated.runtime(), updated.updatedAt());
         descriptors.update(updated);
+        for (java.util.function.Consumer<VmRecord> listener : listeners) {
+            listener.accept(updated);
+        }
         return updated;
+    }
+
+    /**
+     * Adds what runs after each move, with the stored record (wiring: published ports follow RUNNING). A listener must not
+     * throw and must not take a VM's lock: it runs under the moving VM's.
+     */
+    public void afterMove(java.util.function.Consumer<VmRecord> listener) {
+        listeners.add(listener);
     }
 
     VmDescriptors descriptors() {
