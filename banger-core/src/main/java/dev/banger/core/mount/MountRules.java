@@ -15,8 +15,12 @@ public final class MountRules {
     private static final String FORM = "HOST_DIR:GUEST_DIR[:ro|:rw] with both paths absolute, e.g. ~/src:/src or /data:/data:ro";
     /** Guest paths are written to the guest's config and mounted by its shell: a plain character set, no surprises. */
     private static final java.util.regex.Pattern GUEST_PATH = java.util.regex.Pattern.compile("(/[A-Za-z0-9._@+-]+)+");
-    private static final Set<String> GUEST_RESERVED = Set.of("/", "/proc", "/sys", "/dev", "/run", "/etc", "/usr", "/bin", "/sbin",
-            "/lib", "/lib64", "/boot", "/var", "/opt/banger");
+    /**
+     * The guest system's own top-level directories: a mount on or inside one would hide what the guest boots with (its
+     * kernel file systems and its programs). /opt/banger, where banger's agent lives, is refused as well.
+     */
+    private static final Set<String> GUEST_SYSTEM_TOP = Set.of("proc", "sys", "dev", "run", "etc", "usr", "bin", "sbin", "lib", "lib64",
+            "boot", "var");
 
     /** A parsed request; the host directory is not resolved yet. */
     public record Request(String hostDir, String guestDir, boolean readOnly) {
@@ -79,8 +83,9 @@ public final class MountRules {
                 throw BangerException.invalid("--mount " + Text.quote(spec) + ": the guest directory may not contain . or ..");
             }
         }
-        if (GUEST_RESERVED.contains(g)) {
-            throw BangerException.invalid("--mount " + Text.quote(spec) + ": " + g + " is the guest system's own; mount somewhere else, e.g. /mnt/NAME");
+        String top = g.substring(1).split("/")[0];
+        if (GUEST_SYSTEM_TOP.contains(top) || g.equals("/opt/banger") || g.startsWith("/opt/banger/")) {
+            throw BangerException.invalid("--mount " + Text.quote(spec) + ": " + g + " is in the guest system's own directories; mount somewhere else, e.g. /mnt/NAME or /src");
         }
         return g;
     }
