@@ -65,8 +65,9 @@ public final class Bench {
             case "agent" -> new VmBench(repo, b.rows).agent();
             case "cp" -> new CopyBench(new VmBench(repo, b.rows), b.rows).run();
             case "snapshot" -> new SnapshotBench(new VmBench(repo, b.rows), b.rows).run();
+            case "publish" -> new PublishBench(new VmBench(repo, b.rows), b.rows).run();
             default -> throw new IllegalArgumentException("unknown benchmark '" + what
-                    + "': foundation, image, cow, rawroot, vm, fleet, reconcile, ports, agent or cp");
+                    + "': foundation, image, cow, rawroot, vm, fleet, reconcile, ports, agent, cp, snapshot or publish");
         }
         b.print();
     }

@@ -20,7 +20,10 @@ import java.util.logging.Logger;
  * one line of at most {@link #MAX_LINE} bytes with at most {@link #MAX_PORTS} ports, each 1-65535, or it is ignored.
  */
 final class AutoPublisher implements AutoCloseable {
-    /** Lima's default too: privileged ports in the guest (sshd's 22, a resolver's 53) are not put on the host by themselves. */
+    /**
+     * Guest ports below this are left to {@code --publish} (Lima forwards all but SSH's): a guest's sshd, resolver or web
+     * server on a well-known port would otherwise take that port on the host while the VM runs.
+     */
     static final int LOWEST_PORT = 1024;
     static final int MAX_LINE = 64 * 1024;
     static final int MAX_PORTS = 256;
