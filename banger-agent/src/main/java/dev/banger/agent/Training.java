@@ -79,6 +79,7 @@ final class Training {
                         // STARTED, STDOUT
                     }
                 }
+                trainForwarding(host);
                 host.close();
             }
             guest.interrupt();
@@ -109,6 +110,29 @@ final class Training {
             }
         }
         Files.deleteIfExists(dir);
+    }
+
+    /** A published port's paths: one {@code connect} to a loopback echo, and the first report of a {@code listeners} watch. */
+    private static void trainForwarding(Channel host) throws IOException, InterruptedException {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Thread echo = Thread.ofVirtual().start(() -> {
+                try (Socket s = server.accept()) {
+                    s.getOutputStream().write(s.getInputStream().readAllBytes());
+                } catch (IOException e) {
+                    // training is over
+                }
+            });
+            try (Stream s = host.open(("{\"op\":\"connect\",\"port\":" + server.getLocalPort() + "}").getBytes(StandardCharsets.UTF_8))) {
+                s.output().write("training".getBytes(StandardCharsets.UTF_8));
+                s.output().flush();
+                s.closeOutput();
+                s.input().readAllBytes();
+            }
+            echo.join();
+        }
+        try (Stream s = host.open("{\"op\":\"listeners\"}".getBytes(StandardCharsets.UTF_8))) {
+            dev.banger.channel.Lines.readBounded(s.input(), 65536);
+        }
     }
 
     /** The TCP fallback's accept path, on loopback: a connection the access rule turns away (not the gateway). */
