@@ -107,12 +107,12 @@ class PublishIT {
 
     @Test
     @Order(3)
-    void publishAndUnpublishAtRunTime() {
-        ns.ok(CLI, "vm", "publish", "web", "18082:8001");
-        assertThat(get("http://127.0.0.1:18082/index.html").stdout()).contains("hello-from-web");
-        ns.ok(CLI, "vm", "unpublish", "web", "18082");
-        assertThat(get("http://127.0.0.1:18082/index.html").exitCode()).as("unpublished: refused").isNotZero();
-        assertThat(listening(18082)).isFalse();
+    void publishAndUnpublishAtRunTimeOnAPrivilegedPort() {
+        ns.ok(CLI, "vm", "publish", "web", "81:8001");
+        assertThat(get("http://127.0.0.1:81/index.html").stdout()).contains("hello-from-web");
+        ns.ok(CLI, "vm", "unpublish", "web", "81");
+        assertThat(get("http://127.0.0.1:81/index.html").exitCode()).as("unpublished: refused").isNotZero();
+        assertThat(listening(81)).isFalse();
     }
 
     @Test

@@ -89,7 +89,8 @@ public final class SnapshotVms {
             throw BangerException.invalid("snapshot " + s.name() + " resumes with the spec it was taken with, and " + String.join(", ", differ)
                     + ": leave those options out");
         }
-        return new Params.VmCreate(request.name(), s.image(), s.vcpus(), s.memoryMib(), s.rootDiskMib(), s.workDiskMib(), s.vmm());
+        return new Params.VmCreate(request.name(), s.image(), s.vcpus(), s.memoryMib(), s.rootDiskMib(), s.workDiskMib(), s.vmm(),
+                null, null, request.publish(), request.mounts());
     }
 
     private static void differ(List<String> out, String option, Object asked, Object taken) {

@@ -108,6 +108,16 @@ class SnapshotOrchestrationTest {
     }
 
     @Test
+    void aVmMadeOverASnapshotKeepsItsPublishedPorts() {
+        running("web");
+        snapshots.snapshot(new Params.VmSnapshot("web", "before"));
+        VmRecord child = snapshotVms.create(new Params.VmCreate("copy", null, null, null, null, null, null, "before", null,
+                java.util.List.of("18080:80"), null));
+        assertThat(child.publishes()).extracting(dev.banger.api.PublishedPort::spec).containsExactly("127.0.0.1:18080:80/tcp");
+        d.vms.delete("copy", true);
+    }
+
+    @Test
     void aSnapshotThisHostCannotTakeIsRefusedBeforeAnythingIsAttached() throws Exception {
         running("web");
         snapshots.snapshot(new Params.VmSnapshot("web", "before"));
