@@ -1,5 +1,6 @@
 package dev.banger.agent;
 
+import dev.banger.channel.Relay;
 import dev.banger.channel.Stream;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -32,7 +33,6 @@ final class Forward {
     static final int CONNECT_TIMEOUT_MILLIS = 3000;
     static final int UDP_IDLE_MILLIS = 120_000;
     static final int MAX_DATAGRAM = 65_507;
-    private static final int CHUNK = 32 * 1024;
     private static final long WATCH_PERIOD_MILLIS = 1000;
 
     private Forward() {
@@ -60,14 +60,14 @@ final class Forward {
         try (Socket s = socket) {
             Thread up = Thread.ofVirtual().start(() -> {
                 try {
-                    copy(stream.input(), s.getOutputStream());
+                    Relay.copy(stream.input(), s.getOutputStream());
                     s.shutdownOutput();
                 } catch (IOException e) {
                     closeQuietly(s);
                 }
             });
             try {
-                copy(s.getInputStream(), stream.output());
+                Relay.copy(s.getInputStream(), stream.output());
                 stream.closeOutput();
             } catch (IOException e) {
                 closeQuietly(s);
@@ -170,17 +170,6 @@ final class Forward {
             }
         } catch (IOException e) {
             // ended
-        }
-    }
-
-    private static void copy(InputStream in, OutputStream out) throws IOException {
-        byte[] buf = new byte[CHUNK];
-        int n;
-        while ((n = in.read(buf)) >= 0) {
-            if (n > 0) {
-                out.write(buf, 0, n);
-                out.flush();
-            }
         }
     }
 

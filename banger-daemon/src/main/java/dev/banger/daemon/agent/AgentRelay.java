@@ -1,5 +1,6 @@
 package dev.banger.daemon.agent;
 
+import dev.banger.channel.Relay;
 import dev.banger.channel.Stream;
 import dev.banger.channel.StreamEnd;
 import dev.banger.daemon.rpc.Conversation;
@@ -15,7 +16,6 @@ import java.io.OutputStream;
  * client going away (its connection closed, the CLI killed) ends the stream, which tells the agent.
  */
 final class AgentRelay implements Conversation {
-    private static final int CHUNK = 64 * 1024;
 
     private final Stream stream;
 
@@ -27,14 +27,14 @@ final class AgentRelay implements Conversation {
     public void run(InputStream fromClient, OutputStream toClient) {
         Thread up = Thread.ofVirtual().name("relay-to-agent-" + stream.id()).start(() -> {
             try {
-                copy(fromClient, stream.output());
+                Relay.copy(fromClient, stream.output());
                 stream.close(StreamEnd.FAILED, "the client closed its connection");
             } catch (IOException e) {
                 stream.close(StreamEnd.FAILED, "the client went away");
             }
         });
         try {
-            copy(stream.input(), toClient);
+            Relay.copy(stream.input(), toClient);
         } catch (IOException e) {
             stream.close(StreamEnd.FAILED, "the client went away");
         } finally {
@@ -45,16 +45,5 @@ final class AgentRelay implements Conversation {
     @Override
     public void abandon() {
         stream.close(StreamEnd.FAILED, "the client left before its conversation began");
-    }
-
-    private static void copy(InputStream in, OutputStream out) throws IOException {
-        byte[] buf = new byte[CHUNK];
-        int n;
-        while ((n = in.read(buf)) >= 0) {
-            if (n > 0) {
-                out.write(buf, 0, n);
-                out.flush();
-            }
-        }
     }
 }

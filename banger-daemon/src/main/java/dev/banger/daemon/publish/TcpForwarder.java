@@ -2,6 +2,7 @@ package dev.banger.daemon.publish;
 
 import dev.banger.api.PublishedPort;
 import dev.banger.api.VmRecord;
+import dev.banger.channel.Relay;
 import dev.banger.channel.Stream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -139,14 +140,14 @@ final class TcpForwarder implements Forwarder {
         try (guestSide) {
             Thread up = Thread.ofVirtual().start(() -> {
                 try {
-                    Pump.copy(Channels.newInputStream(client), Channels.newOutputStream(guestSide));
+                    Relay.copy(Channels.newInputStream(client), Channels.newOutputStream(guestSide));
                     guestSide.shutdownOutput();
                 } catch (IOException e) {
                     closeQuietly(guestSide);
                 }
             });
             try {
-                Pump.copy(Channels.newInputStream(guestSide), Channels.newOutputStream(client));
+                Relay.copy(Channels.newInputStream(guestSide), Channels.newOutputStream(client));
                 client.shutdownOutput();
             } catch (IOException e) {
                 closeQuietly(client);
@@ -169,14 +170,14 @@ final class TcpForwarder implements Forwarder {
             Stream s = stream;
             Thread up = Thread.ofVirtual().start(() -> {
                 try {
-                    Pump.copy(Channels.newInputStream(client), s.output());
+                    Relay.copy(Channels.newInputStream(client), s.output());
                     s.closeOutput();
                 } catch (IOException e) {
                     s.close(1, "the host side of the connection failed");
                 }
             });
             try {
-                Pump.copy(s.input(), Channels.newOutputStream(client));
+                Relay.copy(s.input(), Channels.newOutputStream(client));
                 if (s.end().map(end -> end.status() != 0).orElse(false)) {
                     closeQuietly(client); // nothing listens in the guest: the client sees the connection end at once
                 } else {
