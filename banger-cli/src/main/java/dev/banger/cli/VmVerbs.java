@@ -92,6 +92,16 @@ final class VmVerbs {
                 {"vsock", r.vsockPath() + " (CID " + r.vsockCid() + ")"}, {"Console log", r.logPath()},
                 {"Metrics", r.metricsPath()}, {"System overlay", r.systemOverlay()}, {"Work disk file", r.workDiskPath()},
                 {"Last error", r.lastError()}});
+        mounts(v, ctx);
+    }
+
+    /** A VM's host directories, one line each: where, read-only or not, and the host user the guest's root acts as. */
+    private static void mounts(VmRecord v, CliContext ctx) {
+        for (int i = 0; i < v.mounts().size(); i++) {
+            var m = v.mounts().get(i);
+            Table.fields(ctx.out(), new String[][] {{"Mount " + i, m.hostDir() + " -> " + m.guestDir() + (m.readOnly() ? " (ro" : " (rw")
+                    + ", guest root acts as uid " + m.uid() + ")"}});
+        }
     }
 
     /** http and https endpoints as URLs and, on a terminal, as clickable hyperlinks. */
