@@ -64,6 +64,7 @@ public final class Bench {
             case "ports" -> new VmBench(repo, b.rows).ports();
             case "agent" -> new VmBench(repo, b.rows).agent();
             case "cp" -> new CopyBench(new VmBench(repo, b.rows), b.rows).run();
+            case "mount" -> new MountBench(new VmBench(repo, b.rows), b.rows).run();
             case "snapshot" -> new SnapshotBench(new VmBench(repo, b.rows), b.rows).run();
             default -> throw new IllegalArgumentException("unknown benchmark '" + what
                     + "': foundation, image, cow, rawroot, vm, fleet, reconcile, ports, agent or cp");
