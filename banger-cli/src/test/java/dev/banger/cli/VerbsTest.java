@@ -81,7 +81,7 @@ class VerbsTest {
         Set<String> run = optionNames(tree.getSubcommands().get("vm").getSubcommands().get("run").getCommandSpec());
 
         Set<String> spec = Set.of("--name", "--image", "--cpus", "--vcpus", "--memory", "--work-disk", "--root-disk", "--vmm", "--from",
-                "--cold");
+                "--cold", "--publish", "-p", "--mount");
         assertThat(create).containsAll(spec);
         assertThat(run).containsAll(spec);
         create.removeAll(spec);
@@ -116,7 +116,7 @@ class VerbsTest {
         assertThat(status).as("stderr: %s", err).isZero();
         assertThat(request.get()).isEqualTo(Json.MAPPER.readTree("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"vm.create\","
                 + "\"params\":{\"name\":\"web\",\"image\":null,\"vcpus\":2,\"memory_mib\":1024,\"root_disk_mib\":null,"
-                + "\"work_disk_mib\":8192,\"vmm\":null,\"from\":null,\"cold\":null}}"));
+                + "\"work_disk_mib\":8192,\"vmm\":null,\"from\":null,\"cold\":null,\"publish\":[],\"mounts\":[]}}"));
         assertThat(Json.MAPPER.readValue(out.toString(), VmRecord.class)).isEqualTo(VM);
     }
 

@@ -240,7 +240,7 @@ public record StatePaths(Path stateDir, Path runDir, Path logFile, Path configFi
     /**
      * Where host directory mounts live while their VMs run: {@code RUN/mounts/ID/} (root's, 0711) holds mount N's bind
      * mount {@code N.root} (root's: a bind mount's target must never lie in a directory its user could put a link in)
-     * and {@code N/}, where its virtiofsd makes its socket {@code fs.sock} (the mount's user's while virtiofsd starts,
+     * and {@code N/}, where its virtiofsd makes its socket {@code sock} (the mount's user's while virtiofsd starts,
      * root's again once the socket is there, so the socket QEMU connects to cannot be swapped). Under the run
      * directory, not {@code vms/}: virtiofsd runs as the mount's user, who must be able to pass through every directory
      * above (0711), and {@code vms/} is root's alone (0700).
@@ -274,7 +274,7 @@ public record StatePaths(Path stateDir, Path runDir, Path logFile, Path configFi
 
     /** The vhost-user socket virtiofsd listens on and QEMU connects to. */
     public Path mountSocket(String vmId, int index) {
-        return mountDir(vmId, index).resolve("fs.sock");
+        return mountDir(vmId, index).resolve("sock");
     }
 
     public Path handlesFile(String vmId) {

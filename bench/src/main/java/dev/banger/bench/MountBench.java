@@ -1,13 +1,11 @@
 package dev.banger.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -40,7 +38,8 @@ final class MountBench {
             Files.setPosixFilePermissions(vm.home, PosixFilePermissions.fromString("rwx--x--x"));
             Path share = Files.createDirectory(vm.home.resolve("share"));
             Files.setPosixFilePermissions(share, PosixFilePermissions.fromString("rwxr-xr-x"));
-            Path big = randomFile(share.resolve("big.bin"));
+            Path big = CopyBench.randomFile(share.resolve("big.bin")); // 256 MiB of random bytes
+            Files.setPosixFilePermissions(big, PosixFilePermissions.fromString("rw-r--r--"));
             Path small = Files.createDirectory(share.resolve("small"));
             for (int d = 0; d < 100; d++) {
                 Path dir = Files.createDirectory(small.resolve("d" + d));
@@ -51,7 +50,7 @@ final class MountBench {
             vm.cli("vm", "run", "--name", "mnt", "--mount", share + ":/mnt/share:ro", "--", "true");
             JsonNode mnt = vm.show("mnt");
             vm.cli("vm", "exec", "mnt", "--", "cp", "-a", "/mnt/share/small", "/root/small");
-            List<String> scp = scpArgv(mnt, big);
+            List<String> scp = CopyBench.scpArgv(vm, mnt, big);
             Bench.run(vm.env, scp.toArray(String[]::new)); // warm-up: host key, ssh's first connection
             List<Double> mountRead = new ArrayList<>();
             List<Double> plain = new ArrayList<>();
@@ -105,33 +104,6 @@ final class MountBench {
             throw new IllegalStateException("no dd summary in: " + output);
         }
         return Double.parseDouble(m.group(1));
-    }
-
-    /** scp with banger's key, the VM's known_hosts and host key pinned, as `vm ssh` connects. */
-    private List<String> scpArgv(JsonNode v, Path file) {
-        Path dir = Path.of(v.at("/runtime/vm_dir").asText());
-        return List.of("scp", "-q", "-i", vm.home.resolve("ssh/id_ed25519").toString(), "-o", "IdentitiesOnly=yes",
-                "-o", "UserKnownHostsFile=" + dir.resolve("known_hosts"), "-o", "StrictHostKeyChecking=yes",
-                "-o", "HostKeyAlias=" + v.at("/runtime/dns_name").asText(), "-o", "BatchMode=yes",
-                file.toString(), "root@" + v.at("/runtime/guest_ip").asText() + ":/work/scp");
-    }
-
-    private static Path randomFile(Path path) throws Exception {
-        SplittableRandom random = new SplittableRandom(1);
-        byte[] chunk = new byte[1 << 20];
-        try (OutputStream out = Files.newOutputStream(path)) {
-            for (int i = 0; i < MIB; i++) {
-                for (int j = 0; j < chunk.length; j += 8) {
-                    long v = random.nextLong();
-                    for (int k = 0; k < 8; k++) {
-                        chunk[j + k] = (byte) (v >>> (8 * k));
-                    }
-                }
-                out.write(chunk);
-            }
-        }
-        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-r--r--"));
-        return path;
     }
 
     private static double median(List<Double> xs) {

@@ -15,8 +15,12 @@ public final class MountRules {
     private static final String FORM = "HOST_DIR:GUEST_DIR[:ro|:rw] with both paths absolute, e.g. ~/src:/src or /data:/data:ro";
     /** Guest paths are written to the guest's config and mounted by its shell: a plain character set, no surprises. */
     private static final java.util.regex.Pattern GUEST_PATH = java.util.regex.Pattern.compile("(/[A-Za-z0-9._@+-]+)+");
-    private static final Set<String> GUEST_RESERVED = Set.of("/", "/proc", "/sys", "/dev", "/run", "/etc", "/usr", "/bin", "/sbin",
-            "/lib", "/lib64", "/boot", "/var", "/opt/banger");
+    /**
+     * The guest system's own directories, relative to the guest's root (named without their leading slash: they are the
+     * guest's, and only banger-host names the host's kernel paths).
+     */
+    private static final Set<String> GUEST_RESERVED = Set.of("", "proc", "sys", "dev", "run", "etc", "usr", "bin", "sbin",
+            "lib", "lib64", "boot", "var", "opt/banger");
 
     /**
      * The most mounts a VM may have. QEMU 7.2's microvm (with ACPI, so a second IOAPIC) has 24 virtio-mmio transports:
@@ -143,7 +147,7 @@ public final class MountRules {
                 throw BangerException.invalid("--mount " + Text.quote(spec) + ": the guest directory may not contain . or ..");
             }
         }
-        if (GUEST_RESERVED.contains(g)) {
+        if (GUEST_RESERVED.contains(g.substring(1))) {
             throw BangerException.invalid("--mount " + Text.quote(spec) + ": " + g + " is the guest system's own; mount somewhere else, e.g. /mnt/NAME");
         }
         return g;

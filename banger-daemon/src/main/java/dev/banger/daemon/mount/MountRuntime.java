@@ -132,7 +132,7 @@ public final class MountRuntime {
             for (Path e : entries.toList()) {
                 String name = e.getFileName().toString();
                 if (name.matches("[0-9]{1,2}") && Files.isDirectory(e, LinkOption.NOFOLLOW_LINKS)) {
-                    Path socket = e.resolve("fs.sock");
+                    Path socket = e.resolve("sock");
                     VirtiofsdCommand.pidFile(VirtiofsdCommand.Flavor.QEMU, socket).ifPresent(MountRuntime::deleteQuietly);
                     emptyDirectory(e);
                 }

@@ -49,7 +49,7 @@ public final class MountHandles {
                         || !bind.getParent().getParent().getFileName().toString().equals("mounts")) {
                     throw new IllegalArgumentException("bind mount " + e.bindMount() + " is not where banger mounts VM " + vmId + "'s");
                 }
-                if (!socket.equals(bind.getParent().resolve(Integer.toString(e.index())).resolve("fs.sock"))) {
+                if (!socket.equals(bind.getParent().resolve(Integer.toString(e.index())).resolve("sock"))) {
                     throw new IllegalArgumentException("virtiofsd socket " + e.socket() + " is not where banger puts VM " + vmId + "'s");
                 }
                 if (e.pidFile() != null && !VirtiofsdCommand.pidFile(VirtiofsdCommand.Flavor.QEMU, socket).map(Path::toString)
