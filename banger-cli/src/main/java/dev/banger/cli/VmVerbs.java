@@ -107,6 +107,16 @@ final class VmVerbs {
         for (var p : v.publishes()) {
             Table.fields(ctx.out(), new String[][] {{"Published", p.spec() + (p.auto() ? " (automatic: follows the guest's listener)" : "")}});
         }
+        mounts(v, ctx);
+    }
+
+    /** A VM's host directories, one line each: where, read-only or not, and the host user the guest's root acts as. */
+    private static void mounts(VmRecord v, CliContext ctx) {
+        for (int i = 0; i < v.mounts().size(); i++) {
+            var m = v.mounts().get(i);
+            Table.fields(ctx.out(), new String[][] {{"Mount " + i, m.hostDir() + " -> " + m.guestDir() + (m.readOnly() ? " (ro" : " (rw")
+                    + ", guest root acts as uid " + m.uid() + ")"}});
+        }
     }
 
     /** The VM's published ports after a publish or unpublish, one per line. */

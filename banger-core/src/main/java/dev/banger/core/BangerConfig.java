@@ -47,9 +47,17 @@ import java.util.function.Supplier;
  *
  * [snapshots]
  * auto_template = true    # after an image's first cold start with the default spec, make its template in the background
+ *
+ * [mounts]
+ * allowed = ["/srv/shared"]   # directories anyone in the socket's group may mount into a VM (besides their own)
  * </pre>
  */
-public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vmm vmm, Jailer jailer, Snapshots snapshots) {
+public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vmm vmm, Jailer jailer, Snapshots snapshots,
+                           Mounts mounts) {
+    /** {@code [mounts]}: directories that may be mounted by any caller, not only by their owner. */
+    public record Mounts(java.util.List<String> allowed) {
+    }
+
     public record Snapshots(Boolean autoTemplate) {
     }
 
@@ -77,13 +85,17 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vm
     public record Settings(String bridge, Ipv4Subnet subnet, boolean nat, String defaultImage, int defaultVcpus,
                            int defaultMemoryMib, long defaultWorkDiskMib, String socketGroup, Accelerator.Mode accel,
                            KernelArgs.Verbosity kernelLog, VmmKind defaultVmm, FirecrackerSettings firecracker, boolean autoTemplate,
-                           boolean autoPublish) {
-        /** Without automatic publishing. */
+                           boolean autoPublish, java.util.List<Path> mountsAllowed) {
+        public Settings {
+            mountsAllowed = mountsAllowed == null ? java.util.List.of() : java.util.List.copyOf(mountsAllowed);
+        }
+
+        /** Without automatic publishing and {@code [mounts] allowed}. */
         public Settings(String bridge, Ipv4Subnet subnet, boolean nat, String defaultImage, int defaultVcpus,
                         int defaultMemoryMib, long defaultWorkDiskMib, String socketGroup, Accelerator.Mode accel,
                         KernelArgs.Verbosity kernelLog, VmmKind defaultVmm, FirecrackerSettings firecracker, boolean autoTemplate) {
             this(bridge, subnet, nat, defaultImage, defaultVcpus, defaultMemoryMib, defaultWorkDiskMib, socketGroup, accel, kernelLog,
-                    defaultVmm, firecracker, autoTemplate, false);
+                    defaultVmm, firecracker, autoTemplate, false, java.util.List.of());
         }
     }
 
@@ -101,7 +113,7 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vm
 
     public static final Settings DEFAULTS = new Settings("banger0", Ipv4Subnet.parse("172.29.0.0/24"), false,
             "debian-bookworm", DEFAULT_VCPUS, 512, 4096, "banger", Accelerator.Mode.AUTO, KernelArgs.Verbosity.QUIET, VmmKind.QEMU,
-            new FirecrackerSettings("firecracker", false, "jailer", 10000, 10000, Path.of("/srv/jailer")), true, false);
+            new FirecrackerSettings("firecracker", false, "jailer", 10000, 10000, Path.of("/srv/jailer")), true, false, java.util.List.of());
 
     private static final TomlMapper TOML = TomlMapper.builder()
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -205,7 +217,7 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vm
         boolean autoTemplate = snapshots != null && snapshots.autoTemplate() != null ? snapshots.autoTemplate() : d.autoTemplate();
         return new Settings(bridge, subnet, nat, image, vcpus, memory, workDisk, group, accel, kernelLog, driver,
                 firecrackerSettings(source, firecrackerBinary), autoTemplate,
-                network != null && network.autoPublish() != null ? network.autoPublish() : d.autoPublish());
+                network != null && network.autoPublish() != null ? network.autoPublish() : d.autoPublish(), mountsAllowed(source));
     }
 
     private FirecrackerSettings firecrackerSettings(String source, String binary) {
@@ -246,5 +258,32 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vm
             throw BangerException.invalid("'" + Text.printable(value, 80) + "' must be an absolute, normalised directory path");
         }
         return p;
+    }
+
+    /**
+     * {@code [mounts] allowed}: absolute, normalised paths (the daemon compares a request's resolved path with them, so
+     * a relative or a {@code ..} entry could never match what the admin meant). "/" is refused: it would allow /etc.
+     */
+    private java.util.List<Path> mountsAllowed(String source) {
+        if (mounts == null || mounts.allowed() == null) {
+            return java.util.List.of();
+        }
+        java.util.List<Path> out = new java.util.ArrayList<>();
+        for (String entry : mounts.allowed()) {
+            if (entry == null || !entry.startsWith("/") || entry.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+                throw BangerException.invalid(source + ": mounts.allowed: " + Text.quote(String.valueOf(entry))
+                        + " is not an absolute path");
+            }
+            Path p = Path.of(entry);
+            if (!p.normalize().equals(p) || entry.contains("/./") || entry.contains("/../") || entry.endsWith("/..")) {
+                throw BangerException.invalid(source + ": mounts.allowed: " + Text.quote(entry) + " must be normalised (no . or ..)");
+            }
+            if (p.getNameCount() == 0) {
+                throw BangerException.invalid(source + ": mounts.allowed: \"/\" would allow every directory of the host, /etc and /root "
+                        + "included: list the directories to share");
+            }
+            out.add(p);
+        }
+        return java.util.List.copyOf(out);
     }
 }

@@ -30,6 +30,21 @@ public final class MountInfo {
         return out;
     }
 
+    /**
+     * The per-mount options (field 6: "ro,nosuid,...") of the last mount on {@code mountPoint} (the one on top, the one
+     * a path there reaches); empty when nothing is mounted there.
+     */
+    public static java.util.Optional<List<String>> optionsOf(String mountinfo, String mountPoint) {
+        java.util.Optional<List<String>> found = java.util.Optional.empty();
+        for (String line : mountinfo.split("\\n")) {
+            String[] f = line.split(" ");
+            if (f.length >= 6 && unescape(f[4]).equals(mountPoint)) {
+                found = java.util.Optional.of(List.of(f[5].split(",")));
+            }
+        }
+        return found;
+    }
+
     static String unescape(String s) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < s.length(); i++) {

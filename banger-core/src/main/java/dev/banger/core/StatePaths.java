@@ -237,6 +237,46 @@ public record StatePaths(Path stateDir, Path runDir, Path logFile, Path configFi
         return vmDir(vmId).resolve("qemu.log");
     }
 
+    /**
+     * Where host directory mounts live while their VMs run: {@code RUN/mounts/ID/} (root's, 0711) holds mount N's bind
+     * mount {@code N.root} (root's: a bind mount's target must never lie in a directory its user could put a link in)
+     * and {@code N/}, where its virtiofsd makes its socket {@code sock} (the mount's user's while virtiofsd starts,
+     * root's again once the socket is there, so the socket QEMU connects to cannot be swapped). Under the run
+     * directory, not {@code vms/}: virtiofsd runs as the mount's user, who must be able to pass through every directory
+     * above (0711), and {@code vms/} is root's alone (0700).
+     */
+    public Path mountsDir() {
+        return runDir.resolve("mounts");
+    }
+
+    /** The mounts of VM {@code vmId}, see {@link #mountsDir}. */
+    public Path mountsDir(String vmId) {
+        if (!VmIds.looksLikeId(vmId)) {
+            throw new IllegalArgumentException("not a VM id: " + vmId);
+        }
+        return mountsDir().resolve(vmId);
+    }
+
+    /** The directory of mount {@code index}'s virtiofsd socket. */
+    public Path mountDir(String vmId, int index) {
+        return mountsDir(vmId).resolve(Integer.toString(index));
+    }
+
+    /** The bind mount of the host directory, which virtiofsd serves. */
+    public Path mountRoot(String vmId, int index) {
+        return mountsDir(vmId).resolve(index + ".root");
+    }
+
+    /** Mount {@code index}'s virtiofsd's output, in the VM's directory. */
+    public Path virtiofsdLog(String vmId, int index) {
+        return vmDir(vmId).resolve("virtiofsd-" + index + ".log");
+    }
+
+    /** The vhost-user socket virtiofsd listens on and QEMU connects to. */
+    public Path mountSocket(String vmId, int index) {
+        return mountDir(vmId, index).resolve("sock");
+    }
+
     public Path handlesFile(String vmId) {
         return VmFile.HANDLES.in(vmDir(vmId));
     }
@@ -263,6 +303,7 @@ public record StatePaths(Path stateDir, Path runDir, Path logFile, Path configFi
         checkLength(vsockSocket(sampleId), LONGEST_VSOCK_SUFFIX);
         checkLength(incomingSocket(sampleId), "");
         checkLength(snapshotDir(sampleId).resolve("save.sock"), "");
+        checkLength(mountSocket(sampleId, 99), "");
     }
 
     private void checkLength(Path socketPath, String suffix) {

@@ -269,4 +269,15 @@ class BangerConfigTest {
         assertThatThrownBy(() -> BangerConfig.parse("x = 1", "/home/u/.banger/config.toml"))
                 .hasMessageStartingWith("/home/u/.banger/config.toml: unknown setting 'x'");
     }
+
+    @Test
+    void mountsAllowedAreAbsoluteNormalisedPathsAndNeverTheRoot() {
+        assertThat(BangerConfig.parse("[mounts]\nallowed = [\"/srv/shared\", \"/data\"]\n", "c").mountsAllowed())
+                .containsExactly(java.nio.file.Path.of("/srv/shared"), java.nio.file.Path.of("/data"));
+        assertThat(BangerConfig.DEFAULTS.mountsAllowed()).isEmpty();
+        for (String bad : java.util.List.of("rel", "/a/../etc", "/", "/a/./b")) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> BangerConfig.parse("[mounts]\nallowed = [\"" + bad + "\"]\n", "c"))
+                    .as(bad).isInstanceOf(dev.banger.api.BangerException.class).hasMessageContaining("mounts.allowed");
+        }
+    }
 }

@@ -38,4 +38,12 @@ class MountInfoTest {
     void decodesOctalEscapes() {
         assertThat(MountInfo.mountPointsUnder(MOUNTINFO, "/mnt/with space")).containsExactly("/mnt/with space");
     }
+
+    @Test
+    void readsTheOptionsOfTheTopMountOnAPoint() {
+        String info = MOUNTINFO + "36 22 252:0 /home/u/src /run/banger/mounts/0123456789ab/0/root rw,relatime - ext4 /dev/vda rw\n"
+                + "37 36 252:0 /home/u/src /run/banger/mounts/0123456789ab/0/root ro,relatime - ext4 /dev/vda rw\n";
+        assertThat(MountInfo.optionsOf(info, "/run/banger/mounts/0123456789ab/0/root")).hasValue(java.util.List.of("ro", "relatime"));
+        assertThat(MountInfo.optionsOf(info, "/run/banger/mounts/0123456789ab/1/root")).isEmpty();
+    }
 }

@@ -21,6 +21,9 @@ import dev.banger.daemon.agent.CopyService;
 import dev.banger.daemon.agent.ExecService;
 import dev.banger.daemon.agent.VmPortsService;
 import dev.banger.daemon.image.ImageService;
+import dev.banger.daemon.mount.MountAccess;
+import dev.banger.daemon.mount.MountRuntime;
+import dev.banger.host.mount.Virtiofsd;
 import dev.banger.daemon.net.HostNetworking;
 import dev.banger.daemon.rpc.RpcDispatcher;
 import dev.banger.daemon.rpc.RpcServer;
@@ -152,9 +155,12 @@ public final class Daemon implements AutoCloseable {
             }
             VmTransitions transitions = new VmTransitions(store, clock, descriptors);
             AgentSessions sessions = new AgentSessions(vmms, liveness);
+            MountRuntime mounts = new MountRuntime(paths, Virtiofsd.find());
             VmPower power = new VmPower(store, paths, images, vmms, network, locks, clock, handles, liveness, transitions,
-                    new AgentProbe(sessions), new Restores(new SnapshotRestores(db.snapshots()), new AgentIdentity(sessions, random, clock)));
+                    new AgentProbe(sessions), new Restores(new SnapshotRestores(db.snapshots()), new AgentIdentity(sessions, random, clock)),
+                    mounts);
             VmService vms = new VmService(store, paths, settings, HostInfo.totalMemoryMib(), clock, random, locks, power, images, transitions);
+            vms.mountAccess(new MountAccess(vmms, settings.mountsAllowed()));
             SnapshotService snapshotService = new SnapshotService(db.snapshots(), store, vms, locks, vmms, paths, clock, random,
                     vm -> sessions.prepareSnapshot(vm, Duration.ofSeconds(60)));
             vms.afterDelete(snapshotService::vmDeleted);
@@ -224,7 +230,7 @@ public final class Daemon implements AutoCloseable {
 
     private RpcDispatcher dispatcher() {
         return new RpcDispatcher()
-                .register(Rpcs.VM_CREATE, snapshots.vms()::create)
+                .registerLong(Rpcs.VM_CREATE, snapshots.vms()::create)
                 .register(Rpcs.VM_LIST, ignored -> new Params.VmList(vms.list().stream().map(publishing::view).toList()))
                 .register(Rpcs.VM_GET, p -> publishing.view(vms.get(p.vm())))
                 .register(Rpcs.VM_PUBLISH, publishing::publish)

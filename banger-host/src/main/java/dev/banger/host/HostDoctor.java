@@ -30,6 +30,11 @@ public final class HostDoctor {
                 + (accel.kvm() ? "" : " (VMs work under TCG, several times slower; a host with usable KVM boots them in about a second)")));
         out.add(binary("qemu", "qemu-system-x86_64", List.of("--version"), "apt-get install qemu-system-x86"));
         out.add(binary("qemu-img", "qemu-img", List.of("--version"), "apt-get install qemu-utils"));
+        var virtiofsd = dev.banger.host.mount.Virtiofsd.find();
+        out.add(new Params.Check("virtiofsd", virtiofsd.isPresent(), virtiofsd.map(b -> b.describe() + ": host directory mounts "
+                + "(vm create --mount)" + (b.flavor() == dev.banger.core.mount.VirtiofsdCommand.Flavor.RUST ? "; this flavour is not "
+                + "verified by banger's tests" : "")).orElse("missing: apt-get install qemu-system-common (Debian 12) or virtiofsd "
+                + "(Debian 13+); QEMU VMs cannot mount host directories without it")));
         out.add(device("tap devices", "/dev/net/tun", "load the tun module (modprobe tun)"));
         boolean dm = dev.banger.host.disk.RawCow.deviceMapperUsable();
         out.add(new Params.Check("device-mapper", dm, dm ? "dm-snapshot copy-on-write roots for Firecracker VMs"

@@ -77,6 +77,19 @@ class VmStoreTest {
     }
 
     @Test
+    void mountsRoundTripInOrderAndGoWithTheirVm() {
+        VmRecord vm = VmFixtures.everyFieldSet().withMounts(java.util.List.of(
+                new dev.banger.api.HostMount("/home/u/src", "/src", false, 1000, 1000),
+                new dev.banger.api.HostMount("/srv/data", "/mnt/data", true, 65534, 65534)));
+        store.insert(vm);
+        assertThat(store.findById(vm.id()).orElseThrow().mounts()).isEqualTo(vm.mounts());
+        assertThat(store.list()).singleElement().satisfies(v -> assertThat(v.mounts()).isEqualTo(vm.mounts()));
+        store.delete(vm.id());
+        store.insert(vm.withMounts(java.util.List.of()));
+        assertThat(store.findById(vm.id()).orElseThrow().mounts()).as("none left by the delete").isEmpty();
+    }
+
+    @Test
     void aNewVmRecordRoundTripsWithNulls() {
         VmRecord vm = VmFixtures.vm(0, "fresh");
         assertThat(vm.runtime().lastError()).isNull();

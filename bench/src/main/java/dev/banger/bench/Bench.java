@@ -64,10 +64,11 @@ public final class Bench {
             case "ports" -> new VmBench(repo, b.rows).ports();
             case "agent" -> new VmBench(repo, b.rows).agent();
             case "cp" -> new CopyBench(new VmBench(repo, b.rows), b.rows).run();
+            case "mount" -> new MountBench(new VmBench(repo, b.rows), b.rows).run();
             case "snapshot" -> new SnapshotBench(new VmBench(repo, b.rows), b.rows).run();
             case "publish" -> new PublishBench(new VmBench(repo, b.rows), b.rows).run();
             default -> throw new IllegalArgumentException("unknown benchmark '" + what
-                    + "': foundation, image, cow, rawroot, vm, fleet, reconcile, ports, agent, cp, snapshot or publish");
+                    + "': foundation, image, cow, rawroot, vm, fleet, reconcile, ports, agent, cp, snapshot, publish or mount");
         }
         b.print();
     }

@@ -93,8 +93,12 @@ final class CopyBench {
         vm.cli("vm", "exec", "cp", "--", "find", "/work", "-mindepth", "1", "-delete");
     }
 
-    /** scp with banger's key, the VM's known_hosts and host key pinned, as `vm ssh` connects. */
     private List<String> scpArgv(JsonNode cp, Path file) {
+        return scpArgv(vm, cp, file);
+    }
+
+    /** scp of {@code file} to the VM's /work/scp with banger's key, the VM's known_hosts and host key pinned, as `vm ssh` connects. */
+    static List<String> scpArgv(VmBench vm, JsonNode cp, Path file) {
         Path dir = Path.of(cp.at("/runtime/vm_dir").asText());
         return List.of("scp", "-q", "-i", vm.home.resolve("ssh/id_ed25519").toString(), "-o", "IdentitiesOnly=yes",
                 "-o", "UserKnownHostsFile=" + dir.resolve("known_hosts"), "-o", "StrictHostKeyChecking=yes",
@@ -124,7 +128,7 @@ final class CopyBench {
     }
 
     /** {@code mib} MiB of random bytes: nothing for a transport to compress. */
-    private static Path randomFile(Path path) throws Exception {
+    static Path randomFile(Path path) throws Exception {
         SplittableRandom random = new SplittableRandom(1);
         byte[] chunk = new byte[1 << 20];
         try (OutputStream out = Files.newOutputStream(path)) {

@@ -3,6 +3,7 @@ package dev.banger.core.guest;
 import dev.banger.api.BangerException;
 import dev.banger.core.Ipv4Subnet;
 import dev.banger.core.VmNames;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -19,12 +20,40 @@ import java.util.regex.Pattern;
  * @param hostKeyPublic its public half (one line)
  */
 public record GuestConfig(String vmId, String hostname, String mac, String address, String gateway, String dns,
-                          boolean agent, String agentToken, String authorizedKey, String hostKeyPrivate, String hostKeyPublic) {
+                          boolean agent, String agentToken, String authorizedKey, String hostKeyPrivate, String hostKeyPublic,
+                          List<Mount> mounts) {
+    /**
+     * A host directory for the guest to mount: {@code BANGER_MOUNT_N='TAG:DIR:ro|rw'} in banger.env. The guest's
+     * apply-config checks the value again (it is a shell script); here it is already of MountRules' character set.
+     */
+    public record Mount(String tag, String guestDir, boolean readOnly) {
+        private static final Pattern TAG = Pattern.compile("banger[0-9]{1,2}");
+        private static final Pattern DIR = Pattern.compile("(/[A-Za-z0-9._@+-]+)+");
+
+        public Mount {
+            if (!TAG.matcher(tag).matches() || !DIR.matcher(guestDir).matches() || guestDir.contains("/../") || guestDir.endsWith("/..")
+                    || guestDir.contains("/./") || guestDir.endsWith("/.")) {
+                throw BangerException.invalid("mount " + tag + " on " + guestDir + " is not one banger would write");
+            }
+        }
+
+        String envValue() {
+            return tag + ":" + guestDir + (readOnly ? ":ro" : ":rw");
+        }
+    }
+
+    /** Without host directories. */
+    public GuestConfig(String vmId, String hostname, String mac, String address, String gateway, String dns, boolean agent,
+                       String agentToken, String authorizedKey, String hostKeyPrivate, String hostKeyPublic) {
+        this(vmId, hostname, mac, address, gateway, dns, agent, agentToken, authorizedKey, hostKeyPrivate, hostKeyPublic, List.of());
+    }
+
     private static final Pattern MAC = Pattern.compile("[0-9a-f]{2}(:[0-9a-f]{2}){5}");
     private static final Pattern PUBLIC_KEY = Pattern.compile("ssh-ed25519 [A-Za-z0-9+/=]+( [A-Za-z0-9@._-]+)?");
     private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9_-]{16,128}");
 
     public GuestConfig {
+        mounts = mounts == null ? List.of() : List.copyOf(mounts);
         VmNames.validate(hostname);
         if (!MAC.matcher(mac).matches()) {
             throw BangerException.invalid("MAC '" + mac + "' is not of the form 02:xx:xx:xx:xx:xx");
@@ -98,6 +127,9 @@ public record GuestConfig(String vmId, String hostname, String mac, String addre
         env.put("BANGER_DNS", dns);
         env.put("BANGER_AGENT", agent ? "1" : "0");
         env.put("BANGER_AGENT_TOKEN", agentToken == null ? "" : agentToken);
+        for (int i = 0; i < mounts.size(); i++) {
+            env.put("BANGER_MOUNT_" + i, mounts.get(i).envValue());
+        }
         StringBuilder sb = new StringBuilder("# written by banger; read by /usr/lib/banger/apply-config\n");
         env.forEach((k, v) -> sb.append(k).append("='").append(v).append("'\n"));
         return sb.toString();

@@ -22,6 +22,69 @@ public final class MountRules {
     private static final Set<String> GUEST_SYSTEM_TOP = Set.of("proc", "sys", "dev", "run", "etc", "usr", "bin", "sbin", "lib", "lib64",
             "boot", "var");
 
+    /**
+     * The most mounts a VM may have. QEMU 7.2's microvm (with ACPI, so a second IOAPIC) has 24 virtio-mmio transports:
+     * a 25th virtio device is refused with "No 'virtio-bus' bus found" (tried). banger's QEMU VMs always take 6 (root,
+     * config and work drives, the NIC, the virtio-serial agent port, vhost-vsock where the host has it); each mount
+     * takes one more (vhost-user-fs-device).
+     */
+    public static final int MICROVM_TRANSPORTS = 24;
+    public static final int FIXED_DEVICES = 6;
+    public static final int MAX_MOUNTS = MICROVM_TRANSPORTS - FIXED_DEVICES;
+    /** Who the guest's root acts as when root mounts a directory root owns: never host root. */
+    public static final int NOBODY = 65534;
+
+    /** The host user (and group) the guest's root acts as through one mount (virtiofsd runs as it). */
+    public record Identity(int uid, int gid) {
+        public Identity {
+            if (uid <= 0 || gid <= 0) {
+                throw new IllegalArgumentException("a mount's identity is never root or unknown: " + uid + ":" + gid);
+            }
+        }
+    }
+
+    /**
+     * Who may mount a directory: its owner, anyone for a directory under an entry of {@code [mounts] allowed}, and
+     * root (who could read it anyway). Empty when allowed; else the refusal, naming the rule.
+     *
+     * @param callerUid the caller's uid from SO_PEERCRED; negative when unknown (refused)
+     * @param realDir   the directory, resolved (no links): compared with the allowed entries as it is
+     * @param ownerUid  its owner, read without following a link
+     */
+    public static java.util.Optional<String> refusal(int callerUid, java.nio.file.Path realDir, int ownerUid,
+                                                     List<java.nio.file.Path> allowed) {
+        if (callerUid < 0) {
+            return java.util.Optional.of("the daemon could not tell who you are (no uid for this connection): it mounts nothing for you");
+        }
+        if (callerUid == 0 || callerUid == ownerUid) {
+            return java.util.Optional.empty();
+        }
+        for (java.nio.file.Path entry : allowed) {
+            if (realDir.startsWith(entry)) {
+                return java.util.Optional.empty();
+            }
+        }
+        return java.util.Optional.of("you (uid " + callerUid + ") do not own " + realDir + " (its owner is uid " + ownerUid
+                + "): mount a directory you own, or ask an admin to list it in [mounts] allowed");
+    }
+
+    /**
+     * The host identity the guest's root acts as: the caller when not root; for root, the directory's owner when that
+     * is not root, else nobody (65534). Never 0: a guest root that were host root could plant setuid-root files.
+     */
+    public static Identity identity(int callerUid, int callerGid, int ownerUid, int ownerGid) {
+        if (callerUid > 0) {
+            if (callerGid <= 0) {
+                throw BangerException.invalid("the daemon could not tell your group (gid " + callerGid + "): it mounts nothing for you");
+            }
+            return new Identity(callerUid, callerGid);
+        }
+        if (ownerUid > 0) {
+            return new Identity(ownerUid, ownerGid > 0 ? ownerGid : NOBODY);
+        }
+        return new Identity(NOBODY, NOBODY);
+    }
+
     /** A parsed request; the host directory is not resolved yet. */
     public record Request(String hostDir, String guestDir, boolean readOnly) {
     }
@@ -58,7 +121,8 @@ public final class MountRules {
     public static List<Request> parseAll(List<String> specs, int maxMounts) {
         if (specs.size() > maxMounts) {
             throw BangerException.invalid(specs.size() + " mounts: a VM has room for at most " + maxMounts
-                    + " (each is a virtio-mmio device, and microvm has a fixed number of those slots)");
+                    + " (each is a virtio-mmio device, and microvm has " + MICROVM_TRANSPORTS + " of those slots, "
+                    + FIXED_DEVICES + " of them taken by every VM's disks, NIC, agent port and vsock)");
         }
         List<Request> out = new ArrayList<>();
         Set<String> guestDirs = new HashSet<>();

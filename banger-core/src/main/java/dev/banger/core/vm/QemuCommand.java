@@ -41,6 +41,12 @@ import java.util.Optional;
  *   -incoming unix:SOCK                     a restore: QEMU waits for a saved state on SOCK instead of booting
  *                                           (the same devices in the same order: the state names them)
  *   -device vhost-vsock-device,guest-cid=CID  where /dev/vhost-vsock exists: the guest agent over vsock
+ *   -M microvm,acpi=on,memory-backend=mem -object memory-backend-memfd,id=mem,size=512M,share=on
+ *   -chardev socket,id=fs0,path=SOCK -device vhost-user-fs-device,chardev=fs0,tag=banger0
+ *                                           a VM with host directories: virtiofsd maps the guest's memory, so it
+ *                                           must be a shared memfd (only such VMs get one: it blocks migration,
+ *                                           which the snapshots of the others need); one device per directory,
+ *                                           after the fixed ones, so vda/vdb/vdc keep their places
  * </pre>
  * microvm gives virtio-mmio devices to the guest in the order of their {@code -device} options, so the
  * drive order is the guest's vda, vdb, vdc (checked by the real-QEMU test).
@@ -50,6 +56,8 @@ public final class QemuCommand {
     /** The machine type every banger QEMU VM has (a snapshot records it: a state only loads into the same). */
     public static final String MACHINE = "microvm";
     public static final String NAME_PREFIX = "banger-";
+    /** The id of the shared memory backend a VM with host directories gets. */
+    private static final String SHARED_MEMORY = "mem";
 
     private QemuCommand() {
     }
@@ -58,7 +66,10 @@ public final class QemuCommand {
         List<String> a = new ArrayList<>();
         a.add(BINARY);
         a.addAll(List.of("-name", NAME_PREFIX + plan.name()));
-        a.addAll(List.of("-M", MACHINE + ",acpi=on"));
+        a.addAll(List.of("-M", MACHINE + ",acpi=on" + (plan.shares().isEmpty() ? "" : ",memory-backend=" + SHARED_MEMORY)));
+        if (!plan.shares().isEmpty()) {
+            a.addAll(List.of("-object", "memory-backend-memfd,id=" + SHARED_MEMORY + ",size=" + plan.memoryMib() + "M,share=on"));
+        }
         if (Accelerator.KVM.equals(plan.accel())) {
             a.addAll(List.of("-accel", "kvm", "-cpu", "host"));
         } else {
@@ -86,6 +97,11 @@ public final class QemuCommand {
                 "-chardev", "socket,id=agent,path=" + sock + ",server=on,wait=off",
                 "-device", "virtserialport,chardev=agent,name=" + QemuPlan.AGENT_PORT)));
         plan.vsockCid().ifPresent(cid -> a.addAll(List.of("-device", "vhost-vsock-device,guest-cid=" + cid)));
+        for (int i = 0; i < plan.shares().size(); i++) {
+            dev.banger.core.mount.Share share = plan.shares().get(i);
+            a.addAll(List.of("-chardev", "socket,id=fs" + i + ",path=" + share.socket(),
+                    "-device", "vhost-user-fs-device,chardev=fs" + i + ",tag=" + share.tag()));
+        }
         plan.incoming().ifPresent(sock -> a.addAll(List.of("-incoming", "unix:" + sock)));
         return List.copyOf(a);
     }

@@ -41,12 +41,15 @@ import java.util.Set;
  *     socket QEMU listens on; the agent's channel needs no guest network
  * @param incoming a Unix socket QEMU listens on for a saved state ({@code -incoming}) instead of booting: a
  *     restore (host.vm.QemuState streams the state into it)
+ * @param shares host directories served by virtiofsd (vhost-user-fs-device each); a VM with any gets its memory
+ *     from a shared memfd backend, which vhost-user needs (and which blocks migration: such a VM has no snapshots)
  */
 public record QemuPlan(String name, String accel, int tcgTbSizeMib, int memoryMib, int vcpus,
                        Path kernel, Optional<Path> initrd, KernelArgs kernelArgs,
                        Path consoleLog, Path qmpSocket,
                        Path rootOverlay, Optional<Path> configDrive, Optional<Path> workDisk,
-                       Optional<Nic> nic, OptionalLong vsockCid, Optional<Path> agentSocket, Optional<Path> incoming) {
+                       Optional<Nic> nic, OptionalLong vsockCid, Optional<Path> agentSocket, Optional<Path> incoming,
+                       List<dev.banger.core.mount.Share> shares) {
     /** The name of the guest agent's virtio-serial port, as the guest finds it in /sys/class/virtio-ports. */
     public static final String AGENT_PORT = "dev.banger.agent0";
     /** Guest CIDs: 0-2 are the hypervisor, local and host; 2^32-1 is "any". */
@@ -110,6 +113,22 @@ public record QemuPlan(String name, String accel, int tcgTbSizeMib, int memoryMi
         Objects.requireNonNull(vsockCid, "vsockCid: use OptionalLong.empty()");
         Objects.requireNonNull(agentSocket, "agentSocket: use Optional.empty()");
         Objects.requireNonNull(incoming, "incoming: use Optional.empty()");
+        shares = shares == null ? List.of() : List.copyOf(shares);
+        if (shares.size() > dev.banger.core.mount.MountRules.MAX_MOUNTS) {
+            throw BangerException.invalid(shares.size() + " shared directories: microvm has room for "
+                    + dev.banger.core.mount.MountRules.MAX_MOUNTS);
+        }
+        if (!shares.isEmpty() && incoming.isPresent()) {
+            throw BangerException.invalid("a VM with shared directories cannot resume a saved state (vhost-user devices are not migrated)");
+        }
+        Set<String> tags = new HashSet<>();
+        for (dev.banger.core.mount.Share share : shares) {
+            checkPath("virtiofs socket", share.socket());
+            checkSocketLength("virtiofs socket", share.socket());
+            if (!tags.add(share.tag())) {
+                throw BangerException.invalid("virtiofs tag " + share.tag() + " is given twice");
+            }
+        }
         if (vsockCid.isPresent() && (vsockCid.getAsLong() < MIN_GUEST_CID || vsockCid.getAsLong() > MAX_GUEST_CID)) {
             throw BangerException.invalid("vsock CID " + vsockCid.getAsLong() + " is not a guest CID (" + MIN_GUEST_CID + " to "
                     + MAX_GUEST_CID + ")");
@@ -147,13 +166,19 @@ public record QemuPlan(String name, String accel, int tcgTbSizeMib, int memoryMi
     /** The same plan with the NIC removed (a VM with no network). */
     public QemuPlan withoutNic() {
         return new QemuPlan(name, accel, tcgTbSizeMib, memoryMib, vcpus, kernel, initrd, kernelArgs, consoleLog, qmpSocket,
-                rootOverlay, configDrive, workDisk, Optional.empty(), vsockCid, agentSocket, incoming);
+                rootOverlay, configDrive, workDisk, Optional.empty(), vsockCid, agentSocket, incoming, shares);
     }
 
     /** The same plan, restoring a saved state streamed into {@code socket} instead of booting its kernel. */
     public QemuPlan withIncoming(Path socket) {
         return new QemuPlan(name, accel, tcgTbSizeMib, memoryMib, vcpus, kernel, initrd, kernelArgs, consoleLog, qmpSocket,
-                rootOverlay, configDrive, workDisk, nic, vsockCid, agentSocket, Optional.of(socket));
+                rootOverlay, configDrive, workDisk, nic, vsockCid, agentSocket, Optional.of(socket), shares);
+    }
+
+    /** The same plan with host directories shared through virtiofsd. */
+    public QemuPlan withShares(List<dev.banger.core.mount.Share> next) {
+        return new QemuPlan(name, accel, tcgTbSizeMib, memoryMib, vcpus, kernel, initrd, kernelArgs, consoleLog, qmpSocket,
+                rootOverlay, configDrive, workDisk, nic, vsockCid, agentSocket, incoming, next);
     }
 
     private static void checkSocketLength(String role, Path socket) {
@@ -298,7 +323,7 @@ public record QemuPlan(String name, String accel, int tcgTbSizeMib, int memoryMi
         public QemuPlan build() {
             return new QemuPlan(name, accel, tcgTbSizeMib, memoryMib, vcpus, kernel, Optional.ofNullable(initrd), kernelArgs,
                     consoleLog, qmpSocket, rootOverlay, Optional.ofNullable(configDrive), Optional.ofNullable(workDisk),
-                    Optional.ofNullable(nic), vsockCid, Optional.ofNullable(agentSocket), Optional.empty());
+                    Optional.ofNullable(nic), vsockCid, Optional.ofNullable(agentSocket), Optional.empty(), List.of());
         }
     }
 }

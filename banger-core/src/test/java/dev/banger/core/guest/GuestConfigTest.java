@@ -53,4 +53,21 @@ class GuestConfigTest {
         assertThatThrownBy(() -> new GuestConfig("0123456789ab", "demo", "02:23:45:67:89:ab", "172.29.0.2", "172.29.0.1",
                 "172.29.0.1", false, null, CLIENT, HOST_PRIV, HOST_PUB)).hasMessageContaining("prefix");
     }
+
+    @org.junit.jupiter.api.Test
+    void mountsBecomeBangerMountLinesAndBadOnesAreRefused() {
+        GuestConfig c = demo();
+        GuestConfig withMounts = new GuestConfig(c.vmId(), c.hostname(), c.mac(), c.address(), c.gateway(), c.dns(), c.agent(), c.agentToken(),
+                c.authorizedKey(), c.hostKeyPrivate(), c.hostKeyPublic(), java.util.List.of(new GuestConfig.Mount("banger0", "/src", false),
+                new GuestConfig.Mount("banger1", "/mnt/data", true)));
+        org.assertj.core.api.Assertions.assertThat(withMounts.bangerEnv()).contains("BANGER_MOUNT_0='banger0:/src:rw'\n")
+                .contains("BANGER_MOUNT_1='banger1:/mnt/data:ro'\n");
+        org.assertj.core.api.Assertions.assertThat(c.bangerEnv()).doesNotContain("BANGER_MOUNT");
+        for (String bad : java.util.List.of("/a'b", "/a/../b", "rel", "/a b", "/a/.")) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new GuestConfig.Mount("banger0", bad, false)).as(bad)
+                    .isInstanceOf(dev.banger.api.BangerException.class);
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new GuestConfig.Mount("x;y", "/a", false))
+                .isInstanceOf(dev.banger.api.BangerException.class);
+    }
 }

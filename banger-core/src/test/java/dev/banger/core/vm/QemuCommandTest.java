@@ -183,4 +183,19 @@ class QemuCommandTest {
         argv.forEach(a -> sb.append(a).append('\0'));
         return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
+
+    @Test
+    void sharesGetAMemfdBackendAndAVhostUserFsDeviceEachAfterTheFixedDevices() {
+        QemuPlan plan = fullPlan().build().withShares(java.util.List.of(
+                new dev.banger.core.mount.Share("banger0", java.nio.file.Path.of("/run/banger/mounts/0123456789ab/0/fs.sock")),
+                new dev.banger.core.mount.Share("banger1", java.nio.file.Path.of("/run/banger/mounts/0123456789ab/1/fs.sock"))));
+        java.util.List<String> argv = QemuCommand.argv(plan);
+        assertThat(argv).containsSequence("-M", "microvm,acpi=on,memory-backend=mem");
+        assertThat(argv).containsSequence("-object", "memory-backend-memfd,id=mem,size=" + plan.memoryMib() + "M,share=on");
+        assertThat(argv).containsSequence("-chardev", "socket,id=fs0,path=/run/banger/mounts/0123456789ab/0/fs.sock",
+                "-device", "vhost-user-fs-device,chardev=fs0,tag=banger0");
+        assertThat(argv.indexOf("vhost-user-fs-device,chardev=fs1,tag=banger1")).isGreaterThan(argv.lastIndexOf("virtio-blk-device,drive=work"));
+        assertThat(QemuCommand.argv(fullPlan().build())).as("a VM without shares keeps plain memory (its snapshots need it)")
+                .contains("microvm,acpi=on").doesNotContain("-object");
+    }
 }

@@ -110,7 +110,7 @@ class QemuPlanTest {
     void missingOptionalsMustBeEmptyNotNull() {
         QemuPlan p = QemuCommandTest.fullPlan().build();
         assertThatThrownBy(() -> new QemuPlan(p.name(), p.accel(), p.tcgTbSizeMib(), p.memoryMib(), p.vcpus(), p.kernel(), null,
-                p.kernelArgs(), p.consoleLog(), p.qmpSocket(), p.rootOverlay(), p.configDrive(), p.workDisk(), p.nic(), p.vsockCid(), p.agentSocket(), p.incoming()))
+                p.kernelArgs(), p.consoleLog(), p.qmpSocket(), p.rootOverlay(), p.configDrive(), p.workDisk(), p.nic(), p.vsockCid(), p.agentSocket(), p.incoming(), p.shares()))
                 .isInstanceOf(NullPointerException.class).hasMessageContaining("initrd");
     }
 

@@ -79,10 +79,23 @@ public final class SnapshotService {
     /** {@code vm.snapshot}: a user's snapshot of a running VM. */
     public SnapshotRecord snapshot(Params.VmSnapshot request) {
         VmRecord vm = vms.getRunning(request.vm());
+        refuseMounts(vm, "snapshotted");
         String name = request.name() != null ? SnapshotRules.validateName(request.name())
                 : SnapshotRules.defaultName(vm.name(), clock.instant());
         SnapshotRecord taking = begin(vm, name, SnapshotRecord.USER, null, vm.id(), vm.name());
         return capture(vm, taking, true);
+    }
+
+    /**
+     * A VM with host directory mounts has vhost-user devices (virtiofsd holds part of its state, and QEMU refuses to
+     * migrate them): it can be neither snapshotted nor forked.
+     */
+    static void refuseMounts(VmRecord vm, String what) {
+        if (!vm.mounts().isEmpty()) {
+            throw new BangerException(ErrorCode.FAILED_PRECONDITION, "VM " + vm.name() + " has host directory mounts ("
+                    + String.join(", ", vm.mounts().stream().map(m -> m.spec()).toList()) + ") and cannot be " + what
+                    + ": their virtiofs devices cannot be saved (vhost-user blocks migration); make a VM without --mount for that");
+        }
     }
 
     /**

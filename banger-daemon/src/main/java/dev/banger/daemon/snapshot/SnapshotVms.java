@@ -43,8 +43,28 @@ public final class SnapshotVms {
         this.random = random;
     }
 
-    /** {@code vm.create}: over the snapshot asked for, else over the matching template (unless cold), else over the image. */
+    /** {@code vm.create} without a caller (internal creates, which never mount): as root. */
     public VmRecord create(Params.VmCreate request) {
+        return create(request, (dev.banger.daemon.rpc.Caller) null);
+    }
+
+    /** The {@code vm.create} RPC: the caller's credentials decide which directories it may mount. */
+    public VmRecord create(Params.VmCreate request, Call call) {
+        return create(request, call.caller());
+    }
+
+    /**
+     * {@code vm.create}: over the snapshot asked for, else over the matching template (unless cold), else over the image.
+     * A VM with mounts always boots: a saved state has no virtiofs devices.
+     */
+    private VmRecord create(Params.VmCreate request, dev.banger.daemon.rpc.Caller caller) {
+        if (!request.mounts().isEmpty()) {
+            if (request.from() != null) {
+                throw BangerException.invalid("--from " + request.from() + " cannot take --mount: the snapshot's saved state has no "
+                        + "shared directories (a VM with mounts boots; leave out --from, or the mounts)");
+            }
+            return snapshots.vms().create(request, caller);
+        }
         if (request.from() != null) {
             return snapshots.withDependentsLocked(() -> {
                 SnapshotRecord s = snapshots.find(request.from());
@@ -89,8 +109,12 @@ public final class SnapshotVms {
             throw BangerException.invalid("snapshot " + s.name() + " resumes with the spec it was taken with, and " + String.join(", ", differ)
                     + ": leave those options out");
         }
+        if (!request.mounts().isEmpty()) {
+            throw BangerException.invalid("snapshot " + s.name() + " cannot take --mount: its saved state has no shared directories");
+        }
+        // Published ports are the new VM's own (host side only): kept. Mounts were refused above.
         return new Params.VmCreate(request.name(), s.image(), s.vcpus(), s.memoryMib(), s.rootDiskMib(), s.workDiskMib(), s.vmm(),
-                null, null, request.publish(), request.mounts());
+                null, null, request.publish(), null);
     }
 
     private static void differ(List<String> out, String option, Object asked, Object taken) {
@@ -108,6 +132,7 @@ public final class SnapshotVms {
     public Params.VmForked fork(Params.VmFork request, Call call) {
         long t0 = System.nanoTime();
         VmRecord parent = snapshots.vms().getRunning(request.vm());
+        SnapshotService.refuseMounts(parent, "forked");
         int count = request.count() == null ? 1 : request.count();
         String prefix = request.name() != null ? request.name() : parent.name();
         List<String> names = SnapshotRules.forkNames(prefix, count);

@@ -82,6 +82,7 @@ public final class Reconciler {
         List<String> deleted = new ArrayList<>();
         List<VmRecord> toStop = new ArrayList<>();
         Set<String> liveTaps = new HashSet<>();
+        Set<String> liveVms = new HashSet<>();
         for (VmRecord vm : records) {
             Optional<Long> pid = Optional.ofNullable(scan.running().get(vm.id()));
             try {
@@ -90,6 +91,7 @@ public final class Reconciler {
                     undone.add(vm.name() + " (an unfinished restore)");
                     continue;
                 }
+                pid.ifPresent(p -> liveVms.add(vm.id()));
                 switch (ReconcileRules.decide(vm.state(), pid.isPresent())) {
                     case KEEP_RUNNING -> {
                         keep(vm, vm.state() == VmState.RUNNING ? vm : transitions.move(vm, VmState.RUNNING, null), pid.get(), liveTaps);
@@ -146,6 +148,15 @@ public final class Reconciler {
         List<String> orphanTaps = sweepIdleTaps(liveTaps);
         List<String> unknownDirs = unknownDirectories();
         backfillDescriptors();
+        try {
+            // Mounts (virtiofsd, bind mounts) whose VM no longer runs: a VM stopped or deleted while no daemon ran.
+            String swept = power.sweepMounts(liveVms);
+            if (!swept.isEmpty()) {
+                LOG.info(swept);
+            }
+        } catch (RuntimeException e) {
+            LOG.warning("sweeping the mounts of VMs not running: " + e.getMessage());
+        }
         // Stops resumed last, in the background: a graceful power-off may take its whole grace period.
         for (VmRecord vm : toStop) {
             Thread.ofVirtual().name("reconcile-stop-" + vm.id()).start(() -> {

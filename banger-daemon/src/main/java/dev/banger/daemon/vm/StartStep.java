@@ -16,6 +16,8 @@ public enum StartStep {
     CONFIG,
     /** The bridge (once) and the VM's tap. */
     NETWORK,
+    /** Host directories: a bind mount and a virtiofsd each (nothing for a VM without mounts). */
+    MOUNTS,
     /** The VMM, launched detached. */
     BOOT,
     /**

@@ -23,6 +23,7 @@ import dev.banger.host.disk.Disks;
 import dev.banger.host.guest.ConfigDrive;
 import dev.banger.host.guest.SshKeys;
 import dev.banger.host.vm.VmHandles;
+import dev.banger.host.mount.MountHandles;
 import dev.banger.store.VmStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -78,6 +79,7 @@ public final class VmPower {
     private final GuestProbe probe;
     private final Restores restores;
     private final BootTickets boots = new BootTickets();
+    private final dev.banger.daemon.mount.MountRuntime mounts;
     /** Loading a saved state: ~0.7 s for a fresh 512 MiB guest under TCG; a large, busy guest's takes longer. */
     static final Duration RESTORE_TIMEOUT = Duration.ofSeconds(Long.getLong("banger.restoreTimeoutSeconds", 120));
     /** The agent's re-identification of a restored guest (a script of a few programs in the guest). */
@@ -90,6 +92,14 @@ public final class VmPower {
 
     public VmPower(VmStore store, StatePaths paths, ImageService images, Vmms vmms, GuestNetwork network, VmLocks locks, Clock clock,
                    VmHandleCache handles, VmLiveness liveness, VmTransitions transitions, GuestProbe probe, Restores restores) {
+        this(store, paths, images, vmms, network, locks, clock, handles, liveness, transitions, probe, restores,
+                new dev.banger.daemon.mount.MountRuntime(paths, Optional.empty()));
+    }
+
+    public VmPower(VmStore store, StatePaths paths, ImageService images, Vmms vmms, GuestNetwork network, VmLocks locks, Clock clock,
+                   VmHandleCache handles, VmLiveness liveness, VmTransitions transitions, GuestProbe probe, Restores restores,
+                   dev.banger.daemon.mount.MountRuntime mounts) {
+        this.mounts = mounts;
         this.restores = restores;
         this.handles = handles;
         this.liveness = liveness;
@@ -120,6 +130,8 @@ public final class VmPower {
         GuestConfig guest;
         final String tap;
         Long pid;
+        /** The host directories its VMM is given (virtiofsd sockets), from the mounts step. */
+        List<dev.banger.core.mount.Share> shares = List.of();
         /** The snapshot this start resumes instead of booting; null for a boot. */
         Restores.Pending restore;
 
@@ -151,6 +163,14 @@ public final class VmPower {
                 }, b -> { }),
                 new Step(StartStep.NETWORK, b -> "bridge " + network.bridge() + ", tap " + b.tap, this::attachTap,
                         b -> network.deleteTap(b.tap)),
+                new Step(StartStep.MOUNTS, b -> b.vm.mounts().isEmpty() ? "no host directories"
+                        : b.vm.mounts().size() + " host director" + (b.vm.mounts().size() == 1 ? "y" : "ies") + " (virtiofsd)",
+                        b -> b.shares = mounts.attach(b.vm, part -> b.attached.accept(b.attached.now().with(MountHandles.PART, part))),
+                        b -> {
+                            if (!b.vm.mounts().isEmpty()) {
+                                mounts.release(b.vm.id());
+                            }
+                        }),
                 new Step(StartStep.BOOT, b -> b.restore != null ? "resuming snapshot " + b.restore.snapshot() + " (" + b.vmm.describe() + ")"
                         : b.vmm.describe(), this::launch, b -> {
                     if (b.pid != null) {
@@ -221,6 +241,10 @@ public final class VmPower {
         b.kernel = kernel(imageDir, image, b.vmm);
         b.initrd = imageFile(imageDir, image, ImageManifest.ROLE_INITRD, "an initramfs");
         b.rootfs = imageFile(imageDir, image, ImageManifest.ROLE_ROOTFS, "a root filesystem");
+        if (b.restore != null && !b.vm.mounts().isEmpty()) {
+            throw new BangerException(ErrorCode.FAILED_PRECONDITION, "VM " + b.vm.name() + " has host directory mounts and cannot resume "
+                    + "snapshot " + b.restore.snapshot() + " (its saved state has no such devices)");
+        }
         if (b.restore != null) {
             // Before anything is attached: a state this VMM cannot take is refused with every reason.
             b.restore.needs().refusal(b.vmm.snapshotNeeds(b.vm.spec())).ifPresent(why -> {
@@ -302,7 +326,7 @@ public final class VmPower {
 
     private void launch(Boot b) {
         Vmm.BootPlan plan = new Vmm.BootPlan(b.kernel, b.initrd, b.rootDisk, b.configDrive,
-                Path.of(b.vm.runtime().workDiskPath()), b.tap, VmNetwork.mac(b.vm.id()));
+                Path.of(b.vm.runtime().workDiskPath()), b.tap, VmNetwork.mac(b.vm.id()), b.shares);
         if (b.restore != null) {
             restoringMarker(b.vm, true);
             b.pid = b.vmm.launchRestored(b.vm, plan, b.restore.dir(), RESTORE_TIMEOUT);
@@ -475,7 +499,15 @@ public final class VmPower {
         VmHandles left = liveness.rediscoverHandles(vm);
         network.deleteTap(left.tap() != null ? left.tap() : InterfaceNames.tapFor(vm.id()));
         vmms.of(vm).releaseRoot(vm, left);
+        if (!vm.mounts().isEmpty() || !left.parts().isEmpty()) {
+            mounts.release(vm.id()); // virtiofsd exits with its QEMU; its bind mount stays until released here
+        }
         handles.remove(vm);
+    }
+
+    /** Releases the mounts of every VM not in {@code running} (reconcile); a summary, "" when nothing was found. */
+    String sweepMounts(java.util.Set<String> running) {
+        return mounts.sweep(running);
     }
 
     /** What the guest learns about itself: from its config drive at boot, from the agent after a restore. */
@@ -493,7 +525,16 @@ public final class VmPower {
         }
         return new GuestConfig(vm.id(), vm.spec().name(), VmNetwork.mac(vm.id()),
                 vm.runtime().guestIp() + "/" + network.subnet().prefix(), network.gateway(), network.gateway(), true,
-                AgentTokens.ensure(vmDir), client.publicLine(), host.privateText(), host.publicLine());
+                AgentTokens.ensure(vmDir), client.publicLine(), host.privateText(), host.publicLine(), guestMounts(vm));
+    }
+
+    /** The mounts as the guest's apply-config mounts them: tag, directory, read-only or not. */
+    private static List<GuestConfig.Mount> guestMounts(VmRecord vm) {
+        List<GuestConfig.Mount> out = new ArrayList<>();
+        for (int i = 0; i < vm.mounts().size(); i++) {
+            out.add(new GuestConfig.Mount(dev.banger.core.mount.MountRules.tag(i), vm.mounts().get(i).guestDir(), vm.mounts().get(i).readOnly()));
+        }
+        return out;
     }
 
     private Path writeConfigDrive(VmRecord vm, GuestConfig config) {

@@ -51,6 +51,8 @@ public final class VmService {
     /** Told of every VM deleted (the snapshot room removes a fork's layer with its last VM); set once at wiring. */
     private volatile java.util.function.Consumer<VmRecord> afterDelete = vm -> { };
     private volatile java.util.function.Consumer<java.util.List<dev.banger.api.PublishedPort>> portCheck = ports -> { };
+    /** Who may mount what; set once at wiring (null: no mounts, as in tests that never ask for one). */
+    private volatile dev.banger.daemon.mount.MountAccess mountAccess;
 
     public VmService(VmStore store, StatePaths paths, BangerConfig.Settings settings, long hostMemoryMib, Clock clock, RandomGenerator random,
               VmLocks locks, VmPower power, ImageService images, VmTransitions transitions) {
@@ -71,12 +73,32 @@ public final class VmService {
         return create(request, null, null);
     }
 
+    /** Sets who may mount what (wiring only). */
+    public void mountAccess(dev.banger.daemon.mount.MountAccess access) {
+        this.mountAccess = access;
+    }
+
+    /**
+     * {@code vm.create} for {@code caller}: its {@code --mount}s are checked against the caller's credentials (a
+     * directory they own, or one listed in {@code [mounts] allowed}) and recorded with the VM, in its transaction.
+     */
+    public VmRecord create(Params.VmCreate request, dev.banger.daemon.rpc.Caller caller) {
+        return create(request, null, null, caller);
+    }
+
+    public VmRecord create(Params.VmCreate request, String fromSnapshot, String presetId) {
+        if (!request.mounts().isEmpty()) {
+            throw new IllegalArgumentException("a create with mounts needs its caller"); // a bug: every RPC create passes one
+        }
+        return create(request, fromSnapshot, presetId, null);
+    }
+
     /**
      * {@link #create(Params.VmCreate)}, for a VM whose disks will lie over snapshot {@code fromSnapshot}'s (its first
      * start resumes it; null: a VM over its image), with id {@code presetId} when a caller recorded it beforehand
      * (a template build names its VM in its snapshot's row first, so that reconcile can find both); null: a fresh id.
      */
-    public VmRecord create(Params.VmCreate request, String fromSnapshot, String presetId) {
+    private VmRecord create(Params.VmCreate request, String fromSnapshot, String presetId, dev.banger.daemon.rpc.Caller caller) {
         if (request.name() != null) {
             VmNames.validateNew(request.name());
         }
@@ -85,6 +107,16 @@ public final class VmService {
         images.info(checked.image()); // an unknown image fails here, naming the way out, before anything is claimed
         java.util.List<dev.banger.api.PublishedPort> publishes = dev.banger.core.ports.PublishRules.parseAll(request.publish());
         portCheck.accept(publishes);
+        List<dev.banger.api.HostMount> mounts = List.of();
+        if (!request.mounts().isEmpty()) {
+            if (fromSnapshot != null) {
+                throw BangerException.invalid("a VM that resumes a snapshot cannot have --mount: the saved state has no such devices");
+            }
+            if (mountAccess == null) {
+                throw new BangerException(ErrorCode.UNSUPPORTED, "this daemon does not mount host directories");
+            }
+            mounts = mountAccess.resolve(checked, request.mounts(), caller);
+        }
         VmRecord record;
         allocationLock.lock();
         try {
@@ -96,7 +128,7 @@ public final class VmService {
             String id = presetId != null ? presetId : freshId();
             String ip = Allocation.guestAddress(settings.subnet(), store.guestIps());
             long cid = Allocation.vsockCid(store.vsockCids());
-            record = NewVm.record(id, spec, paths, ip, cid, clock.instant(), fromSnapshot).withPublishes(publishes);
+            record = NewVm.record(id, spec, paths, ip, cid, clock.instant(), fromSnapshot).withPublishes(publishes).withMounts(mounts);
             store.insert(record);
         } finally {
             allocationLock.unlock();

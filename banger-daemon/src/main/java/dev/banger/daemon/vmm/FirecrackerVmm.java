@@ -127,6 +127,10 @@ public final class FirecrackerVmm implements Vmm {
 
     @Override
     public long launch(VmRecord vm, BootPlan plan) {
+        if (!plan.shares().isEmpty()) {
+            throw new BangerException(ErrorCode.UNSUPPORTED, "Firecracker has no shared filesystem: VM " + vm.name()
+                    + " has host directory mounts; copy files with 'banger vm cp' instead");
+        }
         return start(vm, plan, Optional.empty(), Optional.empty());
     }
 
@@ -344,7 +348,7 @@ public final class FirecrackerVmm implements Vmm {
     public Capability.Support supports(Capability capability) {
         return switch (capability) {
             case SNAPSHOT -> accelProblem == null ? Capability.Support.yes() : Capability.Support.no(accelProblem.getMessage());
-            case MOUNT -> Capability.Support.no("not built yet: banger's " + capability.what() + " are the next issue's work");
+            case MOUNT -> Capability.Support.no("Firecracker has no shared filesystem (no virtiofs or 9p device)");
         };
     }
 

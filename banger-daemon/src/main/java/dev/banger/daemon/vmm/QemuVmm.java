@@ -53,6 +53,8 @@ public final class QemuVmm implements Vmm {
     /** Whether guests get a vhost-vsock device (decided once: /dev/vhost-vsock usable at daemon start). */
     private final boolean vsock;
     private String qemuVersion;
+    /** The host's virtiofsd, found once at daemon start: QEMU shares directories only with one. */
+    private final Optional<dev.banger.core.mount.VirtiofsdCommand.Binary> virtiofsd;
 
     public QemuVmm(Accelerator.Mode mode, KernelArgs.Verbosity kernelLog, StatePaths paths) {
         this.paths = paths;
@@ -72,6 +74,8 @@ public final class QemuVmm implements Vmm {
         this.tscKhz = KvmProbe.hostTscKhz();
         this.vsock = VhostVsock.usable();
         LOG.info("guest agents: " + (vsock ? "vsock (vhost-vsock-device)" : "TCP (no usable /dev/vhost-vsock)"));
+        this.virtiofsd = dev.banger.host.mount.Virtiofsd.find();
+        LOG.info("host directory mounts: " + virtiofsd.map(b -> "virtiofsd " + b.describe()).orElse("none (no virtiofsd on this host)"));
     }
 
     @Override
@@ -128,7 +132,7 @@ public final class QemuVmm implements Vmm {
         if (vsock) {
             builder.vsockCid(vm.runtime().vsockCid());
         }
-        return builder.build();
+        return builder.build().withShares(plan.shares());
     }
 
     @Override
@@ -273,7 +277,8 @@ public final class QemuVmm implements Vmm {
     public Capability.Support supports(Capability capability) {
         return switch (capability) {
             case SNAPSHOT -> accelProblem == null ? Capability.Support.yes() : Capability.Support.no(accelProblem.getMessage());
-            case MOUNT -> Capability.Support.no("not built yet: banger's " + capability.what() + " are the next issue's work");
+            case MOUNT -> virtiofsd.isPresent() ? Capability.Support.yes() : Capability.Support.no("no virtiofsd on this host: install "
+                    + "Debian's qemu-system-common (QEMU 7.2's /usr/lib/qemu/virtiofsd) or, from Debian 13, the virtiofsd package");
         };
     }
 

@@ -21,8 +21,19 @@ import java.util.function.Consumer;
  * ({@link Vmms#of}).
  */
 public interface Vmm {
-    /** The files and devices one boot uses; every path is inside the VM directory or the image. */
-    record BootPlan(Path kernel, Path initrd, Path rootDisk, Path configDrive, Path workDisk, String tap, String mac) {
+    /**
+     * The files and devices one boot uses; every path is inside the VM directory or the image, but the shares' sockets
+     * (host directories served by virtiofsd, which only a driver with {@link Capability#MOUNT} is ever given).
+     */
+    record BootPlan(Path kernel, Path initrd, Path rootDisk, Path configDrive, Path workDisk, String tap, String mac,
+                    List<dev.banger.core.mount.Share> shares) {
+        public BootPlan {
+            shares = shares == null ? List.of() : List.copyOf(shares);
+        }
+
+        public BootPlan(Path kernel, Path initrd, Path rootDisk, Path configDrive, Path workDisk, String tap, String mac) {
+            this(kernel, initrd, rootDisk, configDrive, workDisk, tap, mac, List.of());
+        }
     }
 
     /** The VMM's name for messages ("QEMU", "Firecracker"). */

@@ -95,7 +95,7 @@ class VmOrchestrationTest {
         VmRecord running = d.power.start(vm, progress);
 
         assertThat(running.state()).isEqualTo(VmState.RUNNING);
-        assertThat(progress.phases).as("progress follows StartStep").containsExactly("image", "disks", "config", "network", "boot", "guest");
+        assertThat(progress.phases).as("progress follows StartStep").containsExactly("image", "disks", "config", "network", "mounts", "boot", "guest");
         assertThat(d.vmm.calls()).containsExactly("prepareRoot alpha", "launch alpha");
         assertThat(d.network.tapSet()).containsExactly(tap(vm));
         assertThat(d.handles.load(running).vmmPid()).isEqualTo(d.vmm.running().get(vm.id()));
