@@ -6,6 +6,7 @@ import dev.banger.api.HostMount;
 import dev.banger.api.VmSpec;
 import dev.banger.core.mount.MountRules;
 import dev.banger.daemon.rpc.Caller;
+import dev.banger.daemon.vm.Shares;
 import dev.banger.daemon.vmm.Capability;
 import dev.banger.daemon.vmm.Vmm;
 import dev.banger.daemon.vmm.Vmms;
@@ -20,7 +21,7 @@ import java.util.List;
  * of {@code [mounts] allowed}, or the caller is root. The identity the guest's root acts as is fixed here and recorded
  * with the mount: the caller, or for root the directory's owner, or nobody; never root.
  */
-public final class MountAccess {
+public final class MountAccess implements Shares.Access {
     private final Vmms vmms;
     private final List<Path> allowed;
 
@@ -30,6 +31,7 @@ public final class MountAccess {
     }
 
     /** The mounts of a VM of {@code spec} that {@code caller} asked for; refused as a whole with the first reason. */
+    @Override
     public List<HostMount> resolve(VmSpec spec, List<String> specs, Caller caller) {
         if (specs.isEmpty()) {
             return List.of();

@@ -9,6 +9,7 @@ import dev.banger.core.VmIds;
 import dev.banger.core.mount.MountRules;
 import dev.banger.core.mount.Share;
 import dev.banger.core.mount.VirtiofsdCommand;
+import dev.banger.daemon.vm.Shares;
 import dev.banger.host.mount.BindMounts;
 import dev.banger.host.mount.HostDirectory;
 import dev.banger.host.mount.MountHandles;
@@ -36,7 +37,7 @@ import java.util.stream.Stream;
  * by their sockets' paths and the bind mounts in the mount table (the {@link MountHandles} part says the same for
  * whoever reads handles.json). A virtiofsd exits by itself when its QEMU goes.
  */
-public final class MountRuntime {
+public final class MountRuntime implements Shares.Runtime {
     private static final Logger LOG = Logger.getLogger(MountRuntime.class.getName());
     private static final Duration LISTEN_TIMEOUT = Duration.ofSeconds(20);
     private static final Set<PosixFilePermission> PASS_THROUGH = PosixFilePermissions.fromString("rwx--x--x");
@@ -58,6 +59,7 @@ public final class MountRuntime {
      * Makes {@code vm}'s mounts ready for its VMM and returns what to give it. Each piece is passed to {@code record} as
      * it appears. A failure undoes every piece (nothing mounted, no virtiofsd) and says why.
      */
+    @Override
     public List<Share> attach(VmRecord vm, Consumer<MountHandles.Mounts> record) {
         if (vm.mounts().isEmpty()) {
             return List.of();
@@ -117,6 +119,7 @@ public final class MountRuntime {
      * Stops and removes whatever mounts of VM {@code vmId} exist: its virtiofsd processes (by their sockets' paths), its
      * bind mounts, their lock files, sockets and directories. Idempotent; failures are logged, a release goes on.
      */
+    @Override
     public void release(String vmId) {
         Path dir = paths.mountsDir(vmId);
         for (long pid : Virtiofsd.killUnder(dir)) {
@@ -148,6 +151,7 @@ public final class MountRuntime {
      * Reconcile: the virtiofsd processes, bind mounts and directories of VMs not in {@code running} (a VM deleted or
      * stopped while no daemon ran, or a daemon killed mid-start) are removed. A summary, or "" when there was none.
      */
+    @Override
     public String sweep(Set<String> running) {
         Path root = paths.mountsDir();
         Set<String> ids = new TreeSet<>();

@@ -79,7 +79,7 @@ public final class VmPower {
     private final GuestProbe probe;
     private final Restores restores;
     private final BootTickets boots = new BootTickets();
-    private final dev.banger.daemon.mount.MountRuntime mounts;
+    private final Shares.Runtime mounts;
     /** Loading a saved state: ~0.7 s for a fresh 512 MiB guest under TCG; a large, busy guest's takes longer. */
     static final Duration RESTORE_TIMEOUT = Duration.ofSeconds(Long.getLong("banger.restoreTimeoutSeconds", 120));
     /** The agent's re-identification of a restored guest (a script of a few programs in the guest). */
@@ -92,13 +92,12 @@ public final class VmPower {
 
     public VmPower(VmStore store, StatePaths paths, ImageService images, Vmms vmms, GuestNetwork network, VmLocks locks, Clock clock,
                    VmHandleCache handles, VmLiveness liveness, VmTransitions transitions, GuestProbe probe, Restores restores) {
-        this(store, paths, images, vmms, network, locks, clock, handles, liveness, transitions, probe, restores,
-                new dev.banger.daemon.mount.MountRuntime(paths, Optional.empty()));
+        this(store, paths, images, vmms, network, locks, clock, handles, liveness, transitions, probe, restores, Shares.NONE.runtime());
     }
 
     public VmPower(VmStore store, StatePaths paths, ImageService images, Vmms vmms, GuestNetwork network, VmLocks locks, Clock clock,
                    VmHandleCache handles, VmLiveness liveness, VmTransitions transitions, GuestProbe probe, Restores restores,
-                   dev.banger.daemon.mount.MountRuntime mounts) {
+                   Shares.Runtime mounts) {
         this.mounts = mounts;
         this.restores = restores;
         this.handles = handles;

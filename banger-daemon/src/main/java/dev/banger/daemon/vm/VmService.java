@@ -51,8 +51,8 @@ public final class VmService {
     /** Told of every VM deleted (the snapshot room removes a fork's layer with its last VM); set once at wiring. */
     private volatile java.util.function.Consumer<VmRecord> afterDelete = vm -> { };
     private volatile java.util.function.Consumer<java.util.List<dev.banger.api.PublishedPort>> portCheck = ports -> { };
-    /** Who may mount what; set once at wiring (null: no mounts, as in tests that never ask for one). */
-    private volatile dev.banger.daemon.mount.MountAccess mountAccess;
+    /** Who may mount what; set once at wiring (none: every mount refused, as in tests of the lifecycle alone). */
+    private volatile Shares.Access mountAccess = Shares.NONE.access();
 
     public VmService(VmStore store, StatePaths paths, BangerConfig.Settings settings, long hostMemoryMib, Clock clock, RandomGenerator random,
               VmLocks locks, VmPower power, ImageService images, VmTransitions transitions) {
@@ -74,7 +74,7 @@ public final class VmService {
     }
 
     /** Sets who may mount what (wiring only). */
-    public void mountAccess(dev.banger.daemon.mount.MountAccess access) {
+    public void mountAccess(Shares.Access access) {
         this.mountAccess = access;
     }
 
@@ -111,9 +111,6 @@ public final class VmService {
         if (!request.mounts().isEmpty()) {
             if (fromSnapshot != null) {
                 throw BangerException.invalid("a VM that resumes a snapshot cannot have --mount: the saved state has no such devices");
-            }
-            if (mountAccess == null) {
-                throw new BangerException(ErrorCode.UNSUPPORTED, "this daemon does not mount host directories");
             }
             mounts = mountAccess.resolve(checked, request.mounts(), caller);
         }

@@ -29,6 +29,15 @@ class RoomPolicyTest {
     }
 
     @Test
+    void theLifecycleReachesFeatureRoomsOnlyThroughItsSeams() {
+        noClasses().that().resideInAPackage(RoomRules.DAEMON + ".vm..").should().dependOnClassesThat()
+                .resideInAnyPackage(RoomRules.DAEMON + ".snapshot..", RoomRules.DAEMON + ".mount..", RoomRules.DAEMON + ".publish..")
+                .as("the lifecycle (daemon.vm) knows snapshots, mounts and published ports only by its seams (Restores, Shares, "
+                        + "VmTransitions.afterMove)")
+                .check(PRODUCTION);
+    }
+
+    @Test
     void theCycleRuleFlagsItsFixture() {
         JavaClasses fixture = new ClassFileImporter().importPackages("dev.banger.it.archfixture.rooms");
         EvaluationResult r = RoomRules.roomsFreeOfCycles("dev.banger.it.archfixture.rooms").evaluate(fixture);
