@@ -172,19 +172,36 @@ public final class Database implements AutoCloseable {
         return new PublishStore(this);
     }
 
-    /** Runs {@code work} in one transaction: all of its writes, or (on any exception) none. */
+    /**
+     * Runs {@code work} in one transaction: all of its writes, or (on any exception) none. The exception that ends the
+     * work is the one that propagates: SQLite may already have rolled the transaction back by itself (a full disk), so
+     * the rollback and the return to autocommit (which the driver does by a COMMIT) may fail in turn, and their errors
+     * must not hide the first (withReserve recognises a full disk by it).
+     */
     <T> T transaction(SqlFunction<T> work) {
         return call(c -> {
             c.setAutoCommit(false);
+            boolean committed = false;
             try {
                 T result = work.apply(c);
                 c.commit();
+                committed = true;
                 return result;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
             } finally {
-                c.setAutoCommit(true);
+                if (!committed) {
+                    try {
+                        c.rollback();
+                    } catch (SQLException alreadyRolledBack) {
+                        // no transaction is active any more: SQLite ended it with the error that propagates
+                    }
+                }
+                try {
+                    c.setAutoCommit(true);
+                } catch (SQLException e) {
+                    if (committed) {
+                        throw e;
+                    }
+                }
             }
         });
     }

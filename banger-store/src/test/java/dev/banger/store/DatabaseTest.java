@@ -42,6 +42,24 @@ class DatabaseTest {
     }
 
     @Test
+    void aTransactionIsAllOrNothingAndItsOwnErrorIsTheOneThatPropagates() {
+        try (Database db = Database.open(dir.resolve("state.db"))) {
+            assertThatThrownBy(() -> db.transaction(c -> {
+                try (Statement s = c.createStatement()) {
+                    s.executeUpdate("INSERT INTO vm_publishes (vm_id, protocol, host_ip, host_port, guest_port, created_at) "
+                            + "VALUES ('a', 'tcp', '127.0.0.1', 8080, 80, 'now')");
+                    s.executeUpdate("INSERT INTO no_such_table VALUES (1)");
+                }
+                return null;
+            })).isInstanceOf(StoreException.class).hasMessageContaining("no_such_table");
+            assertThat(db.publishes().all()).as("the first insert was rolled back").isEmpty();
+            assertThat(db.call(Connection::getAutoCommit)).as("the connection is back in autocommit").isTrue();
+            db.publishes().add("a", new dev.banger.api.PublishedPort("127.0.0.1", 8080, 80, "tcp"), java.time.Instant.EPOCH);
+            assertThat(db.publishes().all()).hasSize(1);
+        }
+    }
+
+    @Test
     void openCreatesTheLatestSchemaInWalMode() {
         Path file = dir.resolve("state.db");
         try (Database db = Database.open(file)) {
