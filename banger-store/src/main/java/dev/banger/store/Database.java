@@ -172,6 +172,10 @@ public final class Database implements AutoCloseable {
         return new PublishStore(this);
     }
 
+    public E2bStore e2b() {
+        return new E2bStore(this);
+    }
+
     /** Runs {@code work} in one transaction: all of its writes, or (on any exception) none. */
     <T> T transaction(SqlFunction<T> work) {
         return call(c -> {
