@@ -20,10 +20,12 @@ public final class E2bRoom implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(E2bRoom.class.getName());
     /** Creates block while a VM starts: enough threads for the sandbox limit and the calls beside them. */
     private static final int MAX_THREADS = 64;
+    private static final long IDLE_TIMEOUT_MS = 300_000;
 
     private final Server server;
     private final ServerConnector connector;
     private final Reaper reaper;
+    /** The sandboxes' state; the envd side (next) checks access tokens through it. */
     private final Sandboxes sandboxes;
 
     private E2bRoom(Server server, ServerConnector connector, Reaper reaper, Sandboxes sandboxes) {
@@ -54,6 +56,8 @@ public final class E2bRoom implements AutoCloseable {
                 : new ServerConnector(server);
         connector.setHost(settings.host());
         connector.setPort(settings.port());
+        // A create blocks while its VM starts (a cold boot under TCG takes tens of seconds): the connection must outlast it.
+        connector.setIdleTimeout(IDLE_TIMEOUT_MS);
         server.addConnector(connector);
         server.setHandler(new E2bHandler(keys, sandboxes));
         server.setStopTimeout(2_000);
