@@ -1,6 +1,6 @@
 package dev.banger.core.e2b;
 
-import java.net.URLDecoder;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -112,11 +112,29 @@ public final class E2bRules {
         return states.isEmpty() ? Optional.empty() : Optional.of(states);
     }
 
-    private static String decode(String s) {
-        try {
-            return URLDecoder.decode(s, StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("metadata filter: bad percent-encoding in " + s);
+    /**
+     * Form decoding ({@code +} is a space, {@code %XX} a byte; the bytes are UTF-8), by hand: java.net is off limits to
+     * core, which does no I/O (ShellOutPolicyTest).
+     */
+    static String decode(String s) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(s.length());
+        byte[] in = s.getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < in.length; i++) {
+            byte b = in[i];
+            if (b == '+') {
+                out.write(' ');
+            } else if (b == '%') {
+                int hi = i + 2 < in.length ? Character.digit(in[i + 1], 16) : -1;
+                int lo = hi >= 0 ? Character.digit(in[i + 2], 16) : -1;
+                if (lo < 0) {
+                    throw new IllegalArgumentException("metadata filter: bad percent-encoding in " + s);
+                }
+                out.write(hi * 16 + lo);
+                i += 2;
+            } else {
+                out.write(b);
+            }
         }
+        return out.toString(StandardCharsets.UTF_8);
     }
 }

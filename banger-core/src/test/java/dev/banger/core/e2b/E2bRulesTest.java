@@ -73,4 +73,11 @@ class E2bRulesTest {
         assertThat(E2bRules.stateFilter(List.of("running,paused"))).contains(Set.of("running", "paused"));
         assertThatThrownBy(() -> E2bRules.stateFilter(List.of("gone"))).hasMessageContaining("running or paused");
     }
+
+    @Test
+    void formDecoding() {
+        assertThat(E2bRules.decode("a+b%20c%C3%A9%2B")).isEqualTo("a b c\u00e9+");
+        assertThatThrownBy(() -> E2bRules.decode("50%")).hasMessageContaining("percent-encoding");
+        assertThatThrownBy(() -> E2bRules.decode("%zz")).hasMessageContaining("percent-encoding");
+    }
 }
