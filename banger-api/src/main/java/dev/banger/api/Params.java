@@ -245,4 +245,26 @@ public final class Params {
      */
     public record VmExecAttach(String vm, String id, Boolean stdin) {
     }
+
+    /** {@code e2b.key_create}: {@code name} (optional) is a label for {@code key list}. */
+    public record E2bKeyCreate(String name) {
+    }
+
+    /** {@code e2b.key_create}'s answer: {@code key} is shown this once; the daemon keeps only its salted hash. */
+    public record E2bKeyCreated(String id, String name, String key, java.time.Instant createdAt) {
+    }
+
+    /** An E2B API key as listed: never the key. {@code revokedAt} is null while it works. */
+    public record E2bKeyInfo(String id, String name, java.time.Instant createdAt, java.time.Instant revokedAt) {
+    }
+
+    public record E2bKeyList(java.util.List<E2bKeyInfo> keys) {
+        public E2bKeyList {
+            keys = java.util.List.copyOf(keys);
+        }
+    }
+
+    /** {@code e2b.key_revoke}: the key's id (from {@code key list}). */
+    public record E2bKeyRef(String id) {
+    }
 }

@@ -56,12 +56,18 @@ public final class Rpcs {
             new Rpc<>("daemon.shutdown", Void.class, Params.ShutdownAccepted.class);
     public static final Rpc<Void, Params.TornDown> DAEMON_TEARDOWN = new Rpc<>("daemon.teardown", Void.class, Params.TornDown.class);
 
+    /** Makes an E2B API key; the answer is the only time the key is shown. */
+    public static final Rpc<Params.E2bKeyCreate, Params.E2bKeyCreated> E2B_KEY_CREATE =
+            new Rpc<>("e2b.key_create", Params.E2bKeyCreate.class, Params.E2bKeyCreated.class);
+    public static final Rpc<Void, Params.E2bKeyList> E2B_KEY_LIST = new Rpc<>("e2b.key_list", Void.class, Params.E2bKeyList.class);
+    public static final Rpc<Params.E2bKeyRef, Params.E2bKeyInfo> E2B_KEY_REVOKE =
+            new Rpc<>("e2b.key_revoke", Params.E2bKeyRef.class, Params.E2bKeyInfo.class);
     /** All of the above: the daemon must serve each one, and nothing else. */
     public static final List<Rpc<?, ?>> ALL = List.of(VM_CREATE, VM_LIST, VM_GET, VM_PUBLISH, VM_UNPUBLISH, VM_DELETE, VM_START, VM_STOP, VM_PORTS, VM_EXEC, VM_CP,
             VM_EXEC_DETACH, VM_EXEC_LIST, VM_EXEC_SIGNAL, VM_EXEC_ATTACH, VM_SNAPSHOT, VM_FORK, SNAPSHOT_LIST, SNAPSHOT_GET,
             SNAPSHOT_DELETE, IMAGE_WARM,
             IMAGE_BUILD, IMAGE_LIST, IMAGE_GET, IMAGE_DELETE, IMAGE_IMPORT, IMAGE_VERIFY,
-            DAEMON_STATUS, DAEMON_SHUTDOWN, DAEMON_TEARDOWN);
+            DAEMON_STATUS, DAEMON_SHUTDOWN, DAEMON_TEARDOWN, E2B_KEY_CREATE, E2B_KEY_LIST, E2B_KEY_REVOKE);
 
     /**
      * Not a method but the notification ({@code "method": "progress"}, params {@link Params.Progress}) a long

@@ -14,9 +14,22 @@ import picocli.CommandLine.Model.OptionSpec;
  * (a group alone, help, a typo picocli should answer with suggestions) gets them all.
  */
 final class Commands {
-    /** A group of verbs: banger NAME VERB ... */
+    /** A group of verbs: banger NAME VERB ...; a name of several words ("e2b key") nests, each word a command. */
     private record Group(String name, String description, List<Verb> verbs) {
+        List<String> words() {
+            return List.of(name.split(" "));
+        }
+
+        /** Whether {@code args} start with this group's words and then one more (the verb's). */
+        boolean leads(String... args) {
+            List<String> words = words();
+            return args.length > words.size() && List.of(args).subList(0, words.size()).equals(words);
+        }
     }
+
+    /** What a group that only holds groups is for. */
+    private static final java.util.Map<String, String> GROUP_DESCRIPTIONS = java.util.Map.of(
+            "e2b", "The E2B-compatible API served by bangerd: its API keys.");
 
     private Commands() {
     }
@@ -40,8 +53,8 @@ final class Commands {
         }
         if (args.length >= 2) {
             for (Group group : groups) {
-                for (Verb verb : group.name().equals(args[0]) ? group.verbs() : List.<Verb>of()) {
-                    if (verb.answersTo(args[1])) {
+                for (Verb verb : group.leads(args) ? group.verbs() : List.<Verb>of()) {
+                    if (verb.answersTo(args[group.words().size()])) {
                         verb.named();
                         return build(List.of(new Group(group.name(), group.description(), List.of(verb))), List.of());
                     }
@@ -56,7 +69,9 @@ final class Commands {
                 new Group("image", "Build, import, list, verify, warm and delete guest images.", ImageVerbs.all(ctx)),
                 new Group("snapshot", "List, show and remove snapshots (taken by 'vm snapshot', 'vm fork' and 'image warm').",
                         SnapshotVerbs.all(ctx)),
-                new Group("daemon", "Inspect, stop or tear down bangerd.", DaemonVerbs.all(ctx)));
+                new Group("daemon", "Inspect, stop or tear down bangerd.", DaemonVerbs.all(ctx)),
+                new Group("e2b key", "Make, list and revoke API keys of the E2B-compatible API ([e2b] in config.toml).",
+                        E2bVerbs.all(ctx)));
     }
 
     private static List<Verb> topVerbs(CliContext ctx) {
@@ -75,12 +90,22 @@ final class Commands {
                 .description("Print the version and exit.").build());
         CommandLine cl = new CommandLine(root);
         for (Group group : groups) {
-            CommandSpec spec = CommandSpec.create().name(group.name());
-            spec.usageMessage().description(group.description()).commandListHeading("%nCommands:%n");
-            spec.addOption(helpOption());
-            CommandLine groupLine = new CommandLine(spec);
+            CommandLine parent = cl;
+            List<String> words = group.words();
+            for (int i = 0; i < words.size(); i++) {
+                CommandLine existing = parent.getSubcommands().get(words.get(i));
+                if (existing == null) {
+                    CommandSpec spec = CommandSpec.create().name(words.get(i));
+                    spec.usageMessage().description(i == words.size() - 1 ? group.description() : GROUP_DESCRIPTIONS.get(words.get(i)))
+                            .commandListHeading("%nCommands:%n");
+                    spec.addOption(helpOption());
+                    existing = new CommandLine(spec);
+                    parent.addSubcommand(words.get(i), existing);
+                }
+                parent = existing;
+            }
+            CommandLine groupLine = parent;
             group.verbs().forEach(verb -> add(groupLine, verb));
-            cl.addSubcommand(group.name(), groupLine);
         }
         top.forEach(verb -> add(cl, verb));
         return cl;

@@ -235,4 +235,37 @@ class VerbsTest {
         });
         return request;
     }
+
+    @Test
+    void e2bKeyCreatePrintsTheKeyOnceAndJsonCarriesIt() throws Exception {
+        Params.E2bKeyCreated made = new Params.E2bKeyCreated("a1b2c3d4e5f6", "ci", "e2b_" + "ab".repeat(20),
+                java.time.Instant.parse("2026-01-01T00:00:00Z"));
+        CompletableFuture<JsonNode> request = answerOnce(made);
+
+        int status = Main.run(ctx, "e2b", "key", "create", "--name", "ci", "--json");
+
+        assertThat(status).as("stderr: %s", err).isZero();
+        assertThat(request.get().get("method").asText()).isEqualTo("e2b.key_create");
+        assertThat(request.get().get("params")).isEqualTo(Json.MAPPER.readTree("{\"name\":\"ci\"}"));
+        JsonNode printed = Json.MAPPER.readTree(out.toString());
+        assertThat(printed.get("key").asText()).isEqualTo(made.key());
+        assertThat(printed.get("id").asText()).isEqualTo("a1b2c3d4e5f6");
+    }
+
+    @Test
+    void e2bKeyRevokeSendsTheIdAndAnE2bLineGetsItsVerbAlone() throws Exception {
+        CompletableFuture<JsonNode> request = answerOnce(new Params.E2bKeyInfo("a1b2c3d4e5f6", "ci",
+                java.time.Instant.parse("2026-01-01T00:00:00Z"), java.time.Instant.parse("2026-01-02T00:00:00Z")));
+
+        int status = Main.run(ctx, "e2b", "key", "revoke", "a1b2c3d4e5f6");
+
+        assertThat(status).as("stderr: %s", err).isZero();
+        assertThat(request.get().get("params")).isEqualTo(Json.MAPPER.readTree("{\"id\":\"a1b2c3d4e5f6\"}"));
+        assertThat(out.toString()).isEqualTo("revoked key a1b2c3d4e5f6 'ci'\n");
+        CommandLine list = Commands.tree(ctx, "e2b", "key", "ls");
+        assertThat(list.getSubcommands()).containsOnlyKeys("e2b");
+        assertThat(list.getSubcommands().get("e2b").getSubcommands().get("key").getSubcommands()).containsOnlyKeys("list", "ls");
+        assertThat(Commands.tree(ctx).getSubcommands().get("e2b").getSubcommands().get("key").getSubcommands())
+                .containsKeys("create", "list", "revoke");
+    }
 }

@@ -50,10 +50,18 @@ import java.util.function.Supplier;
  *
  * [mounts]
  * allowed = ["/srv/shared"]   # directories anyone in the socket's group may mount into a VM (besides their own)
+ *
+ * [e2b]                   # the E2B-compatible API (off unless listen is set)
+ * listen = "127.0.0.1:3000"   # another address than loopback needs tls_cert and tls_key
+ * domain = "e2b.local"    # every sandbox's domain: the SDK makes PORT-ID.DOMAIN host names of it
+ * max_sandboxes = 20
+ * max_sandboxes_per_key = 10
+ * tls_cert = "/etc/banger/e2b.crt"   # PEM certificate chain
+ * tls_key = "/etc/banger/e2b.key"    # PEM private key
  * </pre>
  */
 public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vmm vmm, Jailer jailer, Snapshots snapshots,
-                           Mounts mounts) {
+                           Mounts mounts, dev.banger.core.e2b.E2bSettings.Raw e2b) {
     /** {@code [mounts]}: directories that may be mounted by any caller, not only by their owner. */
     public record Mounts(java.util.List<String> allowed) {
     }
@@ -85,9 +93,19 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vm
     public record Settings(String bridge, Ipv4Subnet subnet, boolean nat, String defaultImage, int defaultVcpus,
                            int defaultMemoryMib, long defaultWorkDiskMib, String socketGroup, Accelerator.Mode accel,
                            KernelArgs.Verbosity kernelLog, VmmKind defaultVmm, FirecrackerSettings firecracker, boolean autoTemplate,
-                           boolean autoPublish, java.util.List<Path> mountsAllowed) {
+                           boolean autoPublish, java.util.List<Path> mountsAllowed, dev.banger.core.e2b.E2bSettings e2b) {
         public Settings {
             mountsAllowed = mountsAllowed == null ? java.util.List.of() : java.util.List.copyOf(mountsAllowed);
+            e2b = e2b == null ? dev.banger.core.e2b.E2bSettings.OFF : e2b;
+        }
+
+        /** Without {@code [e2b]} (the listener off). */
+        public Settings(String bridge, Ipv4Subnet subnet, boolean nat, String defaultImage, int defaultVcpus,
+                        int defaultMemoryMib, long defaultWorkDiskMib, String socketGroup, Accelerator.Mode accel,
+                        KernelArgs.Verbosity kernelLog, VmmKind defaultVmm, FirecrackerSettings firecracker, boolean autoTemplate,
+                        boolean autoPublish, java.util.List<Path> mountsAllowed) {
+            this(bridge, subnet, nat, defaultImage, defaultVcpus, defaultMemoryMib, defaultWorkDiskMib, socketGroup, accel, kernelLog,
+                    defaultVmm, firecracker, autoTemplate, autoPublish, mountsAllowed, dev.banger.core.e2b.E2bSettings.OFF);
         }
 
         /** Without automatic publishing and {@code [mounts] allowed}. */
@@ -217,7 +235,8 @@ public record BangerConfig(Network network, Defaults defaults, Daemon daemon, Vm
         boolean autoTemplate = snapshots != null && snapshots.autoTemplate() != null ? snapshots.autoTemplate() : d.autoTemplate();
         return new Settings(bridge, subnet, nat, image, vcpus, memory, workDisk, group, accel, kernelLog, driver,
                 firecrackerSettings(source, firecrackerBinary), autoTemplate,
-                network != null && network.autoPublish() != null ? network.autoPublish() : d.autoPublish(), mountsAllowed(source));
+                network != null && network.autoPublish() != null ? network.autoPublish() : d.autoPublish(), mountsAllowed(source),
+                dev.banger.core.e2b.E2bSettings.from(e2b, source));
     }
 
     private FirecrackerSettings firecrackerSettings(String source, String binary) {

@@ -105,6 +105,11 @@ public record StatePaths(Path stateDir, Path runDir, Path logFile, Path configFi
         return runDir.resolve("bangerd.lock");
     }
 
+    /** The secret sandboxes' envd access tokens are derived from (daemon.e2b; 0600, made on first use, kept). */
+    public Path e2bTokenSecret() {
+        return stateDir.resolve("e2b-token-secret");
+    }
+
     public Path imagesDir() {
         return stateDir.resolve("images");
     }

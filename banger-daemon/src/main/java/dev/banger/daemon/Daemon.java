@@ -1,6 +1,9 @@
 package dev.banger.daemon;
 
 import dev.banger.daemon.agent.AgentIdentity;
+import dev.banger.daemon.e2b.E2bKeys;
+import dev.banger.daemon.e2b.E2bRoom;
+import dev.banger.daemon.e2b.VmSandboxes;
 import dev.banger.daemon.snapshot.SnapshotReconciler;
 import dev.banger.daemon.snapshot.SnapshotRestores;
 import dev.banger.daemon.snapshot.SnapshotService;
@@ -82,6 +85,9 @@ public final class Daemon implements AutoCloseable {
     private final AgentSessions sessions;
     private final SnapshotRoom snapshots;
     private final PublishService publishing;
+    private final E2bKeys e2bKeys;
+    /** The E2B API's listener, when {@code [e2b] listen} is set; else null. */
+    private final E2bRoom e2b;
     /** What the start-up reconcile did (daemon status shows it). */
     private final String reconcileSummary;
     private final Clock clock;
@@ -93,7 +99,9 @@ public final class Daemon implements AutoCloseable {
     private Daemon(StatePaths paths, DaemonLock lock, Database db, VmService vms, ImageService images, HostNetworking network,
                    ServerSocketChannel channel, Clock clock, BangerConfig.Settings settings, String reconcileSummary,
                    AgentSessions sessions, VmPortsService ports, ExecService exec, CopyService copies, SnapshotRoom snapshots,
-                   PublishService publishing) {
+                   PublishService publishing, E2bKeys e2bKeys, E2bRoom e2b) {
+        this.e2bKeys = e2bKeys;
+        this.e2b = e2b;
         this.snapshots = snapshots;
         this.publishing = publishing;
         this.settings = settings;
@@ -128,6 +136,7 @@ public final class Daemon implements AutoCloseable {
         createDirectories(paths);
         DaemonLock lock = DaemonLock.acquire(paths.lockFile(), HostInfo.pid());
         Database db = null;
+        E2bRoom e2b = null;
         try {
             BangerConfig.Settings settings = ConfigFile.load(paths.configFile());
             Clock clock = Clock.systemUTC();
@@ -181,11 +190,27 @@ public final class Daemon implements AutoCloseable {
             Reconciler.Report reconciled = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, transitions).reconcile();
             String snapshotsReconciled = new SnapshotReconciler(snapshotService, store, vmms, paths).reconcile();
             publishing.restore(store.list());
+            // A sandbox's E2B state goes with its VM, however the VM is deleted (E2B's kill, 'vm rm', the reaper).
+            var e2bStore = db.e2b();
+            vms.afterDelete(vm -> e2bStore.deleteSandbox(vm.id()));
+            E2bKeys e2bKeys = new E2bKeys(e2bStore, clock, random);
             ServerSocketChannel channel = SocketBinder.bind(paths.socket(), paths.socketStaging(), settings.socketGroup());
+            try {
+                e2b = settings.e2b().enabled()
+                        ? E2bRoom.start(settings.e2b(), e2bStore, e2bKeys, new VmSandboxes(vms, snapshots.vms(), templates, images),
+                                settings.defaultImage(), paths.e2bTokenSecret(), clock, random)
+                        : null;
+            } catch (RuntimeException e) {
+                closeQuietly(channel);
+                throw e;
+            }
             return new Daemon(paths, lock, db, vms, images, network, channel, clock, settings,
                     before + reconciled.summary() + "; " + snapshotsReconciled, sessions, new VmPortsService(vms, sessions),
-                    new ExecService(vms, sessions), new CopyService(vms, sessions), snapshots, publishing);
+                    new ExecService(vms, sessions), new CopyService(vms, sessions), snapshots, publishing, e2bKeys, e2b);
         } catch (RuntimeException e) {
+            if (e2b != null) {
+                e2b.close();
+            }
             if (db != null) {
                 db.close();
             }
@@ -263,6 +288,9 @@ public final class Daemon implements AutoCloseable {
                 .registerLong(Rpcs.IMAGE_WARM, (p, call) -> snapshots.templates().warm(p.image(), call))
                 .registerLong(Rpcs.IMAGE_IMPORT, (p, call) -> images.importImage(p, call.caller()))
                 .register(Rpcs.IMAGE_VERIFY, p -> images.verify(p.image()))
+                .register(Rpcs.E2B_KEY_CREATE, p -> e2bKeys.create(p))
+                .register(Rpcs.E2B_KEY_LIST, ignored -> e2bKeys.list())
+                .register(Rpcs.E2B_KEY_REVOKE, p -> e2bKeys.revoke(p))
                 .register(Rpcs.DAEMON_STATUS, ignored -> status())
                 .register(Rpcs.DAEMON_TEARDOWN, ignored -> teardown())
                 .register(Rpcs.DAEMON_SHUTDOWN, ignored -> {
@@ -317,6 +345,9 @@ public final class Daemon implements AutoCloseable {
             return;
         }
         closed = true;
+        if (e2b != null) {
+            e2b.close();
+        }
         server.close(5_000);
         publishing.close();
         sessions.close();

@@ -172,6 +172,10 @@ public final class Database implements AutoCloseable {
         return new PublishStore(this);
     }
 
+    public E2bStore e2b() {
+        return new E2bStore(this);
+    }
+
     /**
      * Runs {@code work} in one transaction: all of its writes, or (on any exception) none. The exception that ends the
      * work is the one that propagates: SQLite may already have rolled the transaction back by itself (a full disk), so

@@ -1,0 +1,344 @@
+package dev.banger.daemon.e2b;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.banger.api.Params;
+import dev.banger.core.e2b.E2bSettings;
+import dev.banger.store.Database;
+import dev.banger.store.E2bStore;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The E2B REST API over real HTTP on loopback, a real SQLite file and a fake backend (no VMs): what the SDK 2.51.0 sends,
+ * and E2B's answers, status codes and error shape.
+ */
+class E2bApiTest {
+    private static final String IMAGE = "debian-bookworm";
+
+    @TempDir
+    Path dir;
+    private Database db;
+    private E2bKeys keys;
+    private E2bRoom room;
+    private FakeBackend backend;
+    private String key;
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final SecureRandom random = new SecureRandom();
+
+    /** VMs in a map; images by name; a create can be made to fail. */
+    static final class FakeBackend implements SandboxBackend {
+        final Map<String, Vm> vms = new ConcurrentHashMap<>();
+        final AtomicInteger ids = new AtomicInteger();
+        volatile RuntimeException failCreate;
+
+        @Override
+        public boolean imageExists(String image) {
+            return image.equals(IMAGE) || image.equals("alpine");
+        }
+
+        @Override
+        public Vm create(String image) {
+            if (failCreate != null) {
+                throw failCreate;
+            }
+            Vm vm = new Vm(String.format("%012x", ids.incrementAndGet()), true, 2, 512, 6144);
+            vms.put(vm.id(), vm);
+            return vm;
+        }
+
+        @Override
+        public Optional<Vm> find(String id) {
+            return Optional.ofNullable(vms.get(id));
+        }
+
+        @Override
+        public void delete(String id) {
+            vms.remove(id);
+        }
+
+        @Override
+        public Vm resume(String id) {
+            Vm vm = vms.get(id);
+            Vm running = new Vm(vm.id(), true, vm.vcpus(), vm.memoryMib(), vm.diskMib());
+            vms.put(id, running);
+            return running;
+        }
+
+        @Override
+        public List<Vm> fork(String id, int count) {
+            List<Vm> out = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                out.add(create(IMAGE));
+            }
+            return out;
+        }
+    }
+
+    @BeforeEach
+    void start() {
+        db = Database.open(dir.resolve("state.db"));
+        keys = new E2bKeys(db.e2b(), Clock.systemUTC(), random);
+        backend = new FakeBackend();
+        key = keys.create(new Params.E2bKeyCreate("test")).key();
+        room = startRoom(3, 2);
+    }
+
+    private E2bRoom startRoom(int max, int perKey) {
+        return E2bRoom.start(new E2bSettings("127.0.0.1", 0, "e2b.test", max, perKey, null, null), db.e2b(), keys, backend, IMAGE,
+                dir.resolve("secret"), Clock.systemUTC(), random);
+    }
+
+    @AfterEach
+    void stop() {
+        room.close();
+        db.close();
+    }
+
+    private record Answer(int status, JsonNode json) {
+    }
+
+    private Answer call(String method, String path, String body, String apiKey, String... headers) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + room.port() + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (apiKey != null) {
+            b.header("X-API-KEY", apiKey); // the SDK's spelling; HTTP headers are case-insensitive
+        }
+        if (body != null) {
+            b.header("Content-Type", "application/json");
+        }
+        if (headers.length > 0) {
+            b.headers(headers);
+        }
+        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return new Answer(r.statusCode(), r.body().isEmpty() ? null : E2bWire.JSON.readTree(r.body()));
+    }
+
+    private Answer call(String method, String path, String body) throws IOException, InterruptedException {
+        return call(method, path, body, key);
+    }
+
+    private static void assertError(Answer a, int status) {
+        assertThat(a.status()).isEqualTo(status);
+        assertThat(a.json().get("code").asInt()).isEqualTo(status);
+        assertThat(a.json().get("message").asText()).isNotBlank();
+    }
+
+    private String create(String body) throws Exception {
+        Answer a = call("POST", "/v2/sandboxes", body);
+        assertThat(a.status()).as(String.valueOf(a.json())).isEqualTo(201);
+        return a.json().get("sandboxID").asText();
+    }
+
+    @Test
+    void aWrongOrMissingKeyIs401InE2bsShape() throws Exception {
+        assertError(call("GET", "/v2/sandboxes", null, null), 401);
+        assertError(call("GET", "/v2/sandboxes", null, "e2b_" + "0".repeat(40)), 401);
+        assertError(call("POST", "/v2/sandboxes", "{\"templateID\":\"base\"}", key.substring(0, 20)), 401);
+        assertThat(call("GET", "/health", null, null).status()).isEqualTo(200);
+        assertThat(call("GET", "/v2/sandboxes", null).status()).isEqualTo(200);
+    }
+
+    @Test
+    void aRevokedKeyStopsWorking() throws Exception {
+        String id = keys.list().keys().getFirst().id();
+        assertThat(call("GET", "/v2/sandboxes", null).status()).isEqualTo(200);
+        keys.revoke(new Params.E2bKeyRef(id));
+        assertError(call("GET", "/v2/sandboxes", null), 401);
+    }
+
+    @Test
+    void createGetListKillAsTheSdkDoes() throws Exception {
+        Answer made = call("POST", "/v2/sandboxes", """
+                {"templateID":"base","timeout":300,"metadata":{"user":"alice smith"},"envVars":{"A":"1"},
+                 "mcp":null,"network":{},"allow_internet_access":true}""");
+        assertThat(made.status()).isEqualTo(201);
+        JsonNode s = made.json();
+        String id = s.get("sandboxID").asText();
+        assertThat(s.get("templateID").asText()).isEqualTo(IMAGE);
+        assertThat(s.get("alias").asText()).isEqualTo("base");
+        assertThat(s.get("clientID").asText()).isNotEmpty();
+        assertThat(s.get("envdVersion").asText()).isEqualTo("0.5.7");
+        assertThat(s.get("envdAccessToken").asText()).matches("[0-9a-f]{64}");
+        assertThat(s.get("domain").asText()).isEqualTo("e2b.test");
+        assertThat(backend.vms).containsKey(id);
+
+        JsonNode detail = call("GET", "/sandboxes/" + id, null).json();
+        assertThat(detail.get("state").asText()).isEqualTo("running");
+        assertThat(detail.get("cpuCount").asInt()).isEqualTo(2);
+        assertThat(detail.get("memoryMB").asInt()).isEqualTo(512);
+        assertThat(detail.get("metadata").get("user").asText()).isEqualTo("alice smith");
+        assertThat(detail.get("envdAccessToken").asText()).isEqualTo(s.get("envdAccessToken").asText());
+        assertThat(Instant.parse(detail.get("endAt").asText())).isAfter(Instant.parse(detail.get("startedAt").asText()).plusSeconds(299));
+
+        String other = create("{\"templateID\":\"alpine\",\"timeout\":300,\"metadata\":{\"user\":\"bob\"}}");
+        assertThat(call("GET", "/v2/sandboxes", null).json()).hasSize(2);
+        // The SDK's filter: URLSearchParams of encodeURIComponent'ed pairs, sent as one query parameter.
+        String filter = "user=" + URLEncoder.encode("alice%20smith", StandardCharsets.UTF_8);
+        JsonNode listed = call("GET", "/v2/sandboxes?metadata=" + URLEncoder.encode(filter, StandardCharsets.UTF_8)
+                + "&state=running,paused", null).json();
+        assertThat(listed).hasSize(1);
+        assertThat(listed.get(0).get("sandboxID").asText()).isEqualTo(id);
+        assertThat(listed.get(0).has("envdAccessToken")).isFalse();
+
+        assertThat(call("DELETE", "/sandboxes/" + id, null).status()).isEqualTo(204);
+        assertThat(backend.vms).doesNotContainKey(id).containsKey(other);
+        assertError(call("GET", "/sandboxes/" + id, null), 404);
+        assertError(call("DELETE", "/sandboxes/" + id, null), 404);
+        assertThat(db.e2b().sandbox(id)).isEmpty();
+    }
+
+    @Test
+    void anUnknownTemplateIs404() throws Exception {
+        assertError(call("POST", "/v2/sandboxes", "{\"templateID\":\"nope\",\"timeout\":60}"), 404);
+        assertThat(backend.vms).isEmpty();
+    }
+
+    @Test
+    void overTheLimitsIs429() throws Exception {
+        create("{\"templateID\":\"base\",\"timeout\":60}");
+        create("{\"templateID\":\"base\",\"timeout\":60}");
+        assertError(call("POST", "/v2/sandboxes", "{\"templateID\":\"base\",\"timeout\":60}"), 429); // per key: 2
+        String second = keys.create(new Params.E2bKeyCreate("other")).key();
+        assertThat(call("POST", "/v2/sandboxes", "{\"templateID\":\"base\",\"timeout\":60}", second).status()).isEqualTo(201);
+        assertError(call("POST", "/v2/sandboxes", "{\"templateID\":\"base\",\"timeout\":60}", second), 429); // in all: 3
+        assertThat(backend.vms).hasSize(3);
+    }
+
+    @Test
+    void badInputIsAnsweredAndTheListenerKeepsServing() throws Exception {
+        assertError(call("POST", "/v2/sandboxes", "{not json"), 400);
+        assertError(call("POST", "/v2/sandboxes", "{\"templateID\":\"base\",\"timeout\":-1}"), 400);
+        assertError(call("POST", "/v2/sandboxes", "{\"templateID\":\"base\",\"timeout\":\"soon\"}"), 400);
+        assertError(call("POST", "/v2/sandboxes", "{\"templateID\":\"base\",\"autoPause\":true}"), 400);
+        assertError(call("GET", "/nowhere", null), 404);
+        assertError(call("PUT", "/v2/sandboxes", "{}"), 405);
+        backend.failCreate = new IllegalStateException("no space");
+        assertError(call("POST", "/v2/sandboxes", "{\"templateID\":\"base\"}"), 500);
+        assertThat(db.e2b().sandboxes()).isEmpty();
+        backend.failCreate = null;
+        create("{\"templateID\":\"base\"}");
+    }
+
+    @Test
+    void theTimeoutReaperKillsAtExpiry() throws Exception {
+        String id = create("{\"templateID\":\"base\",\"timeout\":1}");
+        String kept = create("{\"templateID\":\"base\",\"timeout\":300}");
+        waitGone(id);
+        assertThat(db.e2b().sandbox(id)).isEmpty();
+        assertThat(backend.vms).containsKey(kept);
+    }
+
+    @Test
+    void setTimeoutMovesTheEndEitherWay() throws Exception {
+        String id = create("{\"templateID\":\"base\",\"timeout\":300}");
+        assertThat(call("POST", "/sandboxes/" + id + "/timeout", "{\"timeout\":3600}").status()).isEqualTo(204);
+        Instant end = Instant.parse(call("GET", "/sandboxes/" + id, null).json().get("endAt").asText());
+        assertThat(end).isAfter(Instant.now().plusSeconds(3500));
+        assertError(call("POST", "/sandboxes/nope0/timeout", "{\"timeout\":10}"), 404);
+        assertThat(call("POST", "/sandboxes/" + id + "/timeout", "{\"timeout\":1}").status()).isEqualTo(204);
+        waitGone(id);
+    }
+
+    @Test
+    void expiredSandboxesAreKilledAfterARestart() throws Exception {
+        String id = create("{\"templateID\":\"base\",\"timeout\":300}");
+        room.close();
+        db.e2b().setEndAt(id, Instant.now().minusSeconds(1)); // its end passed while the daemon was down
+        room = startRoom(3, 2);
+        waitGone(id);
+    }
+
+    @Test
+    void rowsWithoutAVmAreForgottenAtStart() throws Exception {
+        String id = create("{\"templateID\":\"base\",\"timeout\":300}");
+        room.close();
+        backend.vms.remove(id); // 'banger vm rm' while the listener was off
+        room = startRoom(3, 2);
+        assertThat(db.e2b().sandbox(id)).isEmpty();
+    }
+
+    @Test
+    void connectResumesAStoppedSandboxAndNeverShortensIt() throws Exception {
+        String id = create("{\"templateID\":\"base\",\"timeout\":300}");
+        Answer running = call("POST", "/v2/sandboxes/" + id + "/connect", "{\"timeout\":10}");
+        assertThat(running.status()).isEqualTo(200);
+        assertThat(running.json().get("sandboxID").asText()).isEqualTo(id);
+        assertThat(running.json().get("envdAccessToken").asText()).matches("[0-9a-f]{64}");
+        assertThat(Instant.parse(call("GET", "/sandboxes/" + id, null).json().get("endAt").asText()))
+                .isAfter(Instant.now().plusSeconds(200));
+        var vm = backend.vms.get(id);
+        backend.vms.put(id, new SandboxBackend.Vm(id, false, vm.vcpus(), vm.memoryMib(), vm.diskMib()));
+        assertThat(call("GET", "/sandboxes/" + id, null).json().get("state").asText()).isEqualTo("paused");
+        assertThat(call("POST", "/v2/sandboxes/" + id + "/connect", "{\"timeout\":600}").status()).isEqualTo(201);
+        assertThat(backend.vms.get(id).running()).isTrue();
+        assertError(call("POST", "/v2/sandboxes/nope0/connect", "{\"timeout\":10}"), 404);
+    }
+
+    @Test
+    void forkPauseMetricsAndEnvd() throws Exception {
+        String id = create("{\"templateID\":\"base\",\"timeout\":300,\"metadata\":{\"k\":\"v\"}}");
+        Answer forked = call("POST", "/sandboxes/" + id + "/fork", "{\"timeout\":60,\"count\":1}");
+        assertThat(forked.status()).isEqualTo(201);
+        String child = forked.json().get(0).get("sandbox").get("sandboxID").asText();
+        assertThat(call("GET", "/sandboxes/" + child, null).json().get("metadata").get("k").asText()).isEqualTo("v");
+        assertError(call("POST", "/sandboxes/" + id + "/fork", "{\"count\":1}"), 429); // the key's 2 are used
+        assertError(call("POST", "/sandboxes/" + id + "/pause", "{}"), 501);
+        Answer metrics = call("GET", "/sandboxes/" + id + "/metrics", null);
+        assertThat(metrics.status()).isEqualTo(200);
+        assertThat(metrics.json().isArray()).isTrue();
+        // envd's calls carry E2b-Sandbox-Id: a dispatch point of their own, not the REST API.
+        assertError(call("POST", "/process.Process/List", "{}", null, "E2b-Sandbox-Id", id), 501);
+    }
+
+    @Test
+    void theTokenSecretIsRootsAloneAndKept() throws Exception {
+        String id = create("{\"templateID\":\"base\",\"timeout\":300}");
+        String token = call("GET", "/sandboxes/" + id, null).json().get("envdAccessToken").asText();
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("secret")))).isEqualTo("rw-------");
+        room.close();
+        room = startRoom(3, 2);
+        assertThat(call("GET", "/sandboxes/" + id, null).json().get("envdAccessToken").asText()).isEqualTo(token);
+    }
+
+    @Test
+    void keysAreStoredOnlyHashed() {
+        Params.E2bKeyCreated made = keys.create(new Params.E2bKeyCreate("ci"));
+        assertThat(made.key()).matches("e2b_[0-9a-f]{40}");
+        for (E2bStore.StoredKey k : db.e2b().keys()) {
+            assertThat(new String(k.hash(), StandardCharsets.ISO_8859_1)).doesNotContain(made.key());
+        }
+        assertThat(keys.authenticate(made.key())).contains(made.id());
+        assertThat(keys.list().keys()).extracting(Params.E2bKeyInfo::name).contains("ci", "test");
+    }
+
+    private void waitGone(String id) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (backend.vms.containsKey(id) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(backend.vms).doesNotContainKey(id);
+    }
+}
