@@ -33,6 +33,7 @@ final class Service implements OpenHandler {
     private final Users users;
     private final Path ready;
     private final Detached detached;
+    private final FsOps files;
     private final Identity.Steps identity;
     private final long startedAt = System.nanoTime();
     private final IdleTrim idle = new IdleTrim(IdleTrim.QUIET_MILLIS, IdleTrim::giveBack);
@@ -51,12 +52,17 @@ final class Service implements OpenHandler {
         this.ready = ready;
         this.detached = detached;
         this.identity = identity;
+        this.files = new FsOps(users);
     }
 
     @Override
     public void onOpen(Stream stream, byte[] requestBytes) throws IOException {
         if (Request.isOp(requestBytes, "listeners")) {
             Forward.watch(stream, ownPort); // lasts as long as the VM's publishing: not work that keeps the agent from trimming
+            return;
+        }
+        if (Request.isOp(requestBytes, "fs_watch")) {
+            FsWatch.serve(stream, Request.parse(requestBytes), users); // as long as the host watches: not work that keeps the agent from trimming
             return;
         }
         idle.begin();
@@ -95,10 +101,11 @@ final class Service implements OpenHandler {
                 case "copy_in" -> new CopyIn(stream, request).run();
                 case "copy_out" -> new CopyOut(stream, request).run();
                 case "identity" -> reply(stream, Identity.answer(request, identity));
+                case "fs_stat", "fs_list", "fs_mkdir", "fs_move", "fs_remove" -> reply(stream, ok(files.answer(request)));
                 case "connect" -> Forward.tcp(stream, request);
                 case "udp" -> Forward.udp(stream, request);
                 default -> reply(stream, error("unknown op '" + clip(request.op())
-                        + "' (health, ports, ready, exec, procs, signal, attach, copy_in, copy_out, identity, warm, connect, udp, listeners)"));
+                        + "' (health, ports, ready, exec, procs, signal, attach, copy_in, copy_out, identity, warm, fs_stat, fs_list, fs_mkdir, fs_move, fs_remove, fs_watch, connect, udp, listeners)"));
             }
         } catch (IllegalArgumentException e) {
             reply(stream, error(e.getMessage()));
