@@ -88,7 +88,9 @@ final class Service implements OpenHandler {
                 case "ports" -> reply(stream, ok(ports.list()));
                 case "ready" -> reply(stream, ok(awaitReady(request.number("timeout_ms", 0, 0, MAX_READY_WAIT_MILLIS))));
                 case "exec" -> {
-                    if (request.bool("detach")) {
+                    if (request.bool("detach") && request.bool("attach")) {
+                        detached.startAttached(stream, request);
+                    } else if (request.bool("detach")) {
                         reply(stream, ok(detached.start(request)));
                     } else {
                         new ExecSession(stream, request, users).run();
@@ -96,8 +98,12 @@ final class Service implements OpenHandler {
                 }
                 case "procs" -> reply(stream, ok(detached.list()));
                 case "warm" -> reply(stream, warm());
-                case "signal" -> reply(stream, ok(detached.signal(request.string("id", ""), (int) request.number("signal", 0, 1, 64))));
+                case "signal" -> reply(stream, ok(detached.signal(request, (int) request.number("signal", 0, 1, 64))));
                 case "attach" -> detached.attach(stream, request);
+                case "proc_connect" -> detached.connect(stream, request);
+                case "proc_input" -> reply(stream, ok(detached.input(request)));
+                case "proc_close_stdin" -> reply(stream, ok(detached.closeInput(request)));
+                case "proc_resize" -> reply(stream, ok(detached.resize(request)));
                 case "copy_in" -> new CopyIn(stream, request).run();
                 case "copy_out" -> new CopyOut(stream, request).run();
                 case "identity" -> reply(stream, Identity.answer(request, identity));
@@ -105,7 +111,7 @@ final class Service implements OpenHandler {
                 case "connect" -> Forward.tcp(stream, request);
                 case "udp" -> Forward.udp(stream, request);
                 default -> reply(stream, error("unknown op '" + clip(request.op())
-                        + "' (health, ports, ready, exec, procs, signal, attach, copy_in, copy_out, identity, warm, fs_stat, fs_list, fs_mkdir, fs_move, fs_remove, fs_watch, connect, udp, listeners)"));
+                        + "' (health, ports, ready, exec, procs, signal, attach, proc_connect, proc_input, proc_close_stdin, proc_resize, copy_in, copy_out, identity, warm, fs_stat, fs_list, fs_mkdir, fs_move, fs_remove, fs_watch, connect, udp, listeners)"));
             }
         } catch (IllegalArgumentException e) {
             reply(stream, error(e.getMessage()));
