@@ -18,7 +18,11 @@ import java.util.Map;
  * ({@code {"ok": true, "result": ...}} or {@code {"ok": false, "error": "..."}});
  * {@code exec} runs a command over the stream ({@link ExecSession}), or with {@code "detach": true} starts it
  * in the background and answers with its id ({@link Detached}); {@code attach} joins a detached process over
- * the stream; {@code copy_in} and {@code copy_out} move files ({@link CopyIn}, {@link CopyOut}); {@code connect}, {@code udp}
+ * the stream; {@code copy_in} and {@code copy_out} move files ({@link CopyIn}, {@link CopyOut}); {@code fs_stat},
+ * {@code fs_list}, {@code fs_mkdir}, {@code fs_move} and {@code fs_remove} answer about the guest's files
+ * ({@link FsOps}), {@code fs_watch} streams a directory's changes ({@link FsWatch}); {@code proc_connect},
+ * {@code proc_input}, {@code proc_close_stdin} and {@code proc_resize} serve long-lived processes
+ * ({@link Detached}); {@code connect}, {@code udp}
  * and {@code listeners} serve published ports ({@link Forward}). Every
  * transport (virtio-serial, vsock, TCP) serves the same; who may ask is the transport's to check.
  */
