@@ -151,12 +151,10 @@ final class Detached {
         try {
             started = start(request);
         } catch (Launch.Refused e) {
-            line(stream, refusal(e));
-            stream.close(0, "refused");
+            Service.refuse(stream, Service.refusal(e));
             return;
         } catch (IllegalArgumentException e) {
-            line(stream, Service.error(e.getMessage()));
-            stream.close(0, "refused");
+            Service.refuse(stream, Service.error(e.getMessage()));
             return;
         }
         DetachedProcess d;
@@ -164,11 +162,10 @@ final class Detached {
             d = processes.get((String) started.get("id"));
         }
         if (d == null || !d.attach()) {
-            line(stream, Service.error("the process was forgotten before it could be attached"));
-            stream.close(0, "gone");
+            Service.refuse(stream, Service.error("the process was forgotten before it could be attached"));
             return;
         }
-        line(stream, Service.ok(started));
+        Service.line(stream, Service.ok(started));
         converse(stream, d, d.hasStdin, true);
     }
 
@@ -186,15 +183,13 @@ final class Detached {
                 throw new Launch.Refused(Launch.Refused.PRECONDITION, "process " + d.id + " has a client attached already");
             }
         } catch (Launch.Refused e) {
-            line(stream, refusal(e));
-            stream.close(0, "refused");
+            Service.refuse(stream, Service.refusal(e));
             return;
         } catch (IllegalArgumentException e) {
-            line(stream, Service.error(e.getMessage()));
-            stream.close(0, "refused");
+            Service.refuse(stream, Service.error(e.getMessage()));
             return;
         }
-        line(stream, Service.ok(d.describe()));
+        Service.line(stream, Service.ok(d.describe()));
         converse(stream, d, d.hasStdin, request.bool("replay"));
     }
 
@@ -486,21 +481,6 @@ final class Detached {
             }
         }
         dirReady = true;
-    }
-
-    private static Map<String, Object> refusal(Launch.Refused e) {
-        Map<String, Object> r = Service.error(e.getMessage());
-        r.put("kind", e.kind);
-        return r;
-    }
-
-    /** One JSON answer line ahead of the records. */
-    private static void line(Stream stream, Map<String, Object> answer) throws IOException {
-        OutputStream out = stream.output();
-        synchronized (out) {
-            out.write((Json.write(answer) + "\n").getBytes(StandardCharsets.UTF_8));
-            out.flush();
-        }
     }
 
     private static void send(Stream stream, int type, byte[] payload) throws IOException {

@@ -80,12 +80,10 @@ final class FsWatch {
             account = FsOps.account(request, users);
             root = FsOps.path(request, "path");
         } catch (Launch.Refused e) {
-            line(stream, refusal(e));
-            stream.close(0, "refused");
+            Service.refuse(stream, Service.refusal(e));
             return;
         } catch (IllegalArgumentException e) {
-            line(stream, Service.error(e.getMessage()));
-            stream.close(0, "refused");
+            Service.refuse(stream, Service.error(e.getMessage()));
             return;
         }
         FsWatch watch = new FsWatch(stream, root, request.bool("recursive"));
@@ -98,15 +96,9 @@ final class FsWatch {
         } catch (IOException e) {
             // the host went away
         } catch (Exception e) {
-            line(stream, Service.error("the watch failed: " + e.getMessage()));
+            Service.line(stream, Service.error("the watch failed: " + e.getMessage()));
         }
         stream.close(0, "watch over");
-    }
-
-    private static Map<String, Object> refusal(Launch.Refused e) {
-        Map<String, Object> r = Service.error(e.getMessage());
-        r.put("kind", e.kind);
-        return r;
     }
 
     /** The host closing its side (or the channel ending) ends the watch. */
@@ -138,16 +130,16 @@ final class FsWatch {
                         addBelow(arena, state, root, "");
                     }
                 } catch (IOException e) {
-                    line(stream, refusal(FsOps.refused(e)));
+                    Service.line(stream, Service.refusal(FsOps.refused(e)));
                     return;
                 } catch (Launch.Refused e) {
-                    line(stream, refusal(e));
+                    Service.line(stream, Service.refusal(e));
                     return;
                 }
                 Map<String, Object> started = new LinkedHashMap<>();
                 started.put("path", root.toString());
                 started.put("recursive", recursive);
-                line(stream, Service.ok(started));
+                Service.line(stream, Service.ok(started));
                 events(arena, state);
             } finally {
                 Libc.CLOSE.call(state, fd);
@@ -219,7 +211,7 @@ final class FsWatch {
             String name = len > 0 ? buf.asSlice(at + 16, Math.min(len, n - at - 16)).getString(0) : "";
             at += 16 + len;
             if ((mask & IN_Q_OVERFLOW) != 0) {
-                line(stream, Map.of("event", "overflow"));
+                Service.line(stream, Map.of("event", "overflow"));
                 continue;
             }
             String dir = watched.get(wd);
@@ -229,7 +221,7 @@ final class FsWatch {
             if ((mask & IN_IGNORED) != 0) {
                 watched.remove(wd);
                 if (dir.isEmpty()) {
-                    line(stream, Map.of("end", "the watched directory is gone"));
+                    Service.line(stream, Map.of("end", "the watched directory is gone"));
                     return false;
                 }
                 continue;
@@ -251,7 +243,7 @@ final class FsWatch {
                         add(arena, state, p, rel);
                         addBelow(arena, state, p, rel);
                     } catch (Launch.Refused e) {
-                        line(stream, Map.of("end", e.getMessage()));
+                        Service.line(stream, Map.of("end", e.getMessage()));
                         return false;
                     } catch (IOException e) {
                         // gone already, or not the user's to read
@@ -279,18 +271,10 @@ final class FsWatch {
         e.put("event", type);
         e.put("name", name);
         e.put("dir", dir);
-        line(stream, e);
+        Service.line(stream, e);
     }
 
     private static String join(String dir, String name) {
         return dir.isEmpty() ? name : name.isEmpty() ? dir : dir + "/" + name;
-    }
-
-    private static void line(Stream stream, Map<String, Object> message) throws IOException {
-        OutputStream out = stream.output();
-        synchronized (out) {
-            out.write((Json.write(message) + "\n").getBytes(StandardCharsets.UTF_8));
-            out.flush();
-        }
     }
 }

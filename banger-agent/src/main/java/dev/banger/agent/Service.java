@@ -120,10 +120,30 @@ final class Service implements OpenHandler {
         } catch (IllegalArgumentException e) {
             reply(stream, error(e.getMessage()));
         } catch (Launch.Refused e) {
-            Map<String, Object> refusal = error(e.getMessage());
-            refusal.put("kind", e.kind);
-            reply(stream, refusal);
+            reply(stream, refusal(e));
         }
+    }
+
+    /** A refusal's answer: its text, and its kind, which the daemon maps to its error codes. */
+    static Map<String, Object> refusal(Launch.Refused e) {
+        Map<String, Object> r = error(e.getMessage());
+        r.put("kind", e.kind);
+        return r;
+    }
+
+    /** One JSON answer line on a stream that carries more after it (a watch's events, an attachment's records). */
+    static void line(Stream stream, Map<String, Object> answer) throws IOException {
+        OutputStream out = stream.output();
+        synchronized (out) {
+            out.write((Json.write(answer) + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        }
+    }
+
+    /** Answers {@code answer} (a refusal) on such a stream, which ends with it. */
+    static void refuse(Stream stream, Map<String, Object> answer) throws IOException {
+        line(stream, answer);
+        stream.close(0, "refused");
     }
 
     /** {@code warm}: the identity op's path made ready before the host snapshots this VM ({@link Warmup#identity}). */

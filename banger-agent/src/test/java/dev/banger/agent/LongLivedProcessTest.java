@@ -171,6 +171,11 @@ class LongLivedProcessTest {
         assertThat(ask(host, Map.of("op", "proc_resize", "tag", "plain", "rows", 4, "cols", 4)).path("error").asText()).contains("no terminal");
         assertThat(ask(host, Map.of("op", "proc_input", "tag", "plain", "data", b64("x"))).path("error").asText()).contains("without stdin");
         assertThat(ask(host, Map.of("op", "proc_input", "tag", "plain", "data", "!!")).path("error").asText()).contains("base64");
+        String tooMuch = Base64.getEncoder().encodeToString(new byte[Detached.MAX_INPUT + 1]);
+        assertThat(ask(host, Map.of("op", "proc_input", "tag", "plain", "data", tooMuch)).path("error").asText()).contains("at most");
+        assertThat(ask(host, Map.of("op", "proc_input", "data", "eA==")).path("error").asText()).contains("'id', 'tag' or 'pid'");
+        JsonNode longTag = ask(host, Map.of("op", "exec", "detach", true, "tag", "t".repeat(Detached.MAX_TAG + 1), "argv", List.of("true")));
+        assertThat(longTag.path("error").asText()).contains("'tag'");
     }
 
     private List<JsonNode> list() throws IOException {
