@@ -17,6 +17,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * virtual thread's carrier would carry them to other work.
  */
 final class AsUser {
+    /** Reserved, not committed: only the pages a deep tree touches cost memory. */
+    private static final long STACK_BYTES = 8L << 20;
     private static final Libc.Fn SETFSUID = Libc.fn("setfsuid");
     private static final Libc.Fn SETFSGID = Libc.fn("setfsgid");
 
@@ -27,7 +29,8 @@ final class AsUser {
     static <T> T call(Users.Account account, Callable<T> work) throws Exception {
         AtomicReference<T> result = new AtomicReference<>();
         AtomicReference<Exception> failure = new AtomicReference<>();
-        Thread t = Thread.ofPlatform().daemon().name("as-user").start(() -> {
+        // A larger stack than the agent's 256 KiB default: a tree's removal or watch recurses once per level.
+        Thread t = Thread.ofPlatform().daemon().name("as-user").stackSize(STACK_BYTES).start(() -> {
             try {
                 result.set(callHere(account, work));
             } catch (Exception e) {

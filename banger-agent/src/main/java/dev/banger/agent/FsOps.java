@@ -34,6 +34,7 @@ final class FsOps {
     static final int MAX_ENTRIES = 2000;
     static final int MAX_DEPTH = 64;
     static final int MAX_PATH = 4096;
+    private static final int DELETE_BATCH = 512;
     /** Refusal kinds beside {@link Launch.Refused}'s, which the daemon maps to its own error codes. */
     static final String EXISTS = "exists";
     static final String DENIED = "denied";
@@ -108,11 +109,20 @@ final class FsOps {
         return r;
     }
 
-    /** Adds {@code dir}'s entries, then those of its subdirectories (not links) down to {@code depth}; true when cut. */
+    /**
+     * Adds {@code dir}'s entries, then those of its subdirectories (not links) down to {@code depth}; true when
+     * cut. At most what the listing still has room for is read from a directory (a huge one is never held
+     * whole in the agent's small heap), so a cut listing is sorted within what was read.
+     */
     private static boolean walk(Path dir, int depth, List<Map<String, Object>> into) throws IOException {
         List<Path> children = new ArrayList<>();
+        boolean more = false;
         try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
             for (Path p : s) {
+                if (into.size() + children.size() >= MAX_ENTRIES) {
+                    more = true;
+                    break;
+                }
                 children.add(p);
             }
         } catch (AccessDeniedException e) {
@@ -137,7 +147,7 @@ final class FsOps {
                 return true;
             }
         }
-        return false;
+        return more;
     }
 
     private static Map<String, Object> mkdir(Path p) throws IOException {
@@ -171,18 +181,27 @@ final class FsOps {
         return one("path", p.toString());
     }
 
+    /** Removes {@code dir}'s tree, a batch of its entries at a time (bounded memory whatever its size), no link followed. */
     private static void deleteTree(Path dir) throws IOException {
-        List<Path> children = new ArrayList<>();
-        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
-            for (Path c : s) {
-                children.add(c);
+        while (true) {
+            List<Path> batch = new ArrayList<>();
+            try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
+                for (Path c : s) {
+                    batch.add(c);
+                    if (batch.size() >= DELETE_BATCH) {
+                        break;
+                    }
+                }
             }
-        }
-        for (Path c : children) {
-            if (Files.isDirectory(c, LinkOption.NOFOLLOW_LINKS)) {
-                deleteTree(c);
-            } else {
-                Files.deleteIfExists(c);
+            if (batch.isEmpty()) {
+                break;
+            }
+            for (Path c : batch) {
+                if (Files.isDirectory(c, LinkOption.NOFOLLOW_LINKS)) {
+                    deleteTree(c);
+                } else {
+                    Files.deleteIfExists(c);
+                }
             }
         }
         Files.deleteIfExists(dir);

@@ -107,6 +107,8 @@ class FsOpsTest {
         refused(ask("op", "fs_list", "path", files.resolve("top").toString()), "invalid", "not a directory");
         refused(ask("op", "fs_list", "path", files.resolve("none").toString()), "not_found", "no such file");
         assertThat(ask("op", "fs_list", "path", files.toString(), "depth", 0).path("error").asText()).contains("'depth'");
+        ok(ask("op", "fs_remove", "path", files.resolve("d").toString())); // more entries than one removal batch
+        assertThat(files.resolve("d")).doesNotExist();
     }
 
     @Test
