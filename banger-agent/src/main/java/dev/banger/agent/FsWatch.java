@@ -236,7 +236,8 @@ final class FsWatch {
                 continue;
             }
             if ((mask & (IN_CREATE | IN_MOVED_TO)) != 0) {
-                event("create", rel, isDir);
+                // A new directory is watched before its event goes out, so that what a client does in it once told
+                // is seen; what was made in it before the watch was added is not (inotify's race, as fsnotify's).
                 if (isDir && recursive) {
                     try {
                         Path p = root.resolve(rel);
@@ -249,6 +250,7 @@ final class FsWatch {
                         // gone already, or not the user's to read
                     }
                 }
+                event("create", rel, isDir);
             }
             if ((mask & IN_MODIFY) != 0) {
                 event("write", rel, isDir);
