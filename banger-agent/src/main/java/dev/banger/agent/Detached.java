@@ -16,6 +16,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -147,25 +148,19 @@ final class Detached {
      * ends the stream), then {@link #attach}'s records, from the first byte of output.
      */
     void startAttached(Stream stream, Request request) throws IOException {
-        Map<String, Object> started;
-        try {
-            started = start(request);
-        } catch (Launch.Refused e) {
-            Service.refuse(stream, Service.refusal(e));
-            return;
-        } catch (IllegalArgumentException e) {
-            Service.refuse(stream, Service.error(e.getMessage()));
+        Optional<Map<String, Object>> started = Service.orRefuse(stream, () -> start(request));
+        if (started.isEmpty()) {
             return;
         }
         DetachedProcess d;
         synchronized (this) {
-            d = processes.get((String) started.get("id"));
+            d = processes.get((String) started.get().get("id"));
         }
         if (d == null || !d.attach()) {
             Service.refuse(stream, Service.error("the process was forgotten before it could be attached"));
             return;
         }
-        Service.line(stream, Service.ok(started));
+        Service.line(stream, Service.ok(started.get()));
         converse(stream, d, d.hasStdin, true);
     }
 
@@ -176,19 +171,17 @@ final class Detached {
      * asks for what is kept too, as envd's Connect does.
      */
     void connect(Stream stream, Request request) throws IOException {
-        DetachedProcess d;
-        try {
-            d = select(request);
-            if (!d.attach()) {
-                throw new Launch.Refused(Launch.Refused.PRECONDITION, "process " + d.id + " has a client attached already");
+        Optional<DetachedProcess> attached = Service.orRefuse(stream, () -> {
+            DetachedProcess p = select(request);
+            if (!p.attach()) {
+                throw new Launch.Refused(Launch.Refused.PRECONDITION, "process " + p.id + " has a client attached already");
             }
-        } catch (Launch.Refused e) {
-            Service.refuse(stream, Service.refusal(e));
-            return;
-        } catch (IllegalArgumentException e) {
-            Service.refuse(stream, Service.error(e.getMessage()));
+            return p;
+        });
+        if (attached.isEmpty()) {
             return;
         }
+        DetachedProcess d = attached.get();
         Service.line(stream, Service.ok(d.describe()));
         converse(stream, d, d.hasStdin, request.bool("replay"));
     }

@@ -12,9 +12,12 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * {@code fs_watch}: a directory's changes as JSON lines, until the host closes the stream. The first line is
@@ -74,22 +77,20 @@ final class FsWatch {
 
     /** Serves the {@code fs_watch} request over {@code stream} until the host closes it. */
     static void serve(Stream stream, Request request, Users users) throws IOException {
-        Users.Account account;
-        Path root;
-        try {
-            account = FsOps.account(request, users);
-            root = FsOps.path(request, "path");
-        } catch (Launch.Refused e) {
-            Service.refuse(stream, Service.refusal(e));
-            return;
-        } catch (IllegalArgumentException e) {
-            Service.refuse(stream, Service.error(e.getMessage()));
+        // The user as a one-element list: no user (root) is null, which an Optional could not hold.
+        Optional<List<Users.Account>> account = Service.orRefuse(stream, () -> Collections.singletonList(FsOps.account(request, users)));
+        if (account.isEmpty()) {
             return;
         }
+        Optional<Path> asked = Service.orRefuse(stream, () -> FsOps.path(request, "path"));
+        if (asked.isEmpty()) {
+            return;
+        }
+        Path root = asked.get();
         FsWatch watch = new FsWatch(stream, root, request.bool("recursive"));
         Thread.ofVirtual().start(watch::awaitHostClose);
         try {
-            AsUser.call(account, () -> {
+            AsUser.call(account.get().getFirst(), () -> {
                 watch.run();
                 return null;
             });

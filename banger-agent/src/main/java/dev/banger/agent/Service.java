@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What the agent does for the host, one stream per request (the stream's OPEN carries the request, a JSON
@@ -138,6 +139,26 @@ final class Service implements OpenHandler {
             out.write((Json.write(answer) + "\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
         }
+    }
+
+    /** Work that may be refused: what a stream with an answer line does before it answers. */
+    interface Refusable<T> {
+        T get() throws Launch.Refused;
+    }
+
+    /**
+     * {@code work}'s result, or empty once its refusal (or a malformed request) was answered on {@code stream},
+     * which then ends: the first step of every stream that answers a line before it carries more.
+     */
+    static <T> Optional<T> orRefuse(Stream stream, Refusable<T> work) throws IOException {
+        try {
+            return Optional.of(work.get());
+        } catch (Launch.Refused e) {
+            refuse(stream, refusal(e));
+        } catch (IllegalArgumentException e) {
+            refuse(stream, error(e.getMessage()));
+        }
+        return Optional.empty();
     }
 
     /** Answers {@code answer} (a refusal) on such a stream, which ends with it. */
