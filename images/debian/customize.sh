@@ -117,6 +117,34 @@ if [ -f "$sshd_config" ] && ! grep -Eq '^[[:space:]]*Include[[:space:]]+/etc/ssh
 fi
 note "root password locked ('*'); sshd: keys only, root by key (sshd_config.d/banger.conf)"
 
+# --- the account 'user' (uid 1000), which the E2B SDK runs commands as ------------------------
+# Written into the account files directly (no useradd: it would run the host's, or need a chroot),
+# each line only where the name is missing, so a second run changes nothing. No password: '*' in
+# shadow (no password can match; the agent runs commands as it with setpriv, keys could log it in).
+user_shell=/bin/bash
+[ -x "$ROOT/bin/bash" ] || user_shell=/bin/sh
+if ! grep -q '^user:' "$ROOT/etc/passwd"; then
+    if awk -F: '$3 == 1000 { found = 1 } END { exit !found }' "$ROOT/etc/passwd"; then
+        die "uid 1000 is taken in $ROOT/etc/passwd by another name than 'user'"
+    fi
+    echo "user:x:1000:1000::/home/user:$user_shell" >>"$ROOT/etc/passwd"
+fi
+grep -q '^user:' "$ROOT/etc/group" || echo "user:x:1000:" >>"$ROOT/etc/group"
+grep -q '^user:' "$ROOT/etc/shadow" || echo "user:*:20000:0:99999:7:::" >>"$ROOT/etc/shadow"
+if [ -f "$ROOT/etc/gshadow" ] && ! grep -q '^user:' "$ROOT/etc/gshadow"; then echo "user:!::" >>"$ROOT/etc/gshadow"; fi
+if [ ! -d "$ROOT/home/user" ]; then
+    mkdir -p "$ROOT/home/user"
+    if [ -d "$ROOT/etc/skel" ]; then cp -a "$ROOT/etc/skel/." "$ROOT/home/user/"; fi
+    chown -R 1000:1000 "$ROOT/home/user"
+    chmod 0750 "$ROOT/home/user"
+fi
+if [ -x "$ROOT/usr/bin/sudo" ]; then
+    printf 'user ALL=(ALL) NOPASSWD:ALL\n' | put etc/sudoers.d/banger-user 0440
+    note "account 'user' (uid 1000, /home/user, $user_shell, no password; passwordless sudo)"
+else
+    note "account 'user' (uid 1000, /home/user, $user_shell, no password; no sudo in this image)"
+fi
+
 # --- per-VM identity: host keys and machine id ------------------------------------------------
 rm -f "$ROOT"/etc/ssh/ssh_host_*
 if [ -L "$ROOT/etc/machine-id" ] || [ -s "$ROOT/etc/machine-id" ] || [ ! -e "$ROOT/etc/machine-id" ]; then

@@ -11,10 +11,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -34,6 +36,11 @@ final class Detached {
     /** How often an attachment waiting for output looks whether its host is still there. */
     private static final long ATTACH_POLL_MILLIS = 500;
     private static final int CHUNK = 32 * 1024;
+    static final int MAX_TAG = 256;
+    /** The most bytes one {@code proc_input} carries (its base64 fits a request of 64 KiB). */
+    static final int MAX_INPUT = 32 * 1024;
+    /** How long a shared entry that exited stays to be connected to, when no attachment collected its exit. */
+    static final long SHARED_LINGER_MILLIS = 30_000;
 
     private final Path dir;
     private final Users users;
@@ -46,12 +53,45 @@ final class Detached {
         this.users = users;
     }
 
-    /** Starts {@code request}'s command in the background; its {@code id} and {@code pid}. */
+    /**
+     * Starts {@code request}'s command in the background; its {@code id} and {@code pid}. Besides an exec's
+     * fields: {@code tag} (a name the host selects it by, unique among running entries), {@code tty} with
+     * {@code rows} and {@code cols} (a terminal, as {@link ExecSession} gives one), {@code shared} (any number
+     * of attachments; forgotten once one of them got its exit, or {@link #SHARED_LINGER_MILLIS} after it).
+     */
     Map<String, Object> start(Request request) throws Launch.Refused {
         Launch.Prepared prepared = Launch.prepare(request, users);
+        boolean tty = request.bool("tty");
         boolean stdin = request.bool("stdin");
+        int rows = (int) request.number("rows", 24, 1, ExecSession.MAX_TERMINAL_SIZE);
+        int cols = (int) request.number("cols", 80, 1, ExecSession.MAX_TERMINAL_SIZE);
+        String tag = request.string("tag", null);
+        if (tag != null && (tag.isEmpty() || tag.length() > MAX_TAG)) {
+            throw new IllegalArgumentException("'tag' must be 1 to " + MAX_TAG + " characters");
+        }
+        DetachedProcess.Meta meta = new DetachedProcess.Meta(tag, request.stringMap("env"), prepared.cwd(),
+                prepared.account() == null ? "root" : prepared.account().name(), request.bool("shared"));
+        if (tty) {
+            prepared = prepared.withDefault("TERM", ExecSession.DEFAULT_TERM);
+        }
         List<String> argv = request.strings("argv");
         synchronized (this) {
+            if (tag != null) {
+                for (DetachedProcess d : processes.values()) {
+                    if (tag.equals(d.meta.tag()) && d.running()) {
+                        throw new Launch.Refused(FsOps.EXISTS, "a process tagged " + Json.write(tag) + " runs already (pid " + d.pid() + ")");
+                    }
+                }
+            }
+            if (processes.size() >= MAX_PROCESSES) {
+                processes.values().removeIf(d -> {
+                    boolean collectable = d.meta.shared() && !d.running();
+                    if (collectable) {
+                        d.forget(); // room is made from what envd would have forgotten already
+                    }
+                    return collectable;
+                });
+            }
             if (processes.size() >= MAX_PROCESSES) {
                 throw new Launch.Refused(Launch.Refused.EXHAUSTED, "this VM holds " + MAX_PROCESSES + " detached processes already (running, or exited and not "
                         + "collected): collect an exited one with vm exec --attach ID, or kill one with vm exec --kill ID");
@@ -59,13 +99,29 @@ final class Detached {
             String id = newId();
             OutputRing out = null;
             OutputRing err = null;
+            Pty pty = null;
             try {
                 prepareDir();
                 out = new OutputRing(dir.resolve(id + ".out"), RING_BYTES);
                 err = new OutputRing(dir.resolve(id + ".err"), RING_BYTES);
-                Spawned p = Spawned.start(prepared, new Spawn.Pipes(stdin));
-                DetachedProcess d = new DetachedProcess(id, argv, p, out, err, stdin);
+                Spawn.Stdio stdio = new Spawn.Pipes(stdin);
+                if (tty) {
+                    pty = ExecSession.terminal(prepared.account(), rows, cols);
+                    stdio = new Spawn.Terminal(pty.slave());
+                }
+                Spawned p = Spawned.start(prepared, stdio);
+                DetachedProcess d = new DetachedProcess(id, argv, p, pty, out, err, stdin, meta);
                 processes.put(id, d);
+                if (meta.shared()) {
+                    d.ended().thenRun(() -> Thread.ofVirtual().start(() -> {
+                        try {
+                            Thread.sleep(SHARED_LINGER_MILLIS);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                        forget(d);
+                    }));
+                }
                 Map<String, Object> r = new LinkedHashMap<>();
                 r.put("id", id);
                 r.put("pid", d.pid());
@@ -77,10 +133,145 @@ final class Detached {
                 if (err != null) {
                     err.close();
                 }
+                if (pty != null) {
+                    pty.close();
+                }
                 throw new Launch.Refused(e instanceof Spawn.NotStarted n && n.errno == Spawn.ENOENT ? Launch.Refused.NOT_FOUND
                         : Launch.Refused.PRECONDITION, "cannot start " + argv.getFirst() + ": " + e.getMessage());
             }
         }
+    }
+
+    /**
+     * {@code exec} with {@code detach} and {@code attach}: starts the command and stays attached over
+     * {@code stream}: first the answer as one JSON line (its id and pid, or the refusal with its kind, which
+     * ends the stream), then {@link #attach}'s records, from the first byte of output.
+     */
+    void startAttached(Stream stream, Request request) throws IOException {
+        Optional<Map<String, Object>> started = Service.orRefuse(stream, () -> start(request));
+        if (started.isEmpty()) {
+            return;
+        }
+        DetachedProcess d;
+        synchronized (this) {
+            d = processes.get((String) started.get().get("id"));
+        }
+        if (d == null || !d.attach()) {
+            Service.refuse(stream, Service.error("the process was forgotten before it could be attached"));
+            return;
+        }
+        Service.line(stream, Service.ok(started.get()));
+        converse(stream, d, d.hasStdin, true);
+    }
+
+    /**
+     * {@code proc_connect}: joins a process selected by {@code id}, {@code tag} or {@code pid} over
+     * {@code stream}: its row ({@link DetachedProcess#describe}) as one JSON answer line (or the refusal, which
+     * ends the stream), then {@link #attach}'s records: only output that comes from now on unless {@code replay}
+     * asks for what is kept too, as envd's Connect does.
+     */
+    void connect(Stream stream, Request request) throws IOException {
+        Optional<DetachedProcess> attached = Service.orRefuse(stream, () -> {
+            DetachedProcess p = select(request);
+            if (!p.attach()) {
+                throw new Launch.Refused(Launch.Refused.PRECONDITION, "process " + p.id + " has a client attached already");
+            }
+            return p;
+        });
+        if (attached.isEmpty()) {
+            return;
+        }
+        DetachedProcess d = attached.get();
+        Service.line(stream, Service.ok(d.describe()));
+        converse(stream, d, d.hasStdin, request.bool("replay"));
+    }
+
+    /** {@code proc_input}: {@code data} (base64, at most {@link #MAX_INPUT} bytes) to the selected process's stdin or terminal. */
+    Map<String, Object> input(Request request) throws Launch.Refused {
+        DetachedProcess d = select(request);
+        byte[] data;
+        try {
+            data = Base64.getDecoder().decode(request.string("data", ""));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("'data' must be base64");
+        }
+        if (data.length > MAX_INPUT) {
+            throw new IllegalArgumentException("'data' is at most " + MAX_INPUT + " bytes");
+        }
+        try {
+            d.input(data);
+        } catch (IOException e) {
+            throw new Launch.Refused(Launch.Refused.PRECONDITION, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Launch.Refused(Launch.Refused.PRECONDITION, "interrupted");
+        }
+        return row(d, "bytes", data.length);
+    }
+
+    /** {@code proc_close_stdin}: the selected process's input ends (its pipe closed; Ctrl-D on a terminal). */
+    Map<String, Object> closeInput(Request request) throws Launch.Refused {
+        DetachedProcess d = select(request);
+        if (!d.hasStdin) {
+            throw new Launch.Refused(Launch.Refused.PRECONDITION, "process " + d.id + " was started without stdin: its stdin is /dev/null");
+        }
+        try {
+            d.closeInput();
+        } catch (IOException e) {
+            throw new Launch.Refused(Launch.Refused.PRECONDITION, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Launch.Refused(Launch.Refused.PRECONDITION, "interrupted");
+        }
+        return row(d, "closed", true);
+    }
+
+    /** {@code proc_resize}: the selected process's terminal gets {@code rows} x {@code cols}. */
+    Map<String, Object> resize(Request request) throws Launch.Refused {
+        DetachedProcess d = select(request);
+        int rows = (int) request.number("rows", 0, 1, ExecSession.MAX_TERMINAL_SIZE);
+        int cols = (int) request.number("cols", 0, 1, ExecSession.MAX_TERMINAL_SIZE);
+        try {
+            if (!d.resize(rows, cols)) {
+                throw new Launch.Refused(Launch.Refused.PRECONDITION, "process " + d.id + " has no terminal");
+            }
+        } catch (IOException e) {
+            throw new Launch.Refused(Launch.Refused.PRECONDITION, e.getMessage());
+        }
+        return row(d, "rows", rows);
+    }
+
+    private static Map<String, Object> row(DetachedProcess d, String key, Object value) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("id", d.id);
+        r.put("pid", d.pid());
+        r.put(key, value);
+        return r;
+    }
+
+    /** The process a request selects: by {@code id}, else {@code tag}, else {@code pid} (running ones first). */
+    synchronized DetachedProcess select(Request request) throws Launch.Refused {
+        String id = request.string("id", null);
+        if (id != null) {
+            return find(id);
+        }
+        String tag = request.string("tag", null);
+        long pid = request.number("pid", 0, 1, Integer.MAX_VALUE);
+        if (tag == null && pid == 0) {
+            throw new IllegalArgumentException("select a process by 'id', 'tag' or 'pid'");
+        }
+        DetachedProcess found = null;
+        for (DetachedProcess d : processes.values()) {
+            boolean match = tag != null ? tag.equals(d.meta.tag()) : d.pid() == pid;
+            if (match && (found == null || d.running())) {
+                found = d;
+            }
+        }
+        if (found == null) {
+            throw new Launch.Refused(Launch.Refused.NOT_FOUND, "no process " + (tag != null ? "tagged " + Json.write(clip(tag)) : "with pid " + pid)
+                    + " in this VM's agent");
+        }
+        return found;
     }
 
     /** Every entry, oldest first, and the most there may be. */
@@ -95,9 +286,10 @@ final class Detached {
         return r;
     }
 
-    /** Sends signal {@code signal} to the process group of {@code id}, which must still run. */
-    Map<String, Object> signal(String id, int signal) throws Launch.Refused {
-        DetachedProcess d = find(id);
+    /** Sends signal {@code signal} to the process group of the process the request selects, which must still run. */
+    Map<String, Object> signal(Request request, int signal) throws Launch.Refused {
+        DetachedProcess d = select(request);
+        String id = d.id;
         if (!d.running()) {
             throw new Launch.Refused(Launch.Refused.PRECONDITION, "process " + id + " has exited (status " + d.ended().join() + "): vm exec --attach " + id
                     + " collects it");
@@ -134,12 +326,22 @@ final class Detached {
             send(stream, Exec.ERROR, ("process " + id + " has a client attached already").getBytes(StandardCharsets.UTF_8));
             return;
         }
+        converse(stream, d, withStdin, true);
+    }
+
+    /**
+     * The attach conversation with {@code d}, attached already (the attachment is given back at its end): its
+     * output from the oldest byte kept ({@code replay}) or from now, the host's input to it, its exit.
+     */
+    private void converse(Stream stream, DetachedProcess d, boolean withStdin, boolean replay) {
         AtomicBoolean hostGone = new AtomicBoolean();
         try {
+            long outFrom = replay ? 0 : d.stdout.written();
+            long errFrom = replay ? 0 : d.stderr.written();
             send(stream, Exec.STARTED, Records.u32((int) d.pid()));
             Thread input = Thread.ofVirtual().start(() -> forwardInput(stream, d, withStdin, hostGone));
-            Thread errors = Thread.ofVirtual().start(() -> relay(stream, d.stderr, Exec.STDERR, "stderr", hostGone));
-            boolean all = relay(stream, d.stdout, Exec.STDOUT, "stdout", hostGone);
+            Thread errors = Thread.ofVirtual().start(() -> relay(stream, d.stderr, errFrom, Exec.STDERR, "stderr", hostGone));
+            boolean all = relay(stream, d.stdout, outFrom, Exec.STDOUT, "stdout", hostGone);
             errors.join();
             if (!all || hostGone.get()) {
                 return;
@@ -159,9 +361,9 @@ final class Detached {
     }
 
     /** Sends one ring to the host until it ended (true) or the host left (false). */
-    private static boolean relay(Stream stream, OutputRing ring, int type, String name, AtomicBoolean hostGone) {
+    private static boolean relay(Stream stream, OutputRing ring, long from, int type, String name, AtomicBoolean hostGone) {
         byte[] buf = new byte[CHUNK];
-        long at = 0;
+        long at = from;
         try {
             while (!hostGone.get()) {
                 OutputRing.Chunk c = ring.read(at, buf, ATTACH_POLL_MILLIS);
@@ -188,7 +390,6 @@ final class Detached {
     /** The host's records to the process until the stream ends, which means the host left. */
     private static void forwardInput(Stream stream, DetachedProcess d, boolean withStdin, AtomicBoolean hostGone) {
         InputStream in = stream.input();
-        OutputStream stdin = d.stdin();
         try {
             Records.Record r;
             while ((r = Records.read(in)) != null) {
@@ -196,17 +397,16 @@ final class Detached {
                     case Exec.STDIN -> {
                         if (withStdin) {
                             try {
-                                stdin.write(r.payload());
-                                stdin.flush();
+                                d.input(r.payload());
                             } catch (IOException closed) {
-                                // the process closed its stdin or exited
+                                // the process closed its stdin, exited, or does not read it
                             }
                         }
                     }
                     case Exec.STDIN_EOF -> {
                         if (withStdin) {
                             try {
-                                stdin.close();
+                                d.closeInput();
                             } catch (IOException ignored) {
                                 // already closed
                             }
@@ -218,13 +418,25 @@ final class Detached {
                             d.process.signalGroup(sig);
                         }
                     }
+                    case Exec.RESIZE -> {
+                        int[] size = ExecSession.windowSize(r.payload());
+                        if (size != null) {
+                            try {
+                                d.resize(size[0], size[1]);
+                            } catch (IOException ignored) {
+                                // the terminal is gone
+                            }
+                        }
+                    }
                     default -> {
-                        // RESIZE (no terminal), or a newer host's record
+                        // a newer host's record
                     }
                 }
             }
         } catch (IOException e) {
             // the stream failed: the host or the channel is gone
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         hostGone.set(true);
     }
@@ -238,8 +450,9 @@ final class Detached {
     }
 
     private synchronized void forget(DetachedProcess d) {
-        processes.remove(d.id, d);
-        d.release();
+        if (processes.remove(d.id, d)) {
+            d.forget();
+        }
     }
 
     private String newId() {

@@ -35,7 +35,7 @@ final class ExecSession {
     /** What a terminal's reader takes for the end of input (VEOF, Ctrl-D), typed when the host's stdin ends. */
     private static final byte[] END_OF_INPUT = {4};
     private static final int CHUNK = 32 * 1024;
-    private static final int MAX_TERMINAL_SIZE = 10_000;
+    static final int MAX_TERMINAL_SIZE = 10_000;
     private static final int SIGHUP = 1;
     private static final int SIGKILL = 9;
 
@@ -134,7 +134,7 @@ final class ExecSession {
     }
 
     /** A terminal for the command, owned by the command's user. */
-    private static Pty terminal(Users.Account account, int rows, int cols) throws IOException {
+    static Pty terminal(Users.Account account, int rows, int cols) throws IOException {
         Pty pty = Pty.open(rows, cols);
         try {
             if (account != null) {

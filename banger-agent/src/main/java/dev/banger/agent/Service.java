@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What the agent does for the host, one stream per request (the stream's OPEN carries the request, a JSON
@@ -18,7 +19,11 @@ import java.util.Map;
  * ({@code {"ok": true, "result": ...}} or {@code {"ok": false, "error": "..."}});
  * {@code exec} runs a command over the stream ({@link ExecSession}), or with {@code "detach": true} starts it
  * in the background and answers with its id ({@link Detached}); {@code attach} joins a detached process over
- * the stream; {@code copy_in} and {@code copy_out} move files ({@link CopyIn}, {@link CopyOut}); {@code connect}, {@code udp}
+ * the stream; {@code copy_in} and {@code copy_out} move files ({@link CopyIn}, {@link CopyOut}); {@code fs_stat},
+ * {@code fs_list}, {@code fs_mkdir}, {@code fs_move} and {@code fs_remove} answer about the guest's files
+ * ({@link FsOps}), {@code fs_watch} streams a directory's changes ({@link FsWatch}); {@code proc_connect},
+ * {@code proc_input}, {@code proc_close_stdin} and {@code proc_resize} serve long-lived processes
+ * ({@link Detached}); {@code connect}, {@code udp}
  * and {@code listeners} serve published ports ({@link Forward}). Every
  * transport (virtio-serial, vsock, TCP) serves the same; who may ask is the transport's to check.
  */
@@ -33,6 +38,7 @@ final class Service implements OpenHandler {
     private final Users users;
     private final Path ready;
     private final Detached detached;
+    private final FsOps files;
     private final Identity.Steps identity;
     private final long startedAt = System.nanoTime();
     private final IdleTrim idle = new IdleTrim(IdleTrim.QUIET_MILLIS, IdleTrim::giveBack);
@@ -51,12 +57,17 @@ final class Service implements OpenHandler {
         this.ready = ready;
         this.detached = detached;
         this.identity = identity;
+        this.files = new FsOps(users);
     }
 
     @Override
     public void onOpen(Stream stream, byte[] requestBytes) throws IOException {
         if (Request.isOp(requestBytes, "listeners")) {
             Forward.watch(stream, ownPort); // lasts as long as the VM's publishing: not work that keeps the agent from trimming
+            return;
+        }
+        if (Request.isOp(requestBytes, "fs_watch")) {
+            FsWatch.serve(stream, Request.parse(requestBytes), users); // as long as the host watches: not work that keeps the agent from trimming
             return;
         }
         idle.begin();
@@ -82,7 +93,9 @@ final class Service implements OpenHandler {
                 case "ports" -> reply(stream, ok(ports.list()));
                 case "ready" -> reply(stream, ok(awaitReady(request.number("timeout_ms", 0, 0, MAX_READY_WAIT_MILLIS))));
                 case "exec" -> {
-                    if (request.bool("detach")) {
+                    if (request.bool("detach") && request.bool("attach")) {
+                        detached.startAttached(stream, request);
+                    } else if (request.bool("detach")) {
                         reply(stream, ok(detached.start(request)));
                     } else {
                         new ExecSession(stream, request, users).run();
@@ -90,23 +103,68 @@ final class Service implements OpenHandler {
                 }
                 case "procs" -> reply(stream, ok(detached.list()));
                 case "warm" -> reply(stream, warm());
-                case "signal" -> reply(stream, ok(detached.signal(request.string("id", ""), (int) request.number("signal", 0, 1, 64))));
+                case "signal" -> reply(stream, ok(detached.signal(request, (int) request.number("signal", 0, 1, 64))));
                 case "attach" -> detached.attach(stream, request);
+                case "proc_connect" -> detached.connect(stream, request);
+                case "proc_input" -> reply(stream, ok(detached.input(request)));
+                case "proc_close_stdin" -> reply(stream, ok(detached.closeInput(request)));
+                case "proc_resize" -> reply(stream, ok(detached.resize(request)));
                 case "copy_in" -> new CopyIn(stream, request).run();
                 case "copy_out" -> new CopyOut(stream, request).run();
                 case "identity" -> reply(stream, Identity.answer(request, identity));
+                case "fs_stat", "fs_list", "fs_mkdir", "fs_move", "fs_remove" -> reply(stream, ok(files.answer(request)));
                 case "connect" -> Forward.tcp(stream, request);
                 case "udp" -> Forward.udp(stream, request);
                 default -> reply(stream, error("unknown op '" + clip(request.op())
-                        + "' (health, ports, ready, exec, procs, signal, attach, copy_in, copy_out, identity, warm, connect, udp, listeners)"));
+                        + "' (health, ports, ready, exec, procs, signal, attach, proc_connect, proc_input, proc_close_stdin, proc_resize, copy_in, copy_out, identity, warm, fs_stat, fs_list, fs_mkdir, fs_move, fs_remove, fs_watch, connect, udp, listeners)"));
             }
         } catch (IllegalArgumentException e) {
             reply(stream, error(e.getMessage()));
         } catch (Launch.Refused e) {
-            Map<String, Object> refusal = error(e.getMessage());
-            refusal.put("kind", e.kind);
-            reply(stream, refusal);
+            reply(stream, refusal(e));
         }
+    }
+
+    /** A refusal's answer: its text, and its kind, which the daemon maps to its error codes. */
+    static Map<String, Object> refusal(Launch.Refused e) {
+        Map<String, Object> r = error(e.getMessage());
+        r.put("kind", e.kind);
+        return r;
+    }
+
+    /** One JSON answer line on a stream that carries more after it (a watch's events, an attachment's records). */
+    static void line(Stream stream, Map<String, Object> answer) throws IOException {
+        OutputStream out = stream.output();
+        synchronized (out) {
+            out.write((Json.write(answer) + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        }
+    }
+
+    /** Work that may be refused: what a stream with an answer line does before it answers. */
+    interface Refusable<T> {
+        T get() throws Launch.Refused;
+    }
+
+    /**
+     * {@code work}'s result, or empty once its refusal (or a malformed request) was answered on {@code stream},
+     * which then ends: the first step of every stream that answers a line before it carries more.
+     */
+    static <T> Optional<T> orRefuse(Stream stream, Refusable<T> work) throws IOException {
+        try {
+            return Optional.of(work.get());
+        } catch (Launch.Refused e) {
+            refuse(stream, refusal(e));
+        } catch (IllegalArgumentException e) {
+            refuse(stream, error(e.getMessage()));
+        }
+        return Optional.empty();
+    }
+
+    /** Answers {@code answer} (a refusal) on such a stream, which ends with it. */
+    static void refuse(Stream stream, Map<String, Object> answer) throws IOException {
+        line(stream, answer);
+        stream.close(0, "refused");
     }
 
     /** {@code warm}: the identity op's path made ready before the host snapshots this VM ({@link Warmup#identity}). */

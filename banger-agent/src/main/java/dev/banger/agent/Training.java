@@ -27,7 +27,8 @@ import java.util.List;
  * itself, so that the image build can record it in an AOT cache (JDK 25, {@code -XX:AOTCacheOutput}) run
  * under the same JVM, flags and jar as in the guest: the classes it loads and links and the call sites it
  * binds are then ready when the guest's agent starts. A host channel speaks to the agent's serial-port
- * code over a Unix socket pair: health, ready, ports, an exec with stdin and output, and an identity whose
+ * code over a Unix socket pair: health, ready, ports, an exec with stdin and output, the file-system ops and a
+ * watch, a long-lived process with input ops, and an identity whose
  * kernel steps are stand-ins ({@link StandIn}: the build host's RNG and clock are never touched) and whose
  * network, file and sshd steps are the real ones over a made-up guest tree in a temporary directory, with
  * {@code true} for ip.
@@ -79,6 +80,8 @@ final class Training {
                         // STARTED, STDOUT
                     }
                 }
+                trainFiles(host, dir.resolve("files"));
+                trainProcess(host);
                 trainForwarding(host);
                 host.close();
             }
@@ -110,6 +113,41 @@ final class Training {
             }
         }
         Files.deleteIfExists(dir);
+    }
+
+    /** The file-system ops over a scratch directory, and a watch that sees one file made. */
+    private static void trainFiles(Channel host, Path files) throws IOException {
+        String root = Json.write(files.toString());
+        String made = Json.write(files.resolve("a/b").toString());
+        ask(host, "{\"op\":\"fs_mkdir\",\"path\":" + made + "}");
+        ask(host, "{\"op\":\"fs_stat\",\"path\":" + made + "}");
+        ask(host, "{\"op\":\"fs_list\",\"path\":" + root + ",\"depth\":2}");
+        ask(host, "{\"op\":\"fs_move\",\"source\":" + made + ",\"destination\":" + Json.write(files.resolve("c").toString()) + "}");
+        ask(host, "{\"op\":\"fs_stat\",\"path\":" + made + "}"); // the not-found path
+        try (Stream s = host.open(("{\"op\":\"fs_watch\",\"path\":" + root + ",\"recursive\":true}").getBytes(StandardCharsets.UTF_8))) {
+            dev.banger.channel.Lines.readBounded(s.input(), 65536); // started
+            Files.writeString(files.resolve("c/new"), "x");
+            dev.banger.channel.Lines.readBounded(s.input(), 65536); // its create
+        }
+        ask(host, "{\"op\":\"fs_remove\",\"path\":" + root + "}");
+    }
+
+    /** A long-lived process as the E2B translation runs one: started attached with a tag, input and its end as ops. */
+    private static void trainProcess(Channel host) throws IOException {
+        try (Stream s = host.open("{\"op\":\"exec\",\"detach\":true,\"attach\":true,\"shared\":true,\"tag\":\"train\",\"stdin\":true,\"argv\":[\"cat\"]}"
+                .getBytes(StandardCharsets.UTF_8))) {
+            dev.banger.channel.Lines.readBounded(s.input(), 65536);
+            ask(host, "{\"op\":\"procs\"}");
+            ask(host, "{\"op\":\"proc_input\",\"tag\":\"train\",\"data\":\"dHJhaW5pbmcK\"}");
+            ask(host, "{\"op\":\"proc_close_stdin\",\"tag\":\"train\"}");
+            Records.Record r;
+            while ((r = Records.read(s.input())) != null && r.type() != Exec.EXIT) {
+                // STARTED, STDOUT
+            }
+        }
+        try (Stream s = host.open("{\"op\":\"proc_connect\",\"tag\":\"none\"}".getBytes(StandardCharsets.UTF_8))) {
+            s.input().readAllBytes(); // the not-found path
+        }
     }
 
     /** A published port's paths: one {@code connect} to a loopback echo, and the first report of a {@code listeners} watch. */

@@ -314,6 +314,9 @@ public final class AgentSessions {
             case "not_found" -> ErrorCode.NOT_FOUND;
             case "exhausted" -> ErrorCode.RESOURCE_EXHAUSTED;
             case "precondition" -> ErrorCode.FAILED_PRECONDITION;
+            case "exists" -> ErrorCode.NAME_TAKEN;
+            case "denied" -> ErrorCode.PERMISSION_DENIED;
+            case "invalid" -> ErrorCode.INVALID_ARGUMENT;
             default -> ErrorCode.AGENT_UNAVAILABLE;
         };
     }
