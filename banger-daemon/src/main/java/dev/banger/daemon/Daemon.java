@@ -3,6 +3,7 @@ package dev.banger.daemon;
 import dev.banger.daemon.agent.AgentIdentity;
 import dev.banger.daemon.e2b.E2bKeys;
 import dev.banger.daemon.e2b.E2bRoom;
+import dev.banger.daemon.e2b.VmGuests;
 import dev.banger.daemon.e2b.VmSandboxes;
 import dev.banger.daemon.snapshot.SnapshotReconciler;
 import dev.banger.daemon.snapshot.SnapshotRestores;
@@ -198,7 +199,7 @@ public final class Daemon implements AutoCloseable {
             try {
                 e2b = settings.e2b().enabled()
                         ? E2bRoom.start(settings.e2b(), e2bStore, e2bKeys, new VmSandboxes(vms, snapshots.vms(), templates, images),
-                                settings.defaultImage(), paths.e2bTokenSecret(), clock, random)
+                                new VmGuests(vms, sessions), settings.defaultImage(), paths.e2bTokenSecret(), clock, random)
                         : null;
             } catch (RuntimeException e) {
                 closeQuietly(channel);

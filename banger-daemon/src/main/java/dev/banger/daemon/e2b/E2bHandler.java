@@ -21,7 +21,8 @@ import org.eclipse.jetty.util.Fields;
 
 /**
  * The listener's one handler. A request carrying {@code E2b-Sandbox-Id} is the SDK talking to a sandbox's envd (the SDK
- * sets that header on every envd call when {@code E2B_SANDBOX_URL} points here): it goes to {@link #envd}. Everything
+ * sets that header on every envd call when {@code E2B_SANDBOX_URL} points here), and so is a signed file URL, which
+ * carries no header: both go to {@link Envd}. Everything
  * else is E2B's REST API, which requires an API key in {@code X-API-Key}. Every failure is answered in E2B's error shape,
  * {@code {"code": STATUS, "message": ...}}, and the listener keeps serving.
  */
@@ -35,10 +36,12 @@ final class E2bHandler extends Handler.Abstract {
 
     private final E2bKeys keys;
     private final Sandboxes sandboxes;
+    private final Envd envd;
 
-    E2bHandler(E2bKeys keys, Sandboxes sandboxes) {
+    E2bHandler(E2bKeys keys, Sandboxes sandboxes, Envd envd) {
         this.keys = keys;
         this.sandboxes = sandboxes;
+        this.envd = envd;
     }
 
     /** An answer: status, and the object to write as JSON (none for 204). */
@@ -47,9 +50,14 @@ final class E2bHandler extends Handler.Abstract {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
+        String sandboxId = request.getHeaders().get(SANDBOX_HEADER);
+        if (sandboxId != null || Envd.isSignedFileUrl(request)) {
+            envd.handle(request, response, callback, sandboxId);
+            return true;
+        }
         Reply reply;
         try {
-            reply = request.getHeaders().get(SANDBOX_HEADER) != null ? envd(request) : rest(request);
+            reply = rest(request);
         } catch (E2bError e) {
             reply = error(e.status, e.getMessage());
         } catch (BangerException e) {
@@ -70,11 +78,6 @@ final class E2bHandler extends Handler.Abstract {
             }
         }
         return true;
-    }
-
-    /** envd (processes, files) is the next step of issue 17: until then its calls are answered "not implemented". */
-    private Reply envd(Request request) {
-        return error(501, "envd (commands and files) is not implemented by banger yet; only the sandbox REST API is");
     }
 
     private Reply rest(Request request) {

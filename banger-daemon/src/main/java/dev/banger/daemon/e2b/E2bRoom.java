@@ -4,9 +4,13 @@ import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
 import dev.banger.core.e2b.E2bSettings;
 import dev.banger.store.E2bStore;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.concurrent.Executors;
 import java.util.logging.Logger;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -25,22 +29,22 @@ public final class E2bRoom implements AutoCloseable {
     private final Server server;
     private final ServerConnector connector;
     private final Reaper reaper;
-    /** The sandboxes' state; the envd side (next) checks access tokens through it. */
-    private final Sandboxes sandboxes;
+    private final Envd envd;
 
-    private E2bRoom(Server server, ServerConnector connector, Reaper reaper, Sandboxes sandboxes) {
+    private E2bRoom(Server server, ServerConnector connector, Reaper reaper, Envd envd) {
         this.server = server;
         this.connector = connector;
         this.reaper = reaper;
-        this.sandboxes = sandboxes;
+        this.envd = envd;
     }
 
     /**
      * Drops sandboxes whose VM is gone, starts the reaper (which kills those already past their end) and the listener.
-     * {@code secretFile} holds the secret envd tokens are derived from (made 0600 on first use).
+     * {@code secretFile} holds the secret envd tokens are derived from (made 0600 on first use); uploads too large to hold
+     * in memory are spooled to a root-only directory beside it.
      */
-    public static E2bRoom start(E2bSettings settings, E2bStore store, E2bKeys keys, SandboxBackend backend, String defaultImage,
-                                Path secretFile, Clock clock, SecureRandom random) {
+    public static E2bRoom start(E2bSettings settings, E2bStore store, E2bKeys keys, SandboxBackend backend, SandboxGuests guests,
+                                String defaultImage, Path secretFile, Clock clock, SecureRandom random) {
         if (!settings.enabled()) {
             throw new IllegalArgumentException("[e2b] listen is not set");
         }
@@ -50,6 +54,9 @@ public final class E2bRoom implements AutoCloseable {
         QueuedThreadPool threads = new QueuedThreadPool(MAX_THREADS, 2);
         threads.setName("e2b-http");
         threads.setDaemon(true);
+        // Requests run on virtual threads: envd streams (a command's output, a watch) hold theirs for as long as they last.
+        threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        Envd envd = new Envd(sandboxes, guests, spool(secretFile.resolveSibling("e2b-uploads")), clock);
         Server server = new Server(threads);
         ServerConnector connector = settings.tls()
                 ? new ServerConnector(server, PemTls.factory(settings.tlsCert(), settings.tlsKey()))
@@ -59,7 +66,7 @@ public final class E2bRoom implements AutoCloseable {
         // A create blocks while its VM starts (a cold boot under TCG takes tens of seconds): the connection must outlast it.
         connector.setIdleTimeout(IDLE_TIMEOUT_MS);
         server.addConnector(connector);
-        server.setHandler(new E2bHandler(keys, sandboxes));
+        server.setHandler(new E2bHandler(keys, sandboxes, envd));
         server.setStopTimeout(2_000);
         try {
             server.start();
@@ -69,13 +76,30 @@ public final class E2bRoom implements AutoCloseable {
             } catch (Exception again) {
                 e.addSuppressed(again);
             }
+            envd.close();
             throw new BangerException(ErrorCode.HOST_FAILURE, "cannot listen on " + settings.host() + ":" + settings.port()
                     + " ([e2b] listen): " + e.getMessage(), e);
         }
         reaper.start();
         LOG.info("e2b: API listening on " + (settings.tls() ? "https://" : "http://") + settings.host() + ":" + connector.getLocalPort()
                 + " (domain " + settings.domain() + ")");
-        return new E2bRoom(server, connector, reaper, sandboxes);
+        return new E2bRoom(server, connector, reaper, envd);
+    }
+
+    /** The upload spool: root's alone, emptied of what a previous daemon left. */
+    private static Path spool(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            try (var old = Files.list(dir)) {
+                for (Path p : (Iterable<Path>) old::iterator) {
+                    Files.deleteIfExists(p);
+                }
+            }
+            return dir;
+        } catch (IOException e) {
+            throw new BangerException(ErrorCode.HOST_FAILURE, "cannot prepare the E2B upload directory " + dir + ": " + e.getMessage(), e);
+        }
     }
 
     /** The port bound (the configured one, or the one the kernel chose for port 0). */
@@ -91,5 +115,6 @@ public final class E2bRoom implements AutoCloseable {
             LOG.warning("e2b: stopping the listener: " + e);
         }
         reaper.close();
+        envd.close();
     }
 }

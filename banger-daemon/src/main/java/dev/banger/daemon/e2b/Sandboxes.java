@@ -218,9 +218,22 @@ final class Sandboxes {
         }
     }
 
-    /** Whether {@code token} is sandbox {@code id}'s envd access token (for the envd side). */
-    boolean tokenMatches(String id, String token) {
-        return store.sandbox(id).map(row -> E2bSecrets.tokenMatches(tokenSecret, row.tokenSalt(), token)).orElse(false);
+    /** Sandbox {@code id}'s env vars when {@code token} is its envd access token; empty otherwise, or when there is no such sandbox. */
+    Optional<Map<String, String>> envdAccess(String id, String token) {
+        return store.sandbox(id).filter(row -> E2bSecrets.tokenMatches(tokenSecret, row.tokenSalt(), token)).map(E2bStore.Sandbox::envVars);
+    }
+
+    /**
+     * The sandbox (id and env vars) whose envd token satisfies {@code signedWith}: a signed file URL names its sandbox only
+     * through its signature. With {@code onlyId}, that sandbox alone is tried.
+     */
+    Optional<Map.Entry<String, Map<String, String>>> signedBy(String onlyId, java.util.function.Predicate<String> signedWith) {
+        for (E2bStore.Sandbox row : store.sandboxes()) {
+            if ((onlyId == null || onlyId.equals(row.sandboxId())) && signedWith.test(E2bSecrets.envdToken(tokenSecret, row.tokenSalt()))) {
+                return Optional.of(Map.entry(row.sandboxId(), row.envVars()));
+            }
+        }
+        return Optional.empty();
     }
 
     private void insertOrDelete(E2bStore.Sandbox row) {

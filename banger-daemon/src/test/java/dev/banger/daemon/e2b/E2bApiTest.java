@@ -107,8 +107,8 @@ class E2bApiTest {
     }
 
     private E2bRoom startRoom(int max, int perKey) {
-        return E2bRoom.start(new E2bSettings("127.0.0.1", 0, "e2b.test", max, perKey, null, null), db.e2b(), keys, backend, IMAGE,
-                dir.resolve("secret"), Clock.systemUTC(), random);
+        return E2bRoom.start(new E2bSettings("127.0.0.1", 0, "e2b.test", max, perKey, null, null), db.e2b(), keys, backend,
+                new NoGuests(), IMAGE, dir.resolve("secret"), Clock.systemUTC(), random);
     }
 
     @AfterEach
@@ -309,8 +309,67 @@ class E2bApiTest {
         Answer metrics = call("GET", "/sandboxes/" + id + "/metrics", null);
         assertThat(metrics.status()).isEqualTo(200);
         assertThat(metrics.json().isArray()).isTrue();
-        // envd's calls carry E2b-Sandbox-Id: a dispatch point of their own, not the REST API.
-        assertError(call("POST", "/process.Process/List", "{}", null, "E2b-Sandbox-Id", id), 501);
+    }
+
+    @Test
+    void envdCallsNeedTheSandboxsOwnToken() throws Exception {
+        JsonNode a = call("POST", "/v2/sandboxes", "{\"templateID\":\"base\",\"timeout\":300}").json();
+        JsonNode b = call("POST", "/v2/sandboxes", "{\"templateID\":\"base\",\"timeout\":300}").json();
+        String id = a.get("sandboxID").asText();
+        String token = a.get("envdAccessToken").asText();
+        String otherToken = b.get("envdAccessToken").asText();
+        // envd's calls carry E2b-Sandbox-Id: a dispatch point of their own, not the REST API (no API key needed).
+        assertThat(call("GET", "/health", null, null, "E2b-Sandbox-Id", id).status()).isEqualTo(204);
+        Answer none = call("POST", "/process.Process/List", "{}", null, "E2b-Sandbox-Id", id);
+        assertThat(none.status()).isEqualTo(401);
+        assertThat(none.json().get("code").asText()).isEqualTo("unauthenticated");
+        Answer foreign = call("POST", "/process.Process/List", "{}", null, "E2b-Sandbox-Id", id, "X-Access-Token", otherToken);
+        assertThat(foreign.status()).as("another sandbox's token").isEqualTo(401);
+        assertError(call("GET", "/files?path=/etc/hostname", null, null, "E2b-Sandbox-Id", id, "X-Access-Token", otherToken), 401);
+        // With its own token the call goes through to the guest: this fake's guests are never ready, which is "unavailable".
+        Answer own = call("POST", "/process.Process/List", "{}", null, "E2b-Sandbox-Id", id, "X-Access-Token", token);
+        assertThat(own.status()).isEqualTo(503);
+        assertThat(own.json().get("code").asText()).isEqualTo("unavailable");
+        assertThat(own.json().get("message").asText()).contains("not running");
+        assertThat(call("POST", "/nothing.Here/Call", "{}", null, "E2b-Sandbox-Id", id, "X-Access-Token", token).status())
+                .isEqualTo(404);
+    }
+
+    @Test
+    void aStreamingCallEndsWithItsErrorInTheEndOfStreamEnvelope() throws Exception {
+        String id = create("{\"templateID\":\"base\",\"timeout\":300}");
+        byte[] json = "{\"process\":{\"cmd\":\"true\"}}".getBytes(StandardCharsets.UTF_8);
+        java.nio.ByteBuffer envelope = ConnectWire.envelope(0, json);
+        HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + room.port() + "/process.Process/Start"))
+                .header("Content-Type", "application/connect+json").header("E2b-Sandbox-Id", id).header("X-Access-Token", "wrong")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(envelope.array())).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("application/connect+json");
+        byte[] body = r.body();
+        assertThat(body[0]).as("the end-of-stream flag").isEqualTo((byte) ConnectWire.END_STREAM);
+        int length = java.nio.ByteBuffer.wrap(body, 1, 4).getInt();
+        assertThat(body.length).isEqualTo(5 + length);
+        JsonNode end = E2bWire.JSON.readTree(java.util.Arrays.copyOfRange(body, 5, body.length));
+        assertThat(end.get("error").get("code").asText()).isEqualTo("unauthenticated");
+    }
+
+    @Test
+    void aSignedFileUrlNamesItsSandboxBySignatureAlone() throws Exception {
+        JsonNode a = call("POST", "/v2/sandboxes", "{\"templateID\":\"base\",\"timeout\":300}").json();
+        String token = a.get("envdAccessToken").asText();
+        long future = Instant.now().getEpochSecond() + 60;
+        String good = dev.banger.core.e2b.EnvdRules.signature("/tmp/x", "read", "user", token, future);
+        String url = "/files?path=/tmp/x&username=user&signature=" + URLEncoder.encode(good, StandardCharsets.UTF_8)
+                + "&signature_expiration=" + future;
+        // The signature found the sandbox: the call reached its (never ready) guest.
+        Answer found = call("GET", url, null, null);
+        assertThat(found.status()).as(String.valueOf(found.json())).isEqualTo(503);
+        assertError(call("GET", url.replace("/tmp/x", "/tmp/y"), null, null), 401);
+        assertError(call("POST", url, "", null), 401); // signed for reading, not writing
+        long past = Instant.now().getEpochSecond() - 1;
+        String expired = dev.banger.core.e2b.EnvdRules.signature("/tmp/x", "read", "user", token, past);
+        assertError(call("GET", "/files?path=/tmp/x&username=user&signature=" + URLEncoder.encode(expired, StandardCharsets.UTF_8)
+                + "&signature_expiration=" + past, null, null), 401);
     }
 
     @Test

@@ -54,7 +54,7 @@ class E2bTlsTest {
             E2bKeys keys = new E2bKeys(db.e2b(), Clock.systemUTC(), random);
             String apiKey = keys.create(new Params.E2bKeyCreate(null)).key();
             E2bRoom room = E2bRoom.start(new E2bSettings("127.0.0.1", 0, "e2b.test", 2, 2, cert, key), db.e2b(), keys,
-                    new E2bApiTest.FakeBackend(), "debian-bookworm", dir.resolve("secret"), Clock.systemUTC(), random);
+                    new E2bApiTest.FakeBackend(), new NoGuests(), "debian-bookworm", dir.resolve("secret"), Clock.systemUTC(), random);
             try {
                 HttpClient client = HttpClient.newBuilder().sslContext(ssl).build();
                 HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + room.port() + "/v2/sandboxes"))
