@@ -37,6 +37,19 @@ if ! java_ok "$JAVA_HOME"; then
     "or set BANGER_JAVA_HOME to a Java 25 JDK." >&2
   exit 1
 fi
+# The E2B SDK that E2bSdkIT and bench/run.sh e2b drive (npm's e2b, pinned by banger-it/e2b-sdk/package-lock.json):
+# installed when missing or older than the lock file. Only those two need Node (20 or later); without it they fail
+# saying so, and nothing else here does.
+sdk=banger-it/e2b-sdk
+if [ ! -f "$sdk/node_modules/.package-lock.json" ] || [ "$sdk/package-lock.json" -nt "$sdk/node_modules/.package-lock.json" ]; then
+  if command -v npm >/dev/null 2>&1; then
+    echo "setup: installing the E2B SDK for the tests (npm ci in $sdk)"
+    (cd "$sdk" && npm ci --no-audit --no-fund --loglevel=error) \
+      || { echo "setup: npm ci in $sdk failed (is the npm registry reachable?); E2bSdkIT and bench/run.sh e2b need it" >&2; exit 1; }
+  else
+    echo "setup: no npm: E2bSdkIT and bench/run.sh e2b need Node.js 20 and npm (apt-get install nodejs npm), then ./setup.sh" >&2
+  fi
+fi
 [ "${1:-}" = "--deps-only" ] && exit 0
 
 echo "setup: building with Maven (JAVA_HOME=$JAVA_HOME)"

@@ -67,8 +67,9 @@ public final class Bench {
             case "mount" -> new MountBench(new VmBench(repo, b.rows), b.rows).run();
             case "snapshot" -> new SnapshotBench(new VmBench(repo, b.rows), b.rows).run();
             case "publish" -> new PublishBench(new VmBench(repo, b.rows), b.rows).run();
+            case "e2b" -> new E2bBench(new VmBench(repo, b.rows), b.rows, repo).run();
             default -> throw new IllegalArgumentException("unknown benchmark '" + what
-                    + "': foundation, image, cow, rawroot, vm, fleet, reconcile, ports, agent, cp, snapshot, publish or mount");
+                    + "': foundation, image, cow, rawroot, vm, fleet, reconcile, ports, agent, cp, snapshot, publish, mount or e2b");
         }
         b.print();
     }
