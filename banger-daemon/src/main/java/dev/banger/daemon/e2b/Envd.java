@@ -36,6 +36,8 @@ final class Envd implements AutoCloseable {
     static final String TOKEN_HEADER = "X-Access-Token";
     /** Calls in flight per sandbox, streams included: enough for any SDK client, a bound for a runaway one. */
     private static final int MAX_CALLS_PER_SANDBOX = 128;
+    /** How much of a refused upload is read and dropped so that its client hears the answer. */
+    private static final long MAX_DRAINED = 256L << 20;
 
     private final Sandboxes sandboxes;
     private final SandboxGuests guests;
@@ -145,9 +147,9 @@ final class Envd implements AutoCloseable {
                 }
             }
         } catch (EnvdError e) {
-            httpError(response, e);
+            httpError(request, response, e);
         } catch (BangerException e) {
-            httpError(response, EnvdError.of(e));
+            httpError(request, response, EnvdError.of(e));
         }
     }
 
@@ -250,10 +252,24 @@ final class Envd implements AutoCloseable {
         }
     }
 
-    /** envd's error body for its HTTP routes: E2B's {@code {code, message}} with the HTTP status. */
-    private static void httpError(Response response, EnvdError e) throws IOException {
+    /**
+     * envd's error body for its HTTP routes: E2B's {@code {code, message}} with the HTTP status. An upload refused before
+     * its body was read has the rest of it read and dropped first (up to a bound): a client still sending sees a reset
+     * connection, not the answer, when a server answers early and closes.
+     */
+    private static void httpError(Request request, Response response, EnvdError e) throws IOException {
         if (response.isCommitted()) {
             throw new IOException("the response was under way when it failed: " + e.getMessage(), e);
+        }
+        try (var in = Content.Source.asInputStream(request)) {
+            long left = MAX_DRAINED;
+            byte[] sink = new byte[64 * 1024];
+            int n;
+            while (left > 0 && (n = in.read(sink, 0, (int) Math.min(sink.length, left))) > 0) {
+                left -= n;
+            }
+        } catch (IOException drained) {
+            // the client went away or the body was consumed already: the answer is still worth trying
         }
         json(response, e.httpStatus(), new E2bWire.Error(e.httpStatus(), e.getMessage()));
     }
