@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.banger.channel.Channel;
 import dev.banger.channel.Lines;
 import dev.banger.channel.Stream;
 import dev.banger.channel.StreamEnd;
@@ -20,35 +18,12 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** fs_read and fs_write over a real channel, on this machine's files. */
 @Timeout(60)
-class FsTransferTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
-    @TempDir
-    Path dir;
-    private AgentLink agent;
-    private Channel host;
-    private Path files;
-
-    @BeforeEach
-    void connect() throws Exception {
-        agent = new AgentLink(dir);
-        host = agent.connect();
-        files = Files.createDirectory(dir.resolve("files"));
-    }
-
-    @AfterEach
-    void close() throws IOException {
-        agent.close();
-    }
-
+class FsTransferTest extends FilesFixture {
     private Stream open(String op, Path path, String user) throws IOException {
         Map<String, Object> request = new LinkedHashMap<>();
         request.put("op", op);
@@ -94,17 +69,6 @@ class FsTransferTest {
             }
             return line(s);
         }
-    }
-
-    private static JsonNode ok(JsonNode answer) {
-        assertThat(answer.path("ok").asBoolean()).as("%s", answer).isTrue();
-        return answer.path("result");
-    }
-
-    private static void refused(JsonNode answer, String kind, String text) {
-        assertThat(answer.path("ok").asBoolean()).as("%s", answer).isFalse();
-        assertThat(answer.path("kind").asText()).as("%s", answer).isEqualTo(kind);
-        assertThat(answer.path("error").asText()).contains(text);
     }
 
     private static byte[] random(int size) {
