@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 
 /**
  * The guest's files for the host, one answer each: {@code fs_stat}, {@code fs_list} ({@code depth} levels,
@@ -48,16 +49,20 @@ final class FsOps {
 
     /** The answer to {@code request}, an {@code fs_*} op other than the watch. */
     Map<String, Object> answer(Request request) throws Launch.Refused {
-        Users.Account account = account(request, users);
+        return call(account(request, users), () -> switch (request.op()) {
+            case "fs_stat" -> stat(path(request, "path"));
+            case "fs_list" -> list(path(request, "path"), (int) request.number("depth", 1, 1, MAX_DEPTH));
+            case "fs_mkdir" -> mkdir(path(request, "path"));
+            case "fs_move" -> move(path(request, "source"), path(request, "destination"));
+            case "fs_remove" -> remove(path(request, "path"));
+            default -> throw new IllegalArgumentException("not a file-system op: " + request.op());
+        });
+    }
+
+    /** {@code work} done as {@code account} ({@link AsUser}); its I/O failures as refusals whose kind says which way. */
+    static <T> T call(Users.Account account, Callable<T> work) throws Launch.Refused {
         try {
-            return AsUser.call(account, () -> switch (request.op()) {
-                case "fs_stat" -> stat(path(request, "path"));
-                case "fs_list" -> list(path(request, "path"), (int) request.number("depth", 1, 1, MAX_DEPTH));
-                case "fs_mkdir" -> mkdir(path(request, "path"));
-                case "fs_move" -> move(path(request, "source"), path(request, "destination"));
-                case "fs_remove" -> remove(path(request, "path"));
-                default -> throw new IllegalArgumentException("not a file-system op: " + request.op());
-            });
+            return AsUser.call(account, work);
         } catch (Launch.Refused | IllegalArgumentException e) {
             throw e;
         } catch (IOException e) {
@@ -256,6 +261,9 @@ final class FsOps {
         }
         if (e instanceof NotDirectoryException) {
             return new Launch.Refused(INVALID, "not a directory:" + where);
+        }
+        if (e instanceof FileSystemException f && "Is a directory".equals(f.getReason())) {
+            return new Launch.Refused(INVALID, "a directory, not a file:" + where); // EISDIR: opened as a file
         }
         if (e instanceof DirectoryNotEmptyException) {
             return new Launch.Refused(Launch.Refused.PRECONDITION, "directory not empty:" + where);

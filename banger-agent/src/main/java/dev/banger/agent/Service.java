@@ -21,7 +21,7 @@ import java.util.Optional;
  * in the background and answers with its id ({@link Detached}); {@code attach} joins a detached process over
  * the stream; {@code copy_in} and {@code copy_out} move files ({@link CopyIn}, {@link CopyOut}); {@code fs_stat},
  * {@code fs_list}, {@code fs_mkdir}, {@code fs_move} and {@code fs_remove} answer about the guest's files
- * ({@link FsOps}), {@code fs_watch} streams a directory's changes ({@link FsWatch}); {@code proc_connect},
+ * ({@link FsOps}), {@code fs_read} and {@code fs_write} move one whole file ({@link FsTransfer}), {@code fs_watch} streams a directory's changes ({@link FsWatch}); {@code proc_connect},
  * {@code proc_input}, {@code proc_close_stdin} and {@code proc_resize} serve long-lived processes
  * ({@link Detached}); {@code connect}, {@code udp}
  * and {@code listeners} serve published ports ({@link Forward}). Every
@@ -39,6 +39,7 @@ final class Service implements OpenHandler {
     private final Path ready;
     private final Detached detached;
     private final FsOps files;
+    private final FsTransfer transfers;
     private final Identity.Steps identity;
     private final long startedAt = System.nanoTime();
     private final IdleTrim idle = new IdleTrim(IdleTrim.QUIET_MILLIS, IdleTrim::giveBack);
@@ -58,6 +59,7 @@ final class Service implements OpenHandler {
         this.detached = detached;
         this.identity = identity;
         this.files = new FsOps(users);
+        this.transfers = new FsTransfer(users);
     }
 
     @Override
@@ -113,10 +115,12 @@ final class Service implements OpenHandler {
                 case "copy_out" -> new CopyOut(stream, request).run();
                 case "identity" -> reply(stream, Identity.answer(request, identity));
                 case "fs_stat", "fs_list", "fs_mkdir", "fs_move", "fs_remove" -> reply(stream, ok(files.answer(request)));
+                case "fs_read" -> transfers.read(stream, request);
+                case "fs_write" -> transfers.write(stream, request);
                 case "connect" -> Forward.tcp(stream, request);
                 case "udp" -> Forward.udp(stream, request);
                 default -> reply(stream, error("unknown op '" + clip(request.op())
-                        + "' (health, ports, ready, exec, procs, signal, attach, proc_connect, proc_input, proc_close_stdin, proc_resize, copy_in, copy_out, identity, warm, fs_stat, fs_list, fs_mkdir, fs_move, fs_remove, fs_watch, connect, udp, listeners)"));
+                        + "' (health, ports, ready, exec, procs, signal, attach, proc_connect, proc_input, proc_close_stdin, proc_resize, copy_in, copy_out, identity, warm, fs_stat, fs_list, fs_mkdir, fs_move, fs_remove, fs_read, fs_write, fs_watch, connect, udp, listeners)"));
             }
         } catch (IllegalArgumentException e) {
             reply(stream, error(e.getMessage()));

@@ -115,7 +115,7 @@ final class Training {
         Files.deleteIfExists(dir);
     }
 
-    /** The file-system ops over a scratch directory, and a watch that sees one file made. */
+    /** The file-system ops over a scratch directory, a watch that sees one file made, and one file written and read whole. */
     private static void trainFiles(Channel host, Path files) throws IOException {
         String root = Json.write(files.toString());
         String made = Json.write(files.resolve("a/b").toString());
@@ -129,6 +129,14 @@ final class Training {
             Files.writeString(files.resolve("c/new"), "x");
             dev.banger.channel.Lines.readBounded(s.input(), 65536); // its create
         }
+        String written = Json.write(files.resolve("c/d/written").toString());
+        try (Stream s = host.open(("{\"op\":\"fs_write\",\"path\":" + written + "}").getBytes(StandardCharsets.UTF_8))) {
+            dev.banger.channel.Lines.readBounded(s.input(), 65536); // open
+            s.output().write("training\n".getBytes(StandardCharsets.UTF_8));
+            s.closeOutput();
+            s.input().readAllBytes(); // its entry
+        }
+        ask(host, "{\"op\":\"fs_read\",\"path\":" + written + "}");
         ask(host, "{\"op\":\"fs_remove\",\"path\":" + root + "}");
     }
 

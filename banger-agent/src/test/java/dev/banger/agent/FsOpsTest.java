@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.banger.channel.Channel;
 import dev.banger.channel.Lines;
 import dev.banger.channel.Stream;
 import java.io.IOException;
@@ -14,35 +12,12 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The file-system ops and the watch over a real channel, on this machine's files. */
 @Timeout(60)
-class FsOpsTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
-    @TempDir
-    Path dir;
-    private AgentLink agent;
-    private Channel host;
-    private Path files;
-
-    @BeforeEach
-    void connect() throws Exception {
-        agent = new AgentLink(dir);
-        host = agent.connect();
-        files = Files.createDirectory(dir.resolve("files"));
-    }
-
-    @AfterEach
-    void close() throws IOException {
-        agent.close();
-    }
-
+class FsOpsTest extends FilesFixture {
     private JsonNode ask(Object... keyValues) throws IOException {
         Map<String, Object> request = new LinkedHashMap<>();
         for (int i = 0; i < keyValues.length; i += 2) {
@@ -51,17 +26,6 @@ class FsOpsTest {
         try (Stream s = host.open(JSON.writeValueAsBytes(request))) {
             return JSON.readTree(s.input().readAllBytes());
         }
-    }
-
-    private static JsonNode ok(JsonNode reply) {
-        assertThat(reply.path("ok").asBoolean()).as("%s", reply).isTrue();
-        return reply.path("result");
-    }
-
-    private static void refused(JsonNode reply, String kind, String text) {
-        assertThat(reply.path("ok").asBoolean()).as("%s", reply).isFalse();
-        assertThat(reply.path("kind").asText()).as("%s", reply).isEqualTo(kind);
-        assertThat(reply.path("error").asText()).contains(text);
     }
 
     @Test

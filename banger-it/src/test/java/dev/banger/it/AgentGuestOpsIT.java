@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Timeout;
  * What the E2B translation needs of a real guest (issue 17): the image's account {@code user}, which the SDK runs
  * commands as, and the agent's file ops, inotify watch and long-lived processes running on the guest's kernel and
  * libc. No RPC reaches those ops yet, so the agent's own training run (which serves itself them over a socket
- * pair: FsOps, FsWatch, a tagged process fed through proc_input) is run in the guest by vm exec; its unit tests
+ * pair: FsOps, a file written and read whole by FsTransfer, FsWatch, a tagged process fed through proc_input) is
+ * run in the guest by vm exec; its unit tests
  * check the answers, this checks that nothing of it fails or hangs in a VM.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
