@@ -135,9 +135,25 @@ final class E2bHandler extends Handler.Abstract {
                 yield new Reply(204, null);
             }
             case "POST fork" -> new Reply(201, sandboxes.fork(keyId, id, read(request, E2bWire.Timeout.class)));
-            case "GET metrics" -> new Reply(200, sandboxes.metrics(id));
+            case "GET metrics" -> {
+                Fields query = Request.extractQueryParameters(request);
+                yield new Reply(200, sandboxes.metrics(id, epochSeconds(query, "start"), epochSeconds(query, "end")));
+            }
             default -> throw notAllowed(method, p);
         };
+    }
+
+    /** An optional query parameter of Unix seconds (the SDK's metrics window). */
+    private static Long epochSeconds(Fields query, String name) {
+        String v = query.getValue(name);
+        if (v == null || v.isEmpty()) {
+            return null;
+        }
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw E2bError.badRequest(name + " must be Unix seconds, not '" + v + "'");
+        }
     }
 
     private static E2bError notAllowed(String method, List<String> path) {

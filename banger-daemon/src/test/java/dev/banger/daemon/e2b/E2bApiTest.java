@@ -95,6 +95,22 @@ class E2bApiTest {
             }
             return out;
         }
+
+        volatile RuntimeException failPause;
+
+        @Override
+        public void pause(String id) {
+            if (failPause != null) {
+                throw failPause;
+            }
+            Vm vm = vms.get(id);
+            vms.put(id, new Vm(vm.id(), false, vm.vcpus(), vm.memoryMib(), vm.diskMib()));
+        }
+
+        @Override
+        public Optional<Usage> usage(String id) {
+            return vms.get(id).running() ? Optional.of(new Usage(12.5, 100L << 20, 300L << 20)) : Optional.empty();
+        }
     }
 
     @BeforeEach
@@ -305,12 +321,73 @@ class E2bApiTest {
         String child = forked.json().get(0).get("sandbox").get("sandboxID").asText();
         assertThat(call("GET", "/sandboxes/" + child, null).json().get("metadata").get("k").asText()).isEqualTo("v");
         assertError(call("POST", "/sandboxes/" + id + "/fork", "{\"count\":1}"), 429); // the key's 2 are used
-        assertError(call("POST", "/sandboxes/" + id + "/pause", "{}"), 501);
-        Answer metrics = call("GET", "/sandboxes/" + id + "/metrics", null);
-        assertThat(metrics.status()).isEqualTo(200);
-        assertThat(metrics.json().isArray()).isTrue();
         // envd's calls carry E2b-Sandbox-Id: a dispatch point of their own, not the REST API.
         assertError(call("POST", "/process.Process/List", "{}", null, "E2b-Sandbox-Id", id), 501);
+    }
+
+    @Test
+    void pauseStopsTheSandboxConnectResumesItAndAPausedOneIsAConflict() throws Exception {
+        String id = create("{\"templateID\":\"base\",\"timeout\":300}");
+        assertThat(call("POST", "/sandboxes/" + id + "/pause", null).status()).isEqualTo(204);
+        assertThat(backend.vms.get(id).running()).isFalse();
+        assertThat(call("GET", "/sandboxes/" + id, null).json().get("state").asText()).isEqualTo("paused");
+        JsonNode paused = call("GET", "/v2/sandboxes?state=paused", null).json();
+        assertThat(paused).hasSize(1);
+        assertThat(call("GET", "/v2/sandboxes?state=running", null).json()).isEmpty();
+        assertError(call("POST", "/sandboxes/" + id + "/pause", null), 409);
+        assertThat(call("GET", "/sandboxes/" + id + "/metrics", null).json()).as("a paused sandbox uses nothing").isEmpty();
+        assertError(call("POST", "/sandboxes/" + id + "/fork", "{\"count\":1}"), 409);
+
+        Answer resumed = call("POST", "/sandboxes/" + id + "/resume", "{\"timeout\":300}");
+        assertThat(resumed.status()).isEqualTo(201);
+        assertThat(resumed.json().get("sandboxID").asText()).as("the same sandbox").isEqualTo(id);
+        assertThat(backend.vms.get(id).running()).isTrue();
+        assertThat(call("POST", "/v2/sandboxes/" + id + "/connect", "{\"timeout\":300}").status()).as("running: a plain connect")
+                .isEqualTo(200);
+        assertError(call("POST", "/sandboxes/nope0/pause", null), 404);
+    }
+
+    @Test
+    void aPauseTheBackendRefusesIsAnsweredWithWhyAndTheSandboxRunsOn() throws Exception {
+        String id = create("{\"templateID\":\"base\",\"timeout\":300}");
+        backend.failPause = new dev.banger.api.BangerException(dev.banger.api.ErrorCode.FAILED_PRECONDITION,
+                "VM x has host directory mounts and cannot be paused");
+        Answer refused = call("POST", "/sandboxes/" + id + "/pause", null);
+        assertError(refused, 409);
+        assertThat(refused.json().get("message").asText()).contains("mounts");
+        assertThat(backend.vms.get(id).running()).isTrue();
+    }
+
+    @Test
+    void aPausedSandboxIsStillKilledAtItsTimeout() throws Exception {
+        String id = create("{\"templateID\":\"base\",\"timeout\":1}");
+        assertThat(call("POST", "/sandboxes/" + id + "/pause", null).status()).isEqualTo(204);
+        waitGone(id);
+        assertThat(db.e2b().sandbox(id)).isEmpty();
+    }
+
+    @Test
+    void metricsAreOneSampleInE2bsShape() throws Exception {
+        String id = create("{\"templateID\":\"base\",\"timeout\":300}");
+        Answer a = call("GET", "/sandboxes/" + id + "/metrics", null);
+        assertThat(a.status()).isEqualTo(200);
+        assertThat(a.json()).hasSize(1);
+        JsonNode m = a.json().get(0);
+        assertThat(m.get("cpuCount").asInt()).isEqualTo(2);
+        assertThat(m.get("cpuUsedPct").asDouble()).isEqualTo(12.5);
+        assertThat(m.get("memUsed").asLong()).isEqualTo(100L << 20);
+        assertThat(m.get("memTotal").asLong()).isEqualTo(512L << 20);
+        assertThat(m.get("memCache").asLong()).isZero();
+        assertThat(m.get("diskUsed").asLong()).isEqualTo(300L << 20);
+        assertThat(m.get("diskTotal").asLong()).isEqualTo(6144L << 20);
+        long unix = m.get("timestampUnix").asLong();
+        assertThat(unix).isCloseTo(Instant.now().getEpochSecond(), org.assertj.core.api.Assertions.within(5L));
+        assertThat(Instant.parse(m.get("timestamp").asText()).getEpochSecond()).isEqualTo(unix);
+        // The SDK's window (start, end in Unix seconds): one that ended before now has no sample; a bad one is 400.
+        assertThat(call("GET", "/sandboxes/" + id + "/metrics?start=" + (unix - 60) + "&end=" + (unix + 60), null).json()).hasSize(1);
+        assertThat(call("GET", "/sandboxes/" + id + "/metrics?end=" + (unix - 60), null).json()).isEmpty();
+        assertError(call("GET", "/sandboxes/" + id + "/metrics?start=soon", null), 400);
+        assertError(call("GET", "/sandboxes/nope0/metrics", null), 404);
     }
 
     @Test
