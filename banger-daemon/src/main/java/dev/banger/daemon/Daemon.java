@@ -197,7 +197,8 @@ public final class Daemon implements AutoCloseable {
             ServerSocketChannel channel = SocketBinder.bind(paths.socket(), paths.socketStaging(), settings.socketGroup());
             try {
                 e2b = settings.e2b().enabled()
-                        ? E2bRoom.start(settings.e2b(), e2bStore, e2bKeys, new VmSandboxes(vms, snapshots.vms(), templates, images, snapshotService),
+                        ? E2bRoom.start(settings.e2b(), e2bStore, e2bKeys, new VmSandboxes(vms, snapshots.vms(), templates, images, snapshotService,
+                                (vm, request) -> sessions.open(vm, request, FORWARD_CONNECT_TIMEOUT)),
                                 settings.defaultImage(), paths.e2bTokenSecret(), clock, random)
                         : null;
             } catch (RuntimeException e) {

@@ -35,10 +35,15 @@ final class E2bHandler extends Handler.Abstract {
 
     private final E2bKeys keys;
     private final Sandboxes sandboxes;
+    private final PortProxy ports;
+    /** The sandboxes' {@code domain}: a Host {@code PORT-ID.DOMAIN} is a sandbox's port ({@link E2bRoutes}). */
+    private final String domain;
 
-    E2bHandler(E2bKeys keys, Sandboxes sandboxes) {
+    E2bHandler(E2bKeys keys, Sandboxes sandboxes, PortProxy ports, String domain) {
         this.keys = keys;
         this.sandboxes = sandboxes;
+        this.ports = ports;
+        this.domain = domain;
     }
 
     /** An answer: status, and the object to write as JSON (none for 204). */
@@ -49,7 +54,16 @@ final class E2bHandler extends Handler.Abstract {
     public boolean handle(Request request, Response response, Callback callback) {
         Reply reply;
         try {
-            reply = request.getHeaders().get(SANDBOX_HEADER) != null ? envd(request) : rest(request);
+            E2bRoutes.Route route = E2bRoutes.route(request.getHeaders().get(HttpHeader.HOST), request.getHeaders().get(SANDBOX_HEADER),
+                    domain);
+            switch (route) {
+                case E2bRoutes.Port port -> {
+                    ports.proxy(port, request, response, callback);
+                    return true;
+                }
+                case E2bRoutes.Envd envd -> reply = envd(withSandboxHeader(request, envd.sandboxId()));
+                case E2bRoutes.Rest rest -> reply = rest(request);
+            }
         } catch (E2bError e) {
             reply = error(e.status, e.getMessage());
         } catch (BangerException e) {
@@ -70,6 +84,21 @@ final class E2bHandler extends Handler.Abstract {
             }
         }
         return true;
+    }
+
+    /** A {@code 49983-ID.DOMAIN} host is envd's as the header is: the request carries the header from here on. */
+    private static Request withSandboxHeader(Request request, String id) {
+        if (id.equals(request.getHeaders().get(SANDBOX_HEADER))) {
+            return request;
+        }
+        org.eclipse.jetty.http.HttpFields headers = org.eclipse.jetty.http.HttpFields.build(request.getHeaders()).put(SANDBOX_HEADER, id)
+                .asImmutable();
+        return new Request.Wrapper(request) {
+            @Override
+            public org.eclipse.jetty.http.HttpFields getHeaders() {
+                return headers;
+            }
+        };
     }
 
     /** envd (processes, files) is the next step of issue 17: until then its calls are answered "not implemented". */

@@ -46,4 +46,7 @@ public interface SandboxBackend {
     }
 
     Optional<Usage> usage(String id);
+
+    /** A connection to TCP {@code port} of the running VM's guest (the SDK's {@code getHost}); throws, saying why, if none. */
+    dev.banger.daemon.publish.GuestConnection openPort(String id, int port);
 }

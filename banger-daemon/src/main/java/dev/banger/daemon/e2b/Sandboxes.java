@@ -198,6 +198,22 @@ final class Sandboxes {
     }
 
     /**
+     * A connection to {@code port} of a running sandbox, for {@code getHost(port)}'s requests: an unknown or paused
+     * sandbox is 502 in E2B's shape, as E2B's proxy answers for a sandbox it cannot reach.
+     */
+    dev.banger.daemon.publish.GuestConnection openPort(String id, int port) {
+        Optional<SandboxBackend.Vm> vm = store.sandbox(id).flatMap(row -> backend.find(row.sandboxId()));
+        if (vm.isEmpty()) {
+            throw new E2bError(502, "sandbox " + id + " not found: no sandbox has that id (the host was " + port + "-" + id + "."
+                    + settings.domain() + ")");
+        }
+        if (!vm.get().running()) {
+            throw new E2bError(502, "sandbox " + id + " is paused: connect to it (Sandbox.connect) to resume it, then try again");
+        }
+        return backend.openPort(id, port);
+    }
+
+    /**
      * Kills every sandbox whose end has come; the next end of those left, if any. A kill that fails is logged and tried
      * again at the next round; the row stays, so a daemon restart tries again too.
      */

@@ -6,6 +6,8 @@ import dev.banger.api.Params;
 import dev.banger.api.VmRecord;
 import dev.banger.api.VmState;
 import dev.banger.daemon.image.ImageService;
+import dev.banger.daemon.publish.GuestConnection;
+import dev.banger.daemon.publish.GuestStreams;
 import dev.banger.daemon.rpc.Call;
 import dev.banger.daemon.snapshot.SnapshotService;
 import dev.banger.daemon.snapshot.SnapshotVms;
@@ -34,7 +36,11 @@ public final class VmSandboxes implements SandboxBackend {
     /** CPU is measured over this much wall time per metrics call: long enough for 100 Hz ticks, short for a request. */
     private static final Duration CPU_SAMPLE = Duration.ofMillis(250);
 
-    public VmSandboxes(VmService vms, SnapshotVms snapshotVms, Templates templates, ImageService images, SnapshotService snapshots) {
+    private final GuestStreams guest;
+
+    public VmSandboxes(VmService vms, SnapshotVms snapshotVms, Templates templates, ImageService images, SnapshotService snapshots,
+                       GuestStreams guest) {
+        this.guest = guest;
         this.snapshots = snapshots;
         this.vms = vms;
         this.snapshotVms = snapshotVms;
@@ -117,6 +123,11 @@ public final class VmSandboxes implements SandboxBackend {
             long disk = Disks.diskUsage(Path.of(vm.runtime().vmDir()));
             return new Usage(pct, Math.min(u.rssBytes(), memTotal), Math.min(disk, diskTotal));
         });
+    }
+
+    @Override
+    public GuestConnection openPort(String id, int port) {
+        return GuestConnection.open(vms.getRunning(id), port, guest);
     }
 
     private static Vm view(VmRecord vm) {
