@@ -254,16 +254,19 @@ final class PortProxy {
         }
     }
 
+    /** An input read in blocks; a single byte is a block of one. */
+    private abstract static class BulkInput extends InputStream {
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+    }
+
     /** Exactly {@code length} bytes of {@code in}; an earlier end is an error (the client must not take a short body as whole). */
     private static InputStream bounded(InputStream in, long length) {
-        return new InputStream() {
+        return new BulkInput() {
             private long left = length;
-
-            @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-            }
 
             @Override
             public int read(byte[] b, int off, int len) throws IOException {
@@ -281,19 +284,13 @@ final class PortProxy {
     }
 
     /** A chunked body, decoded (Jetty frames it again for the client); trailers are read and dropped. */
-    static final class Dechunk extends InputStream {
+    static final class Dechunk extends BulkInput {
         private final InputStream in;
         private long left;
         private boolean done;
 
         Dechunk(InputStream in) {
             this.in = in;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override
