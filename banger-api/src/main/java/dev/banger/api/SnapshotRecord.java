@@ -8,8 +8,9 @@ import java.util.List;
  * VM's memory, devices and disks saved at a moment, and what a restore of it needs (VMM and its version, machine
  * type, accelerator, vCPUs, memory, image).
  *
- * @param kind        {@link #USER} ({@code vm snapshot}), {@link #TEMPLATE} (an image's warm start) or {@link #FORK}
- *                    (the layer {@code vm fork}'s children share, removed with the last of them)
+ * @param kind        {@link #USER} ({@code vm snapshot}), {@link #TEMPLATE} (an image's warm start), {@link #FORK}
+ *                    (the layer {@code vm fork}'s children share, removed with the last of them) or {@link #PAUSE} (a
+ *                    paused E2B sandbox's memory: its VM's next start resumes it once, over the VM's own disks)
  * @param state       {@link #TAKING} while it is being saved (never offered for a restore), then {@link #READY}
  * @param sourceVmId  the VM it was taken from (which may since be deleted), and {@code sourceVm} its name then
  * @param templateKey for templates, the key of what it depends on; null otherwise
@@ -26,6 +27,7 @@ public record SnapshotRecord(String id, String name, String kind, String state, 
     public static final String USER = "user";
     public static final String TEMPLATE = "template";
     public static final String FORK = "fork";
+    public static final String PAUSE = "pause";
     public static final String TAKING = "taking";
     public static final String READY = "ready";
 

@@ -60,6 +60,19 @@ public final class ProcParsers {
         return stat.charAt(close + 2);
     }
 
+    /**
+     * The CPU time of /proc/PID/stat, user and system ({@code utime + stime}, fields 14 and 15), in clock ticks
+     * (USER_HZ, 100 on Linux's x86 and arm64). Fields are counted after the last ')', since the name may hold any.
+     */
+    public static long cpuTicks(String stat) {
+        int close = stat.lastIndexOf(')');
+        String[] f = close < 0 ? new String[0] : stat.substring(close + 1).strip().split("\\s+");
+        if (f.length < 13) {
+            throw new IllegalArgumentException("not a /proc/PID/stat line");
+        }
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    }
+
     /** {@code VmRSS} of /proc/PID/status in KiB, or -1 when absent (a kernel thread or a zombie). */
     public static long vmRssKib(String status) {
         for (String line : status.split("\n")) {

@@ -68,4 +68,13 @@ class ProcParsersTest {
         assertThatThrownBy(() -> ProcParsers.effectiveUid("Name:\tx\nGid:\t0\t0\t0\t0\n"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no Uid");
     }
+
+    @Test
+    void cpuTicksAreUtimePlusStimeCountedAfterTheName() {
+        // A name with spaces and a ')' of its own: fields are counted after the last ')'.
+        String stat = "4242 (qemu) sys (x)) S 1 4242 4242 0 -1 4194560 1000 0 0 0 1234 567 0 0 20 0 5 0 100 0 0";
+        assertThat(ProcParsers.cpuTicks(stat)).isEqualTo(1234 + 567);
+        assertThatThrownBy(() -> ProcParsers.cpuTicks("4242 (x) S 1")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ProcParsers.cpuTicks("garbage")).isInstanceOf(IllegalArgumentException.class);
+    }
 }

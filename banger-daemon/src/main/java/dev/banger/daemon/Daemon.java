@@ -167,7 +167,7 @@ public final class Daemon implements AutoCloseable {
             AgentSessions sessions = new AgentSessions(vmms, liveness);
             MountRuntime mounts = new MountRuntime(paths, Virtiofsd.find());
             VmPower power = new VmPower(store, paths, images, vmms, network, locks, clock, handles, liveness, transitions,
-                    new AgentProbe(sessions), new Restores(new SnapshotRestores(db.snapshots()), new AgentIdentity(sessions, random, clock)),
+                    new AgentProbe(sessions), new Restores(new SnapshotRestores(db.snapshots(), paths), new AgentIdentity(sessions, random, clock)),
                     mounts);
             VmService vms = new VmService(store, paths, settings, HostInfo.totalMemoryMib(), clock, random, locks, power, images, transitions);
             vms.mountAccess(new MountAccess(vmms, settings.mountsAllowed()));
@@ -198,7 +198,8 @@ public final class Daemon implements AutoCloseable {
             ServerSocketChannel channel = SocketBinder.bind(paths.socket(), paths.socketStaging(), settings.socketGroup());
             try {
                 e2b = settings.e2b().enabled()
-                        ? E2bRoom.start(settings.e2b(), e2bStore, e2bKeys, new VmSandboxes(vms, snapshots.vms(), templates, images),
+                        ? E2bRoom.start(settings.e2b(), e2bStore, e2bKeys, new VmSandboxes(vms, snapshots.vms(), templates, images, snapshotService,
+                                (vm, request) -> sessions.open(vm, request, FORWARD_CONNECT_TIMEOUT)),
                                 new VmGuests(vms, sessions), settings.defaultImage(), paths.e2bTokenSecret(), clock, random)
                         : null;
             } catch (RuntimeException e) {

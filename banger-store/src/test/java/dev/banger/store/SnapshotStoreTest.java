@@ -51,6 +51,23 @@ class SnapshotStoreTest {
     }
 
     @Test
+    void v8KeepsTheSnapshotsOfV7AndTakesPauses() {
+        db.close();
+        Path file = dir.resolve("v7.db");
+        SnapshotRecord kept = snapshot("0123456789ab", "before-v8", SnapshotRecord.TEMPLATE, "key-1", Instant.parse("2026-12-02T10:00:00Z"));
+        try (Database v7 = Database.open(file, 7)) {
+            v7.snapshots().insert(kept);
+            assertThatThrownBy(() -> v7.snapshots().insert(snapshot("0123456789ac", "p", SnapshotRecord.PAUSE, null, Instant.EPOCH)))
+                    .as("V7 knows no pause").isInstanceOf(RuntimeException.class);
+        }
+        db = Database.open(file);
+        snapshots = db.snapshots();
+        assertThat(snapshots.findById(kept.id())).contains(kept);
+        snapshots.insert(snapshot("0123456789ac", "web-pause", SnapshotRecord.PAUSE, null, Instant.EPOCH));
+        assertThat(snapshots.findByName("web-pause")).map(SnapshotRecord::kind).contains(SnapshotRecord.PAUSE);
+    }
+
+    @Test
     void namesAreUniqueAndSaySo() {
         snapshots.insert(snapshot("0123456789ab", "same", SnapshotRecord.USER, null, Instant.EPOCH));
         assertThatThrownBy(() -> snapshots.insert(snapshot("0123456789ac", "same", SnapshotRecord.USER, null, Instant.EPOCH)))

@@ -37,11 +37,16 @@ final class E2bHandler extends Handler.Abstract {
     private final E2bKeys keys;
     private final Sandboxes sandboxes;
     private final Envd envd;
+    private final PortProxy ports;
+    /** The sandboxes' {@code domain}: a Host {@code PORT-ID.DOMAIN} is a sandbox's port ({@link E2bRoutes}). */
+    private final String domain;
 
-    E2bHandler(E2bKeys keys, Sandboxes sandboxes, Envd envd) {
+    E2bHandler(E2bKeys keys, Sandboxes sandboxes, Envd envd, PortProxy ports, String domain) {
         this.keys = keys;
         this.sandboxes = sandboxes;
         this.envd = envd;
+        this.ports = ports;
+        this.domain = domain;
     }
 
     /** An answer: status, and the object to write as JSON (none for 204). */
@@ -50,13 +55,25 @@ final class E2bHandler extends Handler.Abstract {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
-        String sandboxId = request.getHeaders().get(SANDBOX_HEADER);
-        if (sandboxId != null || Envd.isSignedFileUrl(request)) {
-            envd.handle(request, response, callback, sandboxId);
-            return true;
-        }
         Reply reply;
         try {
+            switch (E2bRoutes.route(request.getHeaders().get(HttpHeader.HOST), request.getHeaders().get(SANDBOX_HEADER), domain)) {
+                case E2bRoutes.Port port -> {
+                    ports.proxy(port, request, response, callback);
+                    return true;
+                }
+                case E2bRoutes.Envd to -> {
+                    envd.handle(request, response, callback, to.sandboxId());
+                    return true;
+                }
+                case E2bRoutes.Rest rest -> {
+                    if (Envd.isSignedFileUrl(request)) {
+                        // A signed file URL carries no header and no sandbox host: its signature names the sandbox.
+                        envd.handle(request, response, callback, null);
+                        return true;
+                    }
+                }
+            }
             reply = rest(request);
         } catch (E2bError e) {
             reply = error(e.status, e.getMessage());
@@ -138,9 +155,25 @@ final class E2bHandler extends Handler.Abstract {
                 yield new Reply(204, null);
             }
             case "POST fork" -> new Reply(201, sandboxes.fork(keyId, id, read(request, E2bWire.Timeout.class)));
-            case "GET metrics" -> new Reply(200, sandboxes.metrics(id));
+            case "GET metrics" -> {
+                Fields query = Request.extractQueryParameters(request);
+                yield new Reply(200, sandboxes.metrics(id, epochSeconds(query, "start"), epochSeconds(query, "end")));
+            }
             default -> throw notAllowed(method, p);
         };
+    }
+
+    /** An optional query parameter of Unix seconds (the SDK's metrics window). */
+    private static Long epochSeconds(Fields query, String name) {
+        String v = query.getValue(name);
+        if (v == null || v.isEmpty()) {
+            return null;
+        }
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw E2bError.badRequest(name + " must be Unix seconds, not '" + v + "'");
+        }
     }
 
     private static E2bError notAllowed(String method, List<String> path) {

@@ -66,7 +66,7 @@ public final class E2bRoom implements AutoCloseable {
         // A create blocks while its VM starts (a cold boot under TCG takes tens of seconds): the connection must outlast it.
         connector.setIdleTimeout(IDLE_TIMEOUT_MS);
         server.addConnector(connector);
-        server.setHandler(new E2bHandler(keys, sandboxes, envd));
+        server.setHandler(new E2bHandler(keys, sandboxes, envd, new PortProxy(sandboxes), settings.domain()));
         server.setStopTimeout(2_000);
         try {
             server.start();

@@ -28,4 +28,25 @@ public interface SandboxBackend {
 
     /** Forks the running VM into {@code count} children, all or nothing. */
     List<Vm> fork(String id, int count);
+
+    /**
+     * Pauses the running VM: its memory saved, its VMM stopped (no CPU, no memory), its next {@link #resume} resuming
+     * it with its processes. All or nothing; refused, saying why, for a VM that cannot be saved (host directory mounts).
+     */
+    void pause(String id);
+
+    /**
+     * What the running VM uses now, sampled on the host; empty when it does not run.
+     *
+     * @param cpuPct    its VMM's CPU time over a short interval, as a share of its vCPUs (0-100)
+     * @param memUsed   its VMM's resident memory (bytes), at most the VM's memory
+     * @param diskUsed  the blocks its disks take on the host (bytes), at most their size
+     */
+    record Usage(double cpuPct, long memUsed, long diskUsed) {
+    }
+
+    Optional<Usage> usage(String id);
+
+    /** A connection to TCP {@code port} of the running VM's guest (the SDK's {@code getHost}); throws, saying why, if none. */
+    dev.banger.daemon.publish.GuestConnection openPort(String id, int port);
 }

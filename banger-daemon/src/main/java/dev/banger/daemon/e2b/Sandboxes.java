@@ -168,15 +168,49 @@ final class Sandboxes {
         }
     }
 
-    /** Metrics: none are sampled yet, so the list is empty (as E2B's is before its first sample). */
-    List<E2bWire.Metric> metrics(String id) {
-        vm(row(id));
-        return List.of();
+    /**
+     * Metrics: one sample, taken now on the host from the sandbox's VMM (CPU over a short interval, resident memory,
+     * its disks' blocks). A paused sandbox uses nothing and has none, as E2B's list is empty when there is no sample.
+     * E2B keeps a history that {@code start}/{@code end} select; banger keeps none, so a window that ends before now
+     * has no sample either.
+     */
+    List<E2bWire.Metric> metrics(String id, Long start, Long end) {
+        SandboxBackend.Vm vm = vm(row(id));
+        Instant now = clock.instant();
+        if (!vm.running() || (end != null && end < now.getEpochSecond()) || (start != null && start > now.getEpochSecond())) {
+            return List.of();
+        }
+        return backend.usage(id).map(u -> List.of(new E2bWire.Metric(now.toString(), now.getEpochSecond(), vm.vcpus(), u.cpuPct(),
+                u.memUsed(), (long) vm.memoryMib() << 20, 0, u.diskUsed(), vm.diskMib() << 20))).orElse(List.of());
     }
 
+    /**
+     * E2B's pause: the sandbox's memory and processes are kept in a banger snapshot and its VM stops; connect resumes
+     * it. Pausing a paused sandbox is a conflict (409), as in E2B.
+     */
     void pause(String id) {
-        vm(row(id));
-        throw new E2bError(501, "pausing a sandbox is not implemented by banger yet; it runs until killed or its timeout");
+        SandboxBackend.Vm vm = vm(row(id));
+        if (!vm.running()) {
+            throw new E2bError(409, "sandbox " + id + " is already paused: connect to it to resume it");
+        }
+        backend.pause(id);
+        LOG.info("e2b: sandbox " + id + " paused");
+    }
+
+    /**
+     * A connection to {@code port} of a running sandbox, for {@code getHost(port)}'s requests: an unknown or paused
+     * sandbox is 502 in E2B's shape, as E2B's proxy answers for a sandbox it cannot reach.
+     */
+    dev.banger.daemon.publish.GuestConnection openPort(String id, int port) {
+        Optional<SandboxBackend.Vm> vm = store.sandbox(id).flatMap(row -> backend.find(row.sandboxId()));
+        if (vm.isEmpty()) {
+            throw new E2bError(502, "sandbox " + id + " not found: no sandbox has that id (the host was " + port + "-" + id + "."
+                    + settings.domain() + ")");
+        }
+        if (!vm.get().running()) {
+            throw new E2bError(502, "sandbox " + id + " is paused: connect to it (Sandbox.connect) to resume it, then try again");
+        }
+        return backend.openPort(id, port);
     }
 
     /**

@@ -6,10 +6,17 @@ import dev.banger.api.Params;
 import dev.banger.api.VmRecord;
 import dev.banger.api.VmState;
 import dev.banger.daemon.image.ImageService;
+import dev.banger.daemon.publish.GuestConnection;
+import dev.banger.daemon.publish.GuestStreams;
 import dev.banger.daemon.rpc.Call;
+import dev.banger.daemon.snapshot.SnapshotService;
 import dev.banger.daemon.snapshot.SnapshotVms;
 import dev.banger.daemon.snapshot.Templates;
 import dev.banger.daemon.vm.VmService;
+import dev.banger.host.disk.Disks;
+import dev.banger.host.proc.ProcessUsage;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.logging.Level;
@@ -25,8 +32,16 @@ public final class VmSandboxes implements SandboxBackend {
     private final SnapshotVms snapshotVms;
     private final Templates templates;
     private final ImageService images;
+    private final SnapshotService snapshots;
+    /** CPU is measured over this much wall time per metrics call: long enough for 100 Hz ticks, short for a request. */
+    private static final Duration CPU_SAMPLE = Duration.ofMillis(250);
 
-    public VmSandboxes(VmService vms, SnapshotVms snapshotVms, Templates templates, ImageService images) {
+    private final GuestStreams guest;
+
+    public VmSandboxes(VmService vms, SnapshotVms snapshotVms, Templates templates, ImageService images, SnapshotService snapshots,
+                       GuestStreams guest) {
+        this.guest = guest;
+        this.snapshots = snapshots;
         this.vms = vms;
         this.snapshotVms = snapshotVms;
         this.templates = templates;
@@ -91,6 +106,28 @@ public final class VmSandboxes implements SandboxBackend {
     @Override
     public List<Vm> fork(String id, int count) {
         return snapshotVms.fork(new Params.VmFork(id, count, null), Call.NONE).children().stream().map(VmSandboxes::view).toList();
+    }
+
+    @Override
+    public void pause(String id) {
+        snapshots.pause(id);
+    }
+
+    @Override
+    public Optional<Usage> usage(String id) {
+        VmRecord vm = vms.get(id);
+        return vms.vmmPid(id).flatMap(pid -> ProcessUsage.sample(pid, CPU_SAMPLE)).map(u -> {
+            long memTotal = (long) vm.spec().memoryMib() << 20;
+            long diskTotal = (vm.spec().rootDiskMib() + vm.spec().workDiskMib()) << 20;
+            double pct = Math.clamp(u.cores() / vm.spec().vcpus() * 100, 0, 100);
+            long disk = Disks.diskUsage(Path.of(vm.runtime().vmDir()));
+            return new Usage(pct, Math.min(u.rssBytes(), memTotal), Math.min(disk, diskTotal));
+        });
+    }
+
+    @Override
+    public GuestConnection openPort(String id, int port) {
+        return GuestConnection.open(vms.getRunning(id), port, guest);
     }
 
     private static Vm view(VmRecord vm) {

@@ -2,11 +2,13 @@ package dev.banger.daemon.net;
 
 import dev.banger.core.BangerConfig;
 import dev.banger.core.Ipv4Subnet;
+import dev.banger.daemon.net.dns.DnsAnswers;
 import dev.banger.daemon.net.dns.DnsServer;
 import dev.banger.daemon.net.dns.VmAddresses;
 import dev.banger.host.net.NetworkHost;
 import dev.banger.host.net.ResolvedSetup;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.logging.Logger;
@@ -64,8 +66,10 @@ public final class HostNetworking implements GuestNetwork, AutoCloseable {
         network.setNat(settings.bridge(), settings.subnet(), settings.nat());
         if (dns == null) {
             try {
-                dns = DnsServer.start(new InetSocketAddress(gateway(), DNS_PORT), addresses);
-                LOG.info("answering <name>.vm on " + gateway() + ":" + DNS_PORT);
+                DnsAnswers.Wildcard e2b = e2bWildcard();
+                dns = DnsServer.start(new InetSocketAddress(gateway(), DNS_PORT), new DnsAnswers(addresses, e2b));
+                LOG.info("answering <name>.vm on " + gateway() + ":" + DNS_PORT
+                        + (e2b == null ? "" : ", and *." + settings.e2b().domain() + " with " + e2b.address().getHostAddress()));
             } catch (IOException e) {
                 // VMs still work by address; say why names do not.
                 LOG.warning("cannot serve .vm names on " + gateway() + ":" + DNS_PORT + ": " + e.getMessage());
@@ -73,6 +77,26 @@ public final class HostNetworking implements GuestNetwork, AutoCloseable {
             ResolvedSetup.direct().routeVmDomain(settings.bridge(), settings.subnet()).ifPresent(LOG::info);
         }
         ready = true;
+    }
+
+    /**
+     * With the E2B listener on, every name under its domain resolves to it (the SDK's {@code PORT-ID.DOMAIN}, routed by
+     * Host): its listen address, or the bridge's gateway when it listens on all addresses (0.0.0.0 or ::), an address of
+     * this host that the host and its guests alike reach.
+     */
+    private DnsAnswers.Wildcard e2bWildcard() {
+        if (!settings.e2b().enabled()) {
+            return null;
+        }
+        try {
+            InetAddress listen = InetAddress.getByName(settings.e2b().host());
+            InetAddress address = listen.isAnyLocalAddress() || !(listen instanceof java.net.Inet4Address)
+                    ? InetAddress.getByName(gateway()) : listen;
+            return DnsAnswers.Wildcard.of(settings.e2b().domain(), address);
+        } catch (IOException | IllegalArgumentException e) {
+            LOG.warning("not answering *." + settings.e2b().domain() + ": " + e.getMessage());
+            return null;
+        }
     }
 
     /**

@@ -117,23 +117,11 @@ final class TcpForwarder implements Forwarder {
      * answer: null, and the agent carries this connection and those of the next {@link #AGENT_STICKY} too.
      */
     private SocketChannel connectDirect() {
-        String ip = vm.runtime().guestIp();
-        if (ip == null || ip.isEmpty()) {
-            return null;
-        }
-        SocketChannel ch = null;
-        try {
-            ch = SocketChannel.open();
-            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            ch.socket().connect(new InetSocketAddress(ip, port.guestPort()), DIRECT_CONNECT_TIMEOUT_MILLIS);
-            return ch;
-        } catch (IOException e) {
-            if (ch != null) {
-                closeQuietly(ch);
-            }
+        SocketChannel ch = GuestConnection.connectDirect(vm.runtime().guestIp(), port.guestPort(), DIRECT_CONNECT_TIMEOUT_MILLIS);
+        if (ch == null) {
             agentUntil = System.nanoTime() + AGENT_STICKY.toNanos();
-            return null;
         }
+        return ch;
     }
 
     private void relayDirect(SocketChannel client, SocketChannel guestSide) {

@@ -25,7 +25,7 @@ import java.util.stream.Stream;
  * {@code taking} was cut short by the daemon's end: its source VM is resumed if it was left paused, what the
  * operation made is removed (a fork's children, a template's VM), then its row and files. A template taken whole
  * keeps its row, but its dedicated VM, if the daemon died before deleting it, goes. A fork's layer no VM lies over
- * any more goes too, and a directory under {@code snapshots/} that no row names is removed: banger alone
+ * any more goes too, and so does a pause whose VM is gone or runs, and a directory under {@code snapshots/} that no row names is removed: banger alone
  * writes there, and without its row (what a restore needs) it can never be used.
  */
 public final class SnapshotReconciler {
@@ -56,6 +56,8 @@ public final class SnapshotReconciler {
                 } else if (s.kind().equals(SnapshotRecord.TEMPLATE) && vmStore.findById(s.sourceVmId()).isPresent()) {
                     deleteVm(s.sourceVmId()); // a template taken whole, whose dedicated VM the daemon did not live to delete
                     removed.add(s.sourceVm());
+                } else if (s.kind().equals(SnapshotRecord.PAUSE) && !stillPaused(s)) {
+                    removed.add(s.name());
                 } else if (s.kind().equals(SnapshotRecord.FORK) && snapshots.store().deleteUnused(s.id())) {
                     snapshots.removeFiles(s.dir());
                     removed.add(s.name());
@@ -83,6 +85,23 @@ public final class SnapshotReconciler {
         }
         snapshots.discard(s);
         LOG.warning("snapshot " + s.name() + " (" + s.kind() + ") was being taken when bangerd ended: undone");
+    }
+
+    /**
+     * Whether a ready pause still holds a paused VM (one stopped, to be resumed by its next start). Else it goes: its VM
+     * is gone, or runs (the daemon ended between the save and the VMM's kill, or between a resume and the pause's
+     * removal): that VM is resumed if its guest was left paused.
+     */
+    private boolean stillPaused(SnapshotRecord s) {
+        var vm = vmStore.findById(s.sourceVmId());
+        if (vm.isPresent() && vm.get().state() != VmState.RUNNING) {
+            return true;
+        }
+        vm.ifPresent(this::resumeIfPaused);
+        snapshots.discard(s);
+        LOG.warning("pause " + s.name() + " no longer holds a paused VM" + (vm.isPresent() ? " (VM " + vm.get().name() + " runs)" : "")
+                + ": removed");
+        return false;
     }
 
     private void resumeIfPaused(VmRecord vm) {

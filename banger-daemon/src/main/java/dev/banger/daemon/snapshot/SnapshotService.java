@@ -87,6 +87,22 @@ public final class SnapshotService {
     }
 
     /**
+     * E2B's pause: {@code vm}'s memory and devices are saved (a snapshot of kind {@code pause}), then its VMM is killed
+     * with the guest still paused, so the VM is stopped and uses no CPU or memory. Its disks stay its own: nothing writes
+     * them after the save, so they are the saved guest's, and its next start resumes that state over them once
+     * ({@link SnapshotRestores}), with its processes. All or nothing: a failure resumes the guest and keeps no snapshot;
+     * a daemon killed meanwhile is undone by {@link SnapshotReconciler}.
+     */
+    public SnapshotRecord pause(String ref) {
+        VmRecord vm = vms.getRunning(ref);
+        refuseMounts(vm, "paused");
+        String token = java.util.HexFormat.of().toHexDigits(random.nextInt() & 0xffff, 4);
+        SnapshotRecord taking = begin(vm, SnapshotRules.defaultName(vm.name() + "-pause", clock.instant()) + "-" + token,
+                SnapshotRecord.PAUSE, null, vm.id(), vm.name());
+        return capture(vm, taking, true, true);
+    }
+
+    /**
      * A VM with host directory mounts has vhost-user devices (virtiofsd holds part of its state, and QEMU refuses to
      * migrate them): it can be neither snapshotted nor forked.
      */
@@ -153,6 +169,14 @@ public final class SnapshotService {
      * {@code taking} (a fork marks it once its children run). A failure resumes the guest and leaves nothing.
      */
     SnapshotRecord capture(VmRecord vm, SnapshotRecord taking, boolean markReady) {
+        return capture(vm, taking, markReady, false);
+    }
+
+    /**
+     * {@code pause}: the guest is not resumed; once the state is whole (the row ready), the VMM is killed and the VM
+     * stopped. The work disk is not copied: a paused VM keeps its own.
+     */
+    private SnapshotRecord capture(VmRecord vm, SnapshotRecord taking, boolean markReady, boolean pause) {
         return locks.with(vm.id(), () -> {
             Vmm vmm = null;
             VmRecord now = null;
@@ -166,8 +190,10 @@ public final class SnapshotService {
                 long t0 = System.nanoTime();
                 Vmm.SavedState saved = vmm.saveState(now, dir, ((long) now.spec().memoryMib() << 20) + DEVICE_STATE_ALLOWANCE, SAVE_TIMEOUT);
                 CrashPoint.SNAPSHOT_AFTER_SAVE.reach();
-                Disks.copySparse(Path.of(now.runtime().workDiskPath()), dir.resolve(VmPower.SNAPSHOT_WORK_DISK));
-                vmm.resume(now, RESUME_TIMEOUT);
+                if (!pause) {
+                    Disks.copySparse(Path.of(now.runtime().workDiskPath()), dir.resolve(VmPower.SNAPSHOT_WORK_DISK));
+                    vmm.resume(now, RESUME_TIMEOUT);
+                }
                 long pausedMs = (System.nanoTime() - t0) / 1_000_000;
                 CrashPoint.SNAPSHOT_AFTER_RESUME.reach();
                 long size = Disks.diskUsage(dir);
@@ -176,6 +202,11 @@ public final class SnapshotService {
                 }
                 LOG.info("snapshot " + taking.name() + " of VM " + vm.name() + ": " + (size >> 20) + " MiB on disk (state "
                         + (saved.bytes() >> 20) + " MiB), the guest paused " + pausedMs + " ms");
+                if (pause) {
+                    // The guest is still paused: killing its VMM now loses nothing the state does not hold.
+                    vms.stop(now.id(), true);
+                    LOG.info("VM " + vm.name() + " paused into snapshot " + taking.name() + ": its VMM is stopped");
+                }
                 return markReady ? taking.ready(size, saved.bytes(), pausedMs) : taking.measured(size, saved.bytes(), pausedMs);
             } catch (RuntimeException e) {
                 if (vmm != null) {
@@ -206,6 +237,11 @@ public final class SnapshotService {
     }
 
     void removeFiles(String dir) {
+        removeFiles(paths, dir);
+    }
+
+    /** Removes a snapshot's directory, only when it is one: a directory under this home's {@code snapshots/}. */
+    static void removeFiles(StatePaths paths, String dir) {
         Path p = Path.of(dir);
         if (!p.startsWith(paths.snapshotsDir()) || p.equals(paths.snapshotsDir())) {
             LOG.warning("not removing " + dir + ": not a snapshot directory of this home");
@@ -311,8 +347,13 @@ public final class SnapshotService {
         }
     }
 
-    /** After a VM is deleted: a fork's layer goes with the last VM over it. */
+    /** After a VM is deleted: its pause goes with it, and a fork's layer with the last VM over it. */
     public void vmDeleted(VmRecord vm) {
+        snapshots.list().stream().filter(s -> s.kind().equals(SnapshotRecord.PAUSE) && s.sourceVmId().equals(vm.id()))
+                .forEach(s -> {
+                    discard(s);
+                    LOG.info("removed pause " + s.name() + " with its VM, " + vm.name());
+                });
         String from = vm.runtime().fromSnapshot();
         if (from == null) {
             return;

@@ -71,6 +71,10 @@ public final class SnapshotVms {
                 if (!s.state().equals(SnapshotRecord.READY)) {
                     throw new BangerException(ErrorCode.FAILED_PRECONDITION, "snapshot " + s.name() + " is still being taken; try again when it is done");
                 }
+                if (s.kind().equals(SnapshotRecord.PAUSE)) {
+                    throw BangerException.invalid("snapshot " + s.name() + " is the pause of VM " + s.sourceVm() + ", which it resumes "
+                            + "in place ('banger vm start " + s.sourceVm() + "'); it holds no disks for a new VM");
+                }
                 return snapshots.vms().create(over(s, request), s.id(), null);
             });
         }

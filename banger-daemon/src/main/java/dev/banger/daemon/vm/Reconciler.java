@@ -180,11 +180,12 @@ public final class Reconciler {
     /**
      * A restore the daemon died in: the guest may still carry its parent's identity (its tap is off the bridge), so
      * it is never kept. Its VMM is killed, what it held released, the disks the restore made removed, and the VM is
-     * stopped: its next start resumes the snapshot afresh.
+     * stopped: its next start resumes the snapshot afresh (an in-place resume of a pause keeps the VM's own disks and
+     * drops the pause: the next start boots them).
      */
     private void undoRestore(VmRecord vm) {
         power.tearDown(vm, true);
-        power.removeRestoredDisks(vm);
+        power.undoRestoreDisks(vm);
         power.restoringMarker(vm, false);
         transitions.move(vm, VmState.STOPPED, "its restore from a snapshot was interrupted when bangerd ended; "
                 + "'banger vm start " + vm.name() + "' resumes it afresh");

@@ -20,8 +20,15 @@ public record Restores(Source source, Identity identity) {
         throw new BangerException(ErrorCode.UNSUPPORTED, "no guest identity service");
     });
 
-    /** A saved state a start resumes: the snapshot's name (for messages), its directory, what it needs of the VMM. */
-    public record Pending(String snapshot, Path dir, SnapshotNeeds needs) {
+    /**
+     * A saved state a start resumes: the snapshot's name (for messages), its directory, what it needs of the VMM.
+     * {@code inPlace}: the state was saved of this very VM, which was stopped with its guest paused (an E2B pause), so
+     * the VM's own disks are the saved guest's: they are kept as they are, never made from the snapshot nor removed.
+     */
+    public record Pending(String snapshot, Path dir, SnapshotNeeds needs, boolean inPlace) {
+        public Pending(String snapshot, Path dir, SnapshotNeeds needs) {
+            this(snapshot, dir, needs, false);
+        }
     }
 
     @FunctionalInterface
@@ -31,6 +38,13 @@ public record Restores(Source source, Identity identity) {
          * not been made yet (its first start) and whose snapshot still holds its state.
          */
         Optional<Pending> pending(VmRecord vm);
+
+        /**
+         * An in-place state ({@link Pending#inPlace}) was handed to a VMM: it is never resumed again, since the guest may
+         * have written to the disks since, which the saved memory would not know (its next start boots those disks).
+         */
+        default void spent(VmRecord vm, Pending pending) {
+        }
     }
 
     @FunctionalInterface

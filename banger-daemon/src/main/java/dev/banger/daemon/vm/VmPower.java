@@ -26,6 +26,7 @@ import dev.banger.host.vm.VmHandles;
 import dev.banger.host.mount.MountHandles;
 import dev.banger.store.VmStore;
 import java.io.IOException;
+import java.nio.file.LinkOption;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -260,7 +261,7 @@ public final class VmPower {
             b.progress.warn(warning);
         };
         Path work = Path.of(b.vm.runtime().workDiskPath());
-        if (b.restore != null) {
+        if (b.restore != null && !b.restore.inPlace()) {
             // The saved guest has the snapshot's disks mounted: its own overlay over the root, a copy of the work disk.
             b.rootDisk = b.vmm.prepareRootFromSnapshot(b.vm, b.restore.dir(), b.attached.now(), b.attached, warn);
             if (!Files.exists(work)) {
@@ -278,8 +279,20 @@ public final class VmPower {
      */
     private void releaseDisks(Boot b) {
         b.vmm.releaseRoot(b.vm, b.attached.now());
-        if (b.restore != null) {
+        if (b.restore != null && !b.restore.inPlace()) {
             removeRestoredDisks(b.vm);
+        }
+    }
+
+    /**
+     * After a restore the daemon died in (reconcile): the disks it made go, so the next start resumes the snapshot
+     * afresh; but an in-place restore's disks are the VM's own, kept, and its state is spent (the guest may have run).
+     */
+    void undoRestoreDisks(VmRecord vm) {
+        if (restoringInPlace(vm)) {
+            restores.source().pending(vm).filter(Restores.Pending::inPlace).ifPresent(p -> restores.source().spent(vm, p));
+        } else {
+            removeRestoredDisks(vm);
         }
     }
 
@@ -307,10 +320,14 @@ public final class VmPower {
 
     /** The marker of a restore under way ({@link VmFile#RESTORING}): present from before the VMM starts until the guest is its own. */
     void restoringMarker(VmRecord vm, boolean present) {
+        restoringMarker(vm, present, false);
+    }
+
+    private void restoringMarker(VmRecord vm, boolean present, boolean inPlace) {
         Path marker = VmFile.RESTORING.in(Path.of(vm.runtime().vmDir()));
         try {
             if (present) {
-                AtomicFiles.write(marker, "resuming from a snapshot\n");
+                AtomicFiles.write(marker, inPlace ? IN_PLACE_MARKER : "resuming from a snapshot\n");
             } else {
                 Files.deleteIfExists(marker);
             }
@@ -323,12 +340,29 @@ public final class VmPower {
         return Files.exists(VmFile.RESTORING.in(Path.of(vm.runtime().vmDir())));
     }
 
+    private static final String IN_PLACE_MARKER = "resuming in place (the VM's own disks)\n";
+
+    /** Whether the restore under way ({@link VmFile#RESTORING}) is an in-place one: its disks are the VM's own. */
+    static boolean restoringInPlace(VmRecord vm) {
+        try (var in = Files.newInputStream(VmFile.RESTORING.in(Path.of(vm.runtime().vmDir())), LinkOption.NOFOLLOW_LINKS)) {
+            return new String(in.readNBytes(IN_PLACE_MARKER.length() + 1), StandardCharsets.UTF_8).equals(IN_PLACE_MARKER);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     private void launch(Boot b) {
         Vmm.BootPlan plan = new Vmm.BootPlan(b.kernel, b.initrd, b.rootDisk, b.configDrive,
                 Path.of(b.vm.runtime().workDiskPath()), b.tap, VmNetwork.mac(b.vm.id()), b.shares);
         if (b.restore != null) {
-            restoringMarker(b.vm, true);
-            b.pid = b.vmm.launchRestored(b.vm, plan, b.restore.dir(), RESTORE_TIMEOUT);
+            restoringMarker(b.vm, true, b.restore.inPlace());
+            try {
+                b.pid = b.vmm.launchRestored(b.vm, plan, b.restore.dir(), RESTORE_TIMEOUT);
+            } finally {
+                if (b.restore.inPlace()) {
+                    restores.source().spent(b.vm, b.restore);
+                }
+            }
         } else {
             b.pid = b.vmm.launch(b.vm, plan);
         }
@@ -471,6 +505,10 @@ public final class VmPower {
         } catch (RuntimeException e) {
             LOG.warning("after VM " + vmId + "'s VMM exited: " + e);
         }
+    }
+
+    Optional<Long> vmmPid(VmRecord vm) {
+        return liveness.runningPid(vm);
     }
 
     /** Stops the VMM (if any) and detaches the VM from the host; used by stop, delete --force and reconcile. */

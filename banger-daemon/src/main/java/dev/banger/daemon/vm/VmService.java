@@ -281,6 +281,12 @@ public final class VmService {
         return power.stop(get(ref), force);
     }
 
+    /** The pid of VM {@code ref}'s running VMM (its CPU and memory are the VM's); empty when none runs. */
+    public Optional<Long> vmmPid(String ref) {
+        VmRecord vm = get(ref);
+        return vm.state() == VmState.RUNNING ? power.vmmPid(vm) : Optional.empty();
+    }
+
     private VmRecord transition(VmRecord vm, VmState next, String error) {
         return transitions.move(vm, next, error);
     }

@@ -95,6 +95,38 @@ class E2bApiTest {
             }
             return out;
         }
+
+        volatile RuntimeException failPause;
+
+        @Override
+        public void pause(String id) {
+            if (failPause != null) {
+                throw failPause;
+            }
+            Vm vm = vms.get(id);
+            vms.put(id, new Vm(vm.id(), false, vm.vcpus(), vm.memoryMib(), vm.diskMib()));
+        }
+
+        /** A service on the host standing in for the guest's port 8080; other ports have nothing listening. */
+        volatile int guestPort;
+
+        @Override
+        public dev.banger.daemon.publish.GuestConnection openPort(String id, int port) {
+            if (port != 8080) {
+                throw new dev.banger.api.BangerException(dev.banger.api.ErrorCode.AGENT_UNAVAILABLE, "nothing listens on port " + port);
+            }
+            try {
+                return dev.banger.daemon.publish.GuestConnection.wrap(java.nio.channels.SocketChannel.open(
+                        new java.net.InetSocketAddress("127.0.0.1", guestPort)));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public Optional<Usage> usage(String id) {
+            return vms.get(id).running() ? Optional.of(new Usage(12.5, 100L << 20, 300L << 20)) : Optional.empty();
+        }
     }
 
     @BeforeEach
@@ -305,7 +337,6 @@ class E2bApiTest {
         String child = forked.json().get(0).get("sandbox").get("sandboxID").asText();
         assertThat(call("GET", "/sandboxes/" + child, null).json().get("metadata").get("k").asText()).isEqualTo("v");
         assertError(call("POST", "/sandboxes/" + id + "/fork", "{\"count\":1}"), 429); // the key's 2 are used
-        assertError(call("POST", "/sandboxes/" + id + "/pause", "{}"), 501);
         Answer metrics = call("GET", "/sandboxes/" + id + "/metrics", null);
         assertThat(metrics.status()).isEqualTo(200);
         assertThat(metrics.json().isArray()).isTrue();
@@ -370,6 +401,149 @@ class E2bApiTest {
         String expired = dev.banger.core.e2b.EnvdRules.signature("/tmp/x", "read", "user", token, past);
         assertError(call("GET", "/files?path=/tmp/x&username=user&signature=" + URLEncoder.encode(expired, StandardCharsets.UTF_8)
                 + "&signature_expiration=" + past, null, null), 401);
+    }
+
+    @Test
+    void pauseStopsTheSandboxConnectResumesItAndAPausedOneIsAConflict() throws Exception {
+        String id = create("{\"templateID\":\"base\",\"timeout\":300}");
+        assertThat(call("POST", "/sandboxes/" + id + "/pause", null).status()).isEqualTo(204);
+        assertThat(backend.vms.get(id).running()).isFalse();
+        assertThat(call("GET", "/sandboxes/" + id, null).json().get("state").asText()).isEqualTo("paused");
+        JsonNode paused = call("GET", "/v2/sandboxes?state=paused", null).json();
+        assertThat(paused).hasSize(1);
+        assertThat(call("GET", "/v2/sandboxes?state=running", null).json()).isEmpty();
+        assertError(call("POST", "/sandboxes/" + id + "/pause", null), 409);
+        assertThat(call("GET", "/sandboxes/" + id + "/metrics", null).json()).as("a paused sandbox uses nothing").isEmpty();
+        assertError(call("POST", "/sandboxes/" + id + "/fork", "{\"count\":1}"), 409);
+
+        Answer resumed = call("POST", "/sandboxes/" + id + "/resume", "{\"timeout\":300}");
+        assertThat(resumed.status()).isEqualTo(201);
+        assertThat(resumed.json().get("sandboxID").asText()).as("the same sandbox").isEqualTo(id);
+        assertThat(backend.vms.get(id).running()).isTrue();
+        assertThat(call("POST", "/v2/sandboxes/" + id + "/connect", "{\"timeout\":300}").status()).as("running: a plain connect")
+                .isEqualTo(200);
+        assertError(call("POST", "/sandboxes/nope0/pause", null), 404);
+    }
+
+    @Test
+    void aPauseTheBackendRefusesIsAnsweredWithWhyAndTheSandboxRunsOn() throws Exception {
+        String id = create("{\"templateID\":\"base\",\"timeout\":300}");
+        backend.failPause = new dev.banger.api.BangerException(dev.banger.api.ErrorCode.FAILED_PRECONDITION,
+                "VM x has host directory mounts and cannot be paused");
+        Answer refused = call("POST", "/sandboxes/" + id + "/pause", null);
+        assertError(refused, 409);
+        assertThat(refused.json().get("message").asText()).contains("mounts");
+        assertThat(backend.vms.get(id).running()).isTrue();
+    }
+
+    @Test
+    void aPausedSandboxIsStillKilledAtItsTimeout() throws Exception {
+        String id = create("{\"templateID\":\"base\",\"timeout\":1}");
+        assertThat(call("POST", "/sandboxes/" + id + "/pause", null).status()).isEqualTo(204);
+        waitGone(id);
+        assertThat(db.e2b().sandbox(id)).isEmpty();
+    }
+
+    @Test
+    void metricsAreOneSampleInE2bsShape() throws Exception {
+        String id = create("{\"templateID\":\"base\",\"timeout\":300}");
+        Answer a = call("GET", "/sandboxes/" + id + "/metrics", null);
+        assertThat(a.status()).isEqualTo(200);
+        assertThat(a.json()).hasSize(1);
+        JsonNode m = a.json().get(0);
+        assertThat(m.get("cpuCount").asInt()).isEqualTo(2);
+        assertThat(m.get("cpuUsedPct").asDouble()).isEqualTo(12.5);
+        assertThat(m.get("memUsed").asLong()).isEqualTo(100L << 20);
+        assertThat(m.get("memTotal").asLong()).isEqualTo(512L << 20);
+        assertThat(m.get("memCache").asLong()).isZero();
+        assertThat(m.get("diskUsed").asLong()).isEqualTo(300L << 20);
+        assertThat(m.get("diskTotal").asLong()).isEqualTo(6144L << 20);
+        long unix = m.get("timestampUnix").asLong();
+        assertThat(unix).isCloseTo(Instant.now().getEpochSecond(), org.assertj.core.api.Assertions.within(5L));
+        assertThat(Instant.parse(m.get("timestamp").asText()).getEpochSecond()).isEqualTo(unix);
+        // The SDK's window (start, end in Unix seconds): one that ended before now has no sample; a bad one is 400.
+        assertThat(call("GET", "/sandboxes/" + id + "/metrics?start=" + (unix - 60) + "&end=" + (unix + 60), null).json()).hasSize(1);
+        assertThat(call("GET", "/sandboxes/" + id + "/metrics?end=" + (unix - 60), null).json()).isEmpty();
+        assertError(call("GET", "/sandboxes/" + id + "/metrics?start=soon", null), 400);
+        assertError(call("GET", "/sandboxes/nope0/metrics", null), 404);
+    }
+
+    /** One raw HTTP/1.1 exchange (the JDK's client will not set Host): the response's head and body, as bytes. */
+    private String raw(String request) throws IOException {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", room.port())) {
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    @Test
+    void aPortHostIsProxiedToTheSandboxesPortBothBodiesStreaming() throws Exception {
+        String id = create("{\"templateID\":\"base\",\"timeout\":300}");
+        com.sun.net.httpserver.HttpServer guest = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        List<String> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+        guest.createContext("/", ex -> {
+            byte[] body = ex.getRequestBody().readAllBytes();
+            seen.add(ex.getRequestMethod() + " " + ex.getRequestURI() + " host=" + ex.getRequestHeaders().getFirst("Host")
+                    + " xff=" + ex.getRequestHeaders().getFirst("X-Forwarded-For") + " mine=" + ex.getRequestHeaders().getFirst("X-Mine")
+                    + " keepalive=" + ex.getRequestHeaders().getFirst("Keep-Alive") + " len=" + body.length);
+            ex.getResponseHeaders().add("X-From-Guest", "yes");
+            byte[] answer;
+            try {
+                answer = ("got " + body.length + " bytes, sha " + java.util.HexFormat.of().formatHex(
+                        java.security.MessageDigest.getInstance("SHA-256").digest(body))).getBytes(StandardCharsets.UTF_8);
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IOException(e);
+            }
+            ex.sendResponseHeaders(201, 0); // 0: chunked, as a streaming service answers
+            ex.getResponseBody().write(answer);
+            ex.close();
+        });
+        guest.start();
+        backend.guestPort = guest.getAddress().getPort();
+        try {
+            String host = "8080-" + id + ".E2B.test:" + room.port();
+            String got = raw("GET /a/b?x=1&y=%20z HTTP/1.1\r\nHost: " + host + "\r\nX-Mine: kept\r\nKeep-Alive: timeout=5\r\n"
+                    + "Connection: close\r\n\r\n");
+            assertThat(got).startsWith("HTTP/1.1 201").containsIgnoringCase("X-From-Guest: yes").contains("got 0 bytes");
+            assertThat(got.split("\r\n\r\n")[0].toLowerCase().split("\r\ndate:", -1)).as("one Date").hasSize(2);
+            assertThat(seen.getLast()).isEqualTo("GET /a/b?x=1&y=%20z host=" + host + " xff=127.0.0.1 mine=kept keepalive=null len=0");
+
+            byte[] big = new byte[3 << 20];
+            new java.util.Random(7).nextBytes(big);
+            String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(big));
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", room.port())) {
+                var out = s.getOutputStream();
+                out.write(("POST /up HTTP/1.1\r\nHost: " + host + "\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                for (int off = 0; off < big.length; off += 100_000) {
+                    int n = Math.min(100_000, big.length - off);
+                    out.write((Integer.toHexString(n) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                    out.write(big, off, n);
+                    out.write("\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                }
+                out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+                String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                assertThat(answer).startsWith("HTTP/1.1 201").contains("got " + big.length + " bytes, sha " + sha);
+            }
+
+            String envdPort = raw("GET /health HTTP/1.1\r\nHost: 49983-" + id + ".e2b.test\r\nConnection: close\r\n\r\n");
+            assertThat(envdPort).as("envd's port goes to envd, never to the guest").doesNotContain("got 0 bytes");
+            assertThat(seen).hasSize(2);
+        } finally {
+            guest.stop(0);
+        }
+        String unknown = raw("GET / HTTP/1.1\r\nHost: 8080-0000000000ff.e2b.test\r\nConnection: close\r\n\r\n");
+        assertThat(unknown).startsWith("HTTP/1.1 502").contains("\"code\":502").contains("not found");
+        String closed = raw("GET / HTTP/1.1\r\nHost: 9090-" + id + ".e2b.test\r\nConnection: close\r\n\r\n");
+        assertThat(closed).startsWith("HTTP/1.1 502").contains("nothing listens on port 9090");
+        String down = raw("GET / HTTP/1.1\r\nHost: 8080-" + id + ".e2b.test\r\nConnection: close\r\n\r\n");
+        assertThat(down).as("the service stopped").startsWith("HTTP/1.1 502");
+        call("POST", "/sandboxes/" + id + "/pause", null);
+        String paused = raw("GET / HTTP/1.1\r\nHost: 8080-" + id + ".e2b.test\r\nConnection: close\r\n\r\n");
+        assertThat(paused).startsWith("HTTP/1.1 502").contains("paused");
+        assertThat(call("GET", "/health", null, null).status()).as("the REST API by any other host").isEqualTo(200);
     }
 
     @Test

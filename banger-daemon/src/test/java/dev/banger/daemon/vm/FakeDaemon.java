@@ -87,7 +87,7 @@ final class FakeDaemon implements AutoCloseable {
         locks = new VmLocks();
         power = new VmPower(store, paths, images, vmms, network, locks, clock, handles, liveness, transitions,
                 vm -> readyGuests.contains(vm.name()) ? GuestProbe.Readiness.AGENT_READY : GuestProbe.Readiness.NOT_YET,
-                new Restores(new dev.banger.daemon.snapshot.SnapshotRestores(db.snapshots()), (vm, guest, timeout) -> {
+                new Restores(new dev.banger.daemon.snapshot.SnapshotRestores(db.snapshots(), paths), (vm, guest, timeout) -> {
                     if (!guest.hostname().equals(vm.name())) {
                         throw new IllegalStateException("identity of " + guest.hostname() + " for VM " + vm.name());
                     }

@@ -188,6 +188,104 @@ class SnapshotOrchestrationTest {
         assertThat(d.get("web").state()).isEqualTo(VmState.RUNNING);
     }
 
+    @Test
+    void aPauseStopsTheVmKeepingItsDisksAndItsNextStartResumesItInPlaceOnce() throws Exception {
+        VmRecord web = running("web");
+        Files.writeString(Path.of(web.runtime().systemOverlay()), "the guest's own root");
+        SnapshotRecord p = snapshots.pause("web");
+        assertThat(p.kind()).isEqualTo(SnapshotRecord.PAUSE);
+        assertThat(p.state()).isEqualTo(SnapshotRecord.READY);
+        assertThat(Path.of(p.dir()).resolve("work.img")).as("a pause keeps the VM's own work disk").doesNotExist();
+        assertThat(d.get("web").state()).isEqualTo(VmState.STOPPED);
+        assertThat(d.vmm.runs(web)).as("no VMM: no CPU, no memory").isFalse();
+        int mark = d.vmm.calls().size();
+        assertThat(d.vmm.calls()).containsSubsequence("saveState web", "kill -").doesNotContain("resume web");
+        assertThatThrownBy(() -> snapshotVms.create(new Params.VmCreate("copy", null, null, null, null, null, null, p.name(), null)))
+                .hasMessageContaining("pause of VM web");
+
+        VmRecord resumed = d.vms.start("web", Call.NONE);
+        assertThat(resumed.state()).isEqualTo(VmState.RUNNING);
+        List<String> calls = d.vmm.calls().subList(mark, d.vmm.calls().size());
+        assertThat(calls).contains("prepareRoot web", "launchRestored web").doesNotContain("prepareRootFromSnapshot web", "launch web");
+        assertThat(Files.readString(Path.of(web.runtime().systemOverlay()))).as("its own disks, untouched").isEqualTo("the guest's own root");
+        assertThat(d.reidentified).contains("web");
+        assertThat(snapshots.list().snapshots()).as("a pause is resumed once, then removed").isEmpty();
+        assertThat(Path.of(p.dir())).doesNotExist();
+
+        d.vms.stop("web", true);
+        d.vms.start("web", Call.NONE);
+        assertThat(d.vmm.calls().getLast()).as("a later start boots").isEqualTo("launch web");
+    }
+
+    @Test
+    void aFailedPauseKeepsNothingAndTheVmRunsOn() {
+        running("web");
+        d.vmm.failOn("saveState", new BangerException(ErrorCode.HOST_FAILURE, "the disk broke"));
+        assertThatThrownBy(() -> snapshots.pause("web")).hasMessageContaining("the disk broke");
+        assertThat(snapshots.list().snapshots()).isEmpty();
+        assertThat(d.paths.snapshotsDir()).isEmptyDirectory();
+        assertThat(d.get("web").state()).isEqualTo(VmState.RUNNING);
+        assertThat(d.vmm.paused(d.get("web"), null)).isFalse();
+        assertThatThrownBy(() -> snapshots.pause("nope")).isInstanceOf(BangerException.class);
+    }
+
+    @Test
+    void aPausedVmDeletedTakesItsPauseWithIt() {
+        running("web");
+        SnapshotRecord p = snapshots.pause("web");
+        d.vms.delete("web", true);
+        assertThat(snapshots.list().snapshots()).isEmpty();
+        assertThat(Path.of(p.dir())).doesNotExist();
+    }
+
+    @Test
+    void reconcileUndoesAPauseCutShortAndTheVmRunsOn() throws Exception {
+        running("web");
+        d.vmm.failOn("saveState", new FakeVmmCrash());
+        assertThatThrownBy(() -> snapshots.pause("web")).isInstanceOf(FakeVmmCrash.class);
+        d.restart();
+        wireSnapshots();
+        new SnapshotReconciler(snapshots, d.db.vms(), d.vmms, d.paths).reconcile();
+        assertThat(snapshots.list().snapshots()).isEmpty();
+        assertThat(d.get("web").state()).isEqualTo(VmState.RUNNING);
+        assertThat(d.vmm.paused(d.get("web"), null)).isFalse();
+    }
+
+    @Test
+    void aPauseCutShortAfterItsSaveIsFinishedByReconcile() throws Exception {
+        running("web");
+        d.vmm.failOn("kill", new FakeVmmCrash()); // the daemon dies after the save, as the VMM is being killed
+        assertThatThrownBy(() -> snapshots.pause("web")).isInstanceOf(FakeVmmCrash.class);
+        d.restart(); // the VM was stopping: reconcile finishes its stop, in the background
+        wireSnapshots();
+        new SnapshotReconciler(snapshots, d.db.vms(), d.vmms, d.paths).reconcile();
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (d.get("web").state() != VmState.STOPPED && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(snapshots.list().snapshots()).as("the state was whole: the pause holds").hasSize(1);
+        d.vms.start("web", Call.NONE);
+        assertThat(d.vmm.calls().getLast()).isEqualTo("launchRestored web");
+        assertThat(snapshots.list().snapshots()).isEmpty();
+    }
+
+    @Test
+    void anInPlaceResumeCutShortKeepsTheVmsDisksAndSpendsThePause() throws Exception {
+        VmRecord web = running("web");
+        Files.writeString(Path.of(web.runtime().systemOverlay()), "the guest's own root");
+        snapshots.pause("web");
+        d.vmm.failOn("launchRestored", new FakeVmmCrash());
+        assertThatThrownBy(() -> d.vms.start("web", Call.NONE)).isInstanceOf(FakeVmmCrash.class);
+        d.restart();
+        wireSnapshots();
+        new SnapshotReconciler(snapshots, d.db.vms(), d.vmms, d.paths).reconcile();
+        assertThat(d.get("web").state()).isEqualTo(VmState.STOPPED);
+        assertThat(Files.readString(Path.of(web.runtime().systemOverlay()))).isEqualTo("the guest's own root");
+        assertThat(snapshots.list().snapshots()).as("never resumed twice: the guest may have written its disks").isEmpty();
+        d.vms.start("web", Call.NONE);
+        assertThat(d.vmm.calls().getLast()).isEqualTo("launch web");
+    }
+
     /** A daemon killed in the middle of a save: an Error, which no undo catches. */
     static final class FakeVmmCrash extends Error {
         FakeVmmCrash() {

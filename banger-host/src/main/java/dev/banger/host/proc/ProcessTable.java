@@ -125,6 +125,15 @@ public final class ProcessTable {
         return exited;
     }
 
+    /** CPU time {@code pid} has used, user and system, in clock ticks ({@link ProcParsers#cpuTicks}); empty when it is gone. */
+    public static OptionalLong cpuTicks(long pid) {
+        try {
+            return OptionalLong.of(ProcParsers.cpuTicks(Files.readString(PROC.resolve(Long.toString(pid)).resolve("stat"))));
+        } catch (IOException | IllegalArgumentException e) {
+            return OptionalLong.empty();
+        }
+    }
+
     /** Resident memory of {@code pid} in KiB (VmRSS), empty when it is gone. */
     public static OptionalLong rssKib(long pid) {
         try {

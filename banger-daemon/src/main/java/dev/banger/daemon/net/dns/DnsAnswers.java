@@ -32,6 +32,8 @@ import org.xbill.DNS.Type;
  *       AAAA and other types: NOERROR with no data;</li>
  *   <li>any other name under vm.: NXDOMAIN; the SOA in the authority section lets resolvers cache the
  *       negative answer for 5 s only;</li>
+ *   <li>when the E2B listener is on, every name under its domain ({@code [e2b] domain}, {@code 8080-ID.e2b.local}: the
+ *       SDK's {@code getHost}): A with the listener's address, which routes by the Host header;</li>
  *   <li>names outside vm., other classes, zone transfers: REFUSED; opcodes other than QUERY: NOTIMP;</li>
  *   <li>malformed packets: FORMERR when there is a header to answer, else nothing. Packets that are
  *       themselves responses are never answered, so two servers cannot be made to talk to each other.</li>
@@ -52,9 +54,27 @@ public final class DnsAnswers {
             Name.fromConstantString("nobody.invalid."), 1, 3600, 600, 86400, TTL_SECONDS);
 
     private final VmAddresses addresses;
+    private final Wildcard wildcard;
+
+    /** A zone every name of which has one address (the E2B listener's, for its domain). */
+    public record Wildcard(Name zone, InetAddress address) {
+        public static Wildcard of(String domain, InetAddress address) {
+            try {
+                return new Wildcard(Name.fromString(domain, Name.root), address);
+            } catch (org.xbill.DNS.TextParseException e) {
+                throw new IllegalArgumentException("not a domain name: " + domain, e);
+            }
+        }
+    }
 
     public DnsAnswers(VmAddresses addresses) {
+        this(addresses, null);
+    }
+
+    /** {@code wildcard}: null for none. */
+    public DnsAnswers(VmAddresses addresses, Wildcard wildcard) {
         this.addresses = Objects.requireNonNull(addresses);
+        this.wildcard = wildcard;
     }
 
     /**
@@ -134,6 +154,14 @@ public final class DnsAnswers {
         Name qname = question.getName();
         int type = question.getType();
         int dclass = question.getDClass();
+        if (wildcard != null && qname.subdomain(wildcard.zone()) && (dclass == DClass.IN || dclass == DClass.ANY)
+                && type != Type.AXFR && type != Type.IXFR) {
+            h.setFlag(Flags.AA);
+            if (type == Type.A || type == Type.ANY) {
+                r.addRecord(new ARecord(qname, DClass.IN, TTL_SECONDS, wildcard.address()), Section.ANSWER);
+            }
+            return; // other types: NOERROR, no data
+        }
         if (!qname.subdomain(ZONE) || (dclass != DClass.IN && dclass != DClass.ANY)
                 || type == Type.AXFR || type == Type.IXFR) {
             h.setRcode(Rcode.REFUSED);

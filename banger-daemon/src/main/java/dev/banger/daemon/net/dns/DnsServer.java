@@ -62,7 +62,11 @@ public final class DnsServer implements AutoCloseable {
 
     /** Binds UDP and TCP on {@code address} (port 0: any free port, the same for both) and starts serving. */
     public static DnsServer start(InetSocketAddress address, VmAddresses addresses) throws IOException {
-        DnsAnswers answers = new DnsAnswers(addresses);
+        return start(address, new DnsAnswers(addresses));
+    }
+
+    /** As above, with the answers given (an E2B domain's wildcard besides the VMs). */
+    public static DnsServer start(InetSocketAddress address, DnsAnswers answers) throws IOException {
         for (int attempt = 1; ; attempt++) {
             DatagramChannel udp = DatagramChannel.open();
             try {

@@ -236,4 +236,27 @@ class DnsAnswersTest {
         answers.answer(wire, wire.length, true);
         answers.answer(wire, wire.length, false);
     }
+
+    @Test
+    void everyNameUnderTheE2bDomainIsTheListenersAddress() throws Exception {
+        DnsAnswers withE2b = new DnsAnswers(name -> Optional.ofNullable(vms.get(name)),
+                DnsAnswers.Wildcard.of("e2b.local", java.net.InetAddress.getByName("127.0.0.1")));
+        for (String name : List.of("8080-0123456789ab.e2b.local.", "49983-0123456789AB.E2B.Local.", "e2b.local.", "x.y.e2b.local.")) {
+            Message r = withE2b.answer(query(name, Type.A));
+            assertThat(r.getRcode()).as(name).isEqualTo(Rcode.NOERROR);
+            assertThat(r.getHeader().getFlag(Flags.AA)).isTrue();
+            assertThat(r.getSection(Section.ANSWER)).singleElement().isInstanceOfSatisfying(ARecord.class, a -> {
+                assertThat(a.getAddress().getHostAddress()).isEqualTo("127.0.0.1");
+                assertThat(a.getName().toString()).isEqualTo(name);
+            });
+        }
+        Message aaaa = withE2b.answer(query("8080-0123456789ab.e2b.local.", Type.AAAA));
+        assertThat(aaaa.getRcode()).isEqualTo(Rcode.NOERROR);
+        assertThat(aaaa.getSection(Section.ANSWER)).as("no IPv6 address: no data").isEmpty();
+        assertThat(withE2b.answer(query("web.vm.", Type.A)).getSection(Section.ANSWER)).as("VMs still answer").hasSize(1);
+        assertThat(withE2b.answer(query("8080-x.e2b.localx.", Type.A)).getRcode()).isEqualTo(Rcode.REFUSED);
+        assertThat(withE2b.answer(query("e2b.local.example.", Type.A)).getRcode()).isEqualTo(Rcode.REFUSED);
+        assertThat(answers.answer(query("8080-0123456789ab.e2b.local.", Type.A)).getRcode()).as("listener off: not ours")
+                .isEqualTo(Rcode.REFUSED);
+    }
 }
