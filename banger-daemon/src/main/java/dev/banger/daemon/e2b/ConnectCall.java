@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.util.concurrent.locks.ReentrantLock;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
@@ -25,6 +26,8 @@ final class ConnectCall {
     private final Response response;
     private final boolean streaming;
     private OutputStream out;
+    /** Serializes a stream's writes: the data, a keepalive from the timer thread, the end. */
+    private final ReentrantLock lock = new ReentrantLock();
     private boolean ended;
     private volatile boolean broken;
     private volatile long lastSent = System.nanoTime();
@@ -77,22 +80,33 @@ final class ConnectCall {
     }
 
     /** One message of a stream (the response starts with the first). */
-    synchronized void send(ObjectNode message) throws IOException {
-        if (ended) {
-            return;
+    void send(ObjectNode message) throws IOException {
+        lock.lock();
+        try {
+            if (!ended) {
+                write(0, E2bWire.JSON.writeValueAsBytes(message));
+            }
+        } finally {
+            lock.unlock();
         }
-        write(0, E2bWire.JSON.writeValueAsBytes(message));
     }
 
-    /** Sends {@code message} if the stream has been silent for {@code seconds}; false once the client is gone. */
+    /**
+     * Sends {@code message} if the stream has been silent for {@code seconds}; false once the client is gone. Never waits
+     * for a write under way (a client that does not read would hold the timer thread that serves every stream).
+     */
     boolean keepalive(ObjectNode message, int seconds) {
-        if (System.nanoTime() - lastSent < seconds * 1_000_000_000L) {
+        if (System.nanoTime() - lastSent < seconds * 1_000_000_000L || !lock.tryLock()) {
             return !broken;
         }
         try {
-            send(message);
+            if (!ended) {
+                write(0, E2bWire.JSON.writeValueAsBytes(message));
+            }
         } catch (IOException e) {
             broken = true;
+        } finally {
+            lock.unlock();
         }
         return !broken;
     }
@@ -105,7 +119,16 @@ final class ConnectCall {
      * Ends the call with {@code error}, or successfully when null: the end-of-stream envelope of a stream, the error status
      * and body of a unary call. Nothing once the call has ended.
      */
-    synchronized void end(EnvdError error) throws IOException {
+    void end(EnvdError error) throws IOException {
+        lock.lock();
+        try {
+            endLocked(error);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void endLocked(EnvdError error) throws IOException {
         if (ended) {
             return;
         }
