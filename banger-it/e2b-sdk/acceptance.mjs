@@ -311,6 +311,23 @@ await step('Sandbox.connect from a second client', async () => {
   return second.sandboxId
 })
 
+await step('pause, then connect resumes memory and processes', async () => {
+  needs(sbx)
+  // A file in /dev/shm lives only in memory, and a background sleep is a process: both must survive pause and resume.
+  await sbx.commands.run(`echo ${RUN} > /dev/shm/pause-mark`)
+  const bg = await sbx.commands.run('sleep 900', { background: true })
+  await sbx.pause(SLOW)
+  const info = await Sandbox.getInfo(sbx.sandboxId, SLOW)
+  check(info.state === 'paused', `state after pause: ${info.state}`)
+  const again = await Sandbox.connect(sbx.sandboxId, SLOW)
+  const mark = await again.commands.run('cat /dev/shm/pause-mark')
+  check(mark.stdout === `${RUN}\n`, `/dev/shm after resume: ${JSON.stringify(mark.stdout)}`)
+  const procs = await again.commands.list()
+  check(procs.some((p) => p.pid === bg.pid), `the background sleep (pid ${bg.pid}) is gone after resume: ${JSON.stringify(procs.map((p) => p.pid))}`)
+  await again.commands.kill(bg.pid)
+  return `pid ${bg.pid} and /dev/shm kept; state was ${info.state}`
+}, 300_000)
+
 await step('wrong API key: AuthenticationError (401)', async () => {
   const e = await rejects(() => Sandbox.list({ apiKey: `e2b_${'0'.repeat(40)}` }).nextItems(), 'list with a wrong key')
   check(e instanceof AuthenticationError, `expected AuthenticationError, got ${describe(e)}`)

@@ -34,7 +34,7 @@ class E2bSdkIT {
             "commands.run failing: CommandExitError", "commands background, list, kill", "commands onStdout/onStderr",
             "commands sendStdin", "files write/read/list/makeDir/rename/remove/exists", "files 50 MiB binary, SHA-256",
             "files.watchDir events", "getHost(8080) to busybox httpd", "Sandbox.list with metadata",
-            "Sandbox.connect from a second client", "wrong API key: AuthenticationError (401)", "unknown template: 404",
+            "Sandbox.connect from a second client", "pause, then connect resumes memory and processes", "wrong API key: AuthenticationError (401)", "unknown template: 404",
             "create second sandbox", "another sandbox's token refused", "setTimeout then gone at expiry", "kill then gone");
 
     @Test
