@@ -48,11 +48,21 @@ final class E2bBench {
             vm.cliOut("image", "warm", "debian-bookworm", "--json");
             double warmSeconds = (System.nanoTime() - t0) / 1e9;
             JsonNode warm = node(key, "create", RUNS);
+            // The same work without the E2B layer, from the same template in the same run: the baseline of the warm figure.
+            List<Long> plain = new ArrayList<>();
+            for (int i = 0; i < RUNS; i++) {
+                plain.add(vm.bangerRun("plain" + i));
+            }
             JsonNode together = node(key, "concurrent", CONCURRENT);
 
             rows.add(new String[] {"`Sandbox.create()` to the first `commands.run('true')` result, warm template (median of " + RUNS + ")",
                     seconds(Bench.median(millis(warm))), "target <= 2 s (E2B cloud on KVM: ~150 ms)"});
             rows.add(new String[] {"  each warm run", each(warm), ""});
+            rows.add(new String[] {"baseline: `banger vm run -- true` from the same template, same run (median of " + RUNS + "; "
+                    + String.join(", ", plain.stream().map(m -> String.format("%.2f", m / 1e3)).toList()) + " s)",
+                    seconds(Bench.median(plain)), "the same work without the E2B layer"});
+            rows.add(new String[] {"ratio E2B create+run / `vm run`", String.format("%.2f", Bench.median(millis(warm)) / Bench.median(plain)),
+                    "report"});
             rows.add(new String[] {"the same, cold: no template, the VM booted (median of " + RUNS + ")", seconds(Bench.median(millis(cold))),
                     "report"});
             rows.add(new String[] {"  each cold run", each(cold), ""});

@@ -315,7 +315,7 @@ final class VmBench {
     }
 
     /** One {@code vm run}, timed from the command's start to its exit; the VM is deleted afterwards, untimed. */
-    private long bangerRun(String name) throws Exception {
+    long bangerRun(String name) throws Exception {
         long t = Bench.time(env, List.of(banger(), "vm", "run", "--name", name, "--", "true"));
         cli("vm", "delete", "--force", name);
         return t;
