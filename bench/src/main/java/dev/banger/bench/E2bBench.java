@@ -51,7 +51,7 @@ final class E2bBench {
             // The same work without the E2B layer, from the same template in the same run: the baseline of the warm figure.
             List<Long> plain = new ArrayList<>();
             for (int i = 0; i < RUNS; i++) {
-                plain.add(vm.bangerRun("plain" + i));
+                plain.add(vm.bangerRun("plain" + i) / 1_000_000); // ns to ms, as the SDK runs are
             }
             JsonNode together = node(key, "concurrent", CONCURRENT);
 
