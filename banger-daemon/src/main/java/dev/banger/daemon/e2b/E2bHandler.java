@@ -83,6 +83,7 @@ final class E2bHandler extends Handler.Abstract {
             LOG.log(Level.WARNING, "e2b: " + request.getMethod() + " " + Request.getPathInContext(request) + " failed", e);
             reply = error(500, "internal error: " + e);
         }
+        RequestBodies.drain(request, MAX_BODY);
         response.setStatus(reply.status());
         if (reply.body() == null) {
             response.write(true, ByteBuffer.allocate(0), callback);

@@ -261,16 +261,7 @@ final class Envd implements AutoCloseable {
         if (response.isCommitted()) {
             throw new IOException("the response was under way when it failed: " + e.getMessage(), e);
         }
-        try (var in = Content.Source.asInputStream(request)) {
-            long left = MAX_DRAINED;
-            byte[] sink = new byte[64 * 1024];
-            int n;
-            while (left > 0 && (n = in.read(sink, 0, (int) Math.min(sink.length, left))) > 0) {
-                left -= n;
-            }
-        } catch (IOException drained) {
-            // the client went away or the body was consumed already: the answer is still worth trying
-        }
+        RequestBodies.drain(request, MAX_DRAINED);
         json(response, e.httpStatus(), new E2bWire.Error(e.httpStatus(), e.getMessage()));
     }
 
