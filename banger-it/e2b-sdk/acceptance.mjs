@@ -41,6 +41,15 @@ function describe(e) {
   return `${e.constructor.name}${status}: ${e.message}${cause}`.slice(0, 800)
 }
 
+/** Waits until {@code cond()} holds, polling; throws with {@code what} after {@code ms}. */
+async function until(cond, ms, what) {
+  const end = Date.now() + ms
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
 /** Runs one step under a time limit; prints its line. Returns its result, or undefined when it failed. */
 async function step(name, fn, limitMs = STEP_LIMIT_MS) {
   const t0 = performance.now()
@@ -194,6 +203,20 @@ await step('commands sendStdin', async () => {
 // ---- files ---------------------------------------------------------------------------------------------------------
 
 const DIR = `/tmp/acceptance-${RUN}`
+
+await step('pty: create, input, resize, kill', async () => {
+  needs(sbx)
+  let out = ''
+  const decoder = new TextDecoder()
+  const pty = await sbx.pty.create({ cols: 80, rows: 24, onData: (d) => { out += decoder.decode(d, { stream: true }) }, timeoutMs: 120_000 })
+  await sbx.pty.sendInput(pty.pid, new TextEncoder().encode('stty size; echo pty-$((6*7))\n'))
+  await until(() => out.includes('pty-42') && out.includes('24 80'), 20_000, `the terminal's output: ${JSON.stringify(out.slice(-300))}`)
+  await sbx.pty.resize(pty.pid, { cols: 100, rows: 30 })
+  await sbx.pty.sendInput(pty.pid, new TextEncoder().encode('stty size\n'))
+  await until(() => out.includes('30 100'), 20_000, `after resize: ${JSON.stringify(out.slice(-300))}`)
+  check(await sbx.pty.kill(pty.pid), 'kill said the pty was not found')
+  return `stty size 24 80, then 30 100 after resize`
+})
 
 await step('files write/read/list/makeDir/rename/remove/exists', async () => {
   needs(sbx)

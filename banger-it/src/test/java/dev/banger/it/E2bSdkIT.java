@@ -32,7 +32,7 @@ class E2bSdkIT {
     /** Every step the script runs, in its order: a step that never printed (the script died) fails too. */
     private static final List<String> STEPS = List.of("create", "commands.run echo hi", "create envs reach commands",
             "commands.run failing: CommandExitError", "commands background, list, kill", "commands onStdout/onStderr",
-            "commands sendStdin", "files write/read/list/makeDir/rename/remove/exists", "files 50 MiB binary, SHA-256",
+            "commands sendStdin", "pty: create, input, resize, kill", "files write/read/list/makeDir/rename/remove/exists", "files 50 MiB binary, SHA-256",
             "files.watchDir events", "getHost(8080) to busybox httpd", "Sandbox.list with metadata",
             "Sandbox.connect from a second client", "pause, then connect resumes memory and processes", "wrong API key: AuthenticationError (401)", "unknown template: 404",
             "create second sandbox", "another sandbox's token refused", "setTimeout then gone at expiry", "kill then gone");
