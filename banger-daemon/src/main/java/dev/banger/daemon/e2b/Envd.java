@@ -134,13 +134,13 @@ final class Envd implements AutoCloseable {
                     case "GET /envs" -> json(response, 200, E2bWire.JSON.valueToTree(access.env()));
                     case "GET /files" -> {
                         String user = queryUser(query.getValue("username"));
-                        String file = FilesHttp.resolve(query.getValue("path"), user);
+                        String file = EnvdScope.path(query.getValue("path"), user);
                         filesHttp.download(request, response, new EnvdScope(ready(access.id()), user, access.env()), file);
                     }
                     case "POST /files" -> {
                         String user = queryUser(query.getValue("username"));
                         String file = query.getValue("path") == null || query.getValue("path").isEmpty()
-                                ? null : FilesHttp.resolve(query.getValue("path"), user);
+                                ? null : EnvdScope.path(query.getValue("path"), user);
                         json(response, 200, filesHttp.upload(request, new EnvdScope(ready(access.id()), user, access.env()), file));
                     }
                     default -> throw new EnvdError("not_found", "envd has no " + request.getMethod() + " " + path);

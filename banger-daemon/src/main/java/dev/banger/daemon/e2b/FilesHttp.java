@@ -3,7 +3,6 @@ package dev.banger.daemon.e2b;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.banger.core.e2b.EnvdRules;
 import dev.banger.daemon.agent.GuestFiles;
 import java.io.IOException;
 import java.io.InputStream;
@@ -68,7 +67,7 @@ final class FilesHttp {
                     throw EnvdError.invalid("a path names one file; to write several, name each by its part's file name");
                 }
                 for (MultiPart.Part part : fileParts) {
-                    String target = path != null ? path : resolve(part.getFileName(), scope.user());
+                    String target = path != null ? path : scope.path(part.getFileName());
                     try (InputStream in = Content.Source.asInputStream(part.getContentSource())) {
                         written.add(info(files.write(scope.vm(), scope.user(), target, in)));
                     }
@@ -117,13 +116,5 @@ final class FilesHttp {
         n.put("name", e.name());
         n.put("type", e.type() == GuestFiles.Type.DIR ? "directory" : "file");
         return n;
-    }
-
-    static String resolve(String path, String user) {
-        try {
-            return EnvdRules.resolve(path, user);
-        } catch (IllegalArgumentException e) {
-            throw EnvdError.invalid("path: " + e.getMessage());
-        }
     }
 }

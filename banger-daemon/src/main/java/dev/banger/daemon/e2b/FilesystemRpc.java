@@ -3,7 +3,6 @@ package dev.banger.daemon.e2b;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.banger.api.BangerException;
-import dev.banger.core.e2b.EnvdRules;
 import dev.banger.daemon.agent.GuestFiles;
 import java.io.IOException;
 import java.util.OptionalLong;
@@ -95,10 +94,6 @@ final class FilesystemRpc {
     }
 
     private static String path(JsonNode m, String field, String user) {
-        try {
-            return EnvdRules.resolve(EnvdJson.text(m, field), user);
-        } catch (IllegalArgumentException e) {
-            throw EnvdError.invalid(field + ": " + e.getMessage());
-        }
+        return EnvdScope.path(EnvdJson.text(m, field), user);
     }
 }

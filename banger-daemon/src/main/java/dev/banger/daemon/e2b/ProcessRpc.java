@@ -88,7 +88,7 @@ final class ProcessRpc {
         Map<String, String> env = new LinkedHashMap<>(scope.sandboxEnv());
         env.putAll(EnvdJson.strings(p, "envs"));
         String cwd = EnvdJson.optionalText(p, "cwd");
-        cwd = cwd == null || cwd.isEmpty() ? EnvdRules.home(scope.user()) : resolve(cwd, scope.user());
+        cwd = cwd == null || cwd.isEmpty() ? EnvdRules.home(scope.user()) : scope.path(cwd);
         JsonNode size = m.path("pty").path("size");
         Integer rows = size.isObject() ? (int) EnvdJson.uint32(size, "rows", 24) : null;
         Integer cols = size.isObject() ? (int) EnvdJson.uint32(size, "cols", 80) : null;
@@ -157,13 +157,5 @@ final class ProcessRpc {
             }
         }
         attached.close();
-    }
-
-    private static String resolve(String path, String user) {
-        try {
-            return EnvdRules.resolve(path, user);
-        } catch (IllegalArgumentException e) {
-            throw EnvdError.invalid(e.getMessage());
-        }
     }
 }
