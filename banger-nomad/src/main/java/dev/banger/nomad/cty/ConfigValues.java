@@ -49,8 +49,8 @@ final class ConfigValues {
         return n.intValueExact();
     }
 
-    /** A list of non-empty strings; empty when the job leaves it out. */
-    List<String> strings(String name, int maxChars) {
+    /** A list of strings (non-empty unless emptyAllowed, as an argument may be); empty when the job leaves it out. */
+    List<String> strings(String name, int maxChars, boolean emptyAllowed) {
         Object v = known(name);
         if (v == null) {
             return List.of();
@@ -66,8 +66,11 @@ final class ConfigValues {
             if (e == null) {
                 throw new ConfigException(where + " is null; remove it or give it a value");
             }
-            checkText(where, (String) e, maxChars);
-            out.add((String) e);
+            String text = (String) e;
+            if (!(emptyAllowed && text.isEmpty())) {
+                checkText(where, text, maxChars);
+            }
+            out.add(text);
         }
         return List.copyOf(out);
     }

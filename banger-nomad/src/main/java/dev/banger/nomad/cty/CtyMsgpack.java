@@ -26,7 +26,8 @@ import java.util.regex.Pattern;
  *       any extension as unknown);</li>
  *   <li>a string is a str; a bool a bool;</li>
  *   <li>a number is an integer when it is a whole number that fits an int64 (smallest form, non-negative ones in
- *       the unsigned family), else a float64 when that holds it exactly, else a str with its decimal text;</li>
+ *       the unsigned family), else a float64 when that holds it exactly, else a str with its decimal text (since
+ *       go-cty 1.14.4 a whole number is never a float64: past int64 it is always text);</li>
  *   <li>a list, set or tuple is an array (a set in cty's order); a map is a map from str keys (sorted); an object is
  *       a map from attribute names to values with every attribute of the type present, sorted by name;</li>
  *   <li>a value whose type is {@code any} (DynamicPseudoType) is an array of two: its type in cty's JSON form (as
@@ -83,7 +84,8 @@ public final class CtyMsgpack {
     }
 
     /**
-     * Encodes a value as go-cty's Marshal would: for the values decode returns, the same bytes it read. Nomad never
+     * Encodes a value as go-cty's Marshal would (1.14.4 and later, see writeNumber): for the values decode returns,
+     * the same bytes it read. Nomad never
      * needs this of a plugin; the test harness does, to play Nomad.
      */
     public static byte[] encode(Object value, CtyType type) {
@@ -157,7 +159,11 @@ public final class CtyMsgpack {
         }
     }
 
-    /** go-cty's rule: an int64 if exact, else a float64 if exact, else the decimal text. */
+    /**
+     * go-cty's rule since 1.14.4 (the go-cty Nomad links): an int64 if exact, else a float64 if exact and not a
+     * whole number, else the decimal text. go-cty before 1.14.4 (Debian's 1.12, which made the fixtures) wrote a
+     * whole number beyond int64 that a float64 holds exactly (2^63, 2^64) as that float64; decode reads both.
+     */
     private static void writeNumber(MsgpackWriter w, BigDecimal n) {
         BigDecimal stripped = n.stripTrailingZeros();
         if (stripped.scale() <= 0 && stripped.precision() - stripped.scale() <= 19) {
@@ -169,7 +175,7 @@ public final class CtyMsgpack {
             }
         }
         double d = n.doubleValue();
-        if (Double.isFinite(d) && new BigDecimal(d).compareTo(n) == 0) {
+        if (stripped.scale() > 0 && Double.isFinite(d) && new BigDecimal(d).compareTo(n) == 0) {
             w.writeFloat64(d);
         } else {
             w.writeString(stripped.toPlainString());

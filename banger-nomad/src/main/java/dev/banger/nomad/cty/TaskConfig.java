@@ -65,8 +65,8 @@ public record TaskConfig(String image, Integer cpus, Integer memoryMib, List<Str
         return new TaskConfig(image,
                 v.wholeNumber("cpus", MIN_VCPUS, MAX_VCPUS, "vCPUs"),
                 v.wholeNumber("memory", MIN_MEMORY_MIB, MAX_MEMORY_MIB, "MiB"),
-                v.strings("command", MAX_TEXT),
-                v.strings("publish", MAX_TEXT),
-                v.strings("mount", MAX_TEXT));
+                v.strings("command", MAX_TEXT, true), // an argument may be empty: sh -c ''
+                v.strings("publish", MAX_TEXT, false),
+                v.strings("mount", MAX_TEXT, false));
     }
 }

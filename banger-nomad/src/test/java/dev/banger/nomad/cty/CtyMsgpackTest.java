@@ -23,6 +23,8 @@ import org.junit.jupiter.api.TestFactory;
 class CtyMsgpackTest {
 
     private static final CtyType TASK = TaskConfig.SPEC.type();
+    /** Fixtures with a whole number past int64 that go-cty 1.12 wrote as a float64 (see CtyMsgpack.writeNumber). */
+    private static final Set<String> WHOLE_FLOATS = Set.of("task_big", "number_two_pow_64");
 
     /** Every fixture: decodes to the value go-cty encoded, and encodes back to go-cty's very bytes. */
     @TestFactory
@@ -38,8 +40,14 @@ class CtyMsgpackTest {
             }
             Object value = CtyMsgpack.decode(f.msgpack(), f.type(), "value");
             assertMatches(f.expected(), value, f.type(), f.name());
-            assertThat(HexFormat.of().formatHex(CtyMsgpack.encode(value, f.type())))
-                    .as("re-encoded like go-cty").isEqualTo(HexFormat.of().formatHex(f.msgpack()));
+            byte[] again = CtyMsgpack.encode(value, f.type());
+            if (WHOLE_FLOATS.contains(f.name())) {
+                // Written by go-cty 1.12 as a float64; go-cty 1.14.4+ (and encode) write it as text. Same value.
+                assertThat(again).isNotEqualTo(f.msgpack());
+                assertThat(CtyMsgpack.decode(again, f.type(), "value")).isEqualTo(value);
+            } else {
+                assertThat(HexFormat.of().formatHex(again)).as("re-encoded like go-cty").isEqualTo(HexFormat.of().formatHex(f.msgpack()));
+            }
         }));
     }
 
@@ -150,7 +158,7 @@ class CtyMsgpackTest {
     void objectsCarryExactlyTheirAttributes() {
         CtyType.ObjectOf plugin = PluginConfig.SPEC.type();
         assertThatThrownBy(() -> CtyMsgpack.decode(hex("82a6736f636b6574c0a6736f636b6574c0"), plugin, "plugin config"))
-                .hasMessage("plugin config: has the attribute \"socket\" twice".replace("config: has", "config has"));
+                .hasMessage("plugin config has the attribute \"socket\" twice");
         assertThatThrownBy(() -> CtyMsgpack.decode(hex("81a3666f6fc0"), plugin, "plugin config"))
                 .hasMessage("plugin config has an attribute \"foo\" that its schema does not declare (declared: socket)");
         assertThatThrownBy(() -> CtyMsgpack.decode(hex("80"), plugin, "plugin config"))
@@ -206,10 +214,6 @@ class CtyMsgpackTest {
                 .hasMessage("s is a string of 5 bytes, more than the 4 allowed");
         assertThatThrownBy(() -> CtyMsgpack.decode(hex("a6313233343536"), CtyType.NUMBER, "n", small))
                 .hasMessage("n is a number of 6 digits, more than the 5 allowed");
-        CtyType deep = CtyType.STRING;
-        for (int i = 0; i < 5; i++) {
-            deep = CtyType.list(deep);
-        }
         assertThatThrownBy(() -> CtyMsgpack.decode(hex("9191919191a0"), CtyType.list(CtyType.list(CtyType.list(
                 CtyType.list(CtyType.list(CtyType.STRING))))), "l", small))
                 .hasMessage("l: [0][0][0][0] nests deeper than 3 levels");
@@ -234,6 +238,15 @@ class CtyMsgpackTest {
         // cty 1.13+ writes refined unknowns as extension 0x0c with a map of refinements.
         assertThat(CtyMsgpack.decode(hex("c7030c8101c2"), CtyType.STRING, "s")).isSameAs(Unknown.VALUE);
         assertThat(CtyMsgpack.decode(hex("d40000"), CtyType.list(CtyType.STRING), "l")).isSameAs(Unknown.VALUE);
+    }
+
+    @Test
+    void wholeNumbersPastInt64AreTextSinceGoCty1_14_4() {
+        assertThat(CtyMsgpack.encode(new BigDecimal("9223372036854775808"), CtyType.NUMBER))
+                .isEqualTo(hex("b339323233333732303336383534373735383038"));
+        assertThat(CtyMsgpack.encode(new BigDecimal("1.5"), CtyType.NUMBER)).isEqualTo(hex("cb3ff8000000000000"));
+        assertThat(CtyMsgpack.decode(hex("b339323233333732303336383534373735383038"), CtyType.NUMBER, "n"))
+                .isEqualTo(new BigDecimal("9223372036854775808"));
     }
 
     @Test
