@@ -1,5 +1,6 @@
 package dev.banger.api;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -244,6 +245,42 @@ public final class Params {
      * with {@code stdin}, the caller's stdin). The response is {@link Conversation}, as for {@code vm.exec}.
      */
     public record VmExecAttach(String vm, String id, Boolean stdin) {
+    }
+
+    /**
+     * {@code vm.task_start}: starts the VM's task {@code task} (default "main"): {@code argv} as {@code vm.exec_detach}
+     * runs it (no shell, no stdin), under a tag the agent selects it by; bangerd keeps its exit in SQLite.
+     */
+    public record VmTaskStart(String vm, String task, List<String> argv, Map<String, String> env, String cwd, String user,
+                              Long readyTimeoutMs) {
+    }
+
+    /** {@code vm.task_status}: one task of a VM ({@code task} default "main"). */
+    public record VmTaskRef(String vm, String task) {
+    }
+
+    /** {@code vm.task_wait}: as {@link VmTaskRef}, blocking at most {@code timeoutMs} (default 60000, at most 600000) for its end. */
+    public record VmTaskWait(String vm, String task, Long timeoutMs) {
+    }
+
+    /** {@code vm.task_signal}: {@code signal} (as {@code vm.exec_signal} takes it; default KILL) to the task's process group. */
+    public record VmTaskSignal(String vm, String task, String signal) {
+    }
+
+    /**
+     * {@code vm.task_attach}: the task's output from the byte positions {@code stdoutOffset} and {@code stderrOffset}
+     * (default 0: all the agent still keeps), then its exit. The response is {@link Conversation}.
+     */
+    public record VmTaskAttach(String vm, String task, Long stdoutOffset, Long stderrOffset) {
+    }
+
+    /**
+     * A task as bangerd knows it: {@code state} "running", "exited" (with {@code exitCode}, 0-255, 128+N when signal N
+     * ended it) or "lost" (it ended, or may have, without its exit being known: {@code reason} says why); the agent's id
+     * and pid once started; when it started and ended (as bangerd learnt it).
+     */
+    public record TaskStatus(String vm, String vmId, String task, String state, Integer exitCode, String reason, String id, Long pid,
+                             List<String> argv, Instant startedAt, Instant finishedAt) {
     }
 
     /** {@code e2b.key_create}: {@code name} (optional) is a label for {@code key list}. */

@@ -25,6 +25,19 @@ public final class Rpcs {
     /** Continues on its connection after the response, as {@link #VM_EXEC} does. */
     public static final Rpc<Params.VmExecAttach, Params.Conversation> VM_EXEC_ATTACH =
             new Rpc<>("vm.exec_attach", Params.VmExecAttach.class, Params.Conversation.class);
+    /** A VM's durable task (docs/API.md "vm.task_*"): started detached, its exit kept by bangerd in SQLite. */
+    public static final Rpc<Params.VmTaskStart, Params.TaskStatus> VM_TASK_START =
+            new Rpc<>("vm.task_start", Params.VmTaskStart.class, Params.TaskStatus.class);
+    public static final Rpc<Params.VmTaskRef, Params.TaskStatus> VM_TASK_STATUS =
+            new Rpc<>("vm.task_status", Params.VmTaskRef.class, Params.TaskStatus.class);
+    /** Blocks until the task has ended or the timeout passed. */
+    public static final Rpc<Params.VmTaskWait, Params.TaskStatus> VM_TASK_WAIT =
+            new Rpc<>("vm.task_wait", Params.VmTaskWait.class, Params.TaskStatus.class);
+    public static final Rpc<Params.VmTaskSignal, Params.ExecSignalled> VM_TASK_SIGNAL =
+            new Rpc<>("vm.task_signal", Params.VmTaskSignal.class, Params.ExecSignalled.class);
+    /** Continues on its connection after the response: the task's output and exit as records (docs/API.md). */
+    public static final Rpc<Params.VmTaskAttach, Params.Conversation> VM_TASK_ATTACH =
+            new Rpc<>("vm.task_attach", Params.VmTaskAttach.class, Params.Conversation.class);
     /** Continues on its connection after the response: a copy's archive and status lines (docs/API.md). */
     public static final Rpc<Params.VmCp, Params.Conversation> VM_CP = new Rpc<>("vm.cp", Params.VmCp.class, Params.Conversation.class);
     /** Pauses the VM briefly; answers with the snapshot made. */
@@ -64,7 +77,8 @@ public final class Rpcs {
             new Rpc<>("e2b.key_revoke", Params.E2bKeyRef.class, Params.E2bKeyInfo.class);
     /** All of the above: the daemon must serve each one, and nothing else. */
     public static final List<Rpc<?, ?>> ALL = List.of(VM_CREATE, VM_LIST, VM_GET, VM_PUBLISH, VM_UNPUBLISH, VM_DELETE, VM_START, VM_STOP, VM_PORTS, VM_EXEC, VM_CP,
-            VM_EXEC_DETACH, VM_EXEC_LIST, VM_EXEC_SIGNAL, VM_EXEC_ATTACH, VM_SNAPSHOT, VM_FORK, SNAPSHOT_LIST, SNAPSHOT_GET,
+            VM_EXEC_DETACH, VM_EXEC_LIST, VM_EXEC_SIGNAL, VM_EXEC_ATTACH,
+            VM_TASK_START, VM_TASK_STATUS, VM_TASK_WAIT, VM_TASK_SIGNAL, VM_TASK_ATTACH, VM_SNAPSHOT, VM_FORK, SNAPSHOT_LIST, SNAPSHOT_GET,
             SNAPSHOT_DELETE, IMAGE_WARM,
             IMAGE_BUILD, IMAGE_LIST, IMAGE_GET, IMAGE_DELETE, IMAGE_IMPORT, IMAGE_VERIFY,
             DAEMON_STATUS, DAEMON_SHUTDOWN, DAEMON_TEARDOWN, E2B_KEY_CREATE, E2B_KEY_LIST, E2B_KEY_REVOKE);

@@ -26,6 +26,12 @@ public final class Exec {
     public static final int EXIT = 19;
     public static final int ERROR = 20;
     public static final int NOTICE = 21;
+    /**
+     * bangerd to a client of {@code vm.task_attach} only (the agent never sends it): u8 stream (1 stdout, 2 stderr),
+     * u64 big-endian: the absolute byte position in that stream of the next bytes sent, when it is not where the
+     * client's count stands (output it asked for was dropped before it could be read).
+     */
+    public static final int POSITION = 22;
 
     private Exec() {
     }

@@ -11,6 +11,7 @@ import dev.banger.daemon.snapshot.SnapshotService;
 import dev.banger.daemon.publish.PublishService;
 import dev.banger.daemon.snapshot.SnapshotVms;
 import dev.banger.daemon.snapshot.Templates;
+import dev.banger.daemon.task.TaskService;
 import dev.banger.daemon.vm.Restores;
 
 import dev.banger.api.BangerVersion;
@@ -86,6 +87,7 @@ public final class Daemon implements AutoCloseable {
     private final AgentSessions sessions;
     private final SnapshotRoom snapshots;
     private final PublishService publishing;
+    private final TaskService tasks;
     private final E2bKeys e2bKeys;
     /** The E2B API's listener, when {@code [e2b] listen} is set; else null. */
     private final E2bRoom e2b;
@@ -100,7 +102,8 @@ public final class Daemon implements AutoCloseable {
     private Daemon(StatePaths paths, DaemonLock lock, Database db, VmService vms, ImageService images, HostNetworking network,
                    ServerSocketChannel channel, Clock clock, BangerConfig.Settings settings, String reconcileSummary,
                    AgentSessions sessions, VmPortsService ports, ExecService exec, CopyService copies, SnapshotRoom snapshots,
-                   PublishService publishing, E2bKeys e2bKeys, E2bRoom e2b) {
+                   PublishService publishing, TaskService tasks, E2bKeys e2bKeys, E2bRoom e2b) {
+        this.tasks = tasks;
         this.e2bKeys = e2bKeys;
         this.e2b = e2b;
         this.snapshots = snapshots;
@@ -187,10 +190,15 @@ public final class Daemon implements AutoCloseable {
                 }
             });
             vms.afterDelete(vm -> publishing.notRunning(vm.id()));
+            // A VM's tasks follow it: a stopped VM's running tasks are lost, a deleted VM's rows went with its record.
+            TaskService tasks = new TaskService(db.tasks(), vms, sessions, clock);
+            transitions.afterMove(tasks::vmMoved);
+            vms.afterDelete(tasks::vmDeleted);
             // Before serving: nobody may act on a VM whose record and reality disagree.
             Reconciler.Report reconciled = new Reconciler(store, paths.vmsDir(), vms, power, liveness, handles, network, transitions).reconcile();
             String snapshotsReconciled = new SnapshotReconciler(snapshotService, store, vmms, paths).reconcile();
             publishing.restore(store.list());
+            tasks.restore();
             // A sandbox's E2B state goes with its VM, however the VM is deleted (E2B's kill, 'vm rm', the reaper).
             var e2bStore = db.e2b();
             vms.afterDelete(vm -> e2bStore.deleteSandbox(vm.id()));
@@ -208,7 +216,7 @@ public final class Daemon implements AutoCloseable {
             }
             return new Daemon(paths, lock, db, vms, images, network, channel, clock, settings,
                     before + reconciled.summary() + "; " + snapshotsReconciled, sessions, new VmPortsService(vms, sessions),
-                    new ExecService(vms, sessions), new CopyService(vms, sessions), snapshots, publishing, e2bKeys, e2b);
+                    new ExecService(vms, sessions), new CopyService(vms, sessions), snapshots, publishing, tasks, e2bKeys, e2b);
         } catch (RuntimeException e) {
             if (e2b != null) {
                 e2b.close();
@@ -271,6 +279,11 @@ public final class Daemon implements AutoCloseable {
                 .register(Rpcs.VM_EXEC_LIST, detached::list)
                 .register(Rpcs.VM_EXEC_SIGNAL, detached::signal)
                 .registerLong(Rpcs.VM_EXEC_ATTACH, exec::attach)
+                .register(Rpcs.VM_TASK_START, tasks::start)
+                .register(Rpcs.VM_TASK_STATUS, tasks::status)
+                .register(Rpcs.VM_TASK_WAIT, tasks::await)
+                .register(Rpcs.VM_TASK_SIGNAL, tasks::signal)
+                .registerLong(Rpcs.VM_TASK_ATTACH, tasks::attach)
                 .registerLong(Rpcs.VM_CP, copies::copy)
                 .registerLong(Rpcs.IMAGE_BUILD, images::build)
                 .register(Rpcs.IMAGE_LIST, ignored -> images.list())
@@ -350,6 +363,7 @@ public final class Daemon implements AutoCloseable {
         if (e2b != null) {
             e2b.close();
         }
+        tasks.close();
         server.close(5_000);
         publishing.close();
         sessions.close();

@@ -176,6 +176,10 @@ public final class Database implements AutoCloseable {
         return new E2bStore(this);
     }
 
+    public TaskStore tasks() {
+        return new TaskStore(this);
+    }
+
     /**
      * Runs {@code work} in one transaction: all of its writes, or (on any exception) none. The exception that ends the
      * work is the one that propagates: SQLite may already have rolled the transaction back by itself (a full disk), so

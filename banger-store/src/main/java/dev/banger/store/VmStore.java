@@ -150,10 +150,10 @@ public final class VmStore {
         });
     }
 
-    /** Deletes a VM with its mounts and published ports, in one transaction. */
+    /** Deletes a VM with its mounts, published ports and tasks, in one transaction. */
     public boolean delete(String id) {
         return db.transaction(c -> {
-            for (String table : List.of("vm_mounts", "vm_publishes")) {
+            for (String table : List.of("vm_mounts", "vm_publishes", "vm_tasks")) {
                 try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE vm_id=?")) {
                     ps.setString(1, id);
                     ps.executeUpdate();

@@ -39,27 +39,33 @@ public final class GuestProcesses {
     public static final int MAX_INPUT = 32 * 1024;
     private static final Pattern ID = Pattern.compile("[0-9a-f]{8}");
 
-    /** Which process: by pid or by tag (envd's ProcessSelector). */
-    public record Selector(Long pid, String tag) {
+    /** Which process: by pid or by tag (envd's ProcessSelector), or by the agent's id for it. */
+    public record Selector(Long pid, String tag, String id) {
         public Selector {
-            if ((pid == null) == (tag == null)) {
-                throw new BangerException(ErrorCode.INVALID_ARGUMENT, "select a process by pid or by tag");
+            if ((pid != null ? 1 : 0) + (tag != null ? 1 : 0) + (id != null ? 1 : 0) != 1) {
+                throw new BangerException(ErrorCode.INVALID_ARGUMENT, "select a process by pid, by tag or by id");
             }
         }
 
         public static Selector pid(long pid) {
-            return new Selector(pid, null);
+            return new Selector(pid, null, null);
         }
 
         public static Selector tag(String tag) {
-            return new Selector(null, tag);
+            return new Selector(null, tag, null);
+        }
+
+        public static Selector id(String id) {
+            return new Selector(null, null, id);
         }
 
         void into(Map<String, Object> request) {
             if (pid != null) {
                 request.put("pid", pid);
-            } else {
+            } else if (tag != null) {
                 request.put("tag", tag);
+            } else {
+                request.put("id", id);
             }
         }
     }
@@ -180,9 +186,20 @@ public final class GuestProcesses {
 
     /** Attaches to a running process: output from now on (the first event is STARTED). */
     public Attached connect(VmRecord vm, Selector selector) {
+        return connect(vm, selector, false);
+    }
+
+    /**
+     * Attaches to a process (running, or exited and not yet forgotten): with {@code replay} the output the agent keeps
+     * first (a NOTICE says how many bytes it no longer had), else output from now on; EXIT once it has exited.
+     */
+    public Attached connect(VmRecord vm, Selector selector, boolean replay) {
         Map<String, Object> request = new LinkedHashMap<>();
         request.put("op", "proc_connect");
         selector.into(request);
+        if (replay) {
+            request.put("replay", true);
+        }
         Stream stream = sessions.open(vm, request, TIMEOUT);
         JsonNode r = GuestAnswers.firstLine(stream, vm.name(), TIMEOUT);
         return attached(stream, r, vm.name());

@@ -7,10 +7,10 @@ import dev.banger.daemon.vm.VmService;
 import java.time.Duration;
 
 /**
- * What every conversation with a VM's agent checks first (vm.exec and its detached kin, vm.cp): the request
- * names a VM, the VM runs, and how long to wait for its guest's ready milestone.
+ * What every conversation with a VM's agent checks first (vm.exec and its detached kin, vm.cp, a VM's tasks): the
+ * request names a VM, the VM runs, and how long to wait for its guest's ready milestone.
  */
-final class RunningVms {
+public final class RunningVms {
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
     private static final long DEFAULT_READY_MILLIS = 60_000;
     private static final long MAX_READY_MILLIS = 10 * 60_000;
@@ -36,7 +36,7 @@ final class RunningVms {
     }
 
     /** The running VM {@code ref} names, once its guest reached its ready milestone (waited for, bounded). */
-    static VmRecord ready(VmService vms, AgentSessions sessions, String ref, Long readyTimeoutMs, String method) {
+    public static VmRecord ready(VmService vms, AgentSessions sessions, String ref, Long readyTimeoutMs, String method) {
         Duration timeout = readyTimeout(readyTimeoutMs);
         VmRecord vm = require(vms, ref, method);
         sessions.awaitReady(vm, CONNECT_TIMEOUT, timeout);

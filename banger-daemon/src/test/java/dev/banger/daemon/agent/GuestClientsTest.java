@@ -112,10 +112,12 @@ class GuestClientsTest {
     }
 
     @Test
-    void aSelectorIsAPidOrATag() {
+    void aSelectorIsAPidOrATagOrAnId() {
         assertThat(GuestProcesses.Selector.tag("t").tag()).isEqualTo("t");
-        assertThatThrownBy(() -> new GuestProcesses.Selector(1L, "t")).isInstanceOf(BangerException.class);
-        assertThatThrownBy(() -> new GuestProcesses.Selector(null, null)).isInstanceOf(BangerException.class);
+        assertThat(GuestProcesses.Selector.id("0badc0de").id()).isEqualTo("0badc0de");
+        assertThatThrownBy(() -> new GuestProcesses.Selector(1L, "t", null)).isInstanceOf(BangerException.class);
+        assertThatThrownBy(() -> new GuestProcesses.Selector(null, "t", "0badc0de")).isInstanceOf(BangerException.class);
+        assertThatThrownBy(() -> new GuestProcesses.Selector(null, null, null)).isInstanceOf(BangerException.class);
         assertThatThrownBy(() -> GuestFiles.checkPath("rel")).isInstanceOf(BangerException.class);
         assertThatThrownBy(() -> GuestFiles.checkPath("/a\0b")).isInstanceOf(BangerException.class);
     }

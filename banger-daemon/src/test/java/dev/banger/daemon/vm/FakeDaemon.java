@@ -45,6 +45,7 @@ final class FakeDaemon implements AutoCloseable {
     VmLiveness liveness;
     Vmms vmms;
     VmLocks locks;
+    VmTransitions transitions;
     /** The restored guests the fake identity service re-identified, by VM name, in order. */
     final List<String> reidentified = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
 
@@ -83,7 +84,7 @@ final class FakeDaemon implements AutoCloseable {
         vmms = Vmms.of(vmm, vmm);
         handles = new VmHandleCache();
         liveness = new VmLiveness(vmms, handles);
-        VmTransitions transitions = new VmTransitions(store, clock, new VmDescriptors(db.homeId(), paths.vmsDir()));
+        transitions = new VmTransitions(store, clock, new VmDescriptors(db.homeId(), paths.vmsDir()));
         locks = new VmLocks();
         power = new VmPower(store, paths, images, vmms, network, locks, clock, handles, liveness, transitions,
                 vm -> readyGuests.contains(vm.name()) ? GuestProbe.Readiness.AGENT_READY : GuestProbe.Readiness.NOT_YET,

@@ -31,8 +31,9 @@ class RoomPolicyTest {
     @Test
     void theLifecycleReachesFeatureRoomsOnlyThroughItsSeams() {
         noClasses().that().resideInAPackage(RoomRules.DAEMON + ".vm..").should().dependOnClassesThat()
-                .resideInAnyPackage(RoomRules.DAEMON + ".snapshot..", RoomRules.DAEMON + ".mount..", RoomRules.DAEMON + ".publish..")
-                .as("the lifecycle (daemon.vm) knows snapshots, mounts and published ports only by its seams (Restores, Shares, "
+                .resideInAnyPackage(RoomRules.DAEMON + ".snapshot..", RoomRules.DAEMON + ".mount..", RoomRules.DAEMON + ".publish..",
+                        RoomRules.DAEMON + ".task..")
+                .as("the lifecycle (daemon.vm) knows snapshots, mounts, published ports and tasks only by its seams (Restores, Shares, "
                         + "VmTransitions.afterMove)")
                 .check(PRODUCTION);
     }

@@ -1,0 +1,159 @@
+package dev.banger.daemon.task;
+
+import dev.banger.channel.Exec;
+import dev.banger.channel.Records;
+import dev.banger.core.task.TaskOutput;
+import dev.banger.core.task.TaskRules;
+import dev.banger.daemon.agent.GuestProcesses;
+import dev.banger.daemon.rpc.Conversation;
+import dev.banger.store.TaskStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.util.function.LongConsumer;
+import java.util.function.Supplier;
+
+/**
+ * {@code vm.task_attach}'s conversation: the task's records from bangerd to the client ({@code task-records/1}: the exec
+ * records, and {@link Exec#POSITION}). Unlike {@code vm.exec_attach}'s byte relay, bangerd reads each record: output
+ * before the client's offsets is dropped ({@link TaskOutput}), the agent's notices of dropped output become POSITION
+ * records, and an EXIT that passes is recorded in SQLite before the client gets it. One record in memory at a time
+ * (at most a frame's 64 KiB). The client may send SIGNAL records (to the task's process group); nothing else is read.
+ */
+final class TaskAttach implements Conversation {
+    private final GuestProcesses.Attached attached;
+    private final TaskStore.Task recorded;
+    private final TaskOutput stdout;
+    private final TaskOutput stderr;
+    private final String vm;
+    private final LongConsumer onExit;
+    private final Supplier<TaskStore.Task> reread;
+
+    /**
+     * {@code attached}: the agent's replay of the task, or null when only {@code recorded}'s exit is left to tell;
+     * {@code onExit} records an EXIT that passes; {@code reread} the task's row now.
+     */
+    TaskAttach(GuestProcesses.Attached attached, TaskStore.Task recorded, long stdoutFrom, long stderrFrom, String vm, LongConsumer onExit,
+               Supplier<TaskStore.Task> reread) {
+        this.attached = attached;
+        this.recorded = recorded;
+        this.stdout = new TaskOutput(stdoutFrom);
+        this.stderr = new TaskOutput(stderrFrom);
+        this.vm = vm;
+        this.onExit = onExit;
+        this.reread = reread;
+    }
+
+    @Override
+    public void run(InputStream fromClient, OutputStream toClient) throws IOException {
+        if (attached == null) {
+            Records.writeText(toClient, Exec.NOTICE, "the output of task '" + recorded.name() + "' is no longer kept by VM '" + vm
+                    + "' (its guest agent forgot the process, or the VM stopped): only its exit is left");
+            exit(toClient, recorded.exitCode());
+            return;
+        }
+        Thread input = Thread.ofVirtual().name("task-attach-input").start(() -> signals(fromClient));
+        try {
+            relay(toClient);
+        } finally {
+            input.interrupt();
+            attached.close();
+        }
+    }
+
+    private void relay(OutputStream toClient) throws IOException {
+        GuestProcesses.Event e;
+        while ((e = attached.next()) != null) {
+            switch (e.type()) {
+                case Exec.STARTED -> {
+                    Records.write(toClient, Exec.STARTED, Records.u32(e.number()));
+                    toClient.flush();
+                }
+                case Exec.STDOUT -> output(toClient, stdout, 1, Exec.STDOUT, e.data());
+                case Exec.STDERR -> output(toClient, stderr, 2, Exec.STDERR, e.data());
+                case Exec.NOTICE -> {
+                    TaskOutput.Dropped d = TaskOutput.dropped(e.data());
+                    if (d != null) {
+                        (d.stdout() ? stdout : stderr).dropped(d.bytes());
+                    } else {
+                        Records.write(toClient, Exec.NOTICE, e.data());
+                        toClient.flush();
+                    }
+                }
+                case Exec.EXIT -> {
+                    long status = Integer.toUnsignedLong(e.number());
+                    onExit.accept(status);
+                    if (TaskRules.validExit(status)) {
+                        exit(toClient, (int) status);
+                    } else {
+                        Records.writeText(toClient, Exec.ERROR, "the guest agent of VM '" + vm + "' reported exit status " + status
+                                + ", which is not one: the task is recorded lost");
+                        toClient.flush();
+                    }
+                    return;
+                }
+                case Exec.ERROR -> {
+                    Records.write(toClient, Exec.ERROR, e.data());
+                    toClient.flush();
+                    return;
+                }
+                default -> {
+                    // nothing else is the client's
+                }
+            }
+        }
+        // The agent's stream ended without an exit: the watcher may have recorded it meanwhile.
+        TaskStore.Task now = reread.get();
+        if (now.state() == TaskRules.State.EXITED) {
+            exit(toClient, now.exitCode());
+        } else {
+            Records.writeText(toClient, Exec.NOTICE, "the output of task '" + recorded.name() + "' ended before its exit (the VM stopped, or "
+                    + "its guest agent went away): vm.task_wait tells its end");
+            toClient.flush();
+        }
+    }
+
+    private static void output(OutputStream toClient, TaskOutput cursor, int stream, int type, byte[] data) throws IOException {
+        TaskOutput.Slice s = cursor.chunk(data.length);
+        if (s.length() == 0) {
+            return;
+        }
+        if (s.jumpTo() >= 0) {
+            Records.write(toClient, Exec.POSITION, ByteBuffer.allocate(9).put((byte) stream).putLong(s.jumpTo()).array());
+        }
+        Records.write(toClient, type, data, s.skip(), s.length());
+        toClient.flush();
+    }
+
+    private static void exit(OutputStream toClient, int status) throws IOException {
+        Records.write(toClient, Exec.EXIT, Records.u32(status));
+        toClient.flush();
+    }
+
+    /** The client's SIGNAL records to the task's process group until the client closes its side. */
+    private void signals(InputStream fromClient) {
+        try {
+            Records.Record r;
+            while ((r = Records.read(fromClient)) != null) {
+                if (r.type() == Exec.SIGNAL && r.payload().length == 4) {
+                    int signal = Records.u32(r.payload());
+                    if (signal >= 1 && signal <= 64) {
+                        attached.signal(signal);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // the client left, or the attachment ended
+        }
+        // The client closed its side: it leaves, and the task runs on.
+        attached.close();
+    }
+
+    @Override
+    public void abandon() {
+        if (attached != null) {
+            attached.close();
+        }
+    }
+}

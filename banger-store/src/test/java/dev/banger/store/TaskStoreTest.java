@@ -1,0 +1,82 @@
+package dev.banger.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.banger.api.VmRecord;
+import dev.banger.core.task.TaskRules;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A VM's tasks in a real SQLite file: one running run per name, its end written once and only for that run, gone with the VM. */
+class TaskStoreTest {
+    @TempDir
+    Path dir;
+    private Database db;
+    private TaskStore tasks;
+    private final VmRecord vm = VmFixtures.vm(1, "web");
+    private static final Instant T1 = Instant.parse("2026-01-01T00:00:01Z");
+    private static final Instant T2 = Instant.parse("2026-01-01T00:00:02Z");
+
+    @BeforeEach
+    void open() {
+        db = Database.open(dir.resolve("state.db"));
+        tasks = db.tasks();
+        db.vms().insert(vm);
+    }
+
+    @AfterEach
+    void close() {
+        db.close();
+    }
+
+    @Test
+    void aRunIsClaimedStartedAndEndsOnce() {
+        assertThat(tasks.claim(vm.id(), "main", List.of("sh", "-c", "exit 7"), T1)).isEmpty();
+        assertThat(tasks.claim(vm.id(), "main", List.of("other"), T2)).as("refused while running").isPresent();
+        assertThat(tasks.running()).singleElement().satisfies(t -> assertThat(t.agentId()).isNull());
+        assertThat(tasks.started(vm.id(), "main", T1, "0badc0de", 42)).isTrue();
+        assertThat(tasks.started(vm.id(), "main", T1, "0badc0de", 42)).as("once").isFalse();
+        assertThat(tasks.exited(vm.id(), "main", "feedf00d", 1, T2)).as("another run's exit").isFalse();
+        assertThat(tasks.exited(vm.id(), "main", "0badc0de", 7, T2)).isTrue();
+        assertThat(tasks.exited(vm.id(), "main", "0badc0de", 9, T2)).as("written once").isFalse();
+        assertThat(tasks.lost(vm.id(), "main", "0badc0de", "late", T2)).isFalse();
+        TaskStore.Task t = tasks.find(vm.id(), "main").orElseThrow();
+        assertThat(t.state()).isEqualTo(TaskRules.State.EXITED);
+        assertThat(t.exitCode()).isEqualTo(7);
+        assertThat(t.pid()).isEqualTo(42);
+        assertThat(t.argv()).containsExactly("sh", "-c", "exit 7");
+        assertThat(t.startedAt()).isEqualTo(T1);
+        assertThat(t.finishedAt()).isEqualTo(T2);
+        assertThat(tasks.running()).isEmpty();
+        // An ended run's name may run again: the new run replaces the old row.
+        assertThat(tasks.claim(vm.id(), "main", List.of("true"), T2)).isEmpty();
+        assertThat(tasks.find(vm.id(), "main").orElseThrow().exitCode()).isNull();
+    }
+
+    @Test
+    void aClaimIsWithdrawnOrLostWithoutAnAgentId() {
+        tasks.claim(vm.id(), "a", List.of("true"), T1);
+        tasks.unclaim(vm.id(), "a", T1);
+        assertThat(tasks.find(vm.id(), "a")).isEmpty();
+        tasks.claim(vm.id(), "b", List.of("true"), T1);
+        assertThat(tasks.lost(vm.id(), "b", null, "bangerd stopped while starting it", T2)).isTrue();
+        TaskStore.Task t = tasks.find(vm.id(), "b").orElseThrow();
+        assertThat(t.state()).isEqualTo(TaskRules.State.LOST);
+        assertThat(t.reason()).contains("bangerd stopped");
+        assertThat(t.exitCode()).isNull();
+    }
+
+    @Test
+    void theVmsDeleteRemovesItsTasks() {
+        tasks.claim(vm.id(), "main", List.of("true"), T1);
+        tasks.claim(vm.id(), "other", List.of("true"), T1);
+        db.vms().delete(vm.id());
+        assertThat(tasks.find(vm.id(), "main")).isEmpty();
+        assertThat(tasks.running()).isEmpty();
+    }
+}
