@@ -47,8 +47,10 @@ public final class PluginMain {
         try {
             AutoMtls mtls = AutoMtls.fromEnvironment(env);
             dir = SocketDir.create(SocketDir.parent(env));
-            BangerBasePlugin base = new BangerBasePlugin(version());
-            List<BindableService> services = List.of(base, new BangerDriver());
+            BangerBasePlugin base = new BangerBasePlugin(version(), env);
+            BangerDriver driver = new BangerDriver(() -> new DaemonBangerd(base.daemonSocket()), HostProbe::probe,
+                    BangerDriver.FINGERPRINT_PERIOD);
+            List<BindableService> services = List.of(base, driver);
             PluginServer server = PluginServer.start(dir, mtls, services);
             out.println(Handshake.line(dir.socket(), mtls == null ? null : mtls.serverCertDer()));
             out.flush();

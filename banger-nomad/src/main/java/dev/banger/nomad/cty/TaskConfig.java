@@ -1,7 +1,6 @@
 package dev.banger.nomad.cty;
 
 import static dev.banger.nomad.cty.ConfigSpec.optional;
-import static dev.banger.nomad.cty.ConfigSpec.required;
 
 import java.util.List;
 import java.util.Map;
@@ -18,7 +17,8 @@ import java.util.Map;
  *   mount   = ["/srv/data:/data:ro"]
  * }
  * </pre>
- * Only image is required. cpus and memory are null when left out (the driver then takes them from the task's
+ * Only command is required (the driver says so at StartTask). image is null when left out (bangerd's default image);
+ * cpus and memory are null when left out (the driver then takes them from the task's
  * resources); the lists are empty when left out. The daemon checks the rest (the image exists, the memory fits the
  * host, the publish and mount syntax) and its message reaches the job's events.
  *
@@ -37,7 +37,7 @@ public record TaskConfig(String image, Integer cpus, Integer memoryMib, List<Str
     private static final int MAX_TEXT = 4096;
 
     public static final ConfigSpec SPEC = ConfigSpec.of(
-            required("image", CtyType.STRING),
+            optional("image", CtyType.STRING),
             optional("cpus", CtyType.NUMBER),
             optional("memory", CtyType.NUMBER),
             optional("command", CtyType.list(CtyType.STRING)),
@@ -59,9 +59,6 @@ public record TaskConfig(String image, Integer cpus, Integer memoryMib, List<Str
     public static TaskConfig from(Map<String, Object> attrs) {
         ConfigValues v = new ConfigValues(attrs, "config.");
         String image = v.string("image", 256);
-        if (image == null) {
-            throw new ConfigException("config.image is required: the name of a banger image (banger image list shows them)");
-        }
         return new TaskConfig(image,
                 v.wholeNumber("cpus", MIN_VCPUS, MAX_VCPUS, "vCPUs"),
                 v.wholeNumber("memory", MIN_MEMORY_MIB, MAX_MEMORY_MIB, "MiB"),

@@ -41,8 +41,6 @@ class TaskConfigTest {
                 .hasMessage("config.cpus must be a whole number of vCPUs from 1 to 32, not 9223372036854775808");
         assertThatThrownBy(() -> fixture("task_unknown_cpus"))
                 .hasMessage("config.cpus is not known yet (Nomad sent an unknown value); give it a value in the job file");
-        assertThatThrownBy(() -> fixture("task_null"))
-                .hasMessage("config.image is required: the name of a banger image (banger image list shows them)");
         assertThatThrownBy(() -> TaskConfig.from(attrs("memory", new BigDecimal("0.1"))))
                 .hasMessage("config.memory must be a whole number of MiB from 128 to 1048576, not 0.1");
         assertThatThrownBy(() -> TaskConfig.from(attrs("memory", new BigDecimal("64"))))
