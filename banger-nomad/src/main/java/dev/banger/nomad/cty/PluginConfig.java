@@ -44,14 +44,14 @@ public record PluginConfig(String socket) {
                 throw new ConfigException("plugin config: socket must be the absolute path of bangerd's socket "
                         + "(such as /run/banger/bangerd.sock), not " + CtyMsgpack.quote(socket));
             }
+            if (socket.getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH_BYTES) {
+                throw new ConfigException("plugin config: socket is longer than the " + MAX_SOCKET_PATH_BYTES
+                        + " bytes a Unix socket path may have: " + CtyMsgpack.quote(socket));
+            }
             if (!socket.endsWith("/" + SOCKET_NAME)) {
                 // bangerd binds RUN_DIR/bangerd.sock and nothing else; the client derives its run directory from it
                 throw new ConfigException("plugin config: socket must be a bangerd socket, RUN_DIR/" + SOCKET_NAME
                         + " (such as /run/banger/bangerd.sock), not " + CtyMsgpack.quote(socket));
-            }
-            if (socket.getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH_BYTES) {
-                throw new ConfigException("plugin config: socket is longer than the " + MAX_SOCKET_PATH_BYTES
-                        + " bytes a Unix socket path may have: " + CtyMsgpack.quote(socket));
             }
         }
         return new PluginConfig(socket);

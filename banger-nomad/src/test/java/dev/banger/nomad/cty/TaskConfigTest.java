@@ -74,7 +74,7 @@ class TaskConfigTest {
         for (ConfigSpec.Attr a : TaskConfig.SPEC.attrs()) {
             attrs.add(a.name() + " " + a.typeExpression() + (a.required() ? " required" : ""));
         }
-        assertThat(attrs).containsExactly("image string required", "cpus number", "memory number", "command list(string)",
+        assertThat(attrs).containsExactly("image string", "cpus number", "memory number", "command list(string)",
                 "publish list(string)", "mount list(string)");
         assertThat(GoldenFixtures.named("nested").type().typeExpression())
                 .isEqualTo("object({outer=list(object({name=string,port=number})),tags=map(list(string))})");
