@@ -63,7 +63,7 @@ if [ "$status" -ne 0 ]; then
   echo "setup: the build failed (Maven exit status $status; its errors are above); nothing was set up" >&2
   exit "$status"
 fi
-for built in banger-cli/target/banger.jar banger-daemon/target/bangerd.jar; do
+for built in banger-cli/target/banger.jar banger-daemon/target/bangerd.jar banger-nomad/target/banger-nomad.jar; do
   if [ ! -f "$built" ]; then
     echo "setup: the build reported success but made no $built" >&2
     exit 1

@@ -112,7 +112,7 @@ class PluginHandshakeIT {
             assertThat(stdio.ended()).as("the stdio stream stays open").isFalse();
             assertThat(broker.ended()).as("the broker stream stays open").isFalse();
             assertThat(broker.received).as("the plugin asks for no brokered connection").isEmpty();
-            System.out.println("banger-nomad idle RSS after handshake and calls: " + rssKib(nomad.pid()) + " KiB");
+            System.out.println("banger-nomad idle RSS after handshake and calls, mTLS: " + rssKib(nomad.pid()) + " KiB");
 
             // go-plugin's client.Kill: the Shutdown RPC, then a wait for the process to go
             assertThat(nomad.controller().shutdown(GrpcController.Empty.getDefaultInstance())).isNotNull();
@@ -138,6 +138,8 @@ class PluginHandshakeIT {
             Thread.sleep(300);
             assertThat(nomad.base().pluginInfo(PluginInfoRequest.getDefaultInstance()).getName()).isEqualTo("banger");
 
+            System.out.println("banger-nomad idle RSS after handshake and calls, plain gRPC: " + rssKib(nomad.pid())
+                    + " KiB");
             nomad.terminate();
             nomad.awaitExit(Duration.ofSeconds(20));
             assertThat(nomad.handshake().socket().getParent()).doesNotExist();
