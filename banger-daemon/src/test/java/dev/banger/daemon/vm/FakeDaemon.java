@@ -46,6 +46,8 @@ final class FakeDaemon implements AutoCloseable {
     Vmms vmms;
     VmLocks locks;
     VmTransitions transitions;
+    /** The fake agents' listeners ({@link #startWithAgent}), closed with the daemon. */
+    private final List<java.nio.channels.ServerSocketChannel> agents = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** The restored guests the fake identity service re-identified, by VM name, in order. */
     final List<String> reidentified = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
 
@@ -113,8 +115,38 @@ final class FakeDaemon implements AutoCloseable {
         return vms.get(name);
     }
 
+    /** A running fake VM {@code name} whose guest agent (at {@code socket}) answers each stream with {@code handler}. */
+    VmRecord startWithAgent(String name, Path socket, dev.banger.channel.OpenHandler handler) throws IOException {
+        VmRecord vm = create(name);
+        readyGuests.add(name);
+        vm = power.start(vm, dev.banger.daemon.rpc.Call.NONE);
+        java.nio.channels.ServerSocketChannel server = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX);
+        agents.add(server);
+        server.bind(java.net.UnixDomainSocketAddress.of(socket));
+        Thread.ofVirtual().start(() -> {
+            while (server.isOpen()) {
+                try {
+                    java.nio.channels.SocketChannel c = server.accept();
+                    dev.banger.channel.Channel.guest(java.nio.channels.Channels.newInputStream(c), java.nio.channels.Channels.newOutputStream(c),
+                            dev.banger.channel.ChannelOptions.defaults("fake-agent"), handler).start();
+                } catch (IOException closed) {
+                    return;
+                }
+            }
+        });
+        vmm.agentAt(vm.id(), socket);
+        return vm;
+    }
+
     @Override
     public void close() {
+        for (java.nio.channels.ServerSocketChannel s : agents) {
+            try {
+                s.close();
+            } catch (IOException ignored) {
+                // closing a test's listener
+            }
+        }
         db.close();
     }
 }

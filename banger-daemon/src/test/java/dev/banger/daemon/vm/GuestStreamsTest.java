@@ -7,22 +7,14 @@ import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
 import dev.banger.api.Json;
 import dev.banger.api.VmRecord;
-import dev.banger.channel.Channel;
-import dev.banger.channel.ChannelOptions;
 import dev.banger.channel.Exec;
 import dev.banger.channel.OpenHandler;
 import dev.banger.channel.Records;
 import dev.banger.daemon.agent.AgentSessions;
 import dev.banger.daemon.agent.GuestFiles;
 import dev.banger.daemon.agent.GuestProcesses;
-import dev.banger.daemon.rpc.Call;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.Channels;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -43,7 +35,6 @@ class GuestStreamsTest {
     Path tmp;
     private FakeDaemon d;
     private AgentSessions sessions;
-    private ServerSocketChannel server;
 
     @BeforeEach
     void daemon() {
@@ -53,32 +44,12 @@ class GuestStreamsTest {
 
     @AfterEach
     void close() throws Exception {
-        if (server != null) {
-            server.close();
-        }
         d.close();
     }
 
     /** A running fake VM whose agent answers each stream with {@code handler}. */
     private VmRecord vm(OpenHandler handler) throws IOException {
-        VmRecord vm = d.create("g");
-        d.readyGuests.add("g");
-        vm = d.power.start(vm, Call.NONE);
-        Path socket = tmp.resolve("g.sock");
-        server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        server.bind(UnixDomainSocketAddress.of(socket));
-        Thread.ofVirtual().start(() -> {
-            while (server.isOpen()) {
-                try {
-                    SocketChannel c = server.accept();
-                    Channel.guest(Channels.newInputStream(c), Channels.newOutputStream(c), ChannelOptions.defaults("fake-agent"), handler).start();
-                } catch (IOException closed) {
-                    return;
-                }
-            }
-        });
-        d.vmm.agentAt(vm.id(), socket);
-        return vm;
+        return d.startWithAgent("g", tmp.resolve("g.sock"), handler);
     }
 
     private static void text(OutputStream out, String s) throws IOException {

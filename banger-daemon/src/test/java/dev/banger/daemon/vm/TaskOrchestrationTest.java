@@ -7,9 +7,6 @@ import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
 import dev.banger.api.Json;
 import dev.banger.api.Params;
-import dev.banger.api.VmRecord;
-import dev.banger.channel.Channel;
-import dev.banger.channel.ChannelOptions;
 import dev.banger.channel.Exec;
 import dev.banger.channel.OpenHandler;
 import dev.banger.channel.Records;
@@ -22,11 +19,6 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.Channels;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -54,30 +46,13 @@ class TaskOrchestrationTest {
     private FakeDaemon d;
     private AgentSessions sessions;
     private TaskService tasks;
-    private ServerSocketChannel server;
     private final FakeAgent agent = new FakeAgent();
 
     @BeforeEach
     void daemon() throws IOException {
         d = new FakeDaemon(tmp.resolve("home"));
         wireTasks();
-        VmRecord vm = d.create("g");
-        d.readyGuests.add("g");
-        vm = d.power.start(vm, Call.NONE);
-        Path socket = tmp.resolve("g.sock");
-        server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        server.bind(UnixDomainSocketAddress.of(socket));
-        Thread.ofVirtual().start(() -> {
-            while (server.isOpen()) {
-                try {
-                    SocketChannel c = server.accept();
-                    Channel.guest(Channels.newInputStream(c), Channels.newOutputStream(c), ChannelOptions.defaults("fake-agent"), agent).start();
-                } catch (IOException closed) {
-                    return;
-                }
-            }
-        });
-        d.vmm.agentAt(vm.id(), socket);
+        d.startWithAgent("g", tmp.resolve("g.sock"), agent);
     }
 
     private void wireTasks() {
@@ -101,7 +76,6 @@ class TaskOrchestrationTest {
         agent.exit.complete(0);
         tasks.close();
         sessions.close();
-        server.close();
         d.close();
     }
 
@@ -230,21 +204,7 @@ class TaskOrchestrationTest {
     /** vm.task_attach's conversation, run to its end: the records it sent. */
     private Records.Record[] attach(long stdoutFrom, long stderrFrom) throws IOException {
         Conversation[] conversation = new Conversation[1];
-        Call call = new Call() {
-            @Override
-            public void progress(Params.Progress progress) {
-            }
-
-            @Override
-            public boolean cancelled() {
-                return false;
-            }
-
-            @Override
-            public dev.banger.daemon.rpc.Caller caller() {
-                return Call.NONE.caller();
-            }
-
+        Call call = new VmOrchestrationTest.Steps() {
             @Override
             public void continueWith(Conversation c) {
                 conversation[0] = c;

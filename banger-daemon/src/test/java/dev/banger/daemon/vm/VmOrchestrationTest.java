@@ -47,7 +47,8 @@ class VmOrchestrationTest {
         d.close();
     }
 
-    private static final class Steps implements Call {
+    /** The phases a start went through; also a call the tests can extend. */
+    static class Steps implements Call {
         final List<String> phases = new ArrayList<>();
 
         @Override
