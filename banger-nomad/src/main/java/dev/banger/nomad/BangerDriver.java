@@ -99,7 +99,11 @@ final class BangerDriver extends DriverGrpc.DriverImplBase {
     static final Duration FINGERPRINT_PERIOD = Duration.ofSeconds(30);
     static final String DEFAULT_STOP_SIGNAL = "SIGTERM";
     private static final Duration KILL_WAIT = Duration.ofSeconds(10);
-    private static final long WAIT_SLICE_MS = 60_000;
+    /**
+     * One vm.task_wait at a time blocks this long at most: well under the 60 s a DaemonClient waits for an answer
+     * before it takes bangerd for hung (banger.replyTimeoutSeconds).
+     */
+    static final long WAIT_SLICE_MS = 30_000;
     private static final Duration MIN_STATS_INTERVAL = Duration.ofMillis(200);
     private static final Duration MAX_STATS_INTERVAL = Duration.ofMinutes(10);
     private static final Pattern SIGNAL = Pattern.compile("[A-Za-z0-9+]{1,16}");
@@ -302,7 +306,7 @@ final class BangerDriver extends DriverGrpc.DriverImplBase {
     // ---- wait, stop, destroy, inspect ---------------------------------------------------------------------------
 
     /**
-     * Blocks until the task's end, from bangerd's database (vm.task_wait in slices of a minute): what it answers
+     * Blocks until the task's end, from bangerd's database (vm.task_wait in slices of 30 s): what it answers
      * survives a restart of the plugin and of bangerd. While bangerd is away the wait goes on, retrying; it ends only
      * with the task, its VM's deletion, or Nomad's cancelling the call.
      */
@@ -401,7 +405,7 @@ final class BangerDriver extends DriverGrpc.DriverImplBase {
         while (true) {
             long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
             Params.TaskStatus t = b.call(Rpcs.VM_TASK_WAIT, new Params.VmTaskWait(vm, DriverState.TASK,
-                    Math.min(left, 600_000)));
+                    Math.min(left, WAIT_SLICE_MS)));
             if (!"running".equals(t.state())) {
                 return true;
             }

@@ -43,7 +43,7 @@ final class ExecCollect {
             throw BangerException.invalid("the command to exec is empty: give the program and its arguments");
         }
         Params.VmExec p = new Params.VmExec(vm, argv, null, null, null, false, null, null, false, false,
-                Math.min(timeout.toMillis(), 600_000));
+                Math.min(timeout.toMillis(), TaskPlan.READY_TIMEOUT_MS));
         AtomicBoolean timedOut = new AtomicBoolean();
         try (Bangerd.Conversation<Params.Conversation> c = bangerd.converse(Rpcs.VM_EXEC, p)) {
             Thread watchdog = Thread.ofPlatform().daemon().name("exec-timeout-" + vm).start(() -> {

@@ -31,7 +31,11 @@ record TaskPlan(Params.VmCreate create, Params.VmTaskStart start, List<String> d
     /** bangerd's bounds on a command (docs/API.md, vm.exec): the plan stays inside them so the refusal is ours. */
     private static final int MAX_ENV = 1024;
     private static final int MAX_ENV_BYTES = 32 * 1024;
-    private static final long READY_TIMEOUT_MS = 300_000;
+    /**
+     * The guest-ready wait of vm.task_start: the VM was just started (vm.start answers once its guest is up), so this is
+     * short; it stays under the 60 s a DaemonClient waits for an answer.
+     */
+    static final long READY_TIMEOUT_MS = 50_000;
 
     /**
      * The plan of {@code task} whose decoded config is {@code config}.

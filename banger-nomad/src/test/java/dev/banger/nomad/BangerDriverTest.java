@@ -13,6 +13,9 @@ import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.DestroyTaskRequest
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.DestroyTaskResponse;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.ExecTaskRequest;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.ExecTaskResponse;
+import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.ExecTaskStreamingIOOperation;
+import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.ExecTaskStreamingRequest;
+import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.ExecTaskStreamingResponse;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.FingerprintResponse.HealthState;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.InspectTaskRequest;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.InspectTaskResponse;
@@ -196,6 +199,51 @@ class BangerDriverTest {
         Recorder<SignalTaskResponse> bad = new Recorder<>();
         driver.signalTask(SignalTaskRequest.newBuilder().setTaskId(ID).setSignal("HUP; rm -rf /").build(), bad);
         assertThat(bad.status().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void execStreamingCarriesOutputAndExit() throws Exception {
+        driver.start(task(command("sleep", "1000")));
+        StreamRecorder<ExecTaskStreamingResponse> responses = new StreamRecorder<>();
+        StreamObserver<ExecTaskStreamingRequest> requests = driver.execTaskStreaming(responses);
+        requests.onNext(ExecTaskStreamingRequest.newBuilder().setSetup(ExecTaskStreamingRequest.Setup.newBuilder()
+                .setTaskId(ID).addCommand("cat").setTty(false)).build());
+        requests.onNext(ExecTaskStreamingRequest.newBuilder().setStdin(ExecTaskStreamingIOOperation.newBuilder()
+                .setData(ByteString.copyFromUtf8("abc")).setClose(true)).build());
+        assertThat(responses.done.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(responses.error).isNull();
+        assertThat(responses.values.stream().filter(ExecTaskStreamingResponse::hasStdout)
+                .map(r -> r.getStdout().getData().toStringUtf8()).toList()).containsExactly("cat");
+        assertThat(responses.values.getLast().getExited()).isTrue();
+        assertThat(responses.values.getLast().getResult().getExitCode()).isEqualTo(5);
+
+        StreamRecorder<ExecTaskStreamingResponse> noSetup = new StreamRecorder<>();
+        driver.execTaskStreaming(noSetup).onNext(ExecTaskStreamingRequest.newBuilder()
+                .setStdin(ExecTaskStreamingIOOperation.newBuilder().setData(ByteString.copyFromUtf8("x"))).build());
+        assertThat(Status.fromThrowable(noSetup.error).getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    }
+
+    /** A streaming call's answers, which come on another thread. */
+    static final class StreamRecorder<T> implements StreamObserver<T> {
+        final List<T> values = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        volatile Throwable error;
+
+        @Override
+        public void onNext(T value) {
+            values.add(value);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            error = t;
+            done.countDown();
+        }
+
+        @Override
+        public void onCompleted() {
+            done.countDown();
+        }
     }
 
     @Test
