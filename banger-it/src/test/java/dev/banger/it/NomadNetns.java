@@ -30,6 +30,12 @@ public final class NomadNetns implements AutoCloseable {
         return ns.home.socket();
     }
 
+    /** kill -9 of bangerd, then a new one started (by the CLI, in the namespace), whose reconcile adopts the VMs. */
+    public void killAndRestartDaemon() {
+        ns.killDaemon();
+        ns.ok(Duration.ofMinutes(2), "vm", "list");
+    }
+
     /** Whether bangerd knows a VM by this name or id. */
     public boolean vmExists(String ref) {
         try (RpcConnection c = RpcConnection.open(ns.home.socket())) {

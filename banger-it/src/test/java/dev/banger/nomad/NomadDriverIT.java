@@ -8,10 +8,14 @@ import dev.banger.it.NomadNetns;
 import dev.banger.nomad.cty.CtyMsgpack;
 import dev.banger.nomad.cty.TaskConfig;
 import hashicorp.nomad.plugins.base.proto.Base.SetConfigRequest;
+import hashicorp.nomad.plugins.drivers.proto.DriverGrpc;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.DestroyTaskRequest;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.ExecTaskRequest;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.ExecTaskResponse;
+import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.ExecTaskStreamingIOOperation;
+import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.ExecTaskStreamingRequest;
+import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.ExecTaskStreamingResponse;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.FingerprintRequest;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.FingerprintResponse;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.FingerprintResponse.HealthState;
@@ -26,6 +30,7 @@ import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.TaskStatsResponse;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.WaitTaskRequest;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.WaitTaskResponse;
 import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayOutputStream;
 import java.io.FileInputStream;
 import java.io.IOException;
@@ -48,7 +53,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The driver on a real VM, through the strict harness (Nomad's client side) against bin/banger-nomad, its bangerd in a
  * test-made network namespace (the plugin reaches it by BANGER_HOME, as the CLI would). One VM: StartTask, the output
  * in the stdout FIFO, ExecTask, one TaskStats message, kill -9 of the plugin and RecoverTask in a new one (the output
- * followed again), SignalTask ending the task with exit 3, WaitTask → 3 from the new plugin, StopTask, DestroyTask
+ * followed again), kill -9 of bangerd and a new one, ExecTaskStreaming, SignalTask ending the task with exit 3, WaitTask → 3 from the new plugin, StopTask, DestroyTask
  * (the VM is gone), and RecoverTask of a destroyed task refused.
  */
 @Timeout(value = 15, unit = TimeUnit.MINUTES)
@@ -113,11 +118,19 @@ class NomadDriverIT {
                 nomad.driver().recoverTask(RecoverTaskRequest.newBuilder().setTaskId(TASK_ID).setHandle(handle).build());
                 assertThat(awaitText(out, "hello\n")).as("the output followed again after the recovery").isTrue();
 
+                // kill -9 of bangerd under the running task: a new one adopts the VM; the plugin follows on
+                ns.killAndRestartDaemon();
+                StreamedExec streamed = execStreaming(nomad, List.of("sh", "-c", "cat; exit 2"), "abc");
+                assertThat(streamed.stdout()).isEqualTo("abc");
+                assertThat(streamed.exitCode()).isEqualTo(2);
+
                 nomad.driver().signalTask(SignalTaskRequest.newBuilder().setTaskId(TASK_ID).setSignal("SIGHUP").build());
                 WaitTaskResponse waited = nomad.driver().withDeadlineAfter(3, TimeUnit.MINUTES)
                         .waitTask(WaitTaskRequest.newBuilder().setTaskId(TASK_ID).build());
                 assertThat(waited.getErr()).isEmpty();
                 assertThat(waited.getResult().getExitCode()).isEqualTo(3);
+                // the copy ended with the task, and its reattach after bangerd's restart wrote nothing twice
+                assertThat(out.get(60, TimeUnit.SECONDS)).isEqualTo("hello\n");
 
                 nomad.driver().stopTask(StopTaskRequest.newBuilder().setTaskId(TASK_ID).setSignal("SIGTERM")
                         .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(5)).build());
@@ -131,6 +144,45 @@ class NomadDriverIT {
             }
             assertThat(ns.vmList()).doesNotContain(vm);
         }
+    }
+
+    record StreamedExec(String stdout, int exitCode) {
+    }
+
+    /** ExecTaskStreaming as `nomad alloc exec` drives it: the setup, stdin and its close, then output until exit. */
+    private static StreamedExec execStreaming(NomadHarness nomad, List<String> argv, String stdin) throws Exception {
+        StringBuffer out = new StringBuffer();
+        CompletableFuture<Integer> exit = new CompletableFuture<>();
+        StreamObserver<ExecTaskStreamingRequest> requests = DriverGrpc.newStub(nomad.channel())
+                .withDeadlineAfter(2, TimeUnit.MINUTES)
+                .execTaskStreaming(new StreamObserver<>() {
+                    @Override
+                    public void onNext(ExecTaskStreamingResponse r) {
+                        if (r.hasStdout()) {
+                            out.append(r.getStdout().getData().toStringUtf8());
+                        }
+                        if (r.getExited()) {
+                            exit.complete(r.getResult().getExitCode());
+                        }
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        exit.completeExceptionally(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        exit.complete(-1);
+                    }
+                });
+        requests.onNext(ExecTaskStreamingRequest.newBuilder().setSetup(ExecTaskStreamingRequest.Setup.newBuilder()
+                .setTaskId(TASK_ID).addAllCommand(argv)).build());
+        requests.onNext(ExecTaskStreamingRequest.newBuilder().setStdin(ExecTaskStreamingIOOperation.newBuilder()
+                .setData(ByteString.copyFromUtf8(stdin)).setClose(true)).build());
+        int code = exit.get(2, TimeUnit.MINUTES);
+        requests.onCompleted();
+        return new StreamedExec(out.toString(), code);
     }
 
     /** The task: "hello", then it runs until SIGHUP, which ends it with exit 3. */
