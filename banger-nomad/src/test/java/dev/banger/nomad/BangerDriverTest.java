@@ -34,7 +34,6 @@ import io.grpc.stub.StreamObserver;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -204,7 +203,7 @@ class BangerDriverTest {
     @Test
     void execStreamingCarriesOutputAndExit() throws Exception {
         driver.start(task(command("sleep", "1000")));
-        StreamRecorder<ExecTaskStreamingResponse> responses = new StreamRecorder<>();
+        Recorder<ExecTaskStreamingResponse> responses = new Recorder<>();
         StreamObserver<ExecTaskStreamingRequest> requests = driver.execTaskStreaming(responses);
         requests.onNext(ExecTaskStreamingRequest.newBuilder().setSetup(ExecTaskStreamingRequest.Setup.newBuilder()
                 .setTaskId(ID).addCommand("cat").setTty(false)).build());
@@ -217,33 +216,10 @@ class BangerDriverTest {
         assertThat(responses.values.getLast().getExited()).isTrue();
         assertThat(responses.values.getLast().getResult().getExitCode()).isEqualTo(5);
 
-        StreamRecorder<ExecTaskStreamingResponse> noSetup = new StreamRecorder<>();
+        Recorder<ExecTaskStreamingResponse> noSetup = new Recorder<>();
         driver.execTaskStreaming(noSetup).onNext(ExecTaskStreamingRequest.newBuilder()
                 .setStdin(ExecTaskStreamingIOOperation.newBuilder().setData(ByteString.copyFromUtf8("x"))).build());
         assertThat(Status.fromThrowable(noSetup.error).getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-    }
-
-    /** A streaming call's answers, which come on another thread. */
-    static final class StreamRecorder<T> implements StreamObserver<T> {
-        final List<T> values = new java.util.concurrent.CopyOnWriteArrayList<>();
-        final java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
-        volatile Throwable error;
-
-        @Override
-        public void onNext(T value) {
-            values.add(value);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            error = t;
-            done.countDown();
-        }
-
-        @Override
-        public void onCompleted() {
-            done.countDown();
-        }
     }
 
     @Test
@@ -261,11 +237,12 @@ class BangerDriverTest {
         assertThat(wait.only().getErr()).contains("has no VM");
     }
 
-    /** A unary call's answer, as the test thread sees it (the driver answers on the calling thread). */
+    /** A call's answers: a unary call's come on the test's thread, a stream's on another. */
     static final class Recorder<T> implements StreamObserver<T> {
-        final List<T> values = new ArrayList<>();
-        Throwable error;
-        boolean completed;
+        final List<T> values = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        volatile Throwable error;
+        volatile boolean completed;
 
         @Override
         public void onNext(T value) {
@@ -275,11 +252,13 @@ class BangerDriverTest {
         @Override
         public void onError(Throwable t) {
             error = t;
+            done.countDown();
         }
 
         @Override
         public void onCompleted() {
             completed = true;
+            done.countDown();
         }
 
         T only() {
