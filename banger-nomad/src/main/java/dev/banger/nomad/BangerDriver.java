@@ -112,6 +112,8 @@ final class BangerDriver extends DriverGrpc.DriverImplBase {
     private final Function<Path, Fingerprints.Host> host;
     private final Duration fingerprintPeriod;
     private final Map<String, TaskOutput> outputs = new ConcurrentHashMap<>();
+    /** VM names of the StartTasks under way here: the orphan sweep leaves them alone. */
+    private final java.util.Set<String> starting = ConcurrentHashMap.newKeySet();
 
     /**
      * @param bangerd the node's bangerd as the plugin config says now (SetConfig may change it)
@@ -137,7 +139,10 @@ final class BangerDriver extends DriverGrpc.DriverImplBase {
 
     // ---- fingerprint -------------------------------------------------------------------------------------------
 
-    /** The first fingerprint at once, then one each period that differs from the last sent (Nomad keeps the last). */
+    /**
+     * The first fingerprint at once, then one each period that differs from the last sent (Nomad keeps the last). Each
+     * healthy period also sweeps the VMs a crashed StartTask left behind ({@link OrphanSweep}).
+     */
     @Override
     public void fingerprint(FingerprintRequest request, StreamObserver<FingerprintResponse> response) {
         ServerCallStreamObserver<FingerprintResponse> call = (ServerCallStreamObserver<FingerprintResponse>) response;
@@ -145,6 +150,9 @@ final class BangerDriver extends DriverGrpc.DriverImplBase {
             FingerprintResponse last = null;
             while (!call.isCancelled()) {
                 FingerprintResponse now = fingerprintNow();
+                if (now.getHealth() == FingerprintResponse.HealthState.HEALTHY) {
+                    OrphanSweep.sweep(bangerd.get(), starting);
+                }
                 if (!now.equals(last)) {
                     synchronized (call) {
                         if (call.isCancelled()) {
@@ -201,6 +209,16 @@ final class BangerDriver extends DriverGrpc.DriverImplBase {
             PluginLog.warn("task " + task.getId() + ": environment variables left out (names bangerd refuses, or past "
                     + "its bounds): " + String.join(", ", plan.droppedEnv().stream().limit(20).toList()));
         }
+        String name = plan.create().name();
+        starting.add(name);
+        try {
+            return start(task, plan);
+        } finally {
+            starting.remove(name);
+        }
+    }
+
+    private StartTaskResponse start(hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.TaskConfig task, TaskPlan plan) {
         Bangerd b = bangerd.get();
         VmRecord vm;
         try {

@@ -52,6 +52,7 @@ public final class PluginMain {
                     BangerDriver.FINGERPRINT_PERIOD);
             List<BindableService> services = List.of(base, driver);
             PluginServer server = PluginServer.start(dir, mtls, services);
+            Runtime.getRuntime().addShutdownHook(new Thread(driver::close, "driver-close-hook"));
             out.println(Handshake.line(dir.socket(), mtls == null ? null : mtls.serverCertDer()));
             out.flush();
             PluginLog.info("serving on " + dir.socket() + (mtls == null ? " (plain gRPC)" : " (mTLS)"));

@@ -21,7 +21,16 @@ final class TaskNames {
     private static final int TASK_CHARS = 30;
     private static final int HASH_HEX = 16;
 
+    /** The shape of every name {@link #vmName} gives, and (short of a collision of 64 bits) of no other. */
+    private static final java.util.regex.Pattern TASK_VM = java.util.regex.Pattern.compile(
+            "nomad-([a-z0-9]([a-z0-9-]{0,28}[a-z0-9])?-)?[0-9a-f]{16}");
+
     private TaskNames() {
+    }
+
+    /** Whether {@code name} has the shape of a task's VM name (a VM a person named otherwise never has it). */
+    static boolean isTaskVm(String name) {
+        return TASK_VM.matcher(name).matches();
     }
 
     /** The VM name of the task {@code taskId}. */

@@ -223,6 +223,24 @@ class BangerDriverTest {
     }
 
     @Test
+    void theSweepDeletesOnlyOldTasklessVmsOfTheDriver() throws Exception {
+        java.time.Instant old = java.time.Instant.now().minus(java.time.Duration.ofHours(1));
+        fake.createdAt(new dev.banger.api.Params.VmCreate("nomad-web-0123456789abcdef", null, null, null, null, null, null), old);
+        fake.createdAt(new dev.banger.api.Params.VmCreate("mine", null, null, null, null, null, null), old);
+        fake.createdAt(new dev.banger.api.Params.VmCreate("nomad-server", null, null, null, null, null, null), old);
+        fake.createdAt(new dev.banger.api.Params.VmCreate("nomad-new-0123456789abcdef", null, null, null, null, null, null),
+                java.time.Instant.now());
+        fake.createdAt(new dev.banger.api.Params.VmCreate("nomad-starting-0123456789abcdef", null, null, null, null, null, null), old);
+        driver.start(task(command("sleep", "1000"))); // a VM with a task: Nomad's to destroy
+        fake.vms.replaceAll((id, v) -> v.spec().name().equals(TaskNames.vmName(ID))
+                ? new dev.banger.api.VmRecord(v.id(), v.spec(), v.runtime(), old, old, v.mounts(), v.publishes()) : v);
+
+        OrphanSweep.sweep(fake, java.util.Set.of("nomad-starting-0123456789abcdef"));
+        assertThat(fake.vmNames()).containsExactlyInAnyOrder("mine", "nomad-server", "nomad-new-0123456789abcdef",
+                "nomad-starting-0123456789abcdef", TaskNames.vmName(ID));
+    }
+
+    @Test
     void fingerprintSaysWhetherBangerdAnswers() {
         assertThat(driver.fingerprintNow().getHealth()).isEqualTo(HealthState.HEALTHY);
         fake.down = true;

@@ -49,6 +49,7 @@ final class FakeBangerd implements Bangerd {
             case "daemon.status" -> FingerprintsTest.STATUS;
             case "vm.create" -> create((Params.VmCreate) params);
             case "vm.get" -> vm(((Params.VmRef) params).vm());
+            case "vm.list" -> new Params.VmList(List.copyOf(vms.values()));
             case "vm.start" -> withState(vm(((Params.VmRef) params).vm()), VmState.RUNNING);
             case "vm.delete" -> {
                 VmRecord v = vm(((Params.VmDelete) params).vm());
@@ -147,6 +148,14 @@ final class FakeBangerd implements Bangerd {
             throw BangerException.notFound("VM '" + v.spec().name() + "' has no task 'main'");
         }
         return t;
+    }
+
+    /** A VM as a create long ago would have left it (for the orphan sweep). */
+    VmRecord createdAt(Params.VmCreate c, Instant at) {
+        VmRecord v = create(c);
+        VmRecord old = new VmRecord(v.id(), v.spec(), v.runtime(), at, at, v.mounts(), v.publishes());
+        vms.put(v.id(), old);
+        return old;
     }
 
     private VmRecord create(Params.VmCreate c) {

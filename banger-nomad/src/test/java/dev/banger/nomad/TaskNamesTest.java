@@ -27,6 +27,8 @@ class TaskNamesTest {
         assertThat(TaskNames.vmName("a/" + "x".repeat(200) + "/b")).matches(BANGER_NAME).hasSizeLessThanOrEqualTo(63);
         assertThat(TaskNames.label("-a--b-")).isEqualTo("a-b");
         assertThatThrownBy(() -> TaskNames.vmName("")).hasMessageContaining("no id");
+        assertThat(TaskNames.isTaskVm("nomad-server")).isFalse();
+        assertThat(TaskNames.isTaskVm("nomad-0123456789abcdef")).isTrue();
     }
 
     @Property
@@ -35,5 +37,6 @@ class TaskNamesTest {
             return;
         }
         assertThat(TaskNames.vmName(id)).matches(BANGER_NAME).doesNotMatch("[0-9a-f]{12}");
+        assertThat(TaskNames.isTaskVm(TaskNames.vmName(id))).isTrue();
     }
 }
