@@ -1,12 +1,14 @@
 package dev.banger.nomad;
 
+import dev.banger.core.vm.Accelerator;
+import dev.banger.host.vm.KvmProbe;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
 /**
- * What the fingerprint needs to know of the host, read from the host: whether /dev/kvm is there and usable, and
+ * What the fingerprint needs to know of the host, read from the host: whether KVM is usable (banger-host's KvmProbe), and
  * which VMM bangerd makes VMs with by default (its config's {@code [vmm] driver}; daemon.status does not say).
  */
 final class HostProbe {
@@ -16,9 +18,9 @@ final class HostProbe {
     }
 
     static Fingerprints.Host probe(Path bangerHome) {
-        Path kvm = Path.of("/dev/kvm");
-        boolean usable = Files.exists(kvm) && Files.isReadable(kvm) && Files.isWritable(kvm);
-        return new Fingerprints.Host(defaultVmm(configOf(bangerHome)), usable);
+        // banger-host's own probe (the one bangerd chooses its accelerator with): /dev/kvm there and openable, the modules
+        boolean kvm = Accelerator.KVM.equals(KvmProbe.choose(Accelerator.Mode.AUTO).accel());
+        return new Fingerprints.Host(defaultVmm(configOf(bangerHome)), kvm);
     }
 
     /** bangerd's config file: BANGER_HOME/config.toml for a home, else /etc/banger/config.toml. */

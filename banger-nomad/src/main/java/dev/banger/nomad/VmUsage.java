@@ -2,7 +2,6 @@ package dev.banger.nomad;
 
 import dev.banger.api.VmRecord;
 import dev.banger.core.StatePaths;
-import dev.banger.host.proc.ProcessTable;
 import dev.banger.host.proc.ProcessUsage;
 import dev.banger.host.vm.VmHandles;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.CPUUsage;
@@ -14,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -22,8 +20,9 @@ import java.util.OptionalLong;
  * A task's resource usage for TaskStats: its VM's VMM process as seen from the host (banger-host's
  * {@link ProcessUsage}, the sampler behind the E2B metrics): CPU as cores busy over the interval, and resident memory.
  * bangerd has no RPC for it, so the plugin reads the VMM's pid from the VM directory's {@code handles.json} (which
- * vm.get names) and /proc; that needs the plugin to run as root, as Nomad's client does. The pid is used only when
- * its command line names the VM's directory, so a reused pid is never sampled.
+ * vm.get names) and /proc; that needs the plugin to run as root, as Nomad's client does. The pid is sampled only while
+ * bangerd says the VM runs: whether a VMM runs has one answer in banger, bangerd's (its VmLiveness, the only caller of
+ * the VMM drivers' process checks), so the plugin does not look at the process table itself.
  */
 final class VmUsage {
     private static final long MAX_HANDLES_BYTES = 64 * 1024;
@@ -43,12 +42,7 @@ final class VmUsage {
                 return OptionalLong.empty();
             }
             long pid = VmHandles.parse(Files.readString(file), vm.id()).vmmPid();
-            if (pid <= 0) {
-                return OptionalLong.empty();
-            }
-            Optional<List<String>> cmd = ProcessTable.cmdline(pid);
-            boolean ours = cmd.isPresent() && cmd.get().stream().anyMatch(a -> a.contains(dir.toString()));
-            return ours ? OptionalLong.of(pid) : OptionalLong.empty();
+            return pid > 0 ? OptionalLong.of(pid) : OptionalLong.empty();
         } catch (IOException | RuntimeException e) {
             return OptionalLong.empty();
         }
