@@ -36,6 +36,15 @@ public final class NomadNetns implements AutoCloseable {
         ns.ok(Duration.ofMinutes(2), "vm", "list");
     }
 
+    /** How long `banger vm run --name NAME -- true` takes (create, boot, the command), the VM deleted afterwards. */
+    public Duration timeVmRun(String name) {
+        long t0 = System.nanoTime();
+        ns.ok(Duration.ofMinutes(4), "vm", "run", "--name", name, "--", "true");
+        Duration took = Duration.ofNanos(System.nanoTime() - t0);
+        ns.ok(Duration.ofMinutes(2), "vm", "delete", "--force", name);
+        return took;
+    }
+
     /** Whether bangerd knows a VM by this name or id. */
     public boolean vmExists(String ref) {
         try (RpcConnection c = RpcConnection.open(ns.home.socket())) {

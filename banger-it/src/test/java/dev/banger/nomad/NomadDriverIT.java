@@ -84,8 +84,10 @@ class NomadDriverIT {
 
                 CompletableFuture<String> out = reader(stdout);
                 CompletableFuture<String> err = reader(stderr);
+                long t0 = System.nanoTime();
                 StartTaskResponse started = nomad.driver().withDeadlineAfter(5, TimeUnit.MINUTES)
                         .startTask(StartTaskRequest.newBuilder().setTask(task(stdout, stderr)).build());
+                Duration startTask = Duration.ofNanos(System.nanoTime() - t0);
                 assertThat(started.getResult()).as(started.getDriverErrorMsg()).isEqualTo(StartTaskResponse.Result.SUCCESS);
                 handle = started.getHandle();
                 assertThat(ns.vmExists(vm)).isTrue();
@@ -104,6 +106,11 @@ class NomadDriverIT {
                 DriverOuterClass.TaskStats one = stats.next().getStats();
                 assertThat(one.getId()).isEqualTo(TASK_ID);
                 assertThat(one.getAggResourceUsage().getMemory().getRss()).as("the VMM's RSS").isPositive();
+
+                // Figures (issue 18): StartTask against `vm run` on the same daemon, and the plugin's RSS after its calls
+                Duration vmRun = ns.timeVmRun("cmp");
+                System.out.printf("figure: StartTask %d ms, vm run -- true %d ms (same daemon, cold boots), plugin RSS %d KiB%n",
+                        startTask.toMillis(), vmRun.toMillis(), rssKib(nomad.pid()));
 
                 // kill -9 of the plugin: the task runs on in its VM
                 ProcessHandle.of(nomad.pid()).orElseThrow().destroyForcibly();
@@ -183,6 +190,11 @@ class NomadDriverIT {
         int code = exit.get(2, TimeUnit.MINUTES);
         requests.onCompleted();
         return new StreamedExec(out.toString(), code);
+    }
+
+    private static long rssKib(long pid) throws IOException {
+        return Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream().filter(l -> l.startsWith("VmRSS:"))
+                .mapToLong(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).findFirst().orElse(-1);
     }
 
     /** The task: "hello", then it runs until SIGHUP, which ends it with exit 3. */
