@@ -34,6 +34,8 @@ final class TaskOutput implements AutoCloseable {
     private final Path stdoutPath;
     private final Path stderrPath;
     private volatile boolean closed;
+    /** Both FIFOs are open (until then, the thread may be blocked in open(), waiting for Nomad's reader). */
+    private volatile boolean opened;
     private volatile Bangerd.Conversation<Params.Conversation> current;
     private final Thread thread;
     private long stdoutPos;
@@ -76,11 +78,37 @@ final class TaskOutput implements AutoCloseable {
             c.close();
         }
         thread.interrupt();
+        if (!opened && thread.isAlive()) {
+            unblockOpen(stdoutPath);
+            unblockOpen(stderrPath);
+        }
+    }
+
+    /**
+     * A thread blocked opening a FIFO for writing cannot be interrupted; a reader opening it lets that open return (the
+     * two meet), after which the thread sees it is closed and ends. The reader is opened on a thread of its own since
+     * it would wait for a writer in turn when there is none any more.
+     */
+    private static void unblockOpen(Path fifo) {
+        if (fifo == null) {
+            return;
+        }
+        Thread.ofPlatform().daemon().name("task-output-unblock").start(() -> {
+            try (var in = Files.newInputStream(fifo)) {
+                // opened: the writer's open has returned
+            } catch (IOException ignored) {
+                // gone, or not a FIFO: nothing is blocked on it
+            }
+        });
     }
 
     private void run() {
         // Opening a FIFO for writing waits for its reader: Nomad's log collector, which is there before StartTask.
         try (OutputStream out = open(stdoutPath); OutputStream err = open(stderrPath)) {
+            opened = true;
+            if (closed) {
+                return;
+            }
             copy(out, err);
         } catch (IOException e) {
             if (!closed) {
