@@ -8,6 +8,8 @@ import hashicorp.nomad.plugins.base.proto.Base.PluginType;
 import hashicorp.nomad.plugins.base.proto.Base.SetConfigRequest;
 import hashicorp.nomad.plugins.base.proto.Base.SetConfigResponse;
 import hashicorp.nomad.plugins.base.proto.BasePluginGrpc;
+import dev.banger.nomad.cty.ConfigException;
+import dev.banger.nomad.cty.PluginConfig;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.atomic.AtomicReference;
@@ -22,12 +24,25 @@ final class BangerBasePlugin extends BasePluginGrpc.BasePluginImplBase {
     /** Nomad's driver plugin API version ({@code drivers.ApiVersion010}); Nomad picks one the plugin lists. */
     static final String DRIVER_API_VERSION = "v0.1.0";
 
+    /** The plugin's config block: the same spec {@link PluginConfig} decodes with. */
+    static final hashicorp.nomad.plugins.shared.hclspec.HclSpec.Spec CONFIG_SCHEMA = Specs.of(PluginConfig.SPEC);
+
     private final String version;
+    private final java.util.Map<String, String> env;
     private final AtomicReference<PluginConfig> config = new AtomicReference<>(PluginConfig.DEFAULTS);
 
-    /** @param version the plugin's version, a semantic version Nomad parses (it keeps the newest of a name) */
-    BangerBasePlugin(String version) {
+    /**
+     * @param version the plugin's version, a semantic version Nomad parses (it keeps the newest of a name)
+     * @param env the plugin's environment: where bangerd is when the config does not say (BANGER_HOME)
+     */
+    BangerBasePlugin(String version, java.util.Map<String, String> env) {
         this.version = version;
+        this.env = java.util.Map.copyOf(env);
+    }
+
+    /** bangerd's socket as the config says now (the config's socket, else the CLI's default in the environment). */
+    java.nio.file.Path daemonSocket() {
+        return DaemonBangerd.socketFor(config.get(), env);
     }
 
     /** The config of the last SetConfig, the defaults before one. */
@@ -48,7 +63,7 @@ final class BangerBasePlugin extends BasePluginGrpc.BasePluginImplBase {
 
     @Override
     public void configSchema(ConfigSchemaRequest request, StreamObserver<ConfigSchemaResponse> response) {
-        response.onNext(ConfigSchemaResponse.newBuilder().setSpec(PluginConfig.SCHEMA).build());
+        response.onNext(ConfigSchemaResponse.newBuilder().setSpec(CONFIG_SCHEMA).build());
         response.onCompleted();
     }
 
@@ -62,13 +77,13 @@ final class BangerBasePlugin extends BasePluginGrpc.BasePluginImplBase {
         }
         PluginConfig parsed;
         try {
-            parsed = PluginConfig.fromMsgpack(request.getMsgpackConfig().toByteArray());
-        } catch (IllegalArgumentException e) {
+            parsed = PluginConfig.decode(request.getMsgpackConfig().toByteArray());
+        } catch (ConfigException | IllegalArgumentException e) {
             response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
             return;
         }
         config.set(parsed);
-        PluginLog.info("configured: bangerd socket " + parsed.daemonSocket());
+        PluginLog.info("configured: bangerd socket " + daemonSocket());
         response.onNext(SetConfigResponse.getDefaultInstance());
         response.onCompleted();
     }

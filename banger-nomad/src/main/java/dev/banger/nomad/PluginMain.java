@@ -47,9 +47,12 @@ public final class PluginMain {
         try {
             AutoMtls mtls = AutoMtls.fromEnvironment(env);
             dir = SocketDir.create(SocketDir.parent(env));
-            BangerBasePlugin base = new BangerBasePlugin(version());
-            List<BindableService> services = List.of(base, new BangerDriver());
+            BangerBasePlugin base = new BangerBasePlugin(version(), env);
+            BangerDriver driver = new BangerDriver(() -> new DaemonBangerd(base.daemonSocket()), HostProbe::probe,
+                    BangerDriver.FINGERPRINT_PERIOD);
+            List<BindableService> services = List.of(base, driver);
             PluginServer server = PluginServer.start(dir, mtls, services);
+            Runtime.getRuntime().addShutdownHook(new Thread(driver::close, "driver-close-hook"));
             out.println(Handshake.line(dir.socket(), mtls == null ? null : mtls.serverCertDer()));
             out.flush();
             PluginLog.info("serving on " + dir.socket() + (mtls == null ? " (plain gRPC)" : " (mTLS)"));

@@ -1,5 +1,6 @@
 package dev.banger.nomad;
 
+import dev.banger.nomad.cty.ConfigSpec;
 import hashicorp.nomad.plugins.shared.hclspec.HclSpec.Attr;
 import hashicorp.nomad.plugins.shared.hclspec.HclSpec.Object;
 import hashicorp.nomad.plugins.shared.hclspec.HclSpec.Spec;
@@ -25,5 +26,15 @@ final class Specs {
             o.putAttributes(a.getAttr().getName(), a);
         }
         return Spec.newBuilder().setObject(o).build();
+    }
+
+    /**
+     * The hclspec of a config declared with {@link ConfigSpec}: the same attributes the decoder reads with, so what
+     * Nomad encodes and what the plugin decodes cannot drift apart.
+     */
+    static Spec of(ConfigSpec spec) {
+        return object(spec.attrs().stream()
+                .map(a -> attr(a.name(), a.typeExpression(), a.required()))
+                .toArray(Spec[]::new));
     }
 }

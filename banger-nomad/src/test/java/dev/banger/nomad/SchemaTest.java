@@ -4,14 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import hashicorp.nomad.plugins.shared.hclspec.HclSpec.Spec;
+import dev.banger.nomad.cty.CtyMsgpack;
+import dev.banger.nomad.cty.PluginConfig;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The plugin's schemas pass the harness's checks, and the checks catch what Nomad would refuse. */
 class SchemaTest {
     @Test
     void schemasAreWellFormed() {
-        SpecChecks.check(PluginConfig.SCHEMA);
+        SpecChecks.check(BangerBasePlugin.CONFIG_SCHEMA);
         SpecChecks.check(BangerDriver.TASK_CONFIG_SCHEMA);
     }
 
@@ -38,11 +41,19 @@ class SchemaTest {
 
     @Test
     void pluginConfigResolvesBangerdsSocket() {
-        assertThat(PluginConfig.DEFAULTS.daemonSocket()).isEqualTo(Path.of("/run/banger/bangerd.sock"));
-        assertThat(new PluginConfig(null, "/srv/banger").daemonSocket()).isEqualTo(Path.of("/srv/banger/run/bangerd.sock"));
-        assertThat(new PluginConfig("/x.sock", "/srv/banger").daemonSocket()).isEqualTo(Path.of("/x.sock"));
-        assertThat(PluginConfig.fromMsgpack(new byte[0])).isEqualTo(PluginConfig.DEFAULTS);
-        assertThatThrownBy(() -> PluginConfig.fromMsgpack(new byte[] {(byte) 0x80}))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cty decoder");
+        PluginConfig none = PluginConfig.DEFAULTS;
+        assertThat(DaemonBangerd.socketFor(none, Map.of())).isEqualTo(Path.of("/run/banger/bangerd.sock"));
+        assertThat(DaemonBangerd.socketFor(none, Map.of("BANGER_HOME", "/srv/banger")))
+                .isEqualTo(Path.of("/srv/banger/run/bangerd.sock"));
+        assertThat(DaemonBangerd.socketFor(new PluginConfig("/x/bangerd.sock"), Map.of("BANGER_HOME", "/srv/banger")))
+                .isEqualTo(Path.of("/x/bangerd.sock"));
+        // the client's state layout is the one whose socket it is
+        assertThat(DaemonBangerd.pathsFor(Path.of("/srv/banger/run/bangerd.sock")).socket())
+                .isEqualTo(Path.of("/srv/banger/run/bangerd.sock"));
+        assertThat(DaemonBangerd.pathsFor(Path.of("/x/bangerd.sock")).socket()).isEqualTo(Path.of("/x/bangerd.sock"));
+        assertThat(DaemonBangerd.pathsFor(Path.of("/run/banger/bangerd.sock")).logFile())
+                .isEqualTo(Path.of("/var/log/banger/bangerd.log"));
+        assertThatThrownBy(() -> PluginConfig.decode(CtyMsgpack.encode(Map.of("socket", "/x/other.sock"),
+                PluginConfig.SPEC.type()))).hasMessageContaining("must be a bangerd socket");
     }
 }
