@@ -15,9 +15,10 @@
 #   bench/run.sh mount    a 256 MiB read through a host directory mount (virtiofs) against scp into the VM, find over 10,000 files on it
 #   bench/run.sh snapshot vm run from the image's template against a cold boot, vm fork --count 4, snapshot sizes, children's RSS
 #   bench/run.sh publish  1,000 HTTP requests to a published port against NAME.vm:PORT directly, through the agent, and by nftables DNAT
+#   bench/run.sh nomad    bin/banger-nomad as Nomad runs it: StartTask to WaitTask against vm run; the plugin's RSS
 #   bench/run.sh e2b      the E2B SDK (Node, bench/e2b-bench.mjs): Sandbox.create() to the first commands.run result, warm template
 #                         and cold; 8 sandboxes created at once by one client (needs node and ./setup.sh's npm ci)
-# vm, fleet, reconcile, ports, agent, cp, snapshot, publish, mount and e2b run in a network namespace made here (removed on exit, with whatever still runs in it),
+# vm, fleet, reconcile, ports, agent, cp, snapshot, publish, mount, e2b and nomad run in a network namespace made here (removed on exit, with whatever still runs in it),
 # on the integration tests' image (banger-it/target/it-image; BANGER_BENCH_IMAGE=DIR for another).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +28,7 @@ echo "# $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(free -g | awk '/Mem:/{p
 what=${1:-foundation}
 jvm=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED "-Dbench.image=${BANGER_BENCH_IMAGE:-$PWD/banger-it/target/it-image}" -jar bench/target/bench.jar "$PWD" "$what")
 case "$what" in
-  vm | fleet | reconcile | ports | agent | cp | snapshot | publish | mount | e2b)
+  vm | fleet | reconcile | ports | agent | cp | snapshot | publish | mount | e2b | nomad)
     ns=bgrbench$$
     cleanup() {
       for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done

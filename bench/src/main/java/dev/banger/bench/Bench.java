@@ -68,8 +68,9 @@ public final class Bench {
             case "snapshot" -> new SnapshotBench(new VmBench(repo, b.rows), b.rows).run();
             case "publish" -> new PublishBench(new VmBench(repo, b.rows), b.rows).run();
             case "e2b" -> new E2bBench(new VmBench(repo, b.rows), b.rows, repo).run();
+            case "nomad" -> new NomadBench(new VmBench(repo, b.rows), b.rows, repo).run();
             default -> throw new IllegalArgumentException("unknown benchmark '" + what
-                    + "': foundation, image, cow, rawroot, vm, fleet, reconcile, ports, agent, cp, snapshot, publish, mount or e2b");
+                    + "': foundation, image, cow, rawroot, vm, fleet, reconcile, ports, agent, cp, snapshot, publish, mount, e2b or nomad");
         }
         b.print();
     }
