@@ -27,7 +27,7 @@ class AgentDowncallPolicyTest {
 
     @Test
     void onlyLibcLinksDowncallsInTheAgent() {
-        JavaClasses agent = new ClassFileImporter().withImportOption(new ImportOption.DoNotIncludeTests()).importPackages("dev.banger.agent");
+        JavaClasses agent = new ClassFileImporter().withImportOption(new ProductionCode()).importPackages("dev.banger.agent");
         assertThat(agent.contain(LIBC)).as("the agent's classes were imported").isTrue();
         onlyLibcUsesTheLinker("dev.banger.agent..").check(agent);
     }

@@ -25,14 +25,14 @@ class CliJsonPolicyTest {
 
     @Test
     void theCliNeverTouchesDatabind() {
-        JavaClasses cli = new ClassFileImporter().withImportOption(new ImportOption.DoNotIncludeTests()).importPackages("dev.banger.cli");
+        JavaClasses cli = new ClassFileImporter().withImportOption(new ProductionCode()).importPackages("dev.banger.cli");
         assertThat(cli.contain("dev.banger.cli.DaemonClient")).as("the CLI's classes were imported").isTrue();
         noDatabindIn("dev.banger.cli..").check(cli);
     }
 
     @Test
     void theRuleFlagsDatabind() {
-        JavaClasses api = new ClassFileImporter().withImportOption(new ImportOption.DoNotIncludeTests()).importPackages("dev.banger.api");
+        JavaClasses api = new ClassFileImporter().withImportOption(new ProductionCode()).importPackages("dev.banger.api");
         EvaluationResult r = noDatabindIn("dev.banger.api..").evaluate(api);
         assertThat(r.hasViolation()).isTrue();
         assertThat(String.join("\n", r.getFailureReport().getDetails())).contains("dev.banger.api.Json");

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 /** {@link LivenessRules} over the production classes, and proof on fixtures that each rule can fail. */
 class LivenessPolicyTest {
     private static final JavaClasses PRODUCTION = new ClassFileImporter()
-            .withImportOption(new ImportOption.DoNotIncludeTests()).importPackages("dev.banger");
+            .withImportOption(new ProductionCode()).importPackages("dev.banger");
 
     @Test
     void productionHasOneSourceOfLiveness() {

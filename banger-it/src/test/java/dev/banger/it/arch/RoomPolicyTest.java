@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 /** {@link RoomRules} over banger-daemon, and proof on a fixture that the rule can fail. */
 class RoomPolicyTest {
     private static final JavaClasses PRODUCTION = new ClassFileImporter()
-            .withImportOption(new ImportOption.DoNotIncludeTests()).importPackages(RoomRules.DAEMON);
+            .withImportOption(new ProductionCode()).importPackages(RoomRules.DAEMON);
 
     @Test
     void daemonRoomsAreFreeOfCycles() {

@@ -23,7 +23,7 @@ class ShellOutPolicyTest {
     @BeforeAll
     void importProductionClasses() {
         production = new ClassFileImporter()
-                .withImportOption(new ImportOption.DoNotIncludeTests())
+                .withImportOption(new ProductionCode())
                 .importPackages("dev.banger");
     }
 

@@ -26,7 +26,7 @@ class VmmSeamPolicyTest {
 
     @Test
     void productionGoesThroughTheSeam() {
-        JavaClasses production = new ClassFileImporter().withImportOption(new ImportOption.DoNotIncludeTests())
+        JavaClasses production = new ClassFileImporter().withImportOption(new ProductionCode())
                 .importPackages(RoomRules.DAEMON);
         assertThat(production.contain(LivenessRules.QEMU_VMM)).as("the rule is not vacuous").isTrue();
         ORCHESTRATION_NEVER_ASKS_WHICH_VMM.check(production);
