@@ -129,6 +129,12 @@ class TaskOrchestrationTest {
         start();
         tasks.close();
         sessions.close(); // the daemon is gone: its attachments with it
+        // The exit happens once the guest knows its attachment is gone, so that it is not delivered (and forgotten) there.
+        long until = System.nanoTime() + 5_000_000_000L;
+        while (agent.attachment.end().isEmpty() && System.nanoTime() < until) {
+            Thread.onSpinWait();
+        }
+        assertThat(agent.attachment.end()).as("the guest saw its attachment end").isPresent();
         agent.exit.complete(3);
         d.restart();
         wireTasks();
@@ -238,6 +244,8 @@ class TaskOrchestrationTest {
         volatile boolean forgotten;
         volatile boolean shared;
         volatile String tag;
+        /** The latest attachment's stream (exec's or proc_connect's). */
+        volatile Stream attachment;
         final List<Integer> signals = java.util.Collections.synchronizedList(new ArrayList<>());
 
         void reset() {
@@ -256,6 +264,7 @@ class TaskOrchestrationTest {
                     tag = (String) r.get("tag");
                     shared = Boolean.TRUE.equals(r.get("shared"));
                     started = true;
+                    attachment = stream;
                     answer(out, Map.of("id", ID, "pid", 42));
                     records(stream, true);
                 }
@@ -263,6 +272,7 @@ class TaskOrchestrationTest {
                     if (!started || forgotten || !ID.equals(r.get("id"))) {
                         text(out, "{\"ok\":false,\"error\":\"no detached process\",\"kind\":\"not_found\"}\n");
                     } else {
+                        attachment = stream;
                         answer(out, row());
                         records(stream, Boolean.TRUE.equals(r.get("replay")));
                     }
@@ -302,7 +312,10 @@ class TaskOrchestrationTest {
                 int status = exit.join();
                 Records.write(out, Exec.EXIT, Records.u32(status));
                 out.flush();
-                forgotten = true;
+                // Forgotten once an attachment delivered the exit, as the agent does: not into a stream the host had closed.
+                if (stream.end().isEmpty()) {
+                    forgotten = true;
+                }
             } catch (IOException e) {
                 // the host went away: the process is not collected
             }
