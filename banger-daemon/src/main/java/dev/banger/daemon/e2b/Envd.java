@@ -114,13 +114,19 @@ final class Envd implements AutoCloseable {
             }
             call.end(null);
         } catch (EnvdError e) {
-            call.end(e);
+            refuse(request, call, e);
         } catch (BangerException e) {
-            call.end(EnvdError.of(e));
+            refuse(request, call, EnvdError.of(e));
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "e2b envd: " + path + " for sandbox " + id + " failed", e);
-            call.end(new EnvdError("internal", "internal error: " + e));
+            refuse(request, call, new EnvdError("internal", "internal error: " + e));
         }
+    }
+
+    /** Ends a call with its error, what is left of its request read first (a refused call may not have read its message). */
+    private static void refuse(Request request, ConnectCall call, EnvdError e) throws IOException {
+        RequestBodies.drain(request, ConnectCall.MAX_MESSAGE);
+        call.end(e);
     }
 
     private void http(Request request, Response response, String sandboxId, String path) throws IOException {
