@@ -161,7 +161,7 @@ final class Detached {
             return;
         }
         Service.line(stream, Service.ok(started.get()));
-        converse(stream, d, d.hasStdin, true);
+        converse(stream, d, d.hasStdin, true, request.bool(Exec.EXIT_SIGNAL_FIELD));
     }
 
     /**
@@ -183,7 +183,7 @@ final class Detached {
         }
         DetachedProcess d = attached.get();
         Service.line(stream, Service.ok(d.describe()));
-        converse(stream, d, d.hasStdin, request.bool("replay"));
+        converse(stream, d, d.hasStdin, request.bool("replay"), request.bool(Exec.EXIT_SIGNAL_FIELD));
     }
 
     /** {@code proc_input}: {@code data} (base64, at most {@link #MAX_INPUT} bytes) to the selected process's stdin or terminal. */
@@ -291,7 +291,7 @@ final class Detached {
         DetachedProcess d = select(request);
         String id = d.id;
         if (!d.running()) {
-            throw new Launch.Refused(Launch.Refused.PRECONDITION, "process " + id + " has exited (status " + d.ended().join() + "): vm exec --attach " + id
+            throw new Launch.Refused(Launch.Refused.PRECONDITION, "process " + id + " has exited (status " + d.ended().join().status() + "): vm exec --attach " + id
                     + " collects it");
         }
         d.process.signalGroup(signal);
@@ -326,14 +326,15 @@ final class Detached {
             send(stream, Exec.ERROR, ("process " + id + " has a client attached already").getBytes(StandardCharsets.UTF_8));
             return;
         }
-        converse(stream, d, withStdin, true);
+        converse(stream, d, withStdin, true, request.bool(Exec.EXIT_SIGNAL_FIELD));
     }
 
     /**
      * The attach conversation with {@code d}, attached already (the attachment is given back at its end): its
-     * output from the oldest byte kept ({@code replay}) or from now, the host's input to it, its exit.
+     * output from the oldest byte kept ({@code replay}) or from now, the host's input to it, its exit (with the signal
+     * that ended it when the host asked: {@code exitSignal}).
      */
-    private void converse(Stream stream, DetachedProcess d, boolean withStdin, boolean replay) {
+    private void converse(Stream stream, DetachedProcess d, boolean withStdin, boolean replay, boolean exitSignal) {
         AtomicBoolean hostGone = new AtomicBoolean();
         try {
             long outFrom = replay ? 0 : d.stdout.written();
@@ -346,10 +347,10 @@ final class Detached {
             if (!all || hostGone.get()) {
                 return;
             }
-            int status = d.ended().join();
-            send(stream, Exec.EXIT, Records.u32(status));
+            Exec.Exit exit = d.ended().join();
+            send(stream, Exec.EXIT, exit.payload(exitSignal));
             forget(d);
-            stream.close(0, "exited " + status);
+            stream.close(0, "exited " + exit.status());
             input.join(1000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -1,5 +1,6 @@
 package dev.banger.agent;
 
+import dev.banger.channel.Exec;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.LinkedHashMap;
@@ -38,7 +39,7 @@ final class DetachedProcess {
     final Meta meta;
     private final Pty pty;
     private final long startedNanos = System.nanoTime();
-    private final CompletableFuture<Integer> ended = new CompletableFuture<>();
+    private final CompletableFuture<Exec.Exit> ended = new CompletableFuture<>();
     private final ReentrantLock input = new ReentrantLock();
     private volatile long endedNanos;
     private int attachments;
@@ -61,7 +62,7 @@ final class DetachedProcess {
                         ExecSession.pump(process.stderr(), (b, n) -> keep(stderr, b, n)));
         Thread.ofVirtual().start(() -> {
             try {
-                int status = process.exit().join();
+                Exec.Exit exit = process.exit().join();
                 for (Thread t : readers) {
                     t.join(ExecSession.DRAIN_MILLIS);
                 }
@@ -71,7 +72,7 @@ final class DetachedProcess {
                 endedNanos = System.nanoTime();
                 stdout.end();
                 stderr.end();
-                ended.complete(status);
+                ended.complete(exit);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -109,8 +110,8 @@ final class DetachedProcess {
         return pty != null;
     }
 
-    /** Completes with the exit status once the process exited and its output was drained. */
-    CompletableFuture<Integer> ended() {
+    /** Completes with how the process ended once it exited and its output was drained. */
+    CompletableFuture<Exec.Exit> ended() {
         return ended;
     }
 
@@ -212,7 +213,10 @@ final class DetachedProcess {
         r.put("argv", argv);
         boolean running = running();
         r.put("state", running ? "running" : "exited");
-        r.put("exit_status", running ? null : ended.join());
+        Exec.Exit exit = running ? null : ended.join();
+        r.put("exit_status", exit == null ? null : exit.status());
+        // The signal that ended it (its status is then 128+N): a newer field, which an older bangerd does not read.
+        r.put("exit_signal", exit == null || !exit.signalled() ? null : exit.signal());
         long now = System.nanoTime();
         r.put("age_ms", (now - startedNanos) / 1_000_000);
         r.put("ended_ms_ago", running ? null : (now - endedNanos) / 1_000_000);

@@ -202,7 +202,7 @@ final class ExecSession {
 
     private void finish(Spawned p, Io io, List<Thread> output) {
         try {
-            int status = p.exit().join();
+            Exec.Exit exit = p.exit().join();
             for (Thread t : output) {
                 t.join(DRAIN_MILLIS);
             }
@@ -210,8 +210,8 @@ final class ExecSession {
             for (Thread t : output) {
                 t.join(Pty.POLL_MILLIS * 3L);
             }
-            send(Exec.EXIT, Records.u32(status));
-            stream.close(0, "exited " + status);
+            send(Exec.EXIT, exit.payload(request.bool(Exec.EXIT_SIGNAL_FIELD)));
+            stream.close(0, "exited " + exit.status());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (IOException e) {

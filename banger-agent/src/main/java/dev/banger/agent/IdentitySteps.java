@@ -1,5 +1,6 @@
 package dev.banger.agent;
 
+import dev.banger.channel.Exec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
@@ -512,12 +513,12 @@ final class IdentitySteps implements Identity.Steps {
     }
 
     /** The exit status once collected; -1 when it could not be (waitpid failed, or still running after the kill). */
-    private static int status(CompletableFuture<Integer> exit) {
+    private static int status(CompletableFuture<Exec.Exit> exit) {
         if (!exit.isDone()) {
             return -1;
         }
         try {
-            return exit.get();
+            return exit.get().status();
         } catch (ExecutionException e) {
             return -1;
         } catch (InterruptedException e) {

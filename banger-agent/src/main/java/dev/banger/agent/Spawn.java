@@ -1,5 +1,6 @@
 package dev.banger.agent;
 
+import dev.banger.channel.Exec;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -147,10 +148,10 @@ final class Spawn {
     }
 
     /**
-     * Waits for {@code pid} to end; its status as a shell reports it: the exit code, or 128+N when signal N
-     * ended it.
+     * Waits for {@code pid} to end; how it ended: the exit code, or signal N (its status then 128+N, as a shell
+     * reports it).
      */
-    static int waitFor(long pid) throws IOException {
+    static Exec.Exit waitFor(long pid) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = Libc.errnoState(arena);
             MemorySegment status = arena.allocate(ValueLayout.JAVA_INT);
@@ -160,15 +161,18 @@ final class Spawn {
                     continue;
                 }
                 Libc.check(rc, state, "waitpid");
-                return exitStatus(status.get(ValueLayout.JAVA_INT, 0));
+                return exit(status.get(ValueLayout.JAVA_INT, 0));
             }
         }
     }
 
-    /** A wait status as a shell's {@code $?}. */
-    static int exitStatus(int status) {
+    /**
+     * A wait status (of a process that ended: waitpid without WUNTRACED) as an exit: WTERMSIG in the low 7 bits, else
+     * WEXITSTATUS in the next 8. The core-dump bit (0x80) is not carried.
+     */
+    static Exec.Exit exit(int status) {
         int signal = status & 0x7f;
-        return signal == 0 ? (status >> 8) & 0xff : 128 + signal;
+        return signal == 0 ? Exec.Exit.code((status >> 8) & 0xff) : Exec.Exit.killedBy(signal);
     }
 
     /** Sends {@code signal} to the process group {@code pgid} (a spawned command's, which is its pid); false when it is gone. */

@@ -1,5 +1,6 @@
 package dev.banger.agent;
 
+import dev.banger.channel.Exec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -19,7 +20,7 @@ final class Spawned {
     private final OutputStream stdin;
     private final InputStream stdout;
     private final InputStream stderr;
-    private final CompletableFuture<Integer> exit = new CompletableFuture<>();
+    private final CompletableFuture<Exec.Exit> exit = new CompletableFuture<>();
 
     private Spawned(Spawn.Child child) {
         this.pid = child.pid();
@@ -61,8 +62,8 @@ final class Spawned {
         return !exit.isDone();
     }
 
-    /** Completes with the exit status as a shell reports it (128+N for signal N). */
-    CompletableFuture<Integer> exit() {
+    /** Completes with how the command ended: its exit code, or the signal (its status 128+N, as a shell reports it). */
+    CompletableFuture<Exec.Exit> exit() {
         return exit;
     }
 

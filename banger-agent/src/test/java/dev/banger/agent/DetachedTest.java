@@ -94,8 +94,44 @@ class DetachedTest {
         return c.open(JSON.writeValueAsBytes(Map.of("op", "attach", "id", id, "stdin", stdin)));
     }
 
+    /** An attach that asks for the signal in EXIT, as bangerd does. */
+    private Stream attachAskingTheSignal(Channel c, String id) throws IOException {
+        return c.open(JSON.writeValueAsBytes(Map.of("op", "attach", "id", id, "stdin", false, Exec.EXIT_SIGNAL_FIELD, true)));
+    }
+
     /** What an attachment carried to the end: output, notices, exit status. */
     record Attached(String stdout, String stderr, String notices, int exit, String error) {
+    }
+
+    /** The EXIT an attachment ends with, read as bangerd reads it; null when there was none. */
+    private static Exec.Exit exitOf(Stream s) throws IOException {
+        Exec.Exit exit = null;
+        Records.Record r;
+        while ((r = Records.read(s.input())) != null) {
+            if (r.type() == Exec.EXIT) {
+                exit = Exec.Exit.read(r.payload());
+            }
+        }
+        return exit;
+    }
+
+    @Test
+    void aProcessASignalEndedIsListedAndCollectedWithItsSignal() throws Exception {
+        String killed = detach(false, "sleep", "60");
+        signal(host, killed, 15);
+        assertThat(ServiceTest.await(() -> exited(killed))).isTrue();
+        JsonNode p = proc(host, killed);
+        assertThat(p.path("exit_status").asInt()).isEqualTo(143);
+        assertThat(p.path("exit_signal").asInt()).isEqualTo(15);
+        try (Stream s = attachAskingTheSignal(host, killed)) {
+            assertThat(exitOf(s)).isEqualTo(Exec.Exit.killedBy(15));
+        }
+        String byItself = detach(false, "sh", "-c", "exit 143");
+        assertThat(ServiceTest.await(() -> exited(byItself))).isTrue();
+        assertThat(proc(host, byItself).path("exit_signal").isNull()).as("exit 143 is no signal").isTrue();
+        try (Stream s = attachAskingTheSignal(host, byItself)) {
+            assertThat(exitOf(s)).isEqualTo(Exec.Exit.code(143));
+        }
     }
 
     private static Attached collect(Stream s) throws IOException {

@@ -613,7 +613,7 @@ class IdentityTest {
             assertThat(sleep.alive()).isTrue();
             write(root.resolve("proc/" + sleep.pid() + "/comm"), "sshd\n");
             assertThat(steps.reloadSshd()).isEqualTo("reloaded");
-            assertThat(sleep.exit().get(10, TimeUnit.SECONDS)).as("SIGHUP").isEqualTo(128 + 1);
+            assertThat(sleep.exit().get(10, TimeUnit.SECONDS)).as("SIGHUP").isEqualTo(dev.banger.channel.Exec.Exit.killedBy(1));
             assertThat(steps.reloadSshd()).as("gone since").isEqualTo("absent");
         } finally {
             sleep.signalGroup(9);

@@ -107,11 +107,17 @@ class ServiceTest {
     }
 
     /** What a command printed and how it ended. */
-    record Ran(String stdout, String stderr, int exit, String error, long pid) {
+    record Ran(String stdout, String stderr, int exit, String error, long pid, int signal) {
     }
 
     private Ran exec(List<String> argv, byte[] stdin) throws Exception {
-        String request = JSON.writeValueAsString(Map.of("op", "exec", "argv", argv, "stdin", stdin != null));
+        return exec(argv, stdin, false);
+    }
+
+    /** {@code exitSignal}: the request asks for the signal in EXIT, as bangerd does. */
+    private Ran exec(List<String> argv, byte[] stdin, boolean exitSignal) throws Exception {
+        String request = JSON.writeValueAsString(exitSignal ? Map.of("op", "exec", "argv", argv, "stdin", stdin != null, Exec.EXIT_SIGNAL_FIELD, true)
+                : Map.of("op", "exec", "argv", argv, "stdin", stdin != null));
         try (Stream s = host.open(request.getBytes(StandardCharsets.UTF_8))) {
             if (stdin != null) {
                 Thread.ofVirtual().start(() -> {
@@ -135,6 +141,7 @@ class ServiceTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int exit = -1;
+        int signal = -1;
         long pid = -1;
         String error = null;
         Records.Record r;
@@ -143,12 +150,16 @@ class ServiceTest {
                 case Exec.STARTED -> pid = Records.u32(r.payload());
                 case Exec.STDOUT -> out.write(r.payload());
                 case Exec.STDERR -> err.write(r.payload());
-                case Exec.EXIT -> exit = Records.u32(r.payload());
+                case Exec.EXIT -> {
+                    Exec.Exit e = Exec.Exit.read(r.payload());
+                    exit = e.status();
+                    signal = e.signal();
+                }
                 case Exec.ERROR -> error = r.text();
                 default -> { }
             }
         }
-        return new Ran(out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8), exit, error, pid);
+        return new Ran(out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8), exit, error, pid, signal);
     }
 
     @Test
@@ -207,11 +218,26 @@ class ServiceTest {
     }
 
     @Test
+    void aHostThatAsksLearnsWhichSignalEndedTheCommand() throws Exception {
+        Ran killed = exec(List.of("sh", "-c", "kill -9 $$"), null, true);
+        assertThat(killed.exit()).isEqualTo(137);
+        assertThat(killed.signal()).isEqualTo(9);
+        Ran terminated = exec(List.of("sh", "-c", "kill -TERM $$"), null, true);
+        assertThat(terminated.signal()).isEqualTo(15);
+        assertThat(terminated.exit()).isEqualTo(143);
+        Ran byItself = exec(List.of("sh", "-c", "exit 137"), null, true);
+        assertThat(byItself.exit()).isEqualTo(137);
+        assertThat(byItself.signal()).as("exit 137 is no signal").isZero();
+    }
+
+    @Test
     void exitStatusesAreTheCommands() throws Exception {
         assertThat(exec(List.of("true"), null).exit()).isZero();
         assertThat(exec(List.of("false"), null).exit()).isEqualTo(1);
         assertThat(exec(List.of("sh", "-c", "exit 7"), null).exit()).isEqualTo(7);
-        assertThat(exec(List.of("sh", "-c", "kill -9 $$"), null).exit()).as("killed by signal 9").isEqualTo(137);
+        Ran killed = exec(List.of("sh", "-c", "kill -9 $$"), null);
+        assertThat(killed.exit()).as("killed by signal 9").isEqualTo(137);
+        assertThat(killed.signal()).as("a host that did not ask gets the 4-byte EXIT of before").isZero();
         Ran missing = exec(List.of("no-such-command-banger"), null);
         assertThat(missing.exit()).isEqualTo(127);
         assertThat(missing.stderr()).contains("no-such-command-banger").contains("No such file");

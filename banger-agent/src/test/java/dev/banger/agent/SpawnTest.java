@@ -3,6 +3,7 @@ package dev.banger.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.banger.channel.Exec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -23,7 +24,7 @@ class SpawnTest {
     @TempDir
     Path dir;
 
-    private record Ran(String out, String err, int status) {
+    private record Ran(String out, String err, Exec.Exit status) {
     }
 
     private Ran run(List<String> argv, String stdin) throws IOException {
@@ -47,7 +48,7 @@ class SpawnTest {
         Ran r = run(List.of("sh", "-c", "printf '%s|' \"$0\" \"$1\" \"$GREETING\" \"$(pwd)\"; echo oops >&2; exit 7", "x y", "$(id)"), null);
         assertThat(r.out()).isEqualTo("x y|$(id)|a b|" + dir.toRealPath() + "|");
         assertThat(r.err()).isEqualTo("oops\n");
-        assertThat(r.status()).isEqualTo(7);
+        assertThat(r.status()).isEqualTo(Exec.Exit.code(7));
     }
 
     @Test
@@ -68,10 +69,13 @@ class SpawnTest {
 
     @Test
     void aSignalEndsWith128PlusItsNumberAndReachesTheWholeGroup() throws IOException {
-        assertThat(run(List.of("sh", "-c", "kill -9 $$"), null).status()).isEqualTo(137);
+        assertThat(run(List.of("sh", "-c", "kill -9 $$"), null).status()).isEqualTo(Exec.Exit.killedBy(9));
+        assertThat(run(List.of("sh", "-c", "exit 137"), null).status()).as("exit 137 by itself is no signal").isEqualTo(Exec.Exit.code(137));
         Spawn.Child c = Spawn.start(List.of("sh", "-c", "sleep 60 & sleep 60; echo never"), ENV, dir.toString(), new Spawn.Pipes(false));
         assertThat(Spawn.signalGroup(c.pid(), 15)).isTrue();
-        assertThat(Spawn.waitFor(c.pid())).isEqualTo(128 + 15);
+        Exec.Exit exit = Spawn.waitFor(c.pid());
+        assertThat(exit.signal()).isEqualTo(15);
+        assertThat(exit.status()).isEqualTo(128 + 15);
         try (InputStream o = Fds.input(c.stdout())) {
             assertThat(o.readAllBytes()).as("the background sleep got it too: the pipe closed").isEmpty();
         }
@@ -90,9 +94,10 @@ class SpawnTest {
 
     @Test
     void exitStatusDecoding() {
-        assertThat(Spawn.exitStatus(0)).isZero();
-        assertThat(Spawn.exitStatus(3 << 8)).isEqualTo(3);
-        assertThat(Spawn.exitStatus(9)).isEqualTo(137);
-        assertThat(Spawn.exitStatus(0x80 | 11)).as("core dumped").isEqualTo(139);
+        assertThat(Spawn.exit(0)).isEqualTo(Exec.Exit.code(0));
+        assertThat(Spawn.exit(3 << 8)).isEqualTo(Exec.Exit.code(3));
+        assertThat(Spawn.exit(137 << 8)).as("exit 137").isEqualTo(Exec.Exit.code(137));
+        assertThat(Spawn.exit(9)).isEqualTo(Exec.Exit.killedBy(9));
+        assertThat(Spawn.exit(0x80 | 11)).as("core dumped").isEqualTo(Exec.Exit.killedBy(11));
     }
 }
