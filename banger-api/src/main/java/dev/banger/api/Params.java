@@ -276,10 +276,12 @@ public final class Params {
 
     /**
      * A task as bangerd knows it: {@code state} "running", "exited" (with {@code exitCode}, 0-255, 128+N when signal N
-     * ended it) or "lost" (it ended, or may have, without its exit being known: {@code reason} says why); the agent's id
-     * and pid once started; when it started and ended (as bangerd learnt it).
+     * ended it, and then {@code signal}: N, null when no signal ended it or the VM's agent is too old to say) or "lost" (it
+     * ended, or may have, without its exit being known: {@code reason} says why); the agent's id and pid once started; when
+     * it started and ended (as bangerd learnt it).
      */
-    public record TaskStatus(String vm, String vmId, String task, String state, Integer exitCode, String reason, String id, Long pid,
+    public record TaskStatus(String vm, String vmId, String task, String state, Integer exitCode, Integer signal, String reason, String id,
+                             Long pid,
                              List<String> argv, Instant startedAt, Instant finishedAt) {
     }
 

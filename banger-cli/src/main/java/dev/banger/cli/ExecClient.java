@@ -55,7 +55,8 @@ final class ExecClient {
                         stderr.flush();
                     }
                     case Exec.EXIT -> {
-                        return Records.u32(r.payload());
+                        // 128+N when the record says signal N ended it, as a shell reports it; else the command's code.
+                        return Exec.Exit.read(r.payload()).shellStatus();
                     }
                     case Exec.NOTICE -> {
                         stderr.println("banger: " + Text.printable(r.text(), 500));

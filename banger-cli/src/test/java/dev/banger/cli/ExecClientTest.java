@@ -61,6 +61,15 @@ class ExecClientTest {
     }
 
     @Test
+    void aSignalsEndIsTheShells128PlusNDecidedByTheSignal() throws Exception {
+        assertThat(run(records(Exec.EXIT, Exec.Exit.killedBy(9).payload(true)), null)).isEqualTo(137);
+        assertThat(run(records(Exec.EXIT, Exec.Exit.killedBy(2).payload(true)), null)).isEqualTo(130);
+        byte[] disagrees = {0, 0, 0, 3, 0, 0, 0, 9};
+        assertThat(run(records(Exec.EXIT, disagrees), null)).as("a guest's signal that disagrees with its status steers nothing")
+                .isEqualTo(3);
+    }
+
+    @Test
     void anAgentsErrorIsAFailureNamedByWhatWasTried() throws Exception {
         assertThatThrownBy(() -> run(records(Exec.ERROR, "no detached process '0badc0de'"), null)).isInstanceOf(BangerException.class)
                 .hasMessage("cannot attach: no detached process '0badc0de'");

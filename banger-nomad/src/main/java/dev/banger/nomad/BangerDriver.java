@@ -365,18 +365,30 @@ final class BangerDriver extends DriverGrpc.DriverImplBase {
     }
 
     /**
-     * The end of a task as Nomad's ExitResult. bangerd reports a signal's end as 128+N (as a shell does) and cannot
-     * tell it from {@code exit 128+N}, so signal is left 0 and the code is passed on as it is. A task whose end is
-     * not known ({@code lost}) answers Nomad's err with bangerd's reason.
+     * The end of a task as Nomad's WaitTaskResponse: {@link #exitResult} for an exit; a task whose end is not known
+     * ({@code lost}) answers Nomad's err with bangerd's reason.
      */
     static WaitTaskResponse waitResult(Params.TaskStatus t) {
         if ("exited".equals(t.state()) && t.exitCode() != null) {
-            return WaitTaskResponse.newBuilder().setResult(ExitResult.newBuilder().setExitCode(t.exitCode())).build();
+            return WaitTaskResponse.newBuilder().setResult(exitResult(t.exitCode(), t.signal())).build();
         }
         return WaitTaskResponse.newBuilder()
                 .setResult(ExitResult.newBuilder().setExitCode(-1))
                 .setErr("the task ended without its exit being known: " + Objects.requireNonNullElse(t.reason(), t.state()))
                 .build();
+    }
+
+    /**
+     * An exit as Nomad's own executors report one (exec, raw_exec: drivers/shared/executor): a process signal N ended has
+     * signal N and exit_code 128+N, bash's encoding; any other has its code and signal 0. The signal is bangerd's
+     * {@code signal} field (null: none, or a guest agent too old to say, when a 137 stays a plain code); one outside 1-64 is
+     * taken as none.
+     */
+    static ExitResult exitResult(int exitCode, Integer signal) {
+        if (signal != null && signal >= 1 && signal <= 64) {
+            return ExitResult.newBuilder().setExitCode(128 + signal).setSignal(signal).build();
+        }
+        return ExitResult.newBuilder().setExitCode(exitCode).build();
     }
 
     /** The signal (default SIGTERM), up to the timeout for the end, then SIGKILL. A task already ended is stopped. */

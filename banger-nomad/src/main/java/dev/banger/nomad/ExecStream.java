@@ -108,8 +108,9 @@ final class ExecStream implements StreamObserver<ExecTaskStreamingRequest> {
                     case Exec.STDOUT -> send(ExecTaskStreamingResponse.newBuilder().setStdout(data(r.payload())).build());
                     case Exec.STDERR -> send(ExecTaskStreamingResponse.newBuilder().setStderr(data(r.payload())).build());
                     case Exec.EXIT -> {
+                        // As Nomad's executors answer an exec stream (cmdExitResult): 128+N for signal N, no signal field.
                         send(ExecTaskStreamingResponse.newBuilder().setExited(true)
-                                .setResult(ExitResult.newBuilder().setExitCode(Records.u32(r.payload()))).build());
+                                .setResult(ExitResult.newBuilder().setExitCode(Exec.Exit.read(r.payload()).shellStatus())).build());
                         complete();
                         return;
                     }

@@ -6,6 +6,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Duration;
 import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
+import dev.banger.api.Params;
 import dev.banger.nomad.cty.CtyMsgpack;
 import dev.banger.nomad.cty.TaskConfig;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass;
@@ -16,6 +17,7 @@ import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.ExecTaskResponse;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.ExecTaskStreamingIOOperation;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.ExecTaskStreamingRequest;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.ExecTaskStreamingResponse;
+import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.ExitResult;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.FingerprintResponse.HealthState;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.InspectTaskRequest;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.InspectTaskResponse;
@@ -34,6 +36,7 @@ import io.grpc.stub.StreamObserver;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -96,6 +99,36 @@ class BangerDriverTest {
         driver.inspectTask(InspectTaskRequest.newBuilder().setTaskId(ID).build(), inspect);
         assertThat(inspect.only().getTask().getState()).isEqualTo(TaskState.EXITED);
         assertThat(inspect.only().getDriver().getAttributesMap()).containsEntry("vm_id", state.vmId());
+    }
+
+    @Test
+    void aTaskASignalEndedWaitsAndInspectsAsNomadsExecutorsReportIt() throws Exception {
+        StartTaskResponse r = driver.start(task(command("sleep", "1000")));
+        DriverState state = DriverState.decode(r.getHandle().getDriverState().toByteArray());
+        fake.end(state.vmId(), 137, 9);
+        Recorder<WaitTaskResponse> wait = new Recorder<>();
+        driver.waitTask(WaitTaskRequest.newBuilder().setTaskId(ID).build(), wait);
+        assertThat(wait.only().getResult().getSignal()).isEqualTo(9);
+        assertThat(wait.only().getResult().getExitCode()).as("128 + N, as exec and raw_exec report it").isEqualTo(137);
+        assertThat(wait.only().getErr()).isEmpty();
+        Recorder<InspectTaskResponse> inspect = new Recorder<>();
+        driver.inspectTask(InspectTaskRequest.newBuilder().setTaskId(ID).build(), inspect);
+        assertThat(inspect.only().getTask().getResult().getSignal()).isEqualTo(9);
+        assertThat(inspect.only().getTask().getResult().getExitCode()).isEqualTo(137);
+    }
+
+    @Test
+    void anExitIsMappedFromTheSignalBangerdRecorded() {
+        assertThat(BangerDriver.exitResult(137, 9)).isEqualTo(ExitResult.newBuilder().setExitCode(137).setSignal(9).build());
+        assertThat(BangerDriver.exitResult(143, 15).getSignal()).isEqualTo(15);
+        assertThat(BangerDriver.exitResult(137, null)).as("exit 137 by itself, or an agent too old to say")
+                .isEqualTo(ExitResult.newBuilder().setExitCode(137).build());
+        assertThat(BangerDriver.exitResult(3, null).getSignal()).isZero();
+        assertThat(BangerDriver.exitResult(0, 99)).as("not a signal").isEqualTo(ExitResult.newBuilder().setExitCode(0).build());
+        Params.TaskStatus lost = new Params.TaskStatus("vm", "id", "main", "lost", null, null, "the VM stopped", "0badc0de", 1L,
+                List.of("sleep"), Instant.EPOCH, Instant.EPOCH);
+        assertThat(BangerDriver.waitResult(lost).getResult().getExitCode()).isEqualTo(-1);
+        assertThat(BangerDriver.waitResult(lost).getErr()).contains("the VM stopped");
     }
 
     @Test

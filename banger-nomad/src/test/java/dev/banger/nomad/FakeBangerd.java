@@ -63,7 +63,7 @@ final class FakeBangerd implements Bangerd {
                 if (failTaskStart != null) {
                     throw failTaskStart;
                 }
-                Params.TaskStatus t = new Params.TaskStatus(v.spec().name(), v.id(), s.task(), "running", null, null,
+                Params.TaskStatus t = new Params.TaskStatus(v.spec().name(), v.id(), s.task(), "running", null, null, null,
                         "0badc0de", 321L, s.argv(), Instant.now(), null);
                 tasks.put(v.id(), t);
                 yield t;
@@ -125,8 +125,13 @@ final class FakeBangerd implements Bangerd {
     }
 
     void end(String vmId, int code) {
+        end(vmId, code, null);
+    }
+
+    /** The task ends with {@code code}, and {@code signal} (null: none) as bangerd records it. */
+    void end(String vmId, int code, Integer signal) {
         Params.TaskStatus t = tasks.get(vmId);
-        tasks.put(vmId, new Params.TaskStatus(t.vm(), t.vmId(), t.task(), "exited", code, null, t.id(), t.pid(), t.argv(),
+        tasks.put(vmId, new Params.TaskStatus(t.vm(), t.vmId(), t.task(), "exited", code, signal, null, t.id(), t.pid(), t.argv(),
                 t.startedAt(), Instant.now()));
     }
 

@@ -14,23 +14,27 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The {@code vm_tasks} table (schema V9): a VM's durable tasks and, once bangerd learnt it, each one's exit. A task's
+ * The {@code vm_tasks} table (schema V9; V10 adds {@code signal}): a VM's durable tasks and, once bangerd learnt it, each
+ * one's exit and the signal that ended it. A task's
  * end is written once: only a row still running, and still the same run (its agent id), takes an exit or a loss, so a
  * late report about an earlier run of the same name never overwrites the current one.
  */
 public final class TaskStore {
     private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {
     };
-    private static final String COLUMNS = "vm_id, name, state, agent_id, pid, argv, exit_code, reason, started_at, finished_at";
+    private static final String COLUMNS = "vm_id, name, state, agent_id, pid, argv, exit_code, reason, started_at, finished_at, signal";
     private final Database db;
 
     TaskStore(Database db) {
         this.db = db;
     }
 
-    /** One row. {@code agentId} and {@code pid} are null until the agent answered the start. */
+    /**
+     * One row. {@code agentId} and {@code pid} are null until the agent answered the start; {@code signal} is the one
+     * that ended the process (its exit code is then 128 + signal), null when none did or the agent did not say.
+     */
     public record Task(String vmId, String name, TaskRules.State state, String agentId, Long pid, List<String> argv, Integer exitCode,
-                       String reason, Instant startedAt, Instant finishedAt) {
+                       Integer signal, String reason, Instant startedAt, Instant finishedAt) {
         public Task {
             argv = List.copyOf(argv);
         }
@@ -50,7 +54,7 @@ public final class TaskStore {
             if (existing.isPresent() && existing.get().running()) {
                 return existing;
             }
-            try (PreparedStatement ps = c.prepareStatement("INSERT OR REPLACE INTO vm_tasks (" + COLUMNS + ") VALUES (?,?,'running',NULL,NULL,?,NULL,NULL,?,NULL)")) {
+            try (PreparedStatement ps = c.prepareStatement("INSERT OR REPLACE INTO vm_tasks (" + COLUMNS + ") VALUES (?,?,'running',NULL,NULL,?,NULL,NULL,?,NULL,NULL)")) {
                 ps.setString(1, vmId);
                 ps.setString(2, name);
                 ps.setString(3, json(argv));
@@ -73,10 +77,13 @@ public final class TaskStore {
                 claimedAt.toString());
     }
 
-    /** Records the run {@code agentId}'s exit; false when that run is not running any more (its end was recorded already). */
-    public boolean exited(String vmId, String name, String agentId, int exitCode, Instant now) {
-        return update("UPDATE vm_tasks SET state='exited', exit_code=?, finished_at=? WHERE vm_id=? AND name=? AND state='running' AND agent_id IS ?",
-                exitCode, now.toString(), vmId, name, agentId);
+    /**
+     * Records the run {@code agentId}'s exit, and {@code signal} when one ended it (null otherwise); false when that run is
+     * not running any more (its end was recorded already).
+     */
+    public boolean exited(String vmId, String name, String agentId, int exitCode, Integer signal, Instant now) {
+        return update("UPDATE vm_tasks SET state='exited', exit_code=?, signal=?, finished_at=? WHERE vm_id=? AND name=? AND state='running' "
+                + "AND agent_id IS ?", exitCode, signal, now.toString(), vmId, name, agentId);
     }
 
     /** The run {@code agentId} (null: a claim never answered) ended without a known exit, for {@code reason}. */
@@ -134,8 +141,10 @@ public final class TaskStore {
         int code = rs.getInt(7);
         Integer codeOrNull = rs.wasNull() ? null : code;
         String finished = rs.getString(10);
+        int signal = rs.getInt(11);
+        Integer signalOrNull = rs.wasNull() ? null : signal;
         return new Task(rs.getString(1), rs.getString(2), TaskRules.State.of(rs.getString(3)), rs.getString(4), pidOrNull, argv(rs.getString(6)),
-                codeOrNull, rs.getString(8), Instant.parse(rs.getString(9)), finished == null ? null : Instant.parse(finished));
+                codeOrNull, signalOrNull, rs.getString(8), Instant.parse(rs.getString(9)), finished == null ? null : Instant.parse(finished));
     }
 
     private static String json(List<String> argv) {

@@ -155,4 +155,33 @@ public final class EnvdRules {
         }
         return ms == 0 ? OptionalLong.empty() : OptionalLong.of(Math.min(ms, MAX_DEADLINE_MILLIS));
     }
+
+    /**
+     * Go's names of Linux's signals (syscall.Signal.String() on linux/amd64): envd's end event names a signal as its
+     * os.ProcessState.String() does, "signal: killed"; a number without a name there is "signal N".
+     */
+    private static final String[] GO_SIGNAL_NAMES = {null, "hangup", "interrupt", "quit", "illegal instruction", "trace/breakpoint trap",
+        "aborted", "bus error", "floating point exception", "killed", "user defined signal 1", "segmentation fault", "user defined signal 2",
+        "broken pipe", "alarm clock", "terminated", "stack fault", "child exited", "continued", "stopped (signal)", "stopped",
+        "stopped (tty input)", "stopped (tty output)", "urgent I/O condition", "CPU time limit exceeded", "file size limit exceeded",
+        "virtual timer expired", "profiling timer expired", "window changed", "I/O possible", "power failure", "bad system call"};
+
+    /** A process's end as envd's EndEvent says it: {@code error} is null when the process exited 0. */
+    public record End(int exitCode, boolean exited, String status, String error) {
+    }
+
+    /**
+     * The end event of a process that exited with {@code status}, or that {@code signal} ended (1-64; 0: none), as envd
+     * makes it from Go's os.ProcessState: signalled, exitCode -1 (ExitCode()), exited false, status "signal: NAME"
+     * (String()); else its code, exited true, "exit status N". error is cmd.Wait()'s error text, the same string, for any
+     * end but exit 0. (A core dump's " (core dumped)" is not known here: the agent does not carry it.)
+     */
+    public static End end(int status, int signal) {
+        if (signal >= 1 && signal <= 64) {
+            String s = "signal: " + (signal < GO_SIGNAL_NAMES.length ? GO_SIGNAL_NAMES[signal] : "signal " + signal);
+            return new End(-1, false, s, s);
+        }
+        String s = "exit status " + status;
+        return new End(status, true, s, status == 0 ? null : s);
+    }
 }

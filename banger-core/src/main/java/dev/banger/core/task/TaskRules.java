@@ -84,8 +84,8 @@ public final class TaskRules {
         record Running(String id, long pid) implements Observation {
         }
 
-        /** The process ended with {@code status}. */
-        record Exited(int status) implements Observation {
+        /** The process ended with {@code status}; {@code signal} ended it (then status is 128 + signal), or 0. */
+        record Exited(int status, int signal) implements Observation {
         }
 
         /** Nothing the agent holds is this task: its end can no longer be learnt. */
@@ -95,9 +95,10 @@ public final class TaskRules {
 
     /**
      * The task's fate from one entry of the agent's table: {@code found} whether the agent lists it (by its id, or by
-     * its tag when bangerd never learnt the id), {@code running} its state, {@code status} its exit status.
+     * its tag when bangerd never learnt the id), {@code running} its state, {@code status} its exit status, {@code signal}
+     * the signal that ended it (0: none; the caller has bounded it already).
      */
-    public static Observation observe(boolean found, String id, long pid, boolean running, Integer status) {
+    public static Observation observe(boolean found, String id, long pid, boolean running, Integer status, int signal) {
         if (!found) {
             return new Observation.Gone("the VM's guest agent no longer holds the task (its agent restarted, or it forgot the exit "
                     + "before bangerd could collect it)");
@@ -108,6 +109,6 @@ public final class TaskRules {
         if (status == null || !validExit(status)) {
             return new Observation.Gone("the VM's guest agent reported an exit status that is not one (" + status + ")");
         }
-        return new Observation.Exited(status);
+        return new Observation.Exited(status, signal);
     }
 }

@@ -71,4 +71,17 @@ class EnvdRulesTest {
         assertThat(EnvdRules.deadlineMillis("999999999999")).isEqualTo(OptionalLong.of(EnvdRules.MAX_DEADLINE_MILLIS));
         assertThatThrownBy(() -> EnvdRules.deadlineMillis("-1")).hasMessageContaining("negative");
     }
+
+    @Test
+    void anEndIsSaidAsEnvdSaysIt() {
+        assertThat(EnvdRules.end(0, 0)).isEqualTo(new EnvdRules.End(0, true, "exit status 0", null));
+        assertThat(EnvdRules.end(3, 0)).isEqualTo(new EnvdRules.End(3, true, "exit status 3", "exit status 3"));
+        assertThat(EnvdRules.end(137, 9)).isEqualTo(new EnvdRules.End(-1, false, "signal: killed", "signal: killed"));
+        assertThat(EnvdRules.end(143, 15).status()).isEqualTo("signal: terminated");
+        assertThat(EnvdRules.end(130, 2).status()).isEqualTo("signal: interrupt");
+        assertThat(EnvdRules.end(159, 31).status()).isEqualTo("signal: bad system call");
+        assertThat(EnvdRules.end(162, 34).status()).as("a real-time signal has no name in Go's table").isEqualTo("signal: signal 34");
+        assertThat(EnvdRules.end(137, 0)).as("exit 137 by itself").isEqualTo(new EnvdRules.End(137, true, "exit status 137", "exit status 137"));
+        assertThat(EnvdRules.end(0, 65).exited()).as("not a signal").isTrue();
+    }
 }

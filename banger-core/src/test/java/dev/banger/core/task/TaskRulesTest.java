@@ -34,11 +34,12 @@ class TaskRulesTest {
         assertThat(TaskRules.validExit(255)).isTrue();
         assertThat(TaskRules.validExit(256)).isFalse();
         assertThat(TaskRules.validExit(-1)).isFalse();
-        assertThat(TaskRules.observe(true, "0badc0de", 3, true, null)).isEqualTo(new TaskRules.Observation.Running("0badc0de", 3));
-        assertThat(TaskRules.observe(true, "0badc0de", 3, false, 7)).isEqualTo(new TaskRules.Observation.Exited(7));
-        assertThat(TaskRules.observe(true, "0badc0de", 3, false, 300)).isInstanceOf(TaskRules.Observation.Gone.class);
-        assertThat(TaskRules.observe(true, "0badc0de", 3, false, null)).isInstanceOf(TaskRules.Observation.Gone.class);
-        assertThat(TaskRules.observe(false, null, 0, false, null)).isInstanceOf(TaskRules.Observation.Gone.class);
+        assertThat(TaskRules.observe(true, "0badc0de", 3, true, null, 0)).isEqualTo(new TaskRules.Observation.Running("0badc0de", 3));
+        assertThat(TaskRules.observe(true, "0badc0de", 3, false, 7, 0)).isEqualTo(new TaskRules.Observation.Exited(7, 0));
+        assertThat(TaskRules.observe(true, "0badc0de", 3, false, 137, 9)).as("killed").isEqualTo(new TaskRules.Observation.Exited(137, 9));
+        assertThat(TaskRules.observe(true, "0badc0de", 3, false, 300, 0)).isInstanceOf(TaskRules.Observation.Gone.class);
+        assertThat(TaskRules.observe(true, "0badc0de", 3, false, null, 0)).isInstanceOf(TaskRules.Observation.Gone.class);
+        assertThat(TaskRules.observe(false, null, 0, false, null, 0)).isInstanceOf(TaskRules.Observation.Gone.class);
     }
 
     @Test

@@ -4,6 +4,7 @@ import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
 import dev.banger.api.Params;
 import dev.banger.api.VmRecord;
+import dev.banger.channel.Exec;
 import dev.banger.channel.Stream;
 import dev.banger.core.exec.ExecRules;
 import dev.banger.daemon.rpc.Call;
@@ -18,7 +19,8 @@ import java.util.Map;
  * caller's connection is joined to the agent's exec stream ({@link AgentRelay}): the records of
  * {@code dev.banger.channel.Exec} go both ways untouched until the command's exit. {@code vm.exec_attach}
  * is the same conversation with a detached process ({@link DetachedExecService} starts, lists and signals
- * them).
+ * them). The agent is asked for the EXIT that carries the signal ({@link Exec#EXIT_SIGNAL_FIELD}): the client reads
+ * it with {@link Exec.Exit#read}, which bounds what the guest said.
  */
 public final class ExecService {
     public static final String PROTOCOL = "exec-records/1";
@@ -50,6 +52,7 @@ public final class ExecService {
         VmRecord vm = running(p.vm(), "vm.exec_attach");
         Map<String, Object> request = new LinkedHashMap<>();
         request.put("op", "attach");
+        request.put(Exec.EXIT_SIGNAL_FIELD, true);
         request.put("id", id);
         request.put("stdin", Boolean.TRUE.equals(p.stdin()));
         return converse(vm, request, call);
@@ -75,6 +78,7 @@ public final class ExecService {
     static Map<String, Object> request(ExecRules.Command c) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("op", "exec");
+        r.put(Exec.EXIT_SIGNAL_FIELD, true);
         r.put("argv", c.argv());
         if (!c.env().isEmpty()) {
             r.put("env", c.env());

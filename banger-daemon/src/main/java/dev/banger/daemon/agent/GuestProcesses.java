@@ -83,13 +83,27 @@ public final class GuestProcesses {
         }
     }
 
-    /** One process as the agent lists it. */
+    /**
+     * One process as the agent lists it; once exited, its {@code exitStatus} and {@code exitSignal}, the signal that ended
+     * it (0: none, or an agent too old to say).
+     */
     public record Process(String id, long pid, List<String> argv, String tag, Map<String, String> env, String cwd, String user,
-            boolean running, Integer exitStatus, boolean tty) {
+            boolean running, Integer exitStatus, int exitSignal, boolean tty) {
+        /** How it ended; null while it runs. */
+        public Exec.Exit exit() {
+            return exitStatus == null ? null : Exec.Exit.reported(exitStatus, exitSignal);
+        }
     }
 
-    /** What an attachment carries from the guest, in order: STARTED (pid), STDOUT/STDERR (bytes), NOTICE, EXIT (status), ERROR. */
-    public record Event(int type, byte[] data, int number) {
+    /**
+     * What an attachment carries from the guest, in order: STARTED (pid in {@code number}), STDOUT/STDERR (bytes), NOTICE,
+     * EXIT (status in {@code number}, and {@code signal}: the one that ended the process, 0 when none or not said), ERROR.
+     */
+    public record Event(int type, byte[] data, int number, int signal) {
+        /** An EXIT's content. */
+        public Exec.Exit exit() {
+            return Exec.Exit.reported(number, signal);
+        }
     }
 
     /** An attachment to a process: its pid and id, its events, and input over the same stream. */
@@ -120,11 +134,15 @@ public final class GuestProcesses {
                     return null;
                 }
                 switch (r.type()) {
-                    case Exec.STARTED, Exec.EXIT -> {
-                        return new Event(r.type(), new byte[0], Records.u32(r.payload()));
+                    case Exec.STARTED -> {
+                        return new Event(r.type(), new byte[0], Records.u32(r.payload()), 0);
+                    }
+                    case Exec.EXIT -> {
+                        Exec.Exit exit = Exec.Exit.read(r.payload());
+                        return new Event(r.type(), new byte[0], exit.status(), exit.signal());
                     }
                     case Exec.STDOUT, Exec.STDERR, Exec.NOTICE, Exec.ERROR -> {
-                        return new Event(r.type(), r.payload(), 0);
+                        return new Event(r.type(), r.payload(), 0, 0);
                     }
                     default -> {
                         // a newer agent's record
@@ -162,6 +180,7 @@ public final class GuestProcesses {
         request.put("detach", true);
         request.put("attach", true);
         request.put("shared", true);
+        request.put(Exec.EXIT_SIGNAL_FIELD, true);
         request.put("argv", spec.argv());
         request.put("env", spec.env());
         if (spec.cwd() != null) {
@@ -196,6 +215,7 @@ public final class GuestProcesses {
     public Attached connect(VmRecord vm, Selector selector, boolean replay) {
         Map<String, Object> request = new LinkedHashMap<>();
         request.put("op", "proc_connect");
+        request.put(Exec.EXIT_SIGNAL_FIELD, true);
         selector.into(request);
         if (replay) {
             request.put("replay", true);
@@ -279,6 +299,11 @@ public final class GuestProcesses {
                 throw GuestAnswers.notItsAnswer(vm, "a state of running or exited");
             }
             Integer status = exited ? (int) GuestAnswers.number(n.path("exit_status"), 0, 255, vm, "exit_status") : null;
+            // An older agent's rows have no exit_signal: absent or null is none; a number outside 1-64 is not its answer, and
+            // one that disagrees with the status (128 + signal) is taken as none (Exec.Exit.reported).
+            JsonNode signalNode = n.path("exit_signal");
+            int signal = !exited || signalNode.isMissingNode() || signalNode.isNull() ? 0
+                    : Exec.Exit.reported(status, GuestAnswers.number(signalNode, 1, Exec.MAX_SIGNAL, vm, "exit_signal")).signal();
             // An older agent's rows have no tag, env, cwd, user or tty: absent is allowed, a wrong type is not.
             JsonNode env = n.path("env");
             JsonNode tty = n.path("tty");
@@ -286,7 +311,7 @@ public final class GuestProcesses {
                     GuestAnswers.optionalText(n.path("tag"), 256, vm, "tag"),
                     env.isMissingNode() || env.isNull() ? Map.of() : GuestAnswers.strings(env, MAX_ENV, MAX_TEXT, vm, "env"),
                     GuestAnswers.optionalText(n.path("cwd"), GuestFiles.MAX_PATH, vm, "cwd"),
-                    GuestAnswers.optionalText(n.path("user"), 256, vm, "user"), !exited, status,
+                    GuestAnswers.optionalText(n.path("user"), 256, vm, "user"), !exited, status, signal,
                     !tty.isMissingNode() && GuestAnswers.bool(tty, vm, "tty")));
         }
         return List.copyOf(out);

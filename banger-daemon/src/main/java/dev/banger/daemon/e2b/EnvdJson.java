@@ -3,6 +3,8 @@ package dev.banger.daemon.e2b;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.banger.channel.Exec;
+import dev.banger.core.e2b.EnvdRules;
 import dev.banger.daemon.agent.GuestFiles;
 import dev.banger.daemon.agent.GuestProcesses;
 import java.time.format.DateTimeFormatter;
@@ -90,12 +92,16 @@ final class EnvdJson {
         return processEvent("data", v);
     }
 
-    /** The end of a process: its exit status as envd's EndEvent has it. */
-    static ObjectNode ended(int status) {
+    /** The end of a process as envd's EndEvent has it ({@link EnvdRules#end}: a signal's end is exitCode -1, "signal: killed"). */
+    static ObjectNode ended(Exec.Exit exit) {
+        EnvdRules.End end = EnvdRules.end(exit.status(), exit.signal());
         ObjectNode v = F.objectNode();
-        v.put("exitCode", status);
-        v.put("exited", true);
-        v.put("status", "exit status " + status);
+        v.put("exitCode", end.exitCode());
+        v.put("exited", end.exited());
+        v.put("status", end.status());
+        if (end.error() != null) {
+            v.put("error", end.error());
+        }
         return processEvent("end", v);
     }
 

@@ -132,7 +132,7 @@ final class ProcessRpc {
                     case Exec.STDOUT -> call.send(EnvdJson.output(tty ? "pty" : "stdout", e.data()));
                     case Exec.STDERR -> call.send(EnvdJson.output(tty ? "pty" : "stderr", e.data()));
                     case Exec.EXIT -> {
-                        call.send(EnvdJson.ended(e.number()));
+                        call.send(EnvdJson.ended(e.exit()));
                         call.end(null);
                         return;
                     }

@@ -11,7 +11,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
-import java.util.function.LongConsumer;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -27,14 +27,14 @@ final class TaskAttach implements Conversation {
     private final TaskOutput stdout;
     private final TaskOutput stderr;
     private final String vm;
-    private final LongConsumer onExit;
+    private final Consumer<Exec.Exit> onExit;
     private final Supplier<TaskStore.Task> reread;
 
     /**
      * {@code attached}: the agent's replay of the task, or null when only {@code recorded}'s exit is left to tell;
      * {@code onExit} records an EXIT that passes; {@code reread} the task's row now.
      */
-    TaskAttach(GuestProcesses.Attached attached, TaskStore.Task recorded, long stdoutFrom, long stderrFrom, String vm, LongConsumer onExit,
+    TaskAttach(GuestProcesses.Attached attached, TaskStore.Task recorded, long stdoutFrom, long stderrFrom, String vm, Consumer<Exec.Exit> onExit,
                Supplier<TaskStore.Task> reread) {
         this.attached = attached;
         this.recorded = recorded;
@@ -50,7 +50,7 @@ final class TaskAttach implements Conversation {
         if (attached == null) {
             Records.writeText(toClient, Exec.NOTICE, "the output of task '" + recorded.name() + "' is no longer kept by VM '" + vm
                     + "' (its guest agent forgot the process, or the VM stopped): only its exit is left");
-            exit(toClient, recorded.exitCode());
+            exit(toClient, recorded);
             return;
         }
         Thread input = Thread.ofVirtual().name("task-attach-input").start(() -> signals(fromClient));
@@ -82,10 +82,11 @@ final class TaskAttach implements Conversation {
                     }
                 }
                 case Exec.EXIT -> {
-                    long status = Integer.toUnsignedLong(e.number());
-                    onExit.accept(status);
+                    Exec.Exit exit = e.exit();
+                    long status = Integer.toUnsignedLong(exit.status());
+                    onExit.accept(exit);
                     if (TaskRules.validExit(status)) {
-                        exit(toClient, (int) status);
+                        exit(toClient, exit);
                     } else {
                         Records.writeText(toClient, Exec.ERROR, "the guest agent of VM '" + vm + "' reported exit status " + status
                                 + ", which is not one: the task is recorded lost");
@@ -106,7 +107,7 @@ final class TaskAttach implements Conversation {
         // The agent's stream ended without an exit: the watcher may have recorded it meanwhile.
         TaskStore.Task now = reread.get();
         if (now.state() == TaskRules.State.EXITED) {
-            exit(toClient, now.exitCode());
+            exit(toClient, now);
         } else {
             Records.writeText(toClient, Exec.NOTICE, "the output of task '" + recorded.name() + "' ended before its exit (the VM stopped, or "
                     + "its guest agent went away): vm.task_wait tells its end");
@@ -126,8 +127,14 @@ final class TaskAttach implements Conversation {
         toClient.flush();
     }
 
-    private static void exit(OutputStream toClient, int status) throws IOException {
-        Records.write(toClient, Exec.EXIT, Records.u32(status));
+    /** The exit a row recorded. */
+    private static void exit(OutputStream toClient, TaskStore.Task recorded) throws IOException {
+        exit(toClient, Exec.Exit.reported(recorded.exitCode(), recorded.signal() == null ? 0 : recorded.signal()));
+    }
+
+    /** EXIT: the status, then the signal when one ended the task (task-records/1 clients read 4 or 8 bytes, docs/API.md). */
+    private static void exit(OutputStream toClient, Exec.Exit exit) throws IOException {
+        Records.write(toClient, Exec.EXIT, exit.payload(true));
         toClient.flush();
     }
 

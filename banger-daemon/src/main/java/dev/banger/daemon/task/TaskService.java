@@ -5,6 +5,7 @@ import dev.banger.api.ErrorCode;
 import dev.banger.api.Params;
 import dev.banger.api.VmRecord;
 import dev.banger.api.VmState;
+import dev.banger.channel.Exec;
 import dev.banger.core.exec.ExecRules;
 import dev.banger.core.task.TaskRules;
 import dev.banger.daemon.agent.AgentSessions;
@@ -180,7 +181,7 @@ public final class TaskService implements AutoCloseable {
         String transport = attached != null ? sessions.transportOf(vm) : "none";
         String agentId = t.agentId();
         call.continueWith(new TaskAttach(attached, t, stdoutFrom, stderrFrom, vm.name(),
-                status -> exited(vm.id(), name, agentId, status), () -> find(vm, name)));
+                exit -> exited(vm.id(), name, agentId, exit), () -> find(vm, name)));
         return new Params.Conversation(vm.name(), PROTOCOL, transport);
     }
 
@@ -224,14 +225,19 @@ public final class TaskService implements AutoCloseable {
         wake();
     }
 
-    /** Records an exit status a guest reported for the run {@code agentId}: validated first (the guest is untrusted). */
-    void exited(String vmId, String name, String agentId, long status) {
+    /**
+     * Records the exit a guest reported for the run {@code agentId}: its status validated first (the guest is untrusted;
+     * its signal was bounded where it was read, {@link Exec.Exit#read}).
+     */
+    void exited(String vmId, String name, String agentId, Exec.Exit exit) {
+        long status = Integer.toUnsignedLong(exit.status());
         if (!TaskRules.validExit(status)) {
             lost(vmId, name, agentId, "the VM's guest agent reported exit status " + status + ", which is not one (0 to 255)");
             return;
         }
-        if (store.exited(vmId, name, agentId, (int) status, clock.instant())) {
-            LOG.info("task " + name + " of VM " + vmId + " exited with status " + status);
+        Integer signal = exit.signalled() ? exit.signal() : null;
+        if (store.exited(vmId, name, agentId, (int) status, signal, clock.instant())) {
+            LOG.info("task " + name + " of VM " + vmId + " exited with status " + status + (signal != null ? " (signal " + signal + ")" : ""));
         }
         wake();
     }
@@ -274,11 +280,12 @@ public final class TaskService implements AutoCloseable {
     }
 
     private static String ended(TaskStore.Task t) {
-        return t.state() == TaskRules.State.EXITED ? "exit code " + t.exitCode() : "lost: " + t.reason();
+        return t.state() == TaskRules.State.EXITED ? "exit code " + t.exitCode() + (t.signal() != null ? ", signal " + t.signal() : "")
+                : "lost: " + t.reason();
     }
 
     static Params.TaskStatus status(VmRecord vm, TaskStore.Task t) {
-        return new Params.TaskStatus(vm.name(), vm.id(), t.name(), t.state().wireName(), t.exitCode(), t.reason(), t.agentId(), t.pid(),
+        return new Params.TaskStatus(vm.name(), vm.id(), t.name(), t.state().wireName(), t.exitCode(), t.signal(), t.reason(), t.agentId(), t.pid(),
                 List.copyOf(t.argv()), t.startedAt(), t.finishedAt());
     }
 }

@@ -119,7 +119,7 @@ final class TaskWatchers implements AutoCloseable {
                     TaskRules.Observation o = observe(vm, id, name);
                     switch (o) {
                         case TaskRules.Observation.Exited x -> {
-                            tasks.exited(vmId, name, id, x.status());
+                            tasks.exited(vmId, name, id, Exec.Exit.reported(x.status(), x.signal()));
                             return;
                         }
                         case TaskRules.Observation.Gone g -> {
@@ -145,7 +145,7 @@ final class TaskWatchers implements AutoCloseable {
                 GuestProcesses.Event e;
                 while ((e = a.next()) != null) {
                     if (e.type() == Exec.EXIT) {
-                        tasks.exited(vmId, name, id, Integer.toUnsignedLong(e.number()));
+                        tasks.exited(vmId, name, id, e.exit());
                         return;
                     }
                     if (e.type() == Exec.ERROR) {
@@ -183,8 +183,8 @@ final class TaskWatchers implements AutoCloseable {
                 found = p;
             }
         }
-        return found == null ? TaskRules.observe(false, null, 0, false, null)
-                : TaskRules.observe(true, found.id(), found.pid(), found.running(), found.exitStatus());
+        return found == null ? TaskRules.observe(false, null, 0, false, null, 0)
+                : TaskRules.observe(true, found.id(), found.pid(), found.running(), found.exitStatus(), found.exitSignal());
     }
 
     /** Stops the watchers of {@code vmId}'s tasks. */

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.banger.api.BangerException;
 import dev.banger.api.ErrorCode;
 import dev.banger.api.Json;
+import dev.banger.channel.Exec;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -91,9 +92,14 @@ class GuestClientsTest {
     void processRowsAreReadFieldByField() throws Exception {
         List<GuestProcesses.Process> ps = GuestProcesses.processes(json("{\"processes\":[" + PROC + "],\"max\":64}"), "vm1");
         assertThat(ps).containsExactly(new GuestProcesses.Process("0badc0de", 321, List.of("sleep", "60"), "t", Map.of("A", "b"), "/home/user", "user",
-                true, null, false));
+                true, null, 0, false));
         String older = "{\"id\":\"00000001\",\"pid\":2,\"argv\":[\"true\"],\"state\":\"exited\",\"exit_status\":3}";
-        assertThat(GuestProcesses.processes(json("{\"processes\":[" + older + "]}"), "vm1").getFirst().exitStatus()).isEqualTo(3);
+        assertThat(GuestProcesses.processes(json("{\"processes\":[" + older + "]}"), "vm1").getFirst().exit()).isEqualTo(Exec.Exit.code(3));
+        String killed = "{\"id\":\"00000002\",\"pid\":3,\"argv\":[\"sleep\"],\"state\":\"exited\",\"exit_status\":137,\"exit_signal\":9}";
+        assertThat(GuestProcesses.processes(json("{\"processes\":[" + killed + "]}"), "vm1").getFirst().exit()).isEqualTo(Exec.Exit.killedBy(9));
+        String disagrees = killed.replace("\"exit_status\":137", "\"exit_status\":0");
+        assertThat(GuestProcesses.processes(json("{\"processes\":[" + disagrees + "]}"), "vm1").getFirst().exit())
+                .as("a signal that disagrees with the status is none").isEqualTo(Exec.Exit.code(0));
         String[][] bad = {
             {PROC.replace("\"pid\":321", "\"pid\":0"), "pid 0"},
             {PROC.replace("\"pid\":321", "\"pid\":99999999999"), "a pid beyond pid_max"},
@@ -104,6 +110,9 @@ class GuestClientsTest {
             {PROC.replace("\"state\":\"running\"", "\"state\":\"zombie\""), "an unknown state"},
             {PROC.replace("\"argv\":[\"sleep\",\"60\"]", "\"argv\":[]"), "an empty argv"},
             {PROC.replace("\"tty\":false", "\"tty\":\"no\""), "tty as a string"},
+            {PROC.replace("\"state\":\"running\",\"exit_status\":null", "\"state\":\"exited\",\"exit_status\":193,\"exit_signal\":65"), "a signal above 64"},
+            {PROC.replace("\"state\":\"running\",\"exit_status\":null", "\"state\":\"exited\",\"exit_status\":137,\"exit_signal\":\"KILL\""),
+                "a signal as text"},
         };
         for (String[] b : bad) {
             assertThatThrownBy(() -> GuestProcesses.processes(json("{\"processes\":[" + b[0] + "]}"), "vm1")).as(b[1])

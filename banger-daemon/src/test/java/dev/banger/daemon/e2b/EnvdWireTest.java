@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.banger.channel.Exec;
 import dev.banger.daemon.agent.GuestFiles;
 import dev.banger.daemon.agent.GuestProcesses;
 import java.io.ByteArrayInputStream;
@@ -64,9 +65,16 @@ class EnvdWireTest {
         assertThat(EnvdJson.started(42).toString()).isEqualTo("{\"event\":{\"start\":{\"pid\":42}}}");
         assertThat(EnvdJson.output("stdout", "hi\n".getBytes(StandardCharsets.UTF_8)).toString())
                 .isEqualTo("{\"event\":{\"data\":{\"stdout\":\"aGkK\"}}}");
-        assertThat(EnvdJson.ended(3).toString()).isEqualTo("{\"event\":{\"end\":{\"exitCode\":3,\"exited\":true,\"status\":\"exit status 3\"}}}");
+        assertThat(EnvdJson.ended(Exec.Exit.code(0)).toString()).isEqualTo("{\"event\":{\"end\":{\"exitCode\":0,\"exited\":true,\"status\":\"exit status 0\"}}}");
+        assertThat(EnvdJson.ended(Exec.Exit.code(3)).toString())
+                .as("envd's error is cmd.Wait()'s: the same text for any end but 0")
+                .isEqualTo("{\"event\":{\"end\":{\"exitCode\":3,\"exited\":true,\"status\":\"exit status 3\",\"error\":\"exit status 3\"}}}");
+        assertThat(EnvdJson.ended(Exec.Exit.killedBy(9)).toString()).as("as envd ends a killed process: Go's ProcessState")
+                .isEqualTo("{\"event\":{\"end\":{\"exitCode\":-1,\"exited\":false,\"status\":\"signal: killed\",\"error\":\"signal: killed\"}}}");
+        assertThat(EnvdJson.ended(Exec.Exit.code(137)).toString()).as("exit 137 by itself")
+                .isEqualTo("{\"event\":{\"end\":{\"exitCode\":137,\"exited\":true,\"status\":\"exit status 137\",\"error\":\"exit status 137\"}}}");
         var p = new GuestProcesses.Process("0000abcd", 7, List.of("/bin/bash", "-l", "-c", "sleep 1"), "t", Map.of("A", "1"), "/home/user",
-                "user", true, null, false);
+                "user", true, null, 0, false);
         assertThat(EnvdJson.processInfo(p).toString()).isEqualTo(
                 "{\"config\":{\"cmd\":\"/bin/bash\",\"args\":[\"-l\",\"-c\",\"sleep 1\"],\"envs\":{\"A\":\"1\"},\"cwd\":\"/home/user\"},"
                         + "\"pid\":7,\"tag\":\"t\"}");
