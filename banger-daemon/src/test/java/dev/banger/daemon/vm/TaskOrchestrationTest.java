@@ -125,6 +125,54 @@ class TaskOrchestrationTest {
     }
 
     @Test
+    void aSignalsEndIsRecordedWithItsSignalAndAttachTellsIt() throws Exception {
+        start();
+        assertThat(agent.askedForSignal).as("bangerd asks for the signal").isTrue();
+        agent.killedBy = 9;
+        agent.exit.complete(137);
+        Params.TaskStatus ended = await(10_000);
+        assertThat(ended.state()).isEqualTo("exited");
+        assertThat(ended.exitCode()).isEqualTo(137);
+        assertThat(ended.signal()).isEqualTo(9);
+        restartDaemon();
+        assertThat(tasks.status(new Params.VmTaskRef("g", "main")).signal()).as("from SQLite").isEqualTo(9);
+        Records.Record[] records = attach(0, 0);
+        assertThat(records[records.length - 1].type()).isEqualTo(Exec.EXIT);
+        assertThat(Exec.Exit.read(records[records.length - 1].payload())).isEqualTo(Exec.Exit.killedBy(9));
+        assertThatThrownBy(() -> tasks.signal(new Params.VmTaskSignal("g", null, null))).hasMessageContaining("has ended (exit code 137, signal 9)");
+    }
+
+    @Test
+    void anOldAgentsExitHasNoSignal() {
+        start();
+        agent.killedBy = 9;
+        agent.askedForSignal = false; // as an agent that ignores exit_signal: the 4-byte EXIT
+        agent.exit.complete(137);
+        Params.TaskStatus ended = await(10_000);
+        assertThat(ended.exitCode()).isEqualTo(137);
+        assertThat(ended.signal()).isNull();
+    }
+
+    @Test
+    void aSignalWhileBangerdIsDownIsReadFromTheAgentsTableAtRestart() {
+        start();
+        tasks.close();
+        sessions.close();
+        long until = System.nanoTime() + 5_000_000_000L;
+        while (agent.attachment.end().isEmpty() && System.nanoTime() < until) {
+            Thread.onSpinWait();
+        }
+        agent.killedBy = 15;
+        agent.exit.complete(143);
+        d.restart();
+        wireTasks();
+        tasks.restore();
+        Params.TaskStatus s = await(10_000);
+        assertThat(s.exitCode()).isEqualTo(143);
+        assertThat(s.signal()).isEqualTo(15);
+    }
+
+    @Test
     void anExitWhileBangerdIsDownIsReadFromTheAgentsTableAtRestart() {
         start();
         tasks.close();
@@ -241,6 +289,10 @@ class TaskOrchestrationTest {
     static final class FakeAgent implements OpenHandler {
         static final String ID = "0badc0de";
         volatile CompletableFuture<Integer> exit = new CompletableFuture<>();
+        /** The signal that ends the process (its status then 128 + it), 0 for none. */
+        volatile int killedBy;
+        /** Whether the host's last exec or proc_connect asked for the signal in EXIT. */
+        volatile boolean askedForSignal;
         volatile boolean started;
         volatile boolean forgotten;
         volatile boolean shared;
@@ -266,6 +318,7 @@ class TaskOrchestrationTest {
                     shared = Boolean.TRUE.equals(r.get("shared"));
                     started = true;
                     attachment = stream;
+                    askedForSignal = Boolean.TRUE.equals(r.get(Exec.EXIT_SIGNAL_FIELD));
                     answer(out, Map.of("id", ID, "pid", 42));
                     records(stream, true);
                 }
@@ -274,6 +327,7 @@ class TaskOrchestrationTest {
                         text(out, "{\"ok\":false,\"error\":\"no detached process\",\"kind\":\"not_found\"}\n");
                     } else {
                         attachment = stream;
+                        askedForSignal = Boolean.TRUE.equals(r.get(Exec.EXIT_SIGNAL_FIELD));
                         answer(out, row());
                         records(stream, Boolean.TRUE.equals(r.get("replay")));
                     }
@@ -296,6 +350,7 @@ class TaskOrchestrationTest {
             m.put("argv", List.of("sh"));
             m.put("state", done ? "exited" : "running");
             m.put("exit_status", done ? exit.join() : null);
+            m.put("exit_signal", done && killedBy != 0 ? killedBy : null);
             m.put("tag", tag);
             m.put("shared", true);
             return m;
@@ -311,7 +366,7 @@ class TaskOrchestrationTest {
                 }
                 out.flush();
                 int status = exit.join();
-                Records.write(out, Exec.EXIT, Records.u32(status));
+                Records.write(out, Exec.EXIT, Exec.Exit.reported(status, killedBy).payload(askedForSignal));
                 out.flush();
                 // Forgotten once an attachment delivered the exit, as the agent does: not into a stream the host had closed.
                 if (stream.end().isEmpty()) {
