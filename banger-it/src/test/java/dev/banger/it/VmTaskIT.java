@@ -77,6 +77,7 @@ class VmTaskIT {
         JsonNode ended = call("vm.task_wait", "{\"vm\":\"t\",\"timeout_ms\":120000}");
         assertThat(ended.get("state").asText()).isEqualTo("exited");
         assertThat(ended.get("exit_code").asInt()).isEqualTo(7);
+        assertThat(ended.get("signal").isNull()).as("exit 7 is no signal").isTrue();
         assertThat(ended.get("finished_at").isNull()).isFalse();
 
         // Collected: the agent no longer holds the process.
@@ -89,12 +90,18 @@ class VmTaskIT {
         assertThat(again.get("exit_code").asInt()).isEqualTo(7);
         List<Records.Record> after = attach(Integer.MAX_VALUE);
         assertThat(after.getLast().type()).isEqualTo(Exec.EXIT);
-        assertThat(Records.u32(after.getLast().payload())).isEqualTo(7);
+        assertThat(Exec.Exit.read(after.getLast().payload())).isEqualTo(Exec.Exit.code(7));
 
-        // A new run of the task under its name, signalled: 128+15.
+        // A new run of the task under its name, signalled: 128+15, and the signal itself, from the guest's agent.
         call("vm.task_start", "{\"vm\":\"t\",\"argv\":[\"sleep\",\"600\"]}");
         call("vm.task_signal", "{\"vm\":\"t\",\"signal\":\"TERM\"}");
-        assertThat(call("vm.task_wait", "{\"vm\":\"t\",\"timeout_ms\":60000}").get("exit_code").asInt()).isEqualTo(143);
+        JsonNode killed = call("vm.task_wait", "{\"vm\":\"t\",\"timeout_ms\":60000}");
+        assertThat(killed.get("exit_code").asInt()).isEqualTo(143);
+        assertThat(killed.get("signal").asInt()).as("the signal that ended it").isEqualTo(15);
+        assertThat(Exec.Exit.read(attach(Integer.MAX_VALUE).getLast().payload())).as("task_attach's EXIT says it too")
+                .isEqualTo(Exec.Exit.killedBy(15));
+        // vm exec: the shell's 128+N from the signal the agent reported; exit 143 by itself is the same number.
+        assertThat(ns.banger(Duration.ofSeconds(60), "vm", "exec", "t", "--", "sh", "-c", "kill -TERM $$").exitCode()).isEqualTo(143);
 
         ns.ok(CLI, "vm", "delete", "--force", "t");
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + StatePaths.forHome(ns.home.path()).database());
