@@ -165,6 +165,10 @@ await step('commands background, list, kill', async () => {
   check(listed.some((p) => p.pid === h.pid), `pid ${h.pid} not in list(): ${JSON.stringify(listed.map((p) => p.pid))}`)
   check(await sbx.commands.kill(h.pid), 'kill() returned false')
   const end = await h.wait().then((r) => r, (e) => e)
+  // As envd ends a process a signal killed (Go's os.ProcessState): exit code -1, error "signal: killed".
+  check(end instanceof CommandExitError, `wait after kill: expected CommandExitError, got ${describe(end)}`)
+  check(end.exitCode === -1 && end.error === 'signal: killed',
+    `wait after kill: exitCode ${end.exitCode}, error ${JSON.stringify(end.error)}; envd gives -1 and "signal: killed"`)
   const after = await sbx.commands.list()
   check(!after.some((p) => p.pid === h.pid), `pid ${h.pid} still listed after kill`)
   return `pid=${h.pid} listed ${listed.length}; wait after kill: ${end instanceof Error ? describe(end) : JSON.stringify(end)}`
