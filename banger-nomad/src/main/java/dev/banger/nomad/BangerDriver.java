@@ -8,6 +8,7 @@ import dev.banger.api.Params;
 import dev.banger.api.Rpcs;
 import dev.banger.api.VmRecord;
 import dev.banger.api.VmState;
+import dev.banger.channel.Exec;
 import dev.banger.host.proc.ProcessUsage;
 import dev.banger.nomad.cty.ConfigException;
 import dev.banger.nomad.cty.TaskConfig;
@@ -381,14 +382,13 @@ final class BangerDriver extends DriverGrpc.DriverImplBase {
     /**
      * An exit as Nomad's own executors report one (exec, raw_exec: drivers/shared/executor): a process signal N ended has
      * signal N and exit_code 128+N, bash's encoding; any other has its code and signal 0. The signal is bangerd's
-     * {@code signal} field (null: none, or a guest agent too old to say, when a 137 stays a plain code); one outside 1-64 is
-     * taken as none.
+     * {@code signal} field (null: none, or a guest agent too old to say, when a 137 stays a plain code), read as every
+     * exit is ({@link Exec.Exit#reported}: one outside 1-64, or that disagrees with the code, is none).
      */
     static ExitResult exitResult(int exitCode, Integer signal) {
-        if (signal != null && signal >= 1 && signal <= 64) {
-            return ExitResult.newBuilder().setExitCode(128 + signal).setSignal(signal).build();
-        }
-        return ExitResult.newBuilder().setExitCode(exitCode).build();
+        Exec.Exit exit = Exec.Exit.reported(exitCode, signal == null ? 0 : signal);
+        ExitResult.Builder r = ExitResult.newBuilder().setExitCode(exit.shellStatus());
+        return (exit.signalled() ? r.setSignal(exit.signal()) : r).build();
     }
 
     /** The signal (default SIGTERM), up to the timeout for the end, then SIGKILL. A task already ended is stopped. */
