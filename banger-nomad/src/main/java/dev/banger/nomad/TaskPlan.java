@@ -130,7 +130,7 @@ record TaskPlan(Params.VmCreate create, Params.VmTaskStart start, List<String> d
         if (mhz <= 0 || mhzPerCore <= 0) {
             return null;
         }
-        return (int) Math.clamp(Math.ceilDiv(mhz, mhzPerCore), TaskConfig.MIN_VCPUS, TaskConfig.MAX_VCPUS);
+        return Math.clamp(Math.ceilDiv(mhz, mhzPerCore), TaskConfig.MIN_VCPUS, TaskConfig.MAX_VCPUS);
     }
 
     /** How many CPUs a cpuset list names ("0-3,8" is 5); 0 for an empty or malformed one. */
