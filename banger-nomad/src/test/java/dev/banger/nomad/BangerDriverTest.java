@@ -165,9 +165,8 @@ class BangerDriverTest {
     void statsComeFromBangerdsVmUsageAndEndWithTheVm() throws Exception {
         driver.start(task(command("sleep", "1000")));
         Recorder<TaskStatsResponse> stats = new Recorder<>();
-        io.grpc.stub.ServerCallStreamObserver<TaskStatsResponse> call = new StreamCall<>(stats);
         driver.taskStats(TaskStatsRequest.newBuilder().setTaskId(ID)
-                .setCollectionInterval(Duration.newBuilder().setNanos(300_000_000)).build(), call);
+                .setCollectionInterval(Duration.newBuilder().setNanos(300_000_000)).build(), stats);
         for (int i = 0; i < 200 && stats.values.size() < 2; i++) {
             Thread.sleep(20);
         }
@@ -320,8 +319,11 @@ class BangerDriverTest {
         assertThat(wait.only().getErr()).contains("has no VM");
     }
 
-    /** A call's answers: a unary call's come on the test's thread, a stream's on another. */
-    static final class Recorder<T> implements StreamObserver<T> {
+    /**
+     * A call's answers: a unary call's come on the test's thread, a stream's on another. A server stream as gRPC hands
+     * one to a streaming RPC, cancelled once it ended.
+     */
+    static final class Recorder<T> extends io.grpc.stub.ServerCallStreamObserver<T> {
         final List<T> values = new java.util.concurrent.CopyOnWriteArrayList<>();
         final java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
         volatile Throwable error;
@@ -355,19 +357,15 @@ class BangerDriverTest {
             assertThat(error).as("an error").isNotNull();
             return Status.fromThrowable(error);
         }
-    }
-
-    /** A server stream as gRPC hands one to a streaming RPC: passes on to {@code to}, cancelled once it ended. */
-    static final class StreamCall<T> extends io.grpc.stub.ServerCallStreamObserver<T> {
-        private final Recorder<T> to;
-
-        StreamCall(Recorder<T> to) {
-            this.to = to;
-        }
 
         @Override
         public boolean isCancelled() {
-            return to.done.getCount() == 0;
+            return done.getCount() == 0;
+        }
+
+        @Override
+        public boolean isReady() {
+            return true;
         }
 
         @Override
@@ -376,11 +374,6 @@ class BangerDriverTest {
 
         @Override
         public void setCompression(String compression) {
-        }
-
-        @Override
-        public boolean isReady() {
-            return true;
         }
 
         @Override
@@ -397,21 +390,6 @@ class BangerDriverTest {
 
         @Override
         public void disableAutoInboundFlowControl() {
-        }
-
-        @Override
-        public void onNext(T value) {
-            to.onNext(value);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            to.onError(t);
-        }
-
-        @Override
-        public void onCompleted() {
-            to.onCompleted();
         }
     }
 }
