@@ -285,6 +285,24 @@ public final class Params {
                              List<String> argv, Instant startedAt, Instant finishedAt) {
     }
 
+    /**
+     * {@code vm.usage}: samples VM {@code vm}'s VMM process over {@code intervalMs} (default 250; 100 to 5000, so no caller
+     * holds bangerd long: sample again for a longer view).
+     */
+    public record VmUsage(String vm, Long intervalMs) {
+    }
+
+    /**
+     * {@code vm.usage}'s answer, measured on the host (nothing asked of the guest): {@code cores} is the VMM's CPU time
+     * over the wall time sampled (1.0 is one host core busy throughout), {@code cpuPercent} that as a share of the VM's
+     * {@code vcpus} (0 to 100), {@code rssBytes} the VMM's resident memory at the end (the guest memory it has touched and
+     * its own). The three are null when nothing was measured: the VM does not run ({@code state}), or its VMM ended
+     * during the sample. {@code sampledAt}: the end of the sample.
+     */
+    public record VmUsageSample(String vm, String vmId, String state, int vcpus, Double cores, Double cpuPercent,
+                                Long rssBytes, long intervalMs, Instant sampledAt) {
+    }
+
     /** {@code e2b.key_create}: {@code name} (optional) is a label for {@code key list}. */
     public record E2bKeyCreate(String name) {
     }

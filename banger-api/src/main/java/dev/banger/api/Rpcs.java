@@ -38,6 +38,9 @@ public final class Rpcs {
     /** Continues on its connection after the response: the task's output and exit as records (docs/API.md). */
     public static final Rpc<Params.VmTaskAttach, Params.Conversation> VM_TASK_ATTACH =
             new Rpc<>("vm.task_attach", Params.VmTaskAttach.class, Params.Conversation.class);
+    /** Blocks for the sample's interval (at most 5 s). */
+    public static final Rpc<Params.VmUsage, Params.VmUsageSample> VM_USAGE =
+            new Rpc<>("vm.usage", Params.VmUsage.class, Params.VmUsageSample.class);
     /** Continues on its connection after the response: a copy's archive and status lines (docs/API.md). */
     public static final Rpc<Params.VmCp, Params.Conversation> VM_CP = new Rpc<>("vm.cp", Params.VmCp.class, Params.Conversation.class);
     /** Pauses the VM briefly; answers with the snapshot made. */
@@ -78,7 +81,7 @@ public final class Rpcs {
     /** All of the above: the daemon must serve each one, and nothing else. */
     public static final List<Rpc<?, ?>> ALL = List.of(VM_CREATE, VM_LIST, VM_GET, VM_PUBLISH, VM_UNPUBLISH, VM_DELETE, VM_START, VM_STOP, VM_PORTS, VM_EXEC, VM_CP,
             VM_EXEC_DETACH, VM_EXEC_LIST, VM_EXEC_SIGNAL, VM_EXEC_ATTACH,
-            VM_TASK_START, VM_TASK_STATUS, VM_TASK_WAIT, VM_TASK_SIGNAL, VM_TASK_ATTACH, VM_SNAPSHOT, VM_FORK, SNAPSHOT_LIST, SNAPSHOT_GET,
+            VM_TASK_START, VM_TASK_STATUS, VM_TASK_WAIT, VM_TASK_SIGNAL, VM_TASK_ATTACH, VM_USAGE, VM_SNAPSHOT, VM_FORK, SNAPSHOT_LIST, SNAPSHOT_GET,
             SNAPSHOT_DELETE, IMAGE_WARM,
             IMAGE_BUILD, IMAGE_LIST, IMAGE_GET, IMAGE_DELETE, IMAGE_IMPORT, IMAGE_VERIFY,
             DAEMON_STATUS, DAEMON_SHUTDOWN, DAEMON_TEARDOWN, E2B_KEY_CREATE, E2B_KEY_LIST, E2B_KEY_REVOKE);

@@ -168,6 +168,9 @@ class ClientJsonConformanceTest {
             if (c == Boolean.class) {
                 return random.nextBoolean();
             }
+            if (c == Double.class) {
+                return random.nextInt(4) == 0 ? 0.0 : random.nextDouble() * Math.pow(10, random.nextInt(-3, 6));
+            }
             if (c == Instant.class) {
                 return Instant.ofEpochSecond(random.nextLong(0, 4_000_000_000L), random.nextInt(4) == 0 ? 0 : random.nextInt(1_000_000_000));
             }

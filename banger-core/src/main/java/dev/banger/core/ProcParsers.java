@@ -21,6 +21,28 @@ public final class ProcParsers {
         throw new IllegalArgumentException("no MemTotal line in /proc/meminfo");
     }
 
+    /**
+     * The largest {@code cpu MHz : 2445.424} of /proc/cpuinfo (x86 lists one per CPU), rounded down; 0 when there is none
+     * (arm64 lists none) or none is a figure a CPU could have.
+     */
+    public static long maxCpuMhz(String cpuinfo) {
+        long max = 0;
+        for (String line : cpuinfo.split("\n")) {
+            int colon = line.indexOf(':');
+            if (colon > 0 && line.substring(0, colon).strip().equals("cpu MHz")) {
+                try {
+                    double mhz = Double.parseDouble(line.substring(colon + 1).strip());
+                    if (mhz > 0 && mhz < 1_000_000) { // not NaN, not infinite
+                        max = Math.max(max, (long) mhz);
+                    }
+                } catch (NumberFormatException e) {
+                    // not a number: another CPU's line may be
+                }
+            }
+        }
+        return max;
+    }
+
     /** The effective UID from the {@code Uid:} line of /proc/PID/status (real, effective, saved, fs). */
     public static int effectiveUid(String status) {
         for (String line : status.split("\n")) {

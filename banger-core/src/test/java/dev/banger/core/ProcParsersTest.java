@@ -77,4 +77,12 @@ class ProcParsersTest {
         assertThatThrownBy(() -> ProcParsers.cpuTicks("4242 (x) S 1")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> ProcParsers.cpuTicks("garbage")).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void theFastestCpuMhzOfCpuinfo() {
+        assertThat(ProcParsers.maxCpuMhz("processor\t: 0\ncpu MHz\t\t: 2445.424\n\nprocessor\t: 1\ncpu MHz\t\t: 3100.900\n"
+                + "flags\t\t: fpu vme\n")).isEqualTo(3100);
+        assertThat(ProcParsers.maxCpuMhz("processor\t: 0\nBogoMIPS\t: 50.00\n")).as("arm64 says none").isZero();
+        assertThat(ProcParsers.maxCpuMhz("cpu MHz : NaN\ncpu MHz : 1e300\ncpu MHz:12a\ncpu MHz : -5\n")).isZero();
+    }
 }

@@ -39,6 +39,7 @@ import dev.banger.daemon.vm.VmDescriptors;
 import dev.banger.daemon.vm.VmHandleCache;
 import dev.banger.daemon.vm.VmLiveness;
 import dev.banger.daemon.vm.VmLocks;
+import dev.banger.daemon.vm.VmMeter;
 import dev.banger.daemon.vm.VmPower;
 import dev.banger.daemon.vm.VmService;
 import dev.banger.daemon.vm.VmTransitions;
@@ -206,7 +207,7 @@ public final class Daemon implements AutoCloseable {
             ServerSocketChannel channel = SocketBinder.bind(paths.socket(), paths.socketStaging(), settings.socketGroup());
             try {
                 e2b = settings.e2b().enabled()
-                        ? E2bRoom.start(settings.e2b(), e2bStore, e2bKeys, new VmSandboxes(vms, snapshots.vms(), templates, images, snapshotService,
+                        ? E2bRoom.start(settings.e2b(), e2bStore, e2bKeys, new VmSandboxes(vms, new VmMeter(vms, clock), snapshots.vms(), templates, images, snapshotService,
                                 (vm, request) -> sessions.open(vm, request, FORWARD_CONNECT_TIMEOUT)),
                                 new VmGuests(vms, sessions), settings.defaultImage(), paths.e2bTokenSecret(), clock, random)
                         : null;
@@ -284,6 +285,7 @@ public final class Daemon implements AutoCloseable {
                 .register(Rpcs.VM_TASK_WAIT, tasks::await)
                 .register(Rpcs.VM_TASK_SIGNAL, tasks::signal)
                 .registerLong(Rpcs.VM_TASK_ATTACH, tasks::attach)
+                .register(Rpcs.VM_USAGE, new VmMeter(vms, clock)::usage)
                 .registerLong(Rpcs.VM_CP, copies::copy)
                 .registerLong(Rpcs.IMAGE_BUILD, images::build)
                 .register(Rpcs.IMAGE_LIST, ignored -> images.list())

@@ -32,7 +32,17 @@ public final class NomadNetns implements AutoCloseable {
 
     /** kill -9 of bangerd, then a new one started (by the CLI, in the namespace), whose reconcile adopts the VMs. */
     public void killAndRestartDaemon() {
+        killDaemon();
+        restartDaemon();
+    }
+
+    /** kill -9 of bangerd, gone when this returns; nothing is started in its place. */
+    public void killDaemon() {
         ns.killDaemon();
+    }
+
+    /** A new bangerd, started by the CLI in the namespace as after {@link #killAndRestartDaemon}; it answers on return. */
+    public void restartDaemon() {
         ns.ok(Duration.ofMinutes(2), "vm", "list");
     }
 

@@ -19,6 +19,8 @@ import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.ExecTaskStreamingR
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.FingerprintRequest;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.FingerprintResponse;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.FingerprintResponse.HealthState;
+import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.InspectTaskRequest;
+import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.InspectTaskResponse;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.RecoverTaskRequest;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.SignalTaskRequest;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.StartTaskRequest;
@@ -51,10 +53,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The driver on a real VM, through the strict harness (Nomad's client side) against bin/banger-nomad, its bangerd in a
- * test-made network namespace (the plugin reaches it by BANGER_HOME, as the CLI would). One VM: StartTask, the output
- * in the stdout FIFO, ExecTask, one TaskStats message, kill -9 of the plugin and RecoverTask in a new one (the output
- * followed again), kill -9 of bangerd and a new one, ExecTaskStreaming, SignalTask ending the task with exit 3, WaitTask → 3 from the new plugin, StopTask, DestroyTask
- * (the VM is gone), and RecoverTask of a destroyed task refused.
+ * test-made network namespace (the plugin reaches it by BANGER_HOME, as the CLI would). One VM: StartTask (the task's
+ * user), the output in the stdout FIFO, ExecTask, one TaskStats message (bangerd's vm.usage), kill -9 of the plugin and RecoverTask in a
+ * new one (the output followed again), kill -9 of bangerd and a new one, ExecTaskStreaming, SignalTask making the task
+ * print again (the output reattached after bangerd's restart, nothing written twice), kill -9 of the plugin and bangerd
+ * together and RecoverTask of the same handle in a third plugin on a restarted bangerd (the same VM, by id), SignalTask
+ * ending the task with exit 3, WaitTask → 3 from that plugin, StopTask, DestroyTask (the VM is gone, no driver VM left),
+ * and RecoverTask of a destroyed task refused.
  */
 @Timeout(value = 15, unit = TimeUnit.MINUTES)
 class NomadDriverIT {
@@ -91,7 +96,7 @@ class NomadDriverIT {
                 assertThat(started.getResult()).as(started.getDriverErrorMsg()).isEqualTo(StartTaskResponse.Result.SUCCESS);
                 handle = started.getHandle();
                 assertThat(ns.vmExists(vm)).isTrue();
-                assertThat(awaitText(out, "hello\n")).isTrue();
+                assertThat(awaitText(out, "hello nobody\n")).as("the command runs as the task's user").isTrue();
 
                 ExecTaskResponse exec = nomad.driver().execTask(ExecTaskRequest.newBuilder().setTaskId(TASK_ID)
                         .addAllCommand(List.of("sh", "-c", "echo from-exec; echo to-err >&2; exit 4"))
@@ -123,21 +128,48 @@ class NomadDriverIT {
                 CompletableFuture<String> out = reader(stdout);
                 reader(stderr);
                 nomad.driver().recoverTask(RecoverTaskRequest.newBuilder().setTaskId(TASK_ID).setHandle(handle).build());
-                assertThat(awaitText(out, "hello\n")).as("the output followed again after the recovery").isTrue();
+                assertThat(awaitText(out, "hello nobody\n")).as("the output followed again after the recovery").isTrue();
 
                 // kill -9 of bangerd under the running task: a new one adopts the VM; the plugin follows on
                 ns.killAndRestartDaemon();
                 StreamedExec streamed = execStreaming(nomad, List.of("sh", "-c", "cat; exit 2"), "abc");
                 assertThat(streamed.stdout()).isEqualTo("abc");
                 assertThat(streamed.exitCode()).isEqualTo(2);
+                nomad.driver().signalTask(SignalTaskRequest.newBuilder().setTaskId(TASK_ID).setSignal("SIGUSR1").build());
+                assertThat(awaitText(out, "again\n")).as("the output reattached after bangerd's restart").isTrue();
+
+                // kill -9 of the plugin and of bangerd together, under the running task
+                ProcessHandle.of(nomad.pid()).orElseThrow().destroyForcibly();
+                ns.killDaemon();
+                nomad.awaitExit(Duration.ofSeconds(30));
+                assertThat(out.get(30, TimeUnit.SECONDS)).as("the reattach after bangerd's restart wrote nothing twice")
+                        .isEqualTo("hello nobody\nagain\n");
+            }
+
+            // bangerd restarted as its service would restart it, then Nomad's client starts a new plugin and recovers
+            ns.restartDaemon();
+            try (NomadHarness nomad = NomadHarness.launch(env, null)) {
+                nomad.base().setConfig(SetConfigRequest.newBuilder().setPluginApiVersion("v0.1.0").build());
+                CompletableFuture<String> out = reader(stdout);
+                reader(stderr);
+                nomad.driver().recoverTask(RecoverTaskRequest.newBuilder().setTaskId(TASK_ID).setHandle(handle).build());
+                String vmId = DriverState.decode(handle.getDriverState().toByteArray()).vmId();
+                InspectTaskResponse inspected = nomad.driver().inspectTask(InspectTaskRequest.newBuilder()
+                        .setTaskId(TASK_ID).build());
+                assertThat(inspected.getDriver().getAttributesMap()).as("the same VM").containsEntry("vm_id", vmId)
+                        .containsEntry("vm_state", "running");
+                assertThat(inspected.getTask().getState()).isEqualTo(DriverOuterClass.TaskState.RUNNING);
+                assertThat(ns.vmList().lines().filter(l -> l.contains("nomad-")).count()).as("one driver VM: " + ns.vmList())
+                        .isEqualTo(1);
+                assertThat(awaitText(out, "hello nobody\nagain\n")).as("the output followed by the third plugin").isTrue();
 
                 nomad.driver().signalTask(SignalTaskRequest.newBuilder().setTaskId(TASK_ID).setSignal("SIGHUP").build());
                 WaitTaskResponse waited = nomad.driver().withDeadlineAfter(3, TimeUnit.MINUTES)
                         .waitTask(WaitTaskRequest.newBuilder().setTaskId(TASK_ID).build());
                 assertThat(waited.getErr()).isEmpty();
                 assertThat(waited.getResult().getExitCode()).isEqualTo(3);
-                // the copy ended with the task, and its reattach after bangerd's restart wrote nothing twice
-                assertThat(out.get(60, TimeUnit.SECONDS)).isEqualTo("hello\n");
+                // the copy ended with the task, and wrote nothing twice
+                assertThat(out.get(60, TimeUnit.SECONDS)).isEqualTo("hello nobody\nagain\n");
 
                 nomad.driver().stopTask(StopTaskRequest.newBuilder().setTaskId(TASK_ID).setSignal("SIGTERM")
                         .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(5)).build());
@@ -149,7 +181,7 @@ class NomadDriverIT {
                         .setHandle(handle).build()))
                         .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.NOT_FOUND));
             }
-            assertThat(ns.vmList()).doesNotContain(vm);
+            assertThat(ns.vmList()).as("no VM of the driver left").doesNotContain(vm).doesNotContain("nomad-");
         }
     }
 
@@ -197,17 +229,22 @@ class NomadDriverIT {
                 .mapToLong(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).findFirst().orElse(-1);
     }
 
-    /** The task: "hello", then it runs until SIGHUP, which ends it with exit 3. */
+    /**
+     * The task, as user nobody: "hello nobody", then it runs until SIGHUP, which ends it with exit 3; SIGUSR1 makes it
+     * print "again".
+     */
     private static DriverOuterClass.TaskConfig task(Path stdout, Path stderr) {
         Map<String, Object> config = new LinkedHashMap<>();
         for (var a : TaskConfig.SPEC.attrs()) {
             config.put(a.name(), null);
         }
-        config.put("command", List.of("sh", "-c", "echo hello; trap 'exit 3' HUP; while :; do sleep 1; done"));
+        config.put("command", List.of("sh", "-c", "echo hello $(id -un); trap 'echo again' USR1; trap 'exit 3' HUP; "
+                + "while :; do sleep 1; done"));
         return DriverOuterClass.TaskConfig.newBuilder()
                 .setId(TASK_ID).setName("hello").setAllocId("8c3f1a52-6d1e-4b7a-9f00-1234567890ab")
                 .setMsgpackDriverConfig(ByteString.copyFrom(CtyMsgpack.encode(config, TaskConfig.SPEC.type())))
                 .putEnv("NOMAD_TASK_NAME", "hello")
+                .setUser("nobody")
                 .setStdoutPath(stdout.toString())
                 .setStderrPath(stderr.toString())
                 .build();

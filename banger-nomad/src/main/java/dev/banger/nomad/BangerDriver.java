@@ -7,9 +7,7 @@ import dev.banger.api.ErrorCode;
 import dev.banger.api.Params;
 import dev.banger.api.Rpcs;
 import dev.banger.api.VmRecord;
-import dev.banger.api.VmState;
 import dev.banger.channel.Exec;
-import dev.banger.host.proc.ProcessUsage;
 import dev.banger.nomad.cty.ConfigException;
 import dev.banger.nomad.cty.TaskConfig;
 import hashicorp.nomad.plugins.drivers.proto.DriverGrpc;
@@ -62,7 +60,6 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -112,6 +109,8 @@ final class BangerDriver extends DriverGrpc.DriverImplBase {
     private final Supplier<Bangerd> bangerd;
     private final Function<Path, Fingerprints.Host> host;
     private final Duration fingerprintPeriod;
+    /** One host core's MHz as Nomad counts them ({@link HostProbe#cpuMhzPerCore}), read once; 0 when not known. */
+    private final long cpuMhzPerCore;
     private final Map<String, TaskOutput> outputs = new ConcurrentHashMap<>();
     /** VM names of the StartTasks under way here: the orphan sweep leaves them alone. */
     private final java.util.Set<String> starting = ConcurrentHashMap.newKeySet();
@@ -119,11 +118,14 @@ final class BangerDriver extends DriverGrpc.DriverImplBase {
     /**
      * @param bangerd the node's bangerd as the plugin config says now (SetConfig may change it)
      * @param host what the fingerprint reads of the host, given bangerd's home (daemon.status)
+     * @param cpuMhzPerCore one host core's MHz, which a task's {@code resources { cpu }} is counted in; 0 when not known
      */
-    BangerDriver(Supplier<Bangerd> bangerd, Function<Path, Fingerprints.Host> host, Duration fingerprintPeriod) {
+    BangerDriver(Supplier<Bangerd> bangerd, Function<Path, Fingerprints.Host> host, Duration fingerprintPeriod,
+            long cpuMhzPerCore) {
         this.bangerd = bangerd;
         this.host = host;
         this.fingerprintPeriod = fingerprintPeriod;
+        this.cpuMhzPerCore = cpuMhzPerCore;
     }
 
     @Override
@@ -202,7 +204,7 @@ final class BangerDriver extends DriverGrpc.DriverImplBase {
     StartTaskResponse start(hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.TaskConfig task) {
         TaskPlan plan;
         try {
-            plan = TaskPlan.of(task, TaskConfig.decode(task.getMsgpackDriverConfig().toByteArray()));
+            plan = TaskPlan.of(task, TaskConfig.decode(task.getMsgpackDriverConfig().toByteArray()), cpuMhzPerCore);
         } catch (ConfigException | IllegalArgumentException e) {
             return failed(false, e.getMessage());
         }
@@ -541,7 +543,11 @@ final class BangerDriver extends DriverGrpc.DriverImplBase {
 
     // ---- stats, events, signal, exec ----------------------------------------------------------------------------
 
-    /** One message per interval (at least 200 ms) until Nomad cancels the call or the VM is gone. */
+    /**
+     * One message per interval (at least 200 ms) until Nomad cancels the call or the VM is gone: bangerd's vm.usage
+     * samples the VMM over the interval (at most its 5 s; a longer interval waits out the rest). While bangerd is away,
+     * or the VM does not run, the messages measure nothing.
+     */
     @Override
     public void taskStats(TaskStatsRequest request, StreamObserver<TaskStatsResponse> response) {
         ServerCallStreamObserver<TaskStatsResponse> call = (ServerCallStreamObserver<TaskStatsResponse>) response;
@@ -553,15 +559,10 @@ final class BangerDriver extends DriverGrpc.DriverImplBase {
                 : asked.compareTo(MAX_STATS_INTERVAL) > 0 ? MAX_STATS_INTERVAL : asked;
         Thread.ofPlatform().daemon().name("task-stats-" + vmName).start(() -> {
             while (!call.isCancelled()) {
-                ProcessUsage usage = null;
+                long t0 = System.nanoTime();
+                Params.VmUsageSample usage = null;
                 try {
-                    VmRecord vm = bangerd.get().call(Rpcs.VM_GET, new Params.VmRef(vmName));
-                    OptionalLong pid = vm.runtime().state() == VmState.RUNNING ? VmUsage.vmmPid(vm) : OptionalLong.empty();
-                    if (pid.isPresent()) {
-                        usage = VmUsage.sample(pid.getAsLong(), interval).orElse(null);
-                    } else {
-                        Thread.sleep(interval);
-                    }
+                    usage = bangerd.get().call(Rpcs.VM_USAGE, new Params.VmUsage(vmName, VmUsage.sampleMs(interval)));
                 } catch (BangerException e) {
                     if (e.code() == ErrorCode.NOT_FOUND) {
                         synchronized (call) {
@@ -571,10 +572,12 @@ final class BangerDriver extends DriverGrpc.DriverImplBase {
                         }
                         return;
                     }
-                    try {
-                        Thread.sleep(interval);
-                    } catch (InterruptedException ie) {
-                        return;
+                    // bangerd away or restarting: this interval measures nothing
+                }
+                Duration left = interval.minusNanos(System.nanoTime() - t0);
+                try {
+                    if (left.isPositive()) {
+                        Thread.sleep(left);
                     }
                 } catch (InterruptedException e) {
                     return;
@@ -583,7 +586,8 @@ final class BangerDriver extends DriverGrpc.DriverImplBase {
                     if (call.isCancelled()) {
                         return;
                     }
-                    call.onNext(TaskStatsResponse.newBuilder().setStats(VmUsage.stats(taskId, usage, Instant.now())).build());
+                    call.onNext(TaskStatsResponse.newBuilder().setStats(VmUsage.stats(taskId, usage, Instant.now(),
+                            cpuMhzPerCore)).build());
                 }
             }
         });

@@ -1,6 +1,7 @@
 package dev.banger.nomad;
 
 import dev.banger.core.vm.Accelerator;
+import dev.banger.host.HostInfo;
 import dev.banger.host.vm.KvmProbe;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -8,8 +9,9 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * What the fingerprint needs to know of the host, read from the host: whether KVM is usable (banger-host's KvmProbe), and
- * which VMM bangerd makes VMs with by default (its config's {@code [vmm] driver}; daemon.status does not say).
+ * What the driver needs to know of the host, read from the host: whether KVM is usable (banger-host's KvmProbe), which
+ * VMM bangerd makes VMs with by default (its config's {@code [vmm] driver}; daemon.status does not say), and the MHz of
+ * one core, which a task's {@code resources { cpu }} is counted in.
  */
 final class HostProbe {
     private static final long MAX_CONFIG_BYTES = 1024 * 1024;
@@ -54,5 +56,14 @@ final class HostProbe {
             }
         }
         return "qemu";
+    }
+
+    /**
+     * The MHz of one core as Nomad's client counts them (it gives a node cores x this much CPU, and a task's
+     * {@code resources { cpu }} is a share of it): banger-host's reading of cpufreq, else /proc/cpuinfo; 0 when neither
+     * says, and a task's MHz then map to bangerd's default vCPUs. Read once, when the plugin starts.
+     */
+    static long cpuMhzPerCore() {
+        return HostInfo.cpuMhzPerCore();
     }
 }

@@ -49,7 +49,7 @@ public final class PluginMain {
             dir = SocketDir.create(SocketDir.parent(env));
             BangerBasePlugin base = new BangerBasePlugin(version(), env);
             BangerDriver driver = new BangerDriver(() -> new DaemonBangerd(base.daemonSocket()), HostProbe::probe,
-                    BangerDriver.FINGERPRINT_PERIOD);
+                    BangerDriver.FINGERPRINT_PERIOD, HostProbe.cpuMhzPerCore());
             List<BindableService> services = List.of(base, driver);
             PluginServer server = PluginServer.start(dir, mtls, services);
             Runtime.getRuntime().addShutdownHook(new Thread(driver::close, "driver-close-hook"));

@@ -1,67 +1,46 @@
 package dev.banger.nomad;
 
-import dev.banger.api.VmRecord;
-import dev.banger.core.StatePaths;
-import dev.banger.host.proc.ProcessUsage;
-import dev.banger.host.vm.VmHandles;
+import dev.banger.api.Params;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.CPUUsage;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.MemoryUsage;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.TaskResourceUsage;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.TaskStats;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Optional;
-import java.util.OptionalLong;
 
 /**
- * A task's resource usage for TaskStats: its VM's VMM process as seen from the host (banger-host's
- * {@link ProcessUsage}, the sampler behind the E2B metrics): CPU as cores busy over the interval, and resident memory.
- * bangerd has no RPC for it, so the plugin reads the VMM's pid from the VM directory's {@code handles.json} (which
- * vm.get names) and /proc; that needs the plugin to run as root, as Nomad's client does. The pid is sampled only while
- * bangerd says the VM runs: whether a VMM runs has one answer in banger, bangerd's (its VmLiveness, the only caller of
- * the VMM drivers' process checks), so the plugin does not look at the process table itself.
+ * A task's resource usage for TaskStats, from bangerd's {@code vm.usage}: its VM's VMM process as the host sees it, CPU
+ * as cores busy over a sample and resident memory. bangerd measures (it knows the VMM's pid and whether it runs), so the
+ * plugin needs no access to the VM's files or to /proc, and runs as any user that may reach bangerd's socket.
  */
 final class VmUsage {
-    private static final long MAX_HANDLES_BYTES = 64 * 1024;
+    /** vm.usage's bounds on one sample (docs/API.md): a longer collection interval waits out the rest. */
+    static final Duration MIN_SAMPLE = Duration.ofMillis(100);
+    static final Duration MAX_SAMPLE = Duration.ofSeconds(5);
 
     private VmUsage() {
     }
 
-    /** The VMM's pid for {@code vm}, when its handles file is readable and names a live VMM of that VM. */
-    static OptionalLong vmmPid(VmRecord vm) {
-        if (vm.runtime() == null || vm.runtime().vmDir() == null) {
-            return OptionalLong.empty();
-        }
-        Path dir = Path.of(vm.runtime().vmDir());
-        Path file = StatePaths.VmFile.HANDLES.in(dir);
-        try {
-            if (!Files.isRegularFile(file) || Files.size(file) > MAX_HANDLES_BYTES) {
-                return OptionalLong.empty();
-            }
-            long pid = VmHandles.parse(Files.readString(file), vm.id()).vmmPid();
-            return pid > 0 ? OptionalLong.of(pid) : OptionalLong.empty();
-        } catch (IOException | RuntimeException e) {
-            return OptionalLong.empty();
-        }
-    }
-
-    /** Samples {@code pid} over {@code interval}: empty when it is gone. */
-    static Optional<ProcessUsage> sample(long pid, Duration interval) {
-        return ProcessUsage.sample(pid, interval);
+    /** The sample to ask bangerd for within a collection interval: the interval itself, within vm.usage's bounds. */
+    static long sampleMs(Duration interval) {
+        return Math.clamp(interval.toMillis(), MIN_SAMPLE.toMillis(), MAX_SAMPLE.toMillis());
     }
 
     /**
-     * Nomad's TaskStats of one sample: CPU percent (100 is one core busy) and RSS, each listed as measured. Without a
-     * sample ({@code usage} null) the message says nothing was measured, which Nomad shows as no data.
+     * Nomad's TaskStats of one sample: CPU percent (100 is one core busy), total ticks (the MHz that stands for, as
+     * Nomad counts CPU: cores busy times one core's MHz, when that is known) and RSS, each listed as measured. Without
+     * measures ({@code usage} null, or the VM not running) the message says nothing was measured, which Nomad shows as
+     * no data.
      */
-    static TaskStats stats(String taskId, ProcessUsage usage, Instant at) {
+    static TaskStats stats(String taskId, Params.VmUsageSample usage, Instant at, long cpuMhzPerCore) {
         TaskResourceUsage.Builder u = TaskResourceUsage.newBuilder();
-        if (usage != null) {
-            u.setCpu(CPUUsage.newBuilder().setPercent(usage.cores() * 100)
-                    .addMeasuredFields(CPUUsage.Fields.PERCENT));
+        if (usage != null && usage.cores() != null && usage.rssBytes() != null) {
+            CPUUsage.Builder cpu = CPUUsage.newBuilder().setPercent(usage.cores() * 100)
+                    .addMeasuredFields(CPUUsage.Fields.PERCENT);
+            if (cpuMhzPerCore > 0) {
+                cpu.setTotalTicks(usage.cores() * cpuMhzPerCore).addMeasuredFields(CPUUsage.Fields.TOTAL_TICKS);
+            }
+            u.setCpu(cpu);
             u.setMemory(MemoryUsage.newBuilder().setRss(usage.rssBytes())
                     .addMeasuredFields(MemoryUsage.Fields.RSS));
         } else {

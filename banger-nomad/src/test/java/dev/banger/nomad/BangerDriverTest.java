@@ -10,6 +10,7 @@ import dev.banger.api.Params;
 import dev.banger.nomad.cty.CtyMsgpack;
 import dev.banger.nomad.cty.TaskConfig;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass;
+import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.AllocatedCpuResources;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.DestroyTaskRequest;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.DestroyTaskResponse;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.ExecTaskRequest;
@@ -29,6 +30,8 @@ import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.StartTaskResponse;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.StopTaskRequest;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.StopTaskResponse;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.TaskState;
+import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.TaskStatsRequest;
+import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.TaskStatsResponse;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.WaitTaskRequest;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.WaitTaskResponse;
 import io.grpc.Status;
@@ -49,7 +52,7 @@ class BangerDriverTest {
 
     final FakeBangerd fake = new FakeBangerd();
     final BangerDriver driver = new BangerDriver(() -> fake, home -> new Fingerprints.Host("qemu", false),
-            java.time.Duration.ofSeconds(30));
+            java.time.Duration.ofSeconds(30), 2400);
 
     @TempDir
     Path dir;
@@ -162,6 +165,67 @@ class BangerDriverTest {
     }
 
     @Test
+    void theTasksUserAndMhzReachBangerd() throws Exception {
+        DriverOuterClass.TaskConfig t = task(command("id")).toBuilder().setUser("app")
+                .setResources(TaskPlanTest.task(300, "", Map.of()).getResources().toBuilder()
+                        .setAllocatedResources(TaskPlanTest.task(300, "", Map.of()).getResources().getAllocatedResources()
+                                .toBuilder().setCpu(AllocatedCpuResources.newBuilder().setCpuShares(5000))))
+                .build();
+        StartTaskResponse r = driver.start(t);
+        assertThat(r.getResult()).as(r.getDriverErrorMsg()).isEqualTo(StartTaskResponse.Result.SUCCESS);
+        assertThat(fake.vm(TaskNames.vmName(ID)).spec().vcpus()).as("5000 MHz over 2400 MHz cores").isEqualTo(3);
+    }
+
+    @Test
+    void devicesVolumeMountsAndABadUserAreFatalAndCreateNothing() throws Exception {
+        StartTaskResponse devices = driver.start(task(command("true")).toBuilder()
+                .addDevices(DriverOuterClass.Device.newBuilder().setHostPath("/dev/nvidia0").setTaskPath("/dev/nvidia0"))
+                .build());
+        assertThat(devices.getResult()).isEqualTo(StartTaskResponse.Result.FATAL);
+        assertThat(devices.getDriverErrorMsg()).contains("Nomad devices (/dev/nvidia0)", "banger maps no Nomad device");
+        StartTaskResponse mounts = driver.start(task2(command("true")).toBuilder()
+                .addMounts(DriverOuterClass.Mount.newBuilder().setHostPath("/srv/vol").setTaskPath("/data"))
+                .build());
+        assertThat(mounts.getResult()).isEqualTo(StartTaskResponse.Result.FATAL);
+        assertThat(mounts.getDriverErrorMsg()).contains("Nomad volume mounts (/data)", "config.mount");
+        StartTaskResponse user = driver.start(task2(command("true")).toBuilder().setUser("root; rm -rf /").build());
+        assertThat(user.getResult()).isEqualTo(StartTaskResponse.Result.FATAL);
+        assertThat(user.getDriverErrorMsg()).startsWith("the task's user 'root; rm -rf /' is not a user name or uid");
+        assertThat(fake.calls).isEmpty();
+    }
+
+    @Test
+    void statsComeFromBangerdsVmUsageAndEndWithTheVm() throws Exception {
+        driver.start(task(command("sleep", "1000")));
+        Recorder<TaskStatsResponse> stats = new Recorder<>();
+        driver.taskStats(TaskStatsRequest.newBuilder().setTaskId(ID)
+                .setCollectionInterval(Duration.newBuilder().setNanos(300_000_000)).build(), stats);
+        for (int i = 0; i < 200 && stats.values.size() < 2; i++) {
+            Thread.sleep(20);
+        }
+        DriverOuterClass.TaskResourceUsage u = stats.values.getFirst().getStats().getAggResourceUsage();
+        assertThat(u.getCpu().getPercent()).isEqualTo(50.0);
+        assertThat(u.getCpu().getTotalTicks()).as("0.5 cores of 2400 MHz").isEqualTo(1200.0);
+        assertThat(u.getMemory().getRss()).isEqualTo(123L << 20);
+        assertThat(fake.calls).contains("usage 300");
+
+        fake.vms.clear();
+        assertThat(stats.done.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(stats.status().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+    }
+
+    @Test
+    void aStatsSampleIsTheIntervalWithinVmUsagesBounds() {
+        assertThat(VmUsage.sampleMs(java.time.Duration.ofMillis(200))).isEqualTo(200);
+        assertThat(VmUsage.sampleMs(java.time.Duration.ofMinutes(1))).isEqualTo(5000);
+        assertThat(VmUsage.sampleMs(java.time.Duration.ofMillis(10))).isEqualTo(100);
+        DriverOuterClass.TaskResourceUsage none = VmUsage.stats(ID, new dev.banger.api.Params.VmUsageSample("v", "id",
+                "stopped", 2, null, null, null, 250, java.time.Instant.now()), java.time.Instant.now(), 2400).getAggResourceUsage();
+        assertThat(none.getCpu().getMeasuredFieldsList()).isEmpty();
+        assertThat(none.getMemory().getMeasuredFieldsList()).isEmpty();
+    }
+
+    @Test
     void stopSignalsThenKillsAndDestroyDeletesTheVm() throws Exception {
         driver.start(task(command("sleep", "1000")));
         fake.exitOnTerm = null; // the task ignores SIGTERM
@@ -197,7 +261,7 @@ class BangerDriverTest {
     void recoverFindsTheSameVmOrSaysItIsGone() throws Exception {
         StartTaskResponse r = driver.start(task(command("sleep", "1000")));
         BangerDriver restarted = new BangerDriver(() -> fake, home -> new Fingerprints.Host("qemu", false),
-                java.time.Duration.ofSeconds(30));
+                java.time.Duration.ofSeconds(30), 2400);
         Recorder<RecoverTaskResponse> ok = new Recorder<>();
         restarted.recoverTask(RecoverTaskRequest.newBuilder().setTaskId(ID).setHandle(r.getHandle()).build(), ok);
         ok.only();
@@ -288,8 +352,11 @@ class BangerDriverTest {
         assertThat(wait.only().getErr()).contains("has no VM");
     }
 
-    /** A call's answers: a unary call's come on the test's thread, a stream's on another. */
-    static final class Recorder<T> implements StreamObserver<T> {
+    /**
+     * A call's answers: a unary call's come on the test's thread, a stream's on another. A server stream as gRPC hands
+     * one to a streaming RPC, cancelled once it ended.
+     */
+    static final class Recorder<T> extends io.grpc.stub.ServerCallStreamObserver<T> {
         final List<T> values = new java.util.concurrent.CopyOnWriteArrayList<>();
         final java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
         volatile Throwable error;
@@ -322,6 +389,40 @@ class BangerDriverTest {
         Status status() {
             assertThat(error).as("an error").isNotNull();
             return Status.fromThrowable(error);
+        }
+
+        @Override
+        public boolean isCancelled() {
+            return done.getCount() == 0;
+        }
+
+        @Override
+        public boolean isReady() {
+            return true;
+        }
+
+        @Override
+        public void setOnCancelHandler(Runnable onCancelHandler) {
+        }
+
+        @Override
+        public void setCompression(String compression) {
+        }
+
+        @Override
+        public void setOnReadyHandler(Runnable onReadyHandler) {
+        }
+
+        @Override
+        public void request(int count) {
+        }
+
+        @Override
+        public void setMessageCompression(boolean enable) {
+        }
+
+        @Override
+        public void disableAutoInboundFlowControl() {
         }
     }
 }

@@ -68,6 +68,14 @@ final class FakeBangerd implements Bangerd {
                 tasks.put(v.id(), t);
                 yield t;
             }
+            case "vm.usage" -> {
+                Params.VmUsage u = (Params.VmUsage) params;
+                VmRecord v = vm(u.vm());
+                calls.add("usage " + u.intervalMs());
+                boolean runs = v.runtime().state() == VmState.RUNNING;
+                yield new Params.VmUsageSample(v.spec().name(), v.id(), v.runtime().state().wireName(), v.spec().vcpus(),
+                        runs ? 0.5 : null, runs ? 25.0 : null, runs ? 123L << 20 : null, u.intervalMs(), Instant.now());
+            }
             case "vm.task_status" -> task(((Params.VmTaskRef) params).vm());
             case "vm.task_wait" -> task(((Params.VmTaskWait) params).vm());
             case "vm.task_signal" -> {

@@ -51,6 +51,14 @@ public final class ExecRules {
         return new Command(c.argv(), c.env(), c.cwd(), c.user(), false, c.rows(), c.cols(), Boolean.TRUE.equals(stdin), true);
     }
 
+    /**
+     * Whether {@code user} has the shape of a user to run a command as: a POSIX portable user name (at most 32
+     * characters) or a numeric id. Whether the guest has that user is the agent's to say.
+     */
+    public static boolean isUser(String user) {
+        return user != null && USER.matcher(user).matches();
+    }
+
     /** A detached process's id as given by a caller: what the agent made ({@code vm exec --detach} printed it). */
     public static String processId(String id) {
         if (id == null || id.isEmpty()) {
@@ -133,7 +141,7 @@ public final class ExecRules {
             bytes += utf8(dir);
         }
         String who = user == null ? "" : user;
-        if (!who.isEmpty() && !USER.matcher(who).matches()) {
+        if (!who.isEmpty() && !isUser(who)) {
             throw invalid("user '" + Text.printable(who, 40) + "' is not a valid user name or id (-u root, -u 1000)");
         }
         if (bytes > MAX_REQUEST_BYTES) {

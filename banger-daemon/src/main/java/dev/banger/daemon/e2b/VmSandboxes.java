@@ -12,11 +12,10 @@ import dev.banger.daemon.rpc.Call;
 import dev.banger.daemon.snapshot.SnapshotService;
 import dev.banger.daemon.snapshot.SnapshotVms;
 import dev.banger.daemon.snapshot.Templates;
+import dev.banger.daemon.vm.VmMeter;
 import dev.banger.daemon.vm.VmService;
 import dev.banger.host.disk.Disks;
-import dev.banger.host.proc.ProcessUsage;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.logging.Level;
@@ -29,17 +28,17 @@ import java.util.logging.Logger;
 public final class VmSandboxes implements SandboxBackend {
     private static final Logger LOG = Logger.getLogger(VmSandboxes.class.getName());
     private final VmService vms;
+    private final VmMeter meter;
     private final SnapshotVms snapshotVms;
     private final Templates templates;
     private final ImageService images;
     private final SnapshotService snapshots;
-    /** CPU is measured over this much wall time per metrics call: long enough for 100 Hz ticks, short for a request. */
-    private static final Duration CPU_SAMPLE = Duration.ofMillis(250);
 
     private final GuestStreams guest;
 
-    public VmSandboxes(VmService vms, SnapshotVms snapshotVms, Templates templates, ImageService images, SnapshotService snapshots,
-                       GuestStreams guest) {
+    public VmSandboxes(VmService vms, VmMeter meter, SnapshotVms snapshotVms, Templates templates, ImageService images,
+                       SnapshotService snapshots, GuestStreams guest) {
+        this.meter = meter;
         this.guest = guest;
         this.snapshots = snapshots;
         this.vms = vms;
@@ -113,16 +112,18 @@ public final class VmSandboxes implements SandboxBackend {
         snapshots.pause(id);
     }
 
+    /** bangerd's one measure of a VM ({@link VmMeter}, vm.usage's), with the disk; memory capped at the VM's size. */
     @Override
     public Optional<Usage> usage(String id) {
         VmRecord vm = vms.get(id);
-        return vms.vmmPid(id).flatMap(pid -> ProcessUsage.sample(pid, CPU_SAMPLE)).map(u -> {
-            long memTotal = (long) vm.spec().memoryMib() << 20;
-            long diskTotal = (vm.spec().rootDiskMib() + vm.spec().workDiskMib()) << 20;
-            double pct = Math.clamp(u.cores() / vm.spec().vcpus() * 100, 0, 100);
-            long disk = Disks.diskUsage(Path.of(vm.runtime().vmDir()));
-            return new Usage(pct, Math.min(u.rssBytes(), memTotal), Math.min(disk, diskTotal));
-        });
+        Params.VmUsageSample u = meter.sample(vm.id(), VmMeter.DEFAULT_INTERVAL);
+        if (u.cpuPercent() == null || u.rssBytes() == null) {
+            return Optional.empty();
+        }
+        long memTotal = (long) vm.spec().memoryMib() << 20;
+        long diskTotal = (vm.spec().rootDiskMib() + vm.spec().workDiskMib()) << 20;
+        long disk = Disks.diskUsage(Path.of(vm.runtime().vmDir()));
+        return Optional.of(new Usage(u.cpuPercent(), Math.min(u.rssBytes(), memTotal), Math.min(disk, diskTotal)));
     }
 
     @Override

@@ -1,5 +1,19 @@
 package dev.banger.nomad.cty;
 
+import com.fasterxml.jackson.core.JsonFactoryBuilder;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.io.CharacterEscapes;
+import com.fasterxml.jackson.core.io.SerializedString;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -7,220 +21,165 @@ import java.util.Map;
 
 /**
  * cty's JSON encoding of a type, which a dynamic value carries on the wire ({@code "string"},
- * {@code ["list","string"]}, {@code ["object",{"a":"number"}]}, {@code ["tuple",["bool"]]}, {@code "dynamic"}).
- * A small strict parser rather than a JSON library: this grammar is all it has to read, and its input is bounded.
+ * {@code ["list","string"]}, {@code ["object",{"a":"number"}]}, {@code ["tuple",["bool"]]}, {@code "dynamic"}), read and
+ * written with Jackson: strict (duplicate keys, trailing text and a nesting past {@link #MAX_DEPTH} are refused) and
+ * written as go-cty writes it (compact, object attributes by name, strings escaped as Go's encoding/json does).
  */
 public final class CtyTypeJson {
+    /** cty types nest at most this deep; each level is one or two JSON levels (an object's is an array and an object). */
     private static final int MAX_DEPTH = 32;
+    private static final ObjectMapper JSON = JsonMapper.builder(new JsonFactoryBuilder()
+                    .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(2 * MAX_DEPTH + 2).build())
+                    .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                    .characterEscapes(new GoEscapes())
+                    .build())
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
-    private final String text;
-    private int pos;
-
-    private CtyTypeJson(String text) {
-        this.text = text;
+    private CtyTypeJson() {
     }
 
     /** The type in cty's JSON form, as go-cty's Type.MarshalJSON writes it (object attributes by name). */
     public static String write(CtyType type) {
+        try {
+            return JSON.writeValueAsString(node(type));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a cty type as JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    private static JsonNode node(CtyType type) {
         return switch (type) {
-            case CtyType.Primitive p -> quote(p.name());
-            case CtyType.Dynamic d -> quote("dynamic");
-            case CtyType.ListOf l -> "[\"list\"," + write(l.element()) + "]";
-            case CtyType.SetOf s -> "[\"set\"," + write(s.element()) + "]";
-            case CtyType.MapOf m -> "[\"map\"," + write(m.element()) + "]";
+            case CtyType.Primitive p -> NODES.textNode(p.name());
+            case CtyType.Dynamic d -> NODES.textNode("dynamic");
+            case CtyType.ListOf l -> NODES.arrayNode().add("list").add(node(l.element()));
+            case CtyType.SetOf s -> NODES.arrayNode().add("set").add(node(s.element()));
+            case CtyType.MapOf m -> NODES.arrayNode().add("map").add(node(m.element()));
             case CtyType.ObjectOf o -> {
-                List<String> attrs = new ArrayList<>();
-                o.attributes().forEach((name, t) -> attrs.add(quote(name) + ":" + write(t)));
-                yield "[\"object\",{" + String.join(",", attrs) + "}]";
+                ObjectNode attrs = NODES.objectNode();
+                o.attributes().forEach((name, t) -> attrs.set(name, node(t)));
+                yield NODES.arrayNode().add("object").add(attrs);
             }
-            case CtyType.TupleOf t -> "[\"tuple\",[" + String.join(",", t.elements().stream().map(CtyTypeJson::write).toList()) + "]]";
+            case CtyType.TupleOf t -> {
+                ArrayNode elems = NODES.arrayNode();
+                t.elements().forEach(e -> elems.add(node(e)));
+                yield NODES.arrayNode().add("tuple").add(elems);
+            }
         };
     }
 
     /** Reads a type in cty's JSON form; IllegalArgumentException says what is wrong with it. */
     public static CtyType parse(String json) {
-        CtyTypeJson p = new CtyTypeJson(json);
-        CtyType type = p.type(0);
-        p.skipSpace();
-        if (p.pos != json.length()) {
-            throw p.error("text after the type");
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            String at = e.getLocation() == null ? "" : " at character " + e.getLocation().getCharOffset();
+            throw new IllegalArgumentException("bad cty type JSON" + at + ": " + e.getOriginalMessage());
         }
-        return type;
+        if (root == null || root.isMissingNode()) {
+            throw bad("no type in it");
+        }
+        return type(root, 0);
     }
 
-    private CtyType type(int depth) {
+    private static CtyType type(JsonNode n, int depth) {
         if (depth > MAX_DEPTH) {
-            throw error("a type nested deeper than " + MAX_DEPTH + " levels");
+            throw bad("a type nested deeper than " + MAX_DEPTH + " levels");
         }
-        skipSpace();
-        if (peek() == '"') {
-            String name = string();
-            return switch (name) {
+        if (n.isTextual()) {
+            return switch (n.textValue()) {
                 case "string" -> CtyType.STRING;
                 case "number" -> CtyType.NUMBER;
                 case "bool" -> CtyType.BOOL;
                 case "dynamic" -> CtyType.DYNAMIC;
-                default -> throw error("no primitive type \"" + name + "\"");
+                default -> throw bad("no primitive type \"" + n.textValue() + "\"");
             };
         }
-        expect('[');
-        skipSpace();
-        String kind = string();
-        expect(',');
-        CtyType result = switch (kind) {
-            case "list" -> CtyType.list(type(depth + 1));
-            case "set" -> CtyType.set(type(depth + 1));
-            case "map" -> CtyType.map(type(depth + 1));
+        if (!n.isArray() || n.size() < 2 || !n.get(0).isTextual()) {
+            throw bad("a type is a primitive's name or an array [\"KIND\", ...], not " + n.getNodeType().name().toLowerCase());
+        }
+        String kind = n.get(0).textValue();
+        JsonNode arg = n.get(1);
+        // cty 1.x may add a third element to an object listing its optional attributes: a matter of conversion, not
+        // of encoding, so it is checked for its shape and left aside.
+        int size = kind.equals("object") && n.size() == 3 && isStrings(n.get(2)) ? 2 : n.size();
+        if (size != 2) {
+            throw bad("a \"" + kind + "\" type has " + n.size() + " elements");
+        }
+        return switch (kind) {
+            case "list" -> CtyType.list(type(arg, depth + 1));
+            case "set" -> CtyType.set(type(arg, depth + 1));
+            case "map" -> CtyType.map(type(arg, depth + 1));
             case "object" -> {
-                Map<String, CtyType> attrs = new LinkedHashMap<>();
-                expect('{');
-                skipSpace();
-                if (peek() != '}') {
-                    do {
-                        skipSpace();
-                        String name = string();
-                        expect(':');
-                        if (attrs.put(name, type(depth + 1)) != null) {
-                            throw error("attribute \"" + name + "\" twice");
-                        }
-                        skipSpace();
-                    } while (accept(','));
+                if (!arg.isObject()) {
+                    throw bad("an object type's attributes are a JSON object");
                 }
-                expect('}');
-                skipSpace();
-                // cty 1.x may add a third element listing optional attributes: a matter of conversion, not of
-                // encoding, so it is read and left aside.
-                if (accept(',')) {
-                    expect('[');
-                    skipSpace();
-                    if (peek() != ']') {
-                        do {
-                            skipSpace();
-                            string();
-                            skipSpace();
-                        } while (accept(','));
-                    }
-                    expect(']');
+                Map<String, CtyType> attrs = new LinkedHashMap<>();
+                for (Map.Entry<String, JsonNode> a : arg.properties()) {
+                    attrs.put(a.getKey(), type(a.getValue(), depth + 1));
                 }
                 yield CtyType.object(attrs);
             }
             case "tuple" -> {
-                List<CtyType> elems = new ArrayList<>();
-                expect('[');
-                skipSpace();
-                if (peek() != ']') {
-                    do {
-                        elems.add(type(depth + 1));
-                        skipSpace();
-                    } while (accept(','));
+                if (!arg.isArray()) {
+                    throw bad("a tuple type's elements are a JSON array");
                 }
-                expect(']');
+                List<CtyType> elems = new ArrayList<>();
+                for (JsonNode e : arg) {
+                    elems.add(type(e, depth + 1));
+                }
                 yield CtyType.tuple(elems);
             }
-            default -> throw error("no type kind \"" + kind + "\"");
+            default -> throw bad("no type kind \"" + kind + "\"");
         };
-        expect(']');
-        return result;
     }
 
-    private String string() {
-        skipSpace();
-        if (peek() != '"') {
-            throw error("a string expected");
+    private static boolean isStrings(JsonNode n) {
+        if (!n.isArray()) {
+            return false;
         }
-        pos++;
-        StringBuilder sb = new StringBuilder();
-        while (true) {
-            char c = next();
-            if (c == '"') {
-                return sb.toString();
-            }
-            if (c < 0x20) {
-                throw error("a control character in a string");
-            }
-            if (c != '\\') {
-                sb.append(c);
-                continue;
-            }
-            char e = next();
-            switch (e) {
-                case '"', '\\', '/' -> sb.append(e);
-                case 'b' -> sb.append('\b');
-                case 'f' -> sb.append('\f');
-                case 'n' -> sb.append('\n');
-                case 'r' -> sb.append('\r');
-                case 't' -> sb.append('\t');
-                case 'u' -> {
-                    if (pos + 4 > text.length()) {
-                        throw error("a \\u escape cut short");
-                    }
-                    try {
-                        sb.append((char) Integer.parseInt(text.substring(pos, pos + 4), 16));
-                    } catch (NumberFormatException ex) {
-                        throw error("a bad \\u escape");
-                    }
-                    pos += 4;
-                }
-                default -> throw error("a bad escape \\" + e);
+        for (JsonNode e : n) {
+            if (!e.isTextual()) {
+                return false;
             }
         }
+        return true;
     }
 
-    private void expect(char c) {
-        skipSpace();
-        if (peek() != c) {
-            throw error("'" + c + "' expected");
-        }
-        pos++;
+    private static IllegalArgumentException bad(String what) {
+        return new IllegalArgumentException("bad cty type JSON: " + what);
     }
 
-    private boolean accept(char c) {
-        skipSpace();
-        if (pos < text.length() && text.charAt(pos) == c) {
-            pos++;
-            return true;
-        }
-        return false;
-    }
+    /**
+     * Strings escaped as Go's encoding/json writes them (go-cty marshals an object's attribute names with it): {@code \n},
+     * {@code \r}, {@code \t}, {@code \b}, {@code \f} short, other control characters, {@code <}, {@code >}, {@code &}, U+2028
+     * and U+2029 as a backslash-u escape in lowercase hex; Jackson's own escapes differ in those.
+     */
+    private static final class GoEscapes extends CharacterEscapes {
+        private final int[] ascii = standardAsciiEscapesForJSON();
 
-    private char peek() {
-        if (pos >= text.length()) {
-            throw error("the type ends too soon");
-        }
-        return text.charAt(pos);
-    }
-
-    private char next() {
-        char c = peek();
-        pos++;
-        return c;
-    }
-
-    private void skipSpace() {
-        while (pos < text.length() && " \t\r\n".indexOf(text.charAt(pos)) >= 0) {
-            pos++;
-        }
-    }
-
-    private IllegalArgumentException error(String what) {
-        return new IllegalArgumentException("bad cty type JSON at character " + pos + ": " + what);
-    }
-
-    private static String quote(String s) {
-        StringBuilder sb = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
+        GoEscapes() {
+            for (int c = 0; c < 0x20; c++) {
+                if (ascii[c] == ESCAPE_STANDARD) {
+                    ascii[c] = ESCAPE_CUSTOM;
                 }
             }
+            ascii['<'] = ESCAPE_CUSTOM;
+            ascii['>'] = ESCAPE_CUSTOM;
+            ascii['&'] = ESCAPE_CUSTOM;
         }
-        return sb.append('"').toString();
+
+        @Override
+        public int[] getEscapeCodesForAscii() {
+            return ascii;
+        }
+
+        @Override
+        public SerializableString getEscapeSequence(int ch) {
+            boolean escaped = ch < ascii.length ? ascii[ch] == ESCAPE_CUSTOM : ch == 0x2028 || ch == 0x2029;
+            return escaped ? new SerializedString(String.format("\\u%04x", ch)) : null;
+        }
     }
 }

@@ -228,7 +228,7 @@ class CtyMsgpackTest {
         assertThat(CtyMsgpack.decode(hex("92a822737472696e6722a26869"), any, "v"))
                 .isEqualTo(new CtyDynamic(CtyType.STRING, "hi"));
         assertThatThrownBy(() -> CtyMsgpack.decode(hex("92c4052273747222a26869"), any, "v"))
-                .hasMessage("v has a type that cty cannot read: bad cty type JSON at character 5: no primitive type \"str\"");
+                .hasMessage("v has a type that cty cannot read: bad cty type JSON: no primitive type \"str\"");
         assertThatThrownBy(() -> CtyMsgpack.decode(hex("a26869"), any, "v"))
                 .hasMessage("v must be a [type, value] array of a dynamic value (got msgpack string)");
     }
