@@ -269,9 +269,14 @@ public final class Params {
 
     /**
      * {@code vm.task_attach}: the task's output from the byte positions {@code stdoutOffset} and {@code stderrOffset}
-     * (default 0: all the agent still keeps), then its exit. The response is {@link Conversation}.
+     * (default 0: all the agent still keeps), then its exit. With {@code resume} true, an offset not given starts where
+     * the task's clients last reported delivering ({@code DELIVERED} records, kept by bangerd across restarts). The
+     * response is {@link Conversation}.
      */
-    public record VmTaskAttach(String vm, String task, Long stdoutOffset, Long stderrOffset) {
+    public record VmTaskAttach(String vm, String task, Long stdoutOffset, Long stderrOffset, Boolean resume) {
+        public VmTaskAttach(String vm, String task, Long stdoutOffset, Long stderrOffset) {
+            this(vm, task, stdoutOffset, stderrOffset, null);
+        }
     }
 
     /**

@@ -23,6 +23,13 @@ public final class Exec {
     public static final int STDIN_EOF = 2;
     public static final int SIGNAL = 3;
     public static final int RESIZE = 4;
+    /**
+     * A client of {@code vm.task_attach} to bangerd only (the agent never gets it): u64 stdout, u64 stderr, big-endian:
+     * the positions up to which the client has handed each stream on (written it where it goes). bangerd keeps them, and
+     * an attach that asks to resume starts there; so a client that restarts writes again at most what it had not yet
+     * reported.
+     */
+    public static final int DELIVERED = 5;
 
     public static final int STARTED = 16;
     public static final int STDOUT = 17;

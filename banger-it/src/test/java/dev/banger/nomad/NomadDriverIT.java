@@ -55,7 +55,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The driver on a real VM, through the strict harness (Nomad's client side) against bin/banger-nomad, its bangerd in a
  * test-made network namespace (the plugin reaches it by BANGER_HOME, as the CLI would). One VM: StartTask (the task's
  * user), the output in the stdout FIFO, ExecTask, one TaskStats message (bangerd's vm.usage), kill -9 of the plugin and RecoverTask in a
- * new one (the output followed again), kill -9 of bangerd and a new one, ExecTaskStreaming, SignalTask making the task
+ * new one (its output copy resumed where the dead one had delivered), kill -9 of bangerd and a new one, ExecTaskStreaming, SignalTask making the task
  * print again (the output reattached after bangerd's restart, nothing written twice), kill -9 of the plugin and bangerd
  * together and RecoverTask of the same handle in a third plugin on a restarted bangerd (the same VM, by id), SignalTask
  * ending the task with exit 3, WaitTask → 3 from that plugin, StopTask, DestroyTask (the VM is gone, no driver VM left),
@@ -128,7 +128,7 @@ class NomadDriverIT {
                 CompletableFuture<String> out = reader(stdout);
                 reader(stderr);
                 nomad.driver().recoverTask(RecoverTaskRequest.newBuilder().setTaskId(TASK_ID).setHandle(handle).build());
-                assertThat(awaitText(out, "hello nobody\n")).as("the output followed again after the recovery").isTrue();
+                // The copy resumes where the killed plugin reported delivering: "hello nobody" is not written again.
 
                 // kill -9 of bangerd under the running task: a new one adopts the VM; the plugin follows on
                 ns.killAndRestartDaemon();
@@ -138,12 +138,14 @@ class NomadDriverIT {
                 nomad.driver().signalTask(SignalTaskRequest.newBuilder().setTaskId(TASK_ID).setSignal("SIGUSR1").build());
                 assertThat(awaitText(out, "again\n")).as("the output reattached after bangerd's restart").isTrue();
 
-                // kill -9 of the plugin and of bangerd together, under the running task
+                // kill -9 of the plugin and of bangerd together, under the running task; bangerd keeps the plugin's
+                // delivery reports at most a second late, so the test lets a second pass first
+                Thread.sleep(2_000);
                 ProcessHandle.of(nomad.pid()).orElseThrow().destroyForcibly();
                 ns.killDaemon();
                 nomad.awaitExit(Duration.ofSeconds(30));
-                assertThat(out.get(30, TimeUnit.SECONDS)).as("the reattach after bangerd's restart wrote nothing twice")
-                        .isEqualTo("hello nobody\nagain\n");
+                assertThat(out.get(30, TimeUnit.SECONDS)).as("the recovered copy resumed after what was delivered, and the "
+                        + "reattach after bangerd's restart wrote nothing twice").isEqualTo("again\n");
             }
 
             // bangerd restarted as its service would restart it, then Nomad's client starts a new plugin and recovers
@@ -161,15 +163,14 @@ class NomadDriverIT {
                 assertThat(inspected.getTask().getState()).isEqualTo(DriverOuterClass.TaskState.RUNNING);
                 assertThat(ns.vmList().lines().filter(l -> l.contains("nomad-")).count()).as("one driver VM: " + ns.vmList())
                         .isEqualTo(1);
-                assertThat(awaitText(out, "hello nobody\nagain\n")).as("the output followed by the third plugin").isTrue();
 
                 nomad.driver().signalTask(SignalTaskRequest.newBuilder().setTaskId(TASK_ID).setSignal("SIGHUP").build());
                 WaitTaskResponse waited = nomad.driver().withDeadlineAfter(3, TimeUnit.MINUTES)
                         .waitTask(WaitTaskRequest.newBuilder().setTaskId(TASK_ID).build());
                 assertThat(waited.getErr()).isEmpty();
                 assertThat(waited.getResult().getExitCode()).isEqualTo(3);
-                // the copy ended with the task, and wrote nothing twice
-                assertThat(out.get(60, TimeUnit.SECONDS)).isEqualTo("hello nobody\nagain\n");
+                // the third plugin's copy resumed after what was delivered, followed the task to its end, wrote nothing twice
+                assertThat(out.get(60, TimeUnit.SECONDS)).isEqualTo("bye\n");
 
                 nomad.driver().stopTask(StopTaskRequest.newBuilder().setTaskId(TASK_ID).setSignal("SIGTERM")
                         .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(5)).build());
@@ -230,15 +231,15 @@ class NomadDriverIT {
     }
 
     /**
-     * The task, as user nobody: "hello nobody", then it runs until SIGHUP, which ends it with exit 3; SIGUSR1 makes it
-     * print "again".
+     * The task, as user nobody: "hello nobody", then it runs until SIGHUP, which makes it print "bye" and end with exit 3;
+     * SIGUSR1 makes it print "again".
      */
     private static DriverOuterClass.TaskConfig task(Path stdout, Path stderr) {
         Map<String, Object> config = new LinkedHashMap<>();
         for (var a : TaskConfig.SPEC.attrs()) {
             config.put(a.name(), null);
         }
-        config.put("command", List.of("sh", "-c", "echo hello $(id -un); trap 'echo again' USR1; trap 'exit 3' HUP; "
+        config.put("command", List.of("sh", "-c", "echo hello $(id -un); trap 'echo again' USR1; trap 'echo bye; exit 3' HUP; "
                 + "while :; do sleep 1; done"));
         return DriverOuterClass.TaskConfig.newBuilder()
                 .setId(TASK_ID).setName("hello").setAllocId("8c3f1a52-6d1e-4b7a-9f00-1234567890ab")

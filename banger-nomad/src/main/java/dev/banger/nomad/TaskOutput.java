@@ -18,10 +18,11 @@ import java.time.Duration;
 /**
  * Copies a task's stdout and stderr from bangerd ({@code vm.task_attach}) into the FIFOs Nomad gave for them
  * ({@code stdout_path}, {@code stderr_path}: Nomad's log collector reads them), on one thread per task, until the
- * task's EXIT. A stream that breaks without an exit (bangerd restarted, the channel broke) is attached again from the
- * byte positions already written, so nothing is written twice while this process lives; a plugin that restarted
- * (RecoverTask) starts again from what the agent still keeps (the last 256 KiB of each stream), which Nomad's log
- * then holds twice. Bytes from the guest are copied as they are, each record at most 64 KiB.
+ * task's EXIT. After each write into a FIFO the positions written are reported to bangerd (a DELIVERED record), which
+ * keeps them in SQLite; the first attach of a copy resumes there, so a plugin that restarted (RecoverTask) writes again
+ * at most the one record it had written and not yet reported, or the last second's reports when bangerd was killed
+ * too. A stream that breaks without an exit (bangerd restarted, the channel broke) is attached again from the
+ * positions this copy knows. Bytes from the guest are copied as they are, each record at most 64 KiB.
  */
 final class TaskOutput implements AutoCloseable {
     private static final Duration FIRST_RETRY = Duration.ofSeconds(1);
@@ -40,6 +41,8 @@ final class TaskOutput implements AutoCloseable {
     private final Thread thread;
     private long stdoutPos;
     private long stderrPos;
+    /** Until the first attach: start where bangerd says the output was delivered. */
+    private boolean resume = true;
 
     private TaskOutput(Bangerd bangerd, String vm, Path stdoutPath, Path stderrPath) {
         this.bangerd = bangerd;
@@ -129,9 +132,13 @@ final class TaskOutput implements AutoCloseable {
         Duration backoff = FIRST_RETRY;
         long failingSince = 0;
         while (!closed) {
-            try (Bangerd.Conversation<Params.Conversation> c = bangerd.converse(Rpcs.VM_TASK_ATTACH,
-                    new Params.VmTaskAttach(vm, DriverState.TASK, stdoutPos, stderrPos))) {
+            // The first attach resumes where bangerd says the output was delivered (by this copy or a dead plugin's);
+            // once attached, this copy knows the positions itself (bangerd sends them first).
+            Params.VmTaskAttach from = resume ? new Params.VmTaskAttach(vm, DriverState.TASK, null, null, true)
+                    : new Params.VmTaskAttach(vm, DriverState.TASK, stdoutPos, stderrPos);
+            try (Bangerd.Conversation<Params.Conversation> c = bangerd.converse(Rpcs.VM_TASK_ATTACH, from)) {
                 current = c;
+                resume = false;
                 if (closed) {
                     return;
                 }
@@ -184,11 +191,17 @@ final class TaskOutput implements AutoCloseable {
                     out.write(r.payload());
                     out.flush();
                     stdoutPos += r.payload().length;
+                    if (!delivered(c)) {
+                        return false;
+                    }
                 }
                 case Exec.STDERR -> {
                     err.write(r.payload());
                     err.flush();
                     stderrPos += r.payload().length;
+                    if (!delivered(c)) {
+                        return false;
+                    }
                 }
                 case Exec.POSITION -> position(r.payload());
                 case Exec.EXIT -> {
@@ -206,7 +219,18 @@ final class TaskOutput implements AutoCloseable {
         }
     }
 
-    /** POSITION: bytes were dropped before they could be read; the count jumps to where the stream now is. */
+    /** Tells bangerd how far both streams are written; false when the connection broke. */
+    private boolean delivered(Bangerd.Conversation<Params.Conversation> c) {
+        try {
+            Records.write(c.out(), Exec.DELIVERED, ByteBuffer.allocate(16).putLong(stdoutPos).putLong(stderrPos).array());
+            c.out().flush();
+            return true;
+        } catch (IOException broken) {
+            return false;
+        }
+    }
+
+    /** POSITION: where bangerd resumed the copy, or bytes were dropped before they could be read; the count jumps there. */
     private void position(byte[] payload) {
         if (payload.length != 9) {
             return;

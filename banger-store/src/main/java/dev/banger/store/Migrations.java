@@ -19,7 +19,8 @@ public final class Migrations {
     /** In order; append only. A released migration is never edited. */
     static final List<String> FILES = List.of("V1__vms.sql", "V2__vm_disk_sizes.sql", "V3__vm_vmm.sql", "V4__home.sql", "V5__snapshots.sql",
             "V6__mounts_publishes.sql", "V7__e2b.sql", "V8__snapshot_pause.sql", "V9__vm_tasks.sql",
-            "V10__vm_task_signal.sql");
+            "V10__vm_task_signal.sql",
+            "V11__vm_task_delivered.sql");
 
     public static final int LATEST = FILES.size();
 

@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The {@code vm_tasks} table (schema V9; V10 adds {@code signal}): a VM's durable tasks and, once bangerd learnt it, each
+ * The {@code vm_tasks} table (schema V9; V10 adds {@code signal}, V11 the client's delivered positions): a VM's durable tasks and, once bangerd learnt it, each
  * one's exit and the signal that ended it. A task's
  * end is written once: only a row still running, and still the same run (its agent id), takes an exit or a loss, so a
  * late report about an earlier run of the same name never overwrites the current one.
@@ -90,6 +90,33 @@ public final class TaskStore {
     public boolean lost(String vmId, String name, String agentId, String reason, Instant now) {
         return update("UPDATE vm_tasks SET state='lost', reason=?, finished_at=? WHERE vm_id=? AND name=? AND state='running' AND agent_id IS ?",
                 reason, now.toString(), vmId, name, agentId);
+    }
+
+    /** How far a vm.task_attach client said it handed each stream on (DELIVERED records); 0, 0 before any. */
+    public record Delivered(long stdout, long stderr) {
+        public static final Delivered NONE = new Delivered(0, 0);
+    }
+
+    /**
+     * Records the run {@code agentId}'s delivered positions; each only ever moves forward (a late, smaller report from a
+     * client that was replaced changes nothing). False when the row is not that run any more.
+     */
+    public boolean delivered(String vmId, String name, String agentId, Delivered d) {
+        return update("UPDATE vm_tasks SET stdout_delivered=MAX(stdout_delivered, ?), stderr_delivered=MAX(stderr_delivered, ?) "
+                + "WHERE vm_id=? AND name=? AND agent_id IS ?", d.stdout(), d.stderr(), vmId, name, agentId);
+    }
+
+    /** The delivered positions of task {@code name}'s current run; {@link Delivered#NONE} when there is no such row. */
+    public Delivered deliveredOf(String vmId, String name) {
+        return db.call(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT stdout_delivered, stderr_delivered FROM vm_tasks WHERE vm_id=? AND name=?")) {
+                ps.setString(1, vmId);
+                ps.setString(2, name);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? new Delivered(rs.getLong(1), rs.getLong(2)) : Delivered.NONE;
+                }
+            }
+        });
     }
 
     public Optional<Task> find(String vmId, String name) {

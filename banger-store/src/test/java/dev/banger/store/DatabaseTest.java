@@ -65,7 +65,7 @@ class DatabaseTest {
         try (Database db = Database.open(file)) {
             assertThat(Files.isRegularFile(file)).isTrue();
             assertThat(db.file()).isEqualTo(file);
-            assertThat(Migrations.LATEST).isEqualTo(10);
+            assertThat(Migrations.LATEST).isEqualTo(11);
             assertThat(db.schemaVersion()).isEqualTo(Migrations.LATEST);
             String mode = db.call(c -> {
                 try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("PRAGMA journal_mode")) {

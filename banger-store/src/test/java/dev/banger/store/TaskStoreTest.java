@@ -100,6 +100,22 @@ class TaskStoreTest {
     }
 
     @Test
+    void deliveredPositionsOnlyMoveForwardAndANewRunStartsAtZero() {
+        tasks.claim(vm.id(), "main", List.of("yes"), T1);
+        tasks.started(vm.id(), "main", T1, "0badc0de", 42);
+        assertThat(tasks.deliveredOf(vm.id(), "main")).isEqualTo(TaskStore.Delivered.NONE);
+        assertThat(tasks.delivered(vm.id(), "main", "0badc0de", new TaskStore.Delivered(100, 7))).isTrue();
+        assertThat(tasks.delivered(vm.id(), "main", "0badc0de", new TaskStore.Delivered(50, 9))).isTrue();
+        assertThat(tasks.deliveredOf(vm.id(), "main")).as("a smaller report changes nothing").isEqualTo(new TaskStore.Delivered(100, 9));
+        assertThat(tasks.delivered(vm.id(), "main", "feedf00d", new TaskStore.Delivered(500, 500))).as("another run's report").isFalse();
+        assertThat(tasks.deliveredOf(vm.id(), "main")).isEqualTo(new TaskStore.Delivered(100, 9));
+        assertThat(tasks.exited(vm.id(), "main", "0badc0de", 0, null, T2)).isTrue();
+        tasks.claim(vm.id(), "main", List.of("yes"), T2);
+        assertThat(tasks.deliveredOf(vm.id(), "main")).as("a new run of the name").isEqualTo(TaskStore.Delivered.NONE);
+        assertThat(tasks.deliveredOf(vm.id(), "nothing")).isEqualTo(TaskStore.Delivered.NONE);
+    }
+
+    @Test
     void aSignalThatDisagreesWithTheCodeIsRefusedByTheSchema() {
         tasks.claim(vm.id(), "main", List.of("true"), T1);
         tasks.started(vm.id(), "main", T1, "0badc0de", 42);

@@ -19,7 +19,9 @@ import java.util.function.Supplier;
  * records, and {@link Exec#POSITION}). Unlike {@code vm.exec_attach}'s byte relay, bangerd reads each record: output
  * before the client's offsets is dropped ({@link TaskOutput}), the agent's notices of dropped output become POSITION
  * records, and an EXIT that passes is recorded in SQLite before the client gets it. One record in memory at a time
- * (at most a frame's 64 KiB). The client may send SIGNAL records (to the task's process group); nothing else is read.
+ * (at most a frame's 64 KiB). The client may send SIGNAL records (to the task's process group) and DELIVERED records
+ * (how far it has handed the output on: kept in SQLite, at most once a second and at the end, for a later attach that
+ * resumes; a client that lies only misplaces its own resumption); nothing else is read.
  */
 final class TaskAttach implements Conversation {
     private final GuestProcesses.Attached attached;
@@ -29,20 +31,36 @@ final class TaskAttach implements Conversation {
     private final String vm;
     private final Consumer<Exec.Exit> onExit;
     private final Supplier<TaskStore.Task> reread;
+    private final boolean resumed;
+    /** How often DELIVERED reports reach SQLite at most: a client restart writes again at most this much output. */
+    private static final long SAVE_EVERY_NANOS = 1_000_000_000L;
+    private final Consumer<TaskStore.Delivered> saveDelivered;
+    /** The latest DELIVERED report and whether it is saved; touched by the client-input thread only. */
+    private TaskStore.Delivered delivered;
+    private boolean deliveredSaved = true;
+    private long deliveredSavedAt;
+
+    /** Where the client's output starts; {@code resumed}: decided by bangerd (the client is told with POSITION records). */
+    record From(long stdout, long stderr, boolean resumed) {
+    }
 
     /**
      * {@code attached}: the agent's replay of the task, or null when only {@code recorded}'s exit is left to tell;
      * {@code onExit} records an EXIT that passes; {@code reread} the task's row now.
      */
-    TaskAttach(GuestProcesses.Attached attached, TaskStore.Task recorded, long stdoutFrom, long stderrFrom, String vm, Consumer<Exec.Exit> onExit,
-               Supplier<TaskStore.Task> reread) {
+    TaskAttach(GuestProcesses.Attached attached, TaskStore.Task recorded, From from, String vm, Consumer<Exec.Exit> onExit,
+               Supplier<TaskStore.Task> reread, Consumer<TaskStore.Delivered> saveDelivered) {
         this.attached = attached;
         this.recorded = recorded;
-        this.stdout = new TaskOutput(stdoutFrom);
-        this.stderr = new TaskOutput(stderrFrom);
+        this.stdout = new TaskOutput(from.stdout());
+        this.stderr = new TaskOutput(from.stderr());
+        this.resumed = from.resumed();
         this.vm = vm;
         this.onExit = onExit;
         this.reread = reread;
+        this.saveDelivered = saveDelivered;
+        this.delivered = new TaskStore.Delivered(from.stdout(), from.stderr());
+        this.deliveredSavedAt = System.nanoTime() - SAVE_EVERY_NANOS; // the first report is saved at once
     }
 
     @Override
@@ -53,7 +71,12 @@ final class TaskAttach implements Conversation {
             exit(toClient, recorded);
             return;
         }
-        Thread input = Thread.ofVirtual().name("task-attach-input").start(() -> signals(fromClient));
+        if (resumed) {
+            // The client starts counting where bangerd chose: it is told first, as after dropped output.
+            position(toClient, 1, delivered.stdout());
+            position(toClient, 2, delivered.stderr());
+        }
+        Thread input = Thread.ofVirtual().name("task-attach-input").start(() -> fromClient(fromClient));
         try {
             relay(toClient);
         } finally {
@@ -121,9 +144,14 @@ final class TaskAttach implements Conversation {
             return;
         }
         if (s.jumpTo() >= 0) {
-            Records.write(toClient, Exec.POSITION, ByteBuffer.allocate(9).put((byte) stream).putLong(s.jumpTo()).array());
+            position(toClient, stream, s.jumpTo());
         }
         Records.write(toClient, type, data, s.skip(), s.length());
+        toClient.flush();
+    }
+
+    private static void position(OutputStream toClient, int stream, long at) throws IOException {
+        Records.write(toClient, Exec.POSITION, ByteBuffer.allocate(9).put((byte) stream).putLong(at).array());
         toClient.flush();
     }
 
@@ -138,8 +166,8 @@ final class TaskAttach implements Conversation {
         toClient.flush();
     }
 
-    /** The client's SIGNAL records to the task's process group until the client closes its side. */
-    private void signals(InputStream fromClient) {
+    /** The client's SIGNAL and DELIVERED records until the client closes its side. */
+    private void fromClient(InputStream fromClient) {
         try {
             Records.Record r;
             while ((r = Records.read(fromClient)) != null) {
@@ -148,13 +176,43 @@ final class TaskAttach implements Conversation {
                     if (signal >= 1 && signal <= 64) {
                         attached.signal(signal);
                     }
+                } else if (r.type() == Exec.DELIVERED && r.payload().length == 16) {
+                    ByteBuffer b = ByteBuffer.wrap(r.payload());
+                    long out = b.getLong();
+                    long err = b.getLong();
+                    if (out >= 0 && err >= 0) {
+                        delivered(new TaskStore.Delivered(out, err));
+                    }
                 }
             }
         } catch (IOException e) {
             // the client left, or the attachment ended
+        } finally {
+            saveDelivered();
         }
         // The client closed its side: it leaves, and the task runs on.
         attached.close();
+    }
+
+    /** Keeps the latest report; writes it to SQLite at most once a second (the rest at the end). */
+    private void delivered(TaskStore.Delivered d) {
+        delivered = d;
+        deliveredSaved = false;
+        if (System.nanoTime() - deliveredSavedAt >= SAVE_EVERY_NANOS) {
+            saveDelivered();
+        }
+    }
+
+    private void saveDelivered() {
+        if (!deliveredSaved) {
+            deliveredSaved = true;
+            deliveredSavedAt = System.nanoTime();
+            try {
+                saveDelivered.accept(delivered);
+            } catch (RuntimeException e) {
+                // the row is gone (the VM deleted) or the store refused: a later resume starts earlier, nothing is lost
+            }
+        }
     }
 
     @Override

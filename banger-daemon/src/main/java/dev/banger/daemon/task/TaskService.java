@@ -148,7 +148,8 @@ public final class TaskService implements AutoCloseable {
     }
 
     /**
-     * {@code vm.task_attach}: the task's output from the client's offsets and then its exit ({@link TaskAttach}). A task
+     * {@code vm.task_attach}: the task's output from the client's offsets (or, resuming, from the positions its clients
+     * reported delivered) and then its exit ({@link TaskAttach}). A task
      * that has exited and whose output the agent no longer holds (or whose VM no longer runs) gets its exit from SQLite.
      */
     public Params.Conversation attach(Params.VmTaskAttach p, Call call) {
@@ -157,6 +158,12 @@ public final class TaskService implements AutoCloseable {
         long stderrFrom = TaskRules.offset(p.stderrOffset(), "stderr_offset");
         VmRecord vm = vms.get(p.vm());
         TaskStore.Task t = find(vm, name);
+        boolean resume = Boolean.TRUE.equals(p.resume());
+        if (resume) {
+            TaskStore.Delivered d = store.deliveredOf(vm.id(), name);
+            stdoutFrom = p.stdoutOffset() != null ? stdoutFrom : d.stdout();
+            stderrFrom = p.stderrOffset() != null ? stderrFrom : d.stderr();
+        }
         GuestProcesses.Attached attached = null;
         if (t.state() == TaskRules.State.LOST) {
             throw new BangerException(ErrorCode.FAILED_PRECONDITION, "task '" + name + "' of VM '" + vm.name() + "' ended without its exit "
@@ -180,8 +187,9 @@ public final class TaskService implements AutoCloseable {
         }
         String transport = attached != null ? sessions.transportOf(vm) : "none";
         String agentId = t.agentId();
-        call.continueWith(new TaskAttach(attached, t, stdoutFrom, stderrFrom, vm.name(),
-                exit -> exited(vm.id(), name, agentId, exit), () -> find(vm, name)));
+        call.continueWith(new TaskAttach(attached, t, new TaskAttach.From(stdoutFrom, stderrFrom, resume), vm.name(),
+                exit -> exited(vm.id(), name, agentId, exit), () -> find(vm, name),
+                d -> store.delivered(vm.id(), name, agentId, d)));
         return new Params.Conversation(vm.name(), PROTOCOL, transport);
     }
 

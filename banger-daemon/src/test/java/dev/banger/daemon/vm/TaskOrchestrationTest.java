@@ -15,6 +15,7 @@ import dev.banger.daemon.agent.AgentSessions;
 import dev.banger.daemon.rpc.Call;
 import dev.banger.daemon.rpc.Conversation;
 import dev.banger.daemon.task.TaskService;
+import dev.banger.store.TaskStore;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -221,6 +222,37 @@ class TaskOrchestrationTest {
     }
 
     @Test
+    void aResumingAttachStartsWhereTheClientReportedDeliveringAndKeepsItsNewReports() throws Exception {
+        start();
+        // A client (a Nomad plugin since killed) had handed on 2 bytes of stdout and 1 of stderr.
+        assertThat(d.db.tasks().delivered(d.vms.get("g").id(), "main", FakeAgent.ID, new TaskStore.Delivered(2, 1))).isTrue();
+        Thread later = Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                return;
+            }
+            agent.exit.complete(5);
+        });
+        ByteArrayOutputStream report = new ByteArrayOutputStream();
+        Records.write(report, Exec.DELIVERED, java.nio.ByteBuffer.allocate(16).putLong(4).putLong(4).array());
+        Records.Record[] records = attach(new Params.VmTaskAttach("g", null, null, null, true), report.toByteArray());
+        later.join();
+        assertThat(records[0].type()).isEqualTo(Exec.POSITION);
+        assertThat(records[0].payload()).isEqualTo(java.nio.ByteBuffer.allocate(9).put((byte) 1).putLong(2).array());
+        assertThat(records[1].payload()).isEqualTo(java.nio.ByteBuffer.allocate(9).put((byte) 2).putLong(1).array());
+        Map<Integer, String> text = new LinkedHashMap<>();
+        for (Records.Record r : records) {
+            if (r.type() == Exec.STDOUT || r.type() == Exec.STDERR) {
+                text.merge(r.type(), new String(r.payload(), StandardCharsets.UTF_8), String::concat);
+            }
+        }
+        assertThat(text).as("only what was not delivered").containsEntry(Exec.STDOUT, "t\n").containsEntry(Exec.STDERR, "rr\n");
+        assertThat(d.db.tasks().deliveredOf(d.vms.get("g").id(), "main")).as("the client's new report is kept")
+                .isEqualTo(new TaskStore.Delivered(4, 4));
+    }
+
+    @Test
     void aStoppedVmsTaskIsLostAndADeletedVmsRowsGo() {
         start();
         d.vms.stop("g", true);
@@ -258,6 +290,11 @@ class TaskOrchestrationTest {
 
     /** vm.task_attach's conversation, run to its end: the records it sent. */
     private Records.Record[] attach(long stdoutFrom, long stderrFrom) throws IOException {
+        return attach(new Params.VmTaskAttach("g", null, stdoutFrom, stderrFrom), new byte[0]);
+    }
+
+    /** The same, {@code fromClient}'s records sent first. */
+    private Records.Record[] attach(Params.VmTaskAttach p, byte[] fromClientRecords) throws IOException {
         Conversation[] conversation = new Conversation[1];
         Call call = new VmOrchestrationTest.Steps() {
             @Override
@@ -265,12 +302,14 @@ class TaskOrchestrationTest {
                 conversation[0] = c;
             }
         };
-        Params.Conversation answer = tasks.attach(new Params.VmTaskAttach("g", null, stdoutFrom, stderrFrom), call);
+        Params.Conversation answer = tasks.attach(p, call);
         assertThat(answer.protocol()).isEqualTo("task-records/1");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        // A client that sends nothing and keeps its side open until the end.
+        // A client that sends its records and keeps its side open until the end.
         java.io.PipedInputStream fromClient = new java.io.PipedInputStream();
         java.io.PipedOutputStream clientSide = new java.io.PipedOutputStream(fromClient);
+        clientSide.write(fromClientRecords);
+        clientSide.flush();
         try {
             conversation[0].run(fromClient, out);
         } finally {
