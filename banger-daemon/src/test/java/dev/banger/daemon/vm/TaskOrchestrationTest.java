@@ -198,14 +198,7 @@ class TaskOrchestrationTest {
         start();
         restartDaemon();
         assertThat(await(0).state()).isEqualTo("running");
-        Thread later = Thread.ofVirtual().start(() -> {
-            try {
-                Thread.sleep(300);
-            } catch (InterruptedException e) {
-                return;
-            }
-            agent.exit.complete(5);
-        });
+        Thread later = exitLater(300, 5);
         Records.Record[] records = attach(2, 0); // "out\n" from byte 2, all of "err\n"
         later.join();
         assertThat(records[0].type()).isEqualTo(Exec.STARTED);
@@ -226,14 +219,7 @@ class TaskOrchestrationTest {
         start();
         // A client (a Nomad plugin since killed) had handed on 2 bytes of stdout and 1 of stderr.
         assertThat(d.db.tasks().delivered(d.vms.get("g").id(), "main", FakeAgent.ID, new TaskStore.Delivered(2, 1))).isTrue();
-        Thread later = Thread.ofVirtual().start(() -> {
-            try {
-                Thread.sleep(500);
-            } catch (InterruptedException e) {
-                return;
-            }
-            agent.exit.complete(5);
-        });
+        Thread later = exitLater(500, 5);
         ByteArrayOutputStream report = new ByteArrayOutputStream();
         Records.write(report, Exec.DELIVERED, java.nio.ByteBuffer.allocate(16).putLong(4).putLong(4).array());
         Records.Record[] records = attach(new Params.VmTaskAttach("g", null, null, null, true), report.toByteArray());
@@ -286,6 +272,18 @@ class TaskOrchestrationTest {
                 e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND)).hasMessageContaining("vm.task_start");
         assertThatThrownBy(() -> tasks.await(new Params.VmTaskWait("g", null, 10_000_000L))).hasMessageContaining("timeout_ms");
         assertThat(agent.tag).as("nothing reached the agent").isNull();
+    }
+
+    /** The fake agent's process exits with {@code status} after {@code ms}, on a thread of its own. */
+    private Thread exitLater(long ms, int status) {
+        return Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(ms);
+            } catch (InterruptedException e) {
+                return;
+            }
+            agent.exit.complete(status);
+        });
     }
 
     /** vm.task_attach's conversation, run to its end: the records it sent. */
