@@ -1,14 +1,15 @@
 package dev.banger.nomad;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import dev.banger.api.Json;
+import dev.banger.api.ClientJson;
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
 
 /**
  * What a TaskHandle's {@code driver_state} carries: the VM's id and name and the bangerd task's name. Nomad keeps the
  * handle in its client state and hands it back in RecoverTask; the driver keeps nothing else. JSON, so a person
- * reading Nomad's state can read it; {@code version} lets a later driver read an older handle.
+ * reading Nomad's state can read it; {@code version} lets a later driver read an older handle. Written and read with
+ * banger-api's {@link ClientJson} (jackson-jr, as the plugin's bangerd client): the same JSON as jackson-databind's,
+ * without loading databind's ~550 classes into a plugin whose resident memory is a target.
  *
  * @param vmId the VM's id (12 hex digits): RecoverTask checks that the VM of that name is still this one
  * @param vmName the VM's name ({@link TaskNames#vmName})
@@ -37,11 +38,7 @@ record DriverState(int version, String vmId, String vmName, String task) {
     }
 
     byte[] encode() {
-        try {
-            return Json.MAPPER.writeValueAsBytes(this);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a record of strings always serializes", e);
-        }
+        return ClientJson.line(this).getBytes(StandardCharsets.UTF_8);
     }
 
     /** The state of a handle; IllegalArgumentException, saying what is wrong, for anything else. */
@@ -54,8 +51,12 @@ record DriverState(int version, String vmId, String vmName, String task) {
                     + MAX_BYTES + ": not the banger driver's");
         }
         try {
-            return Json.MAPPER.readValue(bytes, DriverState.class);
-        } catch (java.io.IOException e) {
+            DriverState s = ClientJson.read(new String(bytes, StandardCharsets.UTF_8), DriverState.class);
+            if (s == null) {
+                throw new IllegalArgumentException("null");
+            }
+            return s;
+        } catch (java.io.IOException | RuntimeException e) {
             throw new IllegalArgumentException("the task handle's driver_state is not the banger driver's: "
                     + dev.banger.core.Text.printable(new String(bytes, StandardCharsets.UTF_8), 200), e);
         }
