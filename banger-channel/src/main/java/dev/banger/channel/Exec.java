@@ -102,11 +102,6 @@ public final class Exec {
             return signal != 0;
         }
 
-        /** The status a shell gives a command that ended this way ({@code vm exec}'s own exit status): 128+N when signal N ended it. */
-        public int shellStatus() {
-            return signalled() ? SIGNAL_BASE + signal : status;
-        }
-
         /**
          * The EXIT payload: the u32 status, then, when a signal ended the process and the reader asked for it
          * ({@code withSignal}), the u32 signal.

@@ -24,11 +24,11 @@ class ExitTest {
     }
 
     @Test
-    void theShellStatusComesFromTheSignal() {
-        assertThat(Exec.Exit.killedBy(15).shellStatus()).isEqualTo(143);
-        assertThat(Exec.Exit.code(143).shellStatus()).as("exit 143 by itself").isEqualTo(143);
+    void aSignalsStatusIsTheShells() {
+        assertThat(Exec.Exit.killedBy(15).status()).isEqualTo(143);
+        assertThat(Exec.Exit.code(143).status()).as("exit 143 by itself").isEqualTo(143);
         assertThat(Exec.Exit.code(143).signalled()).isFalse();
-        assertThat(Exec.Exit.code(0).shellStatus()).isZero();
+        assertThat(Exec.Exit.code(0).status()).isZero();
     }
 
     @Test

@@ -55,8 +55,8 @@ final class ExecClient {
                         stderr.flush();
                     }
                     case Exec.EXIT -> {
-                        // 128+N when the record says signal N ended it, as a shell reports it; else the command's code.
-                        return Exec.Exit.read(r.payload()).shellStatus();
+                        // the status keeps a shell's form: 128+N when signal N ended the command, else its code
+                        return Exec.Exit.read(r.payload()).status();
                     }
                     case Exec.NOTICE -> {
                         stderr.println("banger: " + Text.printable(r.text(), 500));

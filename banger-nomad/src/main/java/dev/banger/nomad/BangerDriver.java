@@ -389,7 +389,7 @@ final class BangerDriver extends DriverGrpc.DriverImplBase {
      */
     static ExitResult exitResult(int exitCode, Integer signal) {
         Exec.Exit exit = Exec.Exit.reported(exitCode, signal == null ? 0 : signal);
-        ExitResult.Builder r = ExitResult.newBuilder().setExitCode(exit.shellStatus());
+        ExitResult.Builder r = ExitResult.newBuilder().setExitCode(exit.status());
         return (exit.signalled() ? r.setSignal(exit.signal()) : r).build();
     }
 

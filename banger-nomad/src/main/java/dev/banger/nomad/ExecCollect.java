@@ -81,7 +81,7 @@ final class ExecCollect {
                 case Exec.STDOUT -> keep(out, r.payload());
                 case Exec.STDERR -> keep(err, r.payload());
                 case Exec.EXIT -> {
-                    return new Result(Exec.Exit.read(r.payload()).shellStatus(), out.toByteArray(), err.toByteArray());
+                    return new Result(Exec.Exit.read(r.payload()).status(), out.toByteArray(), err.toByteArray());
                 }
                 case Exec.ERROR -> throw new BangerException(ErrorCode.FAILED_PRECONDITION, "cannot run the command: "
                         + Text.printable(r.text(), 500));

@@ -110,7 +110,7 @@ final class ExecStream implements StreamObserver<ExecTaskStreamingRequest> {
                     case Exec.EXIT -> {
                         // As Nomad's executors answer an exec stream (cmdExitResult): 128+N for signal N, no signal field.
                         send(ExecTaskStreamingResponse.newBuilder().setExited(true)
-                                .setResult(ExitResult.newBuilder().setExitCode(Exec.Exit.read(r.payload()).shellStatus())).build());
+                                .setResult(ExitResult.newBuilder().setExitCode(Exec.Exit.read(r.payload()).status())).build());
                         complete();
                         return;
                     }

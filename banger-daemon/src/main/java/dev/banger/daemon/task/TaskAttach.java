@@ -24,6 +24,8 @@ import java.util.function.Supplier;
  * resumes; a client that lies only misplaces its own resumption); nothing else is read.
  */
 final class TaskAttach implements Conversation {
+    /** How often DELIVERED reports reach SQLite at most: a client restart writes again at most this much output. */
+    private static final long SAVE_EVERY_NANOS = 1_000_000_000L;
     private final GuestProcesses.Attached attached;
     private final TaskStore.Task recorded;
     private final TaskOutput stdout;
@@ -32,8 +34,6 @@ final class TaskAttach implements Conversation {
     private final Consumer<Exec.Exit> onExit;
     private final Supplier<TaskStore.Task> reread;
     private final boolean resumed;
-    /** How often DELIVERED reports reach SQLite at most: a client restart writes again at most this much output. */
-    private static final long SAVE_EVERY_NANOS = 1_000_000_000L;
     private final Consumer<TaskStore.Delivered> saveDelivered;
     /** The latest DELIVERED report and whether it is saved; touched by the client-input thread only. */
     private TaskStore.Delivered delivered;
