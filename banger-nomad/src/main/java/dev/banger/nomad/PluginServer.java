@@ -9,8 +9,6 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
-import io.grpc.protobuf.services.HealthStatusManager;
-import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -56,15 +54,12 @@ final class PluginServer {
         PluginServer[] self = new PluginServer[1];
         GoPluginServices goPlugin = new GoPluginServices(() -> Thread.ofPlatform().name("plugin-shutdown")
                 .start(() -> self[0].stop()));
-        HealthStatusManager health = new HealthStatusManager();
-        // go-plugin's host pings service "plugin"; the overall ("") status is SERVING from the start
-        health.setStatus("plugin", ServingStatus.SERVING);
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new DomainSocketAddress(dir.socket().toFile()))
                 .channelType(EpollServerDomainSocketChannel.class)
                 .bossEventLoopGroup(loop)
                 .workerEventLoopGroup(loop)
                 .executor(calls)
-                .addService(health.getHealthService())
+                .addService(new PluginHealth())
                 .addService(goPlugin.controller())
                 .addService(goPlugin.stdio())
                 .addService(goPlugin.broker());

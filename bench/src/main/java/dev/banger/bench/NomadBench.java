@@ -89,8 +89,8 @@ final class NomadBench {
                     + " s)", String.format("%.2f s", p / 1e3), "the same work without Nomad's driver"});
             rows.add(new String[] {"the driver's added latency (medians' difference; ratio)", String.format("%+.2f s; %.2f", (t - p) / 1e3, t / p),
                     "report"});
-            rows.add(new String[] {"the plugin's RSS, idle after its handshake, before any call", (idleBefore / 1024) + " MiB", "<= 64 MiB idle"});
-            rows.add(new String[] {"the plugin's RSS, idle after these calls", (idleAfter / 1024) + " MiB", "<= 64 MiB idle"});
+            rows.add(new String[] {"the plugin's RSS, idle after its handshake, before any call", String.format("%.1f MiB", idleBefore / 1024.0), "<= 64 MiB idle"});
+            rows.add(new String[] {"the plugin's RSS, idle after these calls", String.format("%.1f MiB", idleAfter / 1024.0), "<= 64 MiB idle"});
         } finally {
             if (channel != null) {
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
