@@ -1,6 +1,7 @@
 package dev.banger.bench;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.Duration;
 import dev.banger.nomad.cty.CtyMsgpack;
 import dev.banger.nomad.cty.TaskConfig;
 import hashicorp.nomad.plugins.base.proto.BasePluginGrpc;
@@ -8,9 +9,12 @@ import hashicorp.nomad.plugins.base.proto.Base.SetConfigRequest;
 import hashicorp.nomad.plugins.drivers.proto.DriverGrpc;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.DestroyTaskRequest;
+import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.FingerprintRequest;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.StartTaskRequest;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.StartTaskResponse;
+import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.TaskStatsRequest;
 import hashicorp.nomad.plugins.drivers.proto.DriverOuterClass.WaitTaskRequest;
+import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
@@ -18,6 +22,7 @@ import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.stub.StreamObserver;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -28,15 +33,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Issue 18's figures: bin/banger-nomad launched as Nomad launches it (the magic cookie, plain gRPC on its Unix socket),
  * against this benchmark's daemon in bench/run.sh's namespace. A task of {@code true}, StartTask to WaitTask's result,
  * alternated with {@code banger vm run -- true} on the same daemon (both boot a VM: no template); then the plugin's
- * resident memory, idle before any call and idle after them.
+ * resident memory, idle before any call and idle after them, and while a task runs with Nomad's streams open.
  */
 final class NomadBench {
     private static final int RUNS = Integer.getInteger("bench.runs", 3);
+    /** How long the busy measurement lets the plugin work before reading its RSS. */
+    private static final int BUSY_SECONDS = 10;
     private static final String COOKIE = "e4327c2e01eabfd75a8a67adb114fb34a757d57eee7728d857a8cec6e91a7255";
 
     private final VmBench vm;
@@ -80,6 +88,7 @@ final class NomadBench {
             }
             Thread.sleep(5_000);
             long idleAfter = rssKib(plugin.pid());
+            long busy = busyRss(channel, plugin.pid());
 
             double t = Bench.median(tasks);
             double p = Bench.median(plain);
@@ -91,6 +100,9 @@ final class NomadBench {
                     "report"});
             rows.add(new String[] {"the plugin's RSS, idle after its handshake, before any call", String.format("%.1f MiB", idleBefore / 1024.0), "<= 64 MiB idle"});
             rows.add(new String[] {"the plugin's RSS, idle after these calls", String.format("%.1f MiB", idleAfter / 1024.0), "<= 64 MiB idle"});
+            rows.add(new String[] {"the plugin's RSS while a task runs (a line of output every 0.2 s relayed; Fingerprint and 1 s "
+                    + "TaskStats streams open), after " + BUSY_SECONDS + " s", String.format("%.1f MiB", busy / 1024.0),
+                    "report (the target is for idle)"});
         } finally {
             if (channel != null) {
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
@@ -102,21 +114,60 @@ final class NomadBench {
         }
     }
 
+    /**
+     * The plugin at work, as a Nomad client keeps it: a task printing a line every 0.2 s (its output relayed to the
+     * task's stdout path), with the Fingerprint stream and a TaskStats stream every second open for BUSY_SECONDS;
+     * then its RSS. Fails unless both streams delivered, so the figure is of a plugin that did the work.
+     */
+    private static long busyRss(ManagedChannel channel, long pid) throws Exception {
+        String id = "6a1b2c3d-0000-4000-8000-00000000beef/busy/0";
+        DriverGrpc.DriverBlockingStub driver = DriverGrpc.newBlockingStub(channel);
+        start(driver, id, "busy", List.of("sh", "-c", "while true; do date; sleep 0.2; done"));
+        AtomicInteger fingerprints = new AtomicInteger();
+        AtomicInteger stats = new AtomicInteger();
+        Context.CancellableContext streams = Context.current().withCancellation();
+        try {
+            streams.run(() -> {
+                DriverGrpc.DriverStub async = DriverGrpc.newStub(channel);
+                async.fingerprint(FingerprintRequest.getDefaultInstance(), counting(fingerprints));
+                async.taskStats(TaskStatsRequest.newBuilder().setTaskId(id)
+                        .setCollectionInterval(Duration.newBuilder().setSeconds(1)).build(), counting(stats));
+            });
+            Thread.sleep(BUSY_SECONDS * 1000L);
+            long rss = rssKib(pid);
+            if (fingerprints.get() == 0 || stats.get() < BUSY_SECONDS / 2) {
+                throw new IllegalStateException("the busy plugin's streams delivered " + fingerprints.get() + " fingerprints and "
+                        + stats.get() + " stats in " + BUSY_SECONDS + " s");
+            }
+            return rss;
+        } finally {
+            streams.cancel(null);
+            driver.destroyTask(DestroyTaskRequest.newBuilder().setTaskId(id).setForce(true).build());
+        }
+    }
+
+    private static <T> StreamObserver<T> counting(AtomicInteger count) {
+        return new StreamObserver<>() {
+            @Override
+            public void onNext(T value) {
+                count.incrementAndGet();
+            }
+
+            @Override
+            public void onError(Throwable t) {
+            }
+
+            @Override
+            public void onCompleted() {
+            }
+        };
+    }
+
     /** One task of {@code true}: StartTask, then WaitTask until its exit (timed); then DestroyTask (untimed). */
     private static long task(DriverGrpc.DriverBlockingStub driver, String name) {
         String id = "6a1b2c3d-0000-4000-8000-00000000beef/" + name + "/0";
-        Map<String, Object> config = new LinkedHashMap<>();
-        TaskConfig.SPEC.attrs().forEach(a -> config.put(a.name(), null));
-        config.put("command", List.of("true"));
-        DriverOuterClass.TaskConfig task = DriverOuterClass.TaskConfig.newBuilder().setId(id).setName(name)
-                .setAllocId("6a1b2c3d-0000-4000-8000-00000000beef")
-                .setMsgpackDriverConfig(ByteString.copyFrom(CtyMsgpack.encode(config, TaskConfig.SPEC.type())))
-                .setStdoutPath("/dev/null").setStderrPath("/dev/null").build();
         long t0 = System.nanoTime();
-        StartTaskResponse started = driver.withDeadlineAfter(10, TimeUnit.MINUTES).startTask(StartTaskRequest.newBuilder().setTask(task).build());
-        if (started.getResult() != StartTaskResponse.Result.SUCCESS) {
-            throw new IllegalStateException("StartTask: " + started.getDriverErrorMsg());
-        }
+        start(driver, id, name, List.of("true"));
         var exit = driver.withDeadlineAfter(10, TimeUnit.MINUTES).waitTask(WaitTaskRequest.newBuilder().setTaskId(id).build());
         long ms = (System.nanoTime() - t0) / 1_000_000;
         if (exit.getResult().getExitCode() != 0) {
@@ -124,6 +175,20 @@ final class NomadBench {
         }
         driver.destroyTask(DestroyTaskRequest.newBuilder().setTaskId(id).setForce(true).build());
         return ms;
+    }
+
+    private static void start(DriverGrpc.DriverBlockingStub driver, String id, String name, List<String> command) {
+        Map<String, Object> config = new LinkedHashMap<>();
+        TaskConfig.SPEC.attrs().forEach(a -> config.put(a.name(), null));
+        config.put("command", command);
+        DriverOuterClass.TaskConfig task = DriverOuterClass.TaskConfig.newBuilder().setId(id).setName(name)
+                .setAllocId("6a1b2c3d-0000-4000-8000-00000000beef")
+                .setMsgpackDriverConfig(ByteString.copyFrom(CtyMsgpack.encode(config, TaskConfig.SPEC.type())))
+                .setStdoutPath("/dev/null").setStderrPath("/dev/null").build();
+        StartTaskResponse started = driver.withDeadlineAfter(10, TimeUnit.MINUTES).startTask(StartTaskRequest.newBuilder().setTask(task).build());
+        if (started.getResult() != StartTaskResponse.Result.SUCCESS) {
+            throw new IllegalStateException("StartTask: " + started.getDriverErrorMsg());
+        }
     }
 
     private static long rssKib(long pid) throws Exception {
