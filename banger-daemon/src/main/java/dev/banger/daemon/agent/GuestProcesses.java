@@ -96,14 +96,11 @@ public final class GuestProcesses {
     }
 
     /**
-     * What an attachment carries from the guest, in order: STARTED (pid in {@code number}), STDOUT/STDERR (bytes), NOTICE,
-     * EXIT (status in {@code number}, and {@code signal}: the one that ended the process, 0 when none or not said), ERROR.
+     * What an attachment carries from the guest, in order: STARTED (its {@code pid}), STDOUT/STDERR (bytes in
+     * {@code data}), NOTICE, EXIT (its {@code exit}: the status, and the signal that ended the process if any), ERROR.
+     * Fields a type does not use are empty: no bytes, pid 0, exit null.
      */
-    public record Event(int type, byte[] data, int number, int signal) {
-        /** An EXIT's content. */
-        public Exec.Exit exit() {
-            return Exec.Exit.reported(number, signal);
-        }
+    public record Event(int type, byte[] data, int pid, Exec.Exit exit) {
     }
 
     /** An attachment to a process: its pid and id, its events, and input over the same stream. */
@@ -135,14 +132,13 @@ public final class GuestProcesses {
                 }
                 switch (r.type()) {
                     case Exec.STARTED -> {
-                        return new Event(r.type(), new byte[0], Records.u32(r.payload()), 0);
+                        return new Event(r.type(), new byte[0], Records.u32(r.payload()), null);
                     }
                     case Exec.EXIT -> {
-                        Exec.Exit exit = Exec.Exit.read(r.payload());
-                        return new Event(r.type(), new byte[0], exit.status(), exit.signal());
+                        return new Event(r.type(), new byte[0], 0, Exec.Exit.read(r.payload()));
                     }
                     case Exec.STDOUT, Exec.STDERR, Exec.NOTICE, Exec.ERROR -> {
-                        return new Event(r.type(), r.payload(), 0, 0);
+                        return new Event(r.type(), r.payload(), 0, null);
                     }
                     default -> {
                         // a newer agent's record

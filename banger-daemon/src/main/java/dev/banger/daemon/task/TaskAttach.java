@@ -90,7 +90,7 @@ final class TaskAttach implements Conversation {
         while ((e = attached.next()) != null) {
             switch (e.type()) {
                 case Exec.STARTED -> {
-                    Records.write(toClient, Exec.STARTED, Records.u32(e.number()));
+                    Records.write(toClient, Exec.STARTED, Records.u32(e.pid()));
                     toClient.flush();
                 }
                 case Exec.STDOUT -> output(toClient, stdout, 1, Exec.STDOUT, e.data());

@@ -76,13 +76,13 @@ class GuestStreamsTest {
         try (GuestProcesses.Attached a = processes.start(vm, new GuestProcesses.Spec(List.of("sh"), Map.of(), null, "user", null, null, "t", false))) {
             assertThat(a.pid()).isEqualTo(42);
             assertThat(a.id()).isEqualTo("0badc0de");
-            assertThat(a.next().number()).isEqualTo(42);
+            assertThat(a.next().pid()).isEqualTo(42);
             GuestProcesses.Event out = a.next();
             assertThat(out.type()).isEqualTo(Exec.STDOUT);
             assertThat(new String(out.data(), StandardCharsets.UTF_8)).isEqualTo("hi\n");
             GuestProcesses.Event exit = a.next();
             assertThat(exit.type()).isEqualTo(Exec.EXIT);
-            assertThat(exit.number()).isEqualTo(3);
+            assertThat(exit.exit().status()).isEqualTo(3);
             assertThat(a.next()).isNull();
         }
     }
