@@ -123,21 +123,21 @@ final class NomadBench {
         String id = "6a1b2c3d-0000-4000-8000-00000000beef/busy/0";
         DriverGrpc.DriverBlockingStub driver = DriverGrpc.newBlockingStub(channel);
         start(driver, id, "busy", List.of("sh", "-c", "while true; do date; sleep 0.2; done"));
-        AtomicInteger fingerprints = new AtomicInteger();
-        AtomicInteger stats = new AtomicInteger();
+        Counting<DriverOuterClass.FingerprintResponse> fingerprints = new Counting<>();
+        Counting<DriverOuterClass.TaskStatsResponse> stats = new Counting<>();
         Context.CancellableContext streams = Context.current().withCancellation();
         try {
             streams.run(() -> {
                 DriverGrpc.DriverStub async = DriverGrpc.newStub(channel);
-                async.fingerprint(FingerprintRequest.getDefaultInstance(), counting(fingerprints));
+                async.fingerprint(FingerprintRequest.getDefaultInstance(), fingerprints);
                 async.taskStats(TaskStatsRequest.newBuilder().setTaskId(id)
-                        .setCollectionInterval(Duration.newBuilder().setSeconds(1)).build(), counting(stats));
+                        .setCollectionInterval(Duration.newBuilder().setSeconds(1)).build(), stats);
             });
             Thread.sleep(BUSY_SECONDS * 1000L);
             long rss = rssKib(pid);
-            if (fingerprints.get() == 0 || stats.get() < BUSY_SECONDS / 2) {
-                throw new IllegalStateException("the busy plugin's streams delivered " + fingerprints.get() + " fingerprints and "
-                        + stats.get() + " stats in " + BUSY_SECONDS + " s");
+            if (fingerprints.count.get() == 0 || stats.count.get() < BUSY_SECONDS / 2 || fingerprints.failure != null || stats.failure != null) {
+                throw new IllegalStateException("the busy plugin's streams delivered " + fingerprints + " fingerprints and "
+                        + stats + " stats in " + BUSY_SECONDS + " s");
             }
             return rss;
         } finally {
@@ -146,21 +146,29 @@ final class NomadBench {
         }
     }
 
-    private static <T> StreamObserver<T> counting(AtomicInteger count) {
-        return new StreamObserver<>() {
-            @Override
-            public void onNext(T value) {
-                count.incrementAndGet();
-            }
+    /** Counts a stream's messages and keeps how it failed, if it did. */
+    private static final class Counting<T> implements StreamObserver<T> {
+        final AtomicInteger count = new AtomicInteger();
+        volatile Throwable failure;
 
-            @Override
-            public void onError(Throwable t) {
-            }
+        @Override
+        public void onNext(T value) {
+            count.incrementAndGet();
+        }
 
-            @Override
-            public void onCompleted() {
-            }
-        };
+        @Override
+        public void onError(Throwable t) {
+            failure = t;
+        }
+
+        @Override
+        public void onCompleted() {
+        }
+
+        @Override
+        public String toString() {
+            return count.get() + (failure == null ? "" : " (then " + failure + ")");
+        }
     }
 
     /** One task of {@code true}: StartTask, then WaitTask until its exit (timed); then DestroyTask (untimed). */
