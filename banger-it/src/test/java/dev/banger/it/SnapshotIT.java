@@ -52,6 +52,7 @@ class SnapshotIT {
         return ns.ok(CLI, "vm", "show", vm, "--json").json();
     }
 
+    /** The loop replaces the file by a rename, so a read never meets it truncated (a plain {@code echo >} once gave ""). */
     private long counter(String vm) {
         return Long.parseLong(exec(vm, "cat", "/dev/shm/counter"));
     }
@@ -61,7 +62,7 @@ class SnapshotIT {
     void aForkCarriesThePartentsStateIntoChildrenThatAreEachTheirOwnMachine() {
         ns.ok(BOOT, "vm", "run", "--cold", "--name", "parent", "--", "true");
         ns.ok(CLI, "vm", "exec", "--detach", "parent", "--", "sh", "-c",
-                "i=0; while true; do i=$((i+1)); echo $i > /dev/shm/counter; sleep 0.2; done");
+                "i=0; while true; do i=$((i+1)); echo $i > /dev/shm/counter.new; mv /dev/shm/counter.new /dev/shm/counter; sleep 0.2; done");
         assertThat(BangerHome.await(Duration.ofSeconds(30), () -> counter("parent") > 3)).as("the parent's loop counts").isTrue();
         long before = counter("parent");
 
